@@ -1,0 +1,106 @@
+# Makefile - build, test, install pcibind
+# SPDX-License-Identifier: GPL-2.0-or-later
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC         ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS       := libpci libudev inih
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARNINGS   := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
+              -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DPCIBIND_VERSION='"$(VERSION)"' \
+              -Isrc $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS     := $(PKG_LIBS) -lpthread
+
+SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC    := $(filter-out src/main.c src/cmd-%.c,$(wildcard src/*.c))
+CMD_SRC    := $(wildcard src/cmd-*.c) src/main.c
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+
+B          := build
+BA         := build/asan
+
+LIB_OBJ    := $(LIB_SRC:src/%.c=$(B)/%.o)
+CMD_OBJ    := $(CMD_SRC:src/%.c=$(B)/%.o)
+LIB_OBJ_A  := $(LIB_SRC:src/%.c=$(BA)/%.o)
+CMD_OBJ_A  := $(CMD_SRC:src/%.c=$(BA)/%.o)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
+
+.PHONY: all check check-fast test-unit test-sim test-vm demo deps install uninstall clean sim format
+
+all: $(B)/pcibind
+
+$(B)/%.o: src/%.c $(wildcard src/*.h) | $(B)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BA)/%.o: src/%.c $(wildcard src/*.h) | $(BA)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+$(B)/pcibind: $(LIB_OBJ) $(CMD_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# the test build: sanitizers on
+$(BA)/pcibind: $(LIB_OBJ_A) $(CMD_OBJ_A)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+$(BA)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIB_OBJ_A) | $(BA)/tests
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_OBJ_A) $(LDLIBS)
+
+$(B) $(BA) $(BA)/tests:
+	mkdir -p $@
+
+# the simulated kernel (tests/sim)
+SIM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
+SIM_LIBS   := $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null) -lpthread
+sim: $(B)/pcisim
+$(B)/pcisim: $(wildcard tests/sim/*.c tests/sim/*.h) | $(B)
+	$(CC) $(SIM_CFLAGS) -o $@ $(filter %.c,$^) $(SIM_LIBS)
+
+deps:
+	@tests/install-deps.sh
+
+test-unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+test-sim: $(BA)/pcibind $(B)/pcisim
+	@tests/sim/run.sh $(BA)/pcibind $(B)/pcisim
+
+test-vm: $(B)/pcibind
+	@tests/vm/run.sh $(B)/pcibind
+
+# unit and simulator tiers only, for quick iteration
+check-fast: deps
+	@$(MAKE) --no-print-directory $(UNIT_BIN) $(BA)/pcibind $(B)/pcisim
+	@tests/run-all.sh --fast
+
+# every tier; the last line is "N passed, N failed"
+check: deps
+	@$(MAKE) --no-print-directory $(UNIT_BIN) $(BA)/pcibind $(B)/pcibind $(B)/pcisim
+	@tests/run-all.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(B)/pcibind $(B)/pcisim
+	@tests/demo.sh $(B)/pcibind $(B)/pcisim
+
+format:
+	clang-format -i src/*.c src/*.h
+
+install: $(B)/pcibind
+	install -D -m 0755 $(B)/pcibind $(DESTDIR)$(SBINDIR)/pcibind
+	install -D -m 0644 conf/pcibind.conf $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pcibind $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,72 @@
+/* config.h - /etc/pcibind/pcibind.conf and conf.d, validated */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_CONFIG_H
+#define PCIBIND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pcidev.h"
+#include "sysroot.h"
+
+#define CONFIG_FILE "etc/pcibind/pcibind.conf"
+#define CONFIG_DROPIN_DIR "etc/pcibind/conf.d"
+#define CONFIG_DEFAULT_DRIVER "vfio-pci"
+#define CONFIG_DEFAULT_UNBIND_TIMEOUT 10
+
+struct pciids {
+	uint16_t vendor;
+	uint16_t device;
+};
+
+/* One [section]: a set of functions handled together. */
+struct devset {
+	char name[SELECTOR_NAME_MAX];
+	char *file; /* where the section was (last) defined */
+	unsigned line;
+	struct selector *addrs; /* SEL_FUNCTION or SEL_SLOT only */
+	size_t n_addrs;
+	struct pciids *ids; /* guard when addrs are given, else the selector */
+	size_t n_ids;
+	char *driver; /* NULL: the global driver */
+	bool boot;
+};
+
+struct config {
+	char *driver;            /* [pcibind] driver, default vfio-pci */
+	unsigned unbind_timeout; /* seconds, 1..600 */
+	struct devset *sets;
+	size_t n_sets;
+};
+
+/* Where a config error is; msg is complete ("unknown key 'adress'") */
+struct config_error {
+	char file[4096];
+	unsigned line; /* 0: the whole file */
+	char msg[512];
+};
+
+/*
+ * Load CONFIG_FILE and CONFIG_DROPIN_DIR/ *.conf (lexical order). A missing
+ * main file is an empty config. Files must be regular, owned by root (or
+ * the caller's euid) and not writable by group or others.
+ * On error returns -EINVAL (or -errno) and fills *err.
+ */
+int config_load(const struct sysroot *r, struct config **ret, struct config_error *err);
+
+/* Parse one file's text into cfg (for tests and fuzzing): 0 or -EINVAL with *err */
+int config_parse_text(struct config *cfg, const char *text, const char *filename, struct config_error *err);
+/* Checks that span files (a section without address or ids, duplicate addresses) */
+int config_finish(struct config *cfg, struct config_error *err);
+
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+const struct devset *config_find_set(const struct config *cfg, const char *name);
+/* The driver a set binds to */
+const char *devset_driver(const struct config *cfg, const struct devset *set);
+/* Does address a (with these ids) belong to the set's selection? Ignores the ids guard. */
+bool devset_selects(const struct devset *set, const struct pciaddr *a, uint16_t vendor, uint16_t device);
+
+#endif

@@ -1,0 +1,139 @@
+/* pcidev.h - PCI addresses, selectors and the device model read from sysfs */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_PCIDEV_H
+#define PCIBIND_PCIDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sysroot.h"
+
+/* "0000:00:00.0" plus room for an eight-digit (VMD) domain */
+#define PCIADDR_STRLEN 20
+#define DRIVER_NAME_MAX 64
+
+struct pciaddr {
+	uint32_t domain;
+	uint8_t bus;
+	uint8_t dev; /* 0..31 */
+	uint8_t fn;  /* 0..7 */
+};
+
+/* Strict function address: "DDDD:BB:SS.F" or "BB:SS.F" (domain 0). */
+int pciaddr_parse(const char *s, struct pciaddr *ret);
+/* "DDDD:BB:SS.F" into buf of PCIADDR_STRLEN */
+void pciaddr_format(const struct pciaddr *a, char *buf);
+int pciaddr_cmp(const struct pciaddr *a, const struct pciaddr *b);
+bool pciaddr_same_slot(const struct pciaddr *a, const struct pciaddr *b);
+
+enum selector_kind {
+	SEL_FUNCTION, /* 0000:82:00.0, 82:00.0 */
+	SEL_SLOT,     /* 0000:82:00, 82:00: every function of the slot */
+	SEL_IDS,      /* 10de:2204 */
+	SEL_NAME,     /* a config section */
+};
+
+#define SELECTOR_NAME_MAX 64
+
+struct selector {
+	enum selector_kind kind;
+	struct pciaddr addr; /* FUNCTION, SLOT (fn = 0) */
+	uint16_t vendor;     /* IDS */
+	uint16_t device;
+	char name[SELECTOR_NAME_MAX]; /* NAME */
+};
+
+/*
+ * Parse one selector. "82:00" is a slot (two hex digits each side),
+ * "10de:2204" ids (four each side). A word that is none of the address
+ * forms is a NAME if it is a valid section name, else -EINVAL.
+ */
+int selector_parse(const char *s, struct selector *ret);
+/* valid section name: [A-Za-z_][A-Za-z0-9_.-]{0,62} and not an address form */
+bool selector_name_valid(const char *s);
+bool selector_matches(const struct selector *sel, const struct pciaddr *a, uint16_t vendor, uint16_t device);
+
+/* What the host uses a function for; filled by usage.c */
+enum pcifn_use {
+	USE_CONSOLE = 1 << 0, /* boot VGA carrying a console or framebuffer */
+	USE_MOUNT = 1 << 1,   /* a mounted filesystem lives below it */
+	USE_SWAP = 1 << 2,    /* active swap lives below it */
+	USE_ROUTE = 1 << 3,   /* a NIC carrying the default route */
+	USE_INPUT = 1 << 4,   /* a USB (or other) controller with an input device */
+};
+
+struct pcifn {
+	struct pciaddr addr;
+	char name[PCIADDR_STRLEN]; /* formatted address */
+	uint16_t vendor, device;
+	uint16_t subvendor, subdevice;
+	uint32_t class; /* 0xCCSSPP */
+	char *driver;   /* NULL: no driver bound */
+	char *override; /* NULL: "(null)" */
+	int group;      /* IOMMU group, -1: none */
+	int boot_vga;   /* 1, 0, or -1 when the file is absent */
+	char *reset_method; /* NULL when the attribute is absent */
+	int sriov_numvfs;   /* -1 when not a PF */
+	int sriov_totalvfs;
+	bool is_vf;
+	char physfn[PCIADDR_STRLEN]; /* PF address when is_vf */
+	char *syspath; /* canonical, relative to the root: "sys/devices/pci0000:00/..." */
+	unsigned uses; /* enum pcifn_use */
+	char *use_detail; /* "/ on nvme0n1p2", "default route via eth0" ... */
+};
+
+struct pcihost {
+	struct pcifn *fns; /* sorted by address */
+	size_t n;
+	bool iommu; /* /sys/kernel/iommu_groups holds at least one group */
+};
+
+/*
+ * What pcibind records about a function before it changes it, and what it
+ * restores: the journal's unit. Strings are NULL when absent/none.
+ */
+struct fnstate {
+	char name[PCIADDR_STRLEN];
+	char *driver;
+	char *override;
+	char *reset_method;
+	int sriov_numvfs; /* -1: not a PF */
+};
+
+void fnstate_clear(struct fnstate *s);
+int fnstate_from_fn(const struct pcifn *f, struct fnstate *ret);
+int fnstate_copy(const struct fnstate *src, struct fnstate *ret);
+
+/* Read one function; -ENOENT if it does not exist. */
+int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret);
+void pcifn_clear(struct pcifn *f);
+/* deep copy */
+int pcifn_copy(const struct pcifn *src, struct pcifn *ret);
+
+/* Enumerate every function under sys/bus/pci/devices, sorted. */
+int pcihost_scan(const struct sysroot *r, struct pcihost **ret);
+void pcihost_free(struct pcihost *h);
+struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a);
+
+static inline bool pcifn_is_bridge(const struct pcifn *f)
+{
+	return (f->class >> 16) == 0x06 && ((f->class >> 8) & 0xff) != 0x80;
+}
+
+static inline bool pcifn_is_vga(const struct pcifn *f)
+{
+	return (f->class >> 8) == 0x0300;
+}
+
+static inline bool pcifn_is_display(const struct pcifn *f)
+{
+	return (f->class >> 16) == 0x03;
+}
+
+/* A driver whose name marks it as a VFIO (user-space DMA) driver */
+bool driver_is_vfio(const char *driver);
+/* Drivers that leave a group viable for VFIO: vfio ones and pci-stub */
+bool driver_is_vfio_safe(const char *driver);
+
+#endif

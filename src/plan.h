@@ -1,0 +1,117 @@
+/* plan.h - pure decisions: config + devices + request -> actions and refusals */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_PLAN_H
+#define PCIBIND_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "pcidev.h"
+
+/*
+ * Nothing here touches a filesystem: the inputs are a scanned host (with
+ * its usage facts), the config, the journal's records and the request.
+ */
+
+enum verb {
+	VERB_BIND,    /* to the target driver by driver_override */
+	VERB_UNBIND,  /* detach, keep driverless (override "none") */
+	VERB_RESTORE, /* back to the recorded state, or the kernel's pick */
+};
+
+const char *verb_name(enum verb v);
+
+struct request {
+	enum verb verb;
+	const char *driver; /* bind: --driver, NULL: per set or config default */
+	bool force;
+	const struct selector *sels;
+	size_t n_sels;
+};
+
+/* Where a function should end up. */
+struct target {
+	char *driver;      /* NULL: no driver */
+	char *override;    /* NULL: cleared ("(null)") */
+	bool kernel_picks; /* restore with no record: whatever non-VFIO driver probes, or none */
+};
+
+struct action {
+	size_t fn; /* index into host->fns */
+	char name[PCIADDR_STRLEN];
+	int group;
+	bool noop;             /* already in the target state */
+	struct fnstate before; /* state now, for rollback */
+	bool recorded;         /* the journal already holds an original state */
+	struct target target;
+	char *reset_method; /* restore: recorded value to put back, NULL: leave */
+	int sriov_numvfs;   /* restore: recorded value to put back, -1: leave */
+	const char *set;    /* config section it came through, or NULL */
+};
+
+enum refusal_kind {
+	REFUSE_NO_IOMMU,
+	REFUSE_GROUP,    /* group holds a sibling on a host DMA driver */
+	REFUSE_IDS,      /* the set's ids guard does not match the device */
+	REFUSE_BRIDGE,   /* a bridge cannot go to vfio-pci */
+	REFUSE_CONSOLE,  /* boot VGA with a console or framebuffer */
+	REFUSE_MOUNT,    /* mounted filesystem below it */
+	REFUSE_SWAP,     /* active swap below it */
+	REFUSE_ROUTE,    /* default route NIC */
+	REFUSE_INPUT,    /* controller with an input device */
+};
+
+struct refusal {
+	enum refusal_kind kind;
+	bool forceable;
+	bool forced; /* --force given and forceable: reported, not enforced */
+	char fn[PCIADDR_STRLEN];
+	char msg[512]; /* complete sentence naming the function and the cause */
+};
+
+struct plan {
+	enum verb verb;
+	struct action *acts; /* sorted by group, then address */
+	size_t n_acts;
+	struct refusal *refusals;
+	size_t n_refusals;
+};
+
+/* Resolution and planning errors that are the user's input (exit 2) */
+struct plan_error {
+	char msg[512];
+};
+
+/*
+ * Resolve the request's selectors against host and config and decide.
+ * Returns 0 with *ret (which may hold refusals: check plan_refused()),
+ * -EINVAL with *err for bad selectors (no match, unknown section), or
+ * -ENOMEM.
+ */
+int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records,
+	      size_t n_records, const struct request *req, struct plan **ret, struct plan_error *err);
+void plan_free(struct plan *p);
+
+/* true if any refusal is not forced */
+bool plan_refused(const struct plan *p);
+/* number of actions that change something */
+size_t plan_changes(const struct plan *p);
+
+enum set_verdict {
+	VERDICT_READY,    /* can be bound */
+	VERDICT_BOUND,    /* every function already on its driver */
+	VERDICT_ABSENT,   /* nothing on this host matches */
+	VERDICT_NO_IOMMU,
+	VERDICT_GROUP,    /* group also holds X on driver Y */
+	VERDICT_IDS,      /* the address holds other ids */
+	VERDICT_REFUSED,  /* a safety refusal (console, mount, ...) */
+};
+
+const char *set_verdict_name(enum set_verdict v);
+
+/* Verdict for one config set, with a one-line explanation in detail */
+enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *cfg, const struct devset *set,
+				  char *detail, size_t size);
+
+#endif

@@ -78,7 +78,6 @@ struct pcifn {
 	int sriov_totalvfs;
 	bool is_vf;
 	char physfn[PCIADDR_STRLEN]; /* PF address when is_vf */
-	char *syspath; /* canonical, relative to the root: "sys/devices/pci0000:00/..." */
 	unsigned uses; /* enum pcifn_use */
 	char *use_detail; /* "/ on nvme0n1p2", "default route via eth0" ... */
 };

@@ -29,6 +29,8 @@ int sysroot_exists(const struct sysroot *r, const char *rel);
 int sysroot_read(const struct sysroot *r, const char *rel, char **ret, size_t *ret_len);
 /* first line without its newline, into buf; -ENAMETOOLONG if it does not fit */
 int sysroot_read_line(const struct sysroot *r, const char *rel, char *buf, size_t size);
+/* the same relative to an open directory (a device's sysfs dir) */
+int sysroot_read_line_at(int dirfd, const char *name, char *buf, size_t size);
 /* hex or decimal number from a one-line file (sysfs "0x10de\n") */
 int sysroot_read_ulong(const struct sysroot *r, const char *rel, int base, unsigned long *ret);
 /* one write(2) of len bytes; a short write is -EIO */

@@ -1,0 +1,352 @@
+/* pcidev.c - the device model: one PCI function's state as sysfs shows it */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pcidev.h"
+#include "util.h"
+
+#define PCI_DEVICES "sys/bus/pci/devices"
+
+void fnstate_clear(struct fnstate *s)
+{
+	if (!s)
+		return;
+	free(s->driver);
+	free(s->override);
+	free(s->reset_method);
+	*s = (struct fnstate){ .sriov_numvfs = -1 };
+}
+
+static int fnstate_set(struct fnstate *ret, const char *name, const char *driver, const char *override,
+		       const char *reset_method, int numvfs)
+{
+	struct fnstate s = { .sriov_numvfs = numvfs };
+
+	if (xsnprintf(s.name, sizeof(s.name), "%s", name) < 0)
+		return -EINVAL;
+	s.driver = xstrdup_null(driver);
+	s.override = xstrdup_null(override);
+	s.reset_method = xstrdup_null(reset_method);
+	if ((driver && !s.driver) || (override && !s.override) || (reset_method && !s.reset_method)) {
+		fnstate_clear(&s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+int fnstate_from_fn(const struct pcifn *f, struct fnstate *ret)
+{
+	return fnstate_set(ret, f->name, f->driver, f->override, f->reset_method, f->sriov_numvfs);
+}
+
+int fnstate_copy(const struct fnstate *src, struct fnstate *ret)
+{
+	return fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs);
+}
+
+void pcifn_clear(struct pcifn *f)
+{
+	if (!f)
+		return;
+	free(f->driver);
+	free(f->override);
+	free(f->reset_method);
+	free(f->use_detail);
+	memset(f, 0, sizeof(*f));
+	f->group = -1;
+	f->boot_vga = -1;
+	f->sriov_numvfs = -1;
+	f->sriov_totalvfs = -1;
+}
+
+int pcifn_copy(const struct pcifn *src, struct pcifn *ret)
+{
+	struct pcifn f = *src;
+
+	f.driver = xstrdup_null(src->driver);
+	f.override = xstrdup_null(src->override);
+	f.reset_method = xstrdup_null(src->reset_method);
+	f.use_detail = xstrdup_null(src->use_detail);
+	if ((src->driver && !f.driver) || (src->override && !f.override) ||
+	    (src->reset_method && !f.reset_method) || (src->use_detail && !f.use_detail)) {
+		pcifn_clear(&f);
+		return -ENOMEM;
+	}
+	*ret = f;
+	return 0;
+}
+
+static int read_hex(int dirfd, const char *name, unsigned long max, unsigned long *ret)
+{
+	char buf[32], *s = buf;
+	int err = sysroot_read_line_at(dirfd, name, buf, sizeof(buf));
+
+	if (err < 0)
+		return err;
+	strip_trailing(buf);
+	if (strncmp(s, "0x", 2) == 0)
+		s += 2;
+	return parse_uint(s, 16, max, ret);
+}
+
+static int read_int(int dirfd, const char *name, int fallback)
+{
+	char buf[32];
+	unsigned long v;
+
+	if (sysroot_read_line_at(dirfd, name, buf, sizeof(buf)) < 0)
+		return fallback;
+	strip_trailing(buf);
+	if (parse_uint(buf, 10, INT_MAX, &v) < 0)
+		return fallback;
+	return (int)v;
+}
+
+/* basename of a symlink inside the device dir, NULL (and 0) when absent */
+static int link_name(int dirfd, const char *name, char **ret)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlinkat(dirfd, name, buf, sizeof(buf) - 1);
+	const char *base;
+
+	if (n < 0) {
+		*ret = NULL;
+		return errno == ENOENT ? 0 : -errno;
+	}
+	buf[n] = '\0';
+	base = strrchr(buf, '/');
+	base = base ? base + 1 : buf;
+	*ret = strdup(base);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int read_ids(int dirfd, struct pcifn *f)
+{
+	unsigned long v;
+	int err;
+
+	if ((err = read_hex(dirfd, "vendor", 0xffff, &v)) < 0)
+		return err;
+	f->vendor = (uint16_t)v;
+	if ((err = read_hex(dirfd, "device", 0xffff, &v)) < 0)
+		return err;
+	f->device = (uint16_t)v;
+	if ((err = read_hex(dirfd, "class", 0xffffff, &v)) < 0)
+		return err;
+	f->class = (uint32_t)v;
+	if (read_hex(dirfd, "subsystem_vendor", 0xffff, &v) == 0)
+		f->subvendor = (uint16_t)v;
+	if (read_hex(dirfd, "subsystem_device", 0xffff, &v) == 0)
+		f->subdevice = (uint16_t)v;
+	return 0;
+}
+
+static int read_override(int dirfd, char **ret)
+{
+	char buf[4096];
+	int err = sysroot_read_line_at(dirfd, "driver_override", buf, sizeof(buf));
+
+	*ret = NULL;
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0)
+		return err;
+	if (streq(buf, "(null)") || !*buf)
+		return 0;
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int read_reset_method(int dirfd, char **ret)
+{
+	char buf[256];
+	int err = sysroot_read_line_at(dirfd, "reset_method", buf, sizeof(buf));
+
+	*ret = NULL;
+	if (err < 0)
+		return err == -ENOENT || err == -EINVAL ? 0 : err;
+	strip_trailing(buf);
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static void read_group(int dirfd, struct pcifn *f)
+{
+	_cleanup_free_ char *g = NULL;
+	unsigned long v;
+
+	f->group = -1;
+	if (link_name(dirfd, "iommu_group", &g) == 0 && g && parse_uint(g, 10, INT_MAX, &v) == 0)
+		f->group = (int)v;
+}
+
+static void read_physfn(int dirfd, struct pcifn *f)
+{
+	_cleanup_free_ char *pf = NULL;
+
+	if (link_name(dirfd, "physfn", &pf) == 0 && pf) {
+		f->is_vf = true;
+		(void)xsnprintf(f->physfn, sizeof(f->physfn), "%s", pf);
+	}
+}
+
+static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
+{
+	int err;
+
+	pcifn_clear(f);
+	f->addr = *a;
+	pciaddr_format(a, f->name);
+	if ((err = read_ids(dirfd, f)) < 0)
+		return err;
+	if ((err = link_name(dirfd, "driver", &f->driver)) < 0)
+		return err;
+	if ((err = read_override(dirfd, &f->override)) < 0)
+		return err;
+	if ((err = read_reset_method(dirfd, &f->reset_method)) < 0)
+		return err;
+	read_group(dirfd, f);
+	read_physfn(dirfd, f);
+	f->boot_vga = read_int(dirfd, "boot_vga", -1);
+	f->sriov_numvfs = read_int(dirfd, "sriov_numvfs", -1);
+	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
+	return 0;
+}
+
+int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret)
+{
+	char name[PCIADDR_STRLEN], path[64];
+	_cleanup_close_ int dirfd = -1;
+	struct pcifn f = { 0 };
+	int err;
+
+	pciaddr_format(a, name);
+	if ((err = sysroot_pathf(path, sizeof(path), PCI_DEVICES "/%s", name)) < 0)
+		return err;
+	dirfd = sysroot_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dirfd < 0)
+		return dirfd;
+	err = read_fn_at(dirfd, a, &f);
+	if (err < 0) {
+		pcifn_clear(&f);
+		/* a function that vanished while we read it */
+		return err == -ENODEV ? -ENOENT : err;
+	}
+	*ret = f;
+	return 0;
+}
+
+void pcihost_free(struct pcihost *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		pcifn_clear(&h->fns[i]);
+	free(h->fns);
+	free(h);
+}
+
+static int fn_cmp(const void *a, const void *b)
+{
+	return pciaddr_cmp(&((const struct pcifn *)a)->addr, &((const struct pcifn *)b)->addr);
+}
+
+static int host_add(struct pcihost *h, size_t *cap, const struct pcifn *f)
+{
+	if (h->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 64;
+		struct pcifn *nf = realloc(h->fns, ncap * sizeof(*nf));
+		if (!nf)
+			return -ENOMEM;
+		h->fns = nf;
+		*cap = ncap;
+	}
+	h->fns[h->n++] = *f;
+	return 0;
+}
+
+static int scan_one(int devfd, const char *name, struct pcihost *h, size_t *cap)
+{
+	_cleanup_close_ int dirfd = -1;
+	struct pciaddr a;
+	struct pcifn f = { 0 };
+	int err;
+
+	if (pciaddr_parse(name, &a) < 0)
+		return 0; /* not a function: ignore */
+	dirfd = openat(devfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = read_fn_at(dirfd, &a, &f);
+	if (err == -ENOENT || err == -ENODEV) {
+		pcifn_clear(&f);
+		return 0; /* vanished during the scan */
+	}
+	if (err == 0)
+		err = host_add(h, cap, &f);
+	if (err < 0)
+		pcifn_clear(&f);
+	return err;
+}
+
+static bool iommu_present(const struct sysroot *r)
+{
+	DIR *d;
+	struct dirent *de;
+	bool found = false;
+
+	if (sysroot_opendir(r, "sys/kernel/iommu_groups", &d) < 0)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = de->d_name[0] != '.';
+	closedir(d);
+	return found;
+}
+
+int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
+{
+	struct pcihost *h = calloc(1, sizeof(*h));
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+	int err;
+
+	if (!h)
+		return -ENOMEM;
+	err = sysroot_opendir(r, PCI_DEVICES, &d);
+	if (err < 0) {
+		free(h);
+		return err;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if ((err = scan_one(dirfd(d), de->d_name, h, &cap)) < 0)
+			break;
+	}
+	closedir(d);
+	if (err < 0) {
+		pcihost_free(h);
+		return err;
+	}
+	qsort(h->fns, h->n, sizeof(*h->fns), fn_cmp);
+	h->iommu = iommu_present(r);
+	*ret = h;
+	return 0;
+}
+
+struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a)
+{
+	struct pcifn key = { .addr = *a };
+
+	if (!h->n)
+		return NULL;
+	return bsearch(&key, h->fns, h->n, sizeof(*h->fns), fn_cmp);
+}

@@ -23,8 +23,8 @@ LDLIBS     := $(PKG_LIBS) -lpthread
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC    := $(filter-out src/main.c src/cmd-%.c,$(wildcard src/*.c))
-CMD_SRC    := $(wildcard src/cmd-*.c) src/main.c
+LIB_SRC    := $(filter-out src/main.c src/msg.c src/cmd-%.c,$(wildcard src/*.c))
+CMD_SRC    := $(wildcard src/cmd-*.c) src/main.c src/msg.c
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 
 B          := build

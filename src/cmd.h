@@ -1,0 +1,53 @@
+/* cmd.h - what every subcommand shares: context, exit codes, messages */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_CMD_H
+#define PCIBIND_CMD_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "sysroot.h"
+#include "util.h"
+
+/* Documented in pcibind(8) and README; stable. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_ = 1, /* a step failed; everything changed was put back */
+	EXIT_USAGE = 2,    /* bad arguments or configuration; nothing changed */
+	EXIT_REFUSED = 3,  /* refused for safety; nothing changed */
+	EXIT_TIMEOUT = 4,  /* a kernel write did not finish in time */
+};
+
+struct ctx {
+	const char *root_path;
+	struct sysroot *root;
+	bool dry_run;
+	bool json;
+	bool force;
+	int verbosity; /* -1 quiet, 0 normal, 1.. verbose */
+	const char *driver; /* --driver */
+	unsigned timeout;   /* --timeout seconds, 0: from config */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(struct ctx *c, int argc, char **argv);
+	const char *args; /* "SEL..." */
+	const char *help; /* one line */
+};
+
+extern const struct cmd cmd_status;
+extern const struct cmd cmd_bind;
+extern const struct cmd cmd_unbind;
+extern const struct cmd cmd_restore;
+
+/* Messages go to stderr, with a <N> priority prefix when stderr is the journal. */
+void msg_error(const char *fmt, ...) _printf_(1, 2);
+void msg_warn(const char *fmt, ...) _printf_(1, 2);
+void msg_info(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+void msg_debug(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+
+/* Load the config; on error print "FILE:LINE: msg" and return EXIT_USAGE, else 0 */
+int ctx_load_config(struct ctx *c, struct config **ret);
+
+#endif

@@ -1,0 +1,179 @@
+/* main.c - option parsing and dispatch to the subcommands */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const struct cmd *const commands[] = {
+	&cmd_status,
+	&cmd_bind,
+	&cmd_restore,
+	&cmd_unbind,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: pcibind [OPTIONS] COMMAND [ARGS...]\n\n"
+		     "Move PCI functions between their host drivers and vfio-pci.\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-8s %-22s %s\n", commands[i]->name, commands[i]->args, commands[i]->help);
+	fprintf(out,
+		"\nSEL is a PCI address (0000:82:00.0, 82:00.0), a slot (82:00: every function),\n"
+		"vendor:device ids (10de:2204) or a section name from the configuration.\n\n"
+		"Options:\n"
+		"      --root DIR      operate on the system below DIR (default /)\n"
+		"  -n, --dry-run       print the plan, change nothing\n"
+		"      --json          machine-readable output\n"
+		"  -f, --force         override a safety refusal (each one is named when refused)\n"
+		"      --driver NAME   bind: target driver (default from config, else vfio-pci)\n"
+		"      --timeout SEC   seconds before a kernel write counts as hung (default 10)\n"
+		"  -v, --verbose       say more\n"
+		"  -q, --quiet         errors only\n"
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version\n\n"
+		"Exit status: 0 done, 1 failed (changes were put back), 2 usage or configuration\n"
+		"error, 3 refused for safety, 4 a kernel write timed out. See pcibind(8).\n");
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (streq(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT };
+
+static const struct option options[] = {
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "force", no_argument, NULL, 'f' },
+	{ "driver", required_argument, NULL, OPT_DRIVER },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+/* returns -1 to go on, else an exit status */
+static int parse_option(struct ctx *c, int opt, bool *help)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_ROOT:
+		c->root_path = optarg;
+		return -1;
+	case 'n':
+		c->dry_run = true;
+		return -1;
+	case OPT_JSON:
+		c->json = true;
+		return -1;
+	case 'f':
+		c->force = true;
+		return -1;
+	case OPT_DRIVER:
+		if (!token_is_safe(optarg, DRIVER_NAME_MAX) || strchr(optarg, ':')) {
+			msg_error("invalid --driver '%s': a driver name is letters, digits, '_' and '-'", optarg);
+			return EXIT_USAGE;
+		}
+		c->driver = optarg;
+		return -1;
+	case OPT_TIMEOUT:
+		if (parse_uint(optarg, 10, 3600, &v) < 0 || v == 0) {
+			msg_error("invalid --timeout '%s': seconds, 1 to 3600", optarg);
+			return EXIT_USAGE;
+		}
+		c->timeout = (unsigned)v;
+		return -1;
+	case 'v':
+		c->verbosity++;
+		return -1;
+	case 'q':
+		c->verbosity = -1;
+		return -1;
+	case 'h':
+		*help = true;
+		return -1;
+	case 'V':
+		printf("pcibind %s\n", PCIBIND_VERSION);
+		return EXIT_OK;
+	default:
+		fprintf(stderr, "Try 'pcibind --help'.\n");
+		return EXIT_USAGE;
+	}
+}
+
+static int run(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
+{
+	int err = sysroot_open(c->root_path, &c->root);
+
+	if (err < 0) {
+		msg_error("cannot open root %s: %s", c->root_path, strerror(-err));
+		return EXIT_USAGE;
+	}
+	err = cmd->run(c, argc, argv);
+	sysroot_free(c->root);
+	c->root = NULL;
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx c = { .root_path = "/" };
+	const struct cmd *cmd;
+	bool help = false;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "nfvqhV", options, NULL)) != -1) {
+		int st = parse_option(&c, opt, &help);
+		if (st >= 0)
+			return st;
+	}
+	if (optind >= argc) {
+		usage(help ? stdout : stderr);
+		return help ? EXIT_OK : EXIT_USAGE;
+	}
+	if (streq(argv[optind], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	cmd = find_cmd(argv[optind]);
+	if (!cmd) {
+		msg_error("unknown command '%s'; try 'pcibind --help'", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (help) {
+		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n", cmd->name, cmd->args, cmd->help);
+		return EXIT_OK;
+	}
+	return run(&c, cmd, argc - optind - 1, argv + optind + 1);
+}
+
+int ctx_load_config(struct ctx *c, struct config **ret)
+{
+	struct config_error e = { 0 };
+	struct config *cfg;
+	int err = config_load(c->root, &cfg, &e);
+
+	if (err < 0) {
+		if (e.line)
+			msg_error("%s:%u: %s", e.file, e.line, e.msg);
+		else if (e.file[0])
+			msg_error("%s: %s", e.file, e.msg);
+		else
+			msg_error("cannot load the configuration: %s", strerror(-err));
+		return EXIT_USAGE;
+	}
+	*ret = cfg;
+	return 0;
+}

@@ -1,0 +1,76 @@
+/* msg.c - messages to the user on stderr, journal priorities under systemd */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "cmd.h"
+
+/* stderr is the journal when JOURNAL_STREAM names its device:inode (systemd.exec(5)) */
+static bool stderr_is_journal(void)
+{
+	static int cached = -1;
+	const char *js;
+	struct stat st;
+	unsigned long long dev, ino;
+
+	if (cached >= 0)
+		return cached;
+	cached = 0;
+	js = getenv("JOURNAL_STREAM");
+	if (js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 && fstat(2, &st) == 0)
+		cached = (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return cached;
+}
+
+static void vmsg(int prio, const char *tag, const char *fmt, va_list ap)
+{
+	if (stderr_is_journal())
+		fprintf(stderr, "<%d>", prio);
+	fputs("pcibind: ", stderr);
+	if (tag)
+		fputs(tag, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void msg_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(3, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void msg_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg(4, "warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void msg_info(const struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vmsg(6, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void msg_debug(const struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vmsg(7, NULL, fmt, ap);
+	va_end(ap);
+}

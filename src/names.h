@@ -1,0 +1,19 @@
+/* names.h - vendor and device names from pci.ids, through libpci */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_NAMES_H
+#define PCIBIND_NAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct names;
+
+/* pci.ids is looked up lazily on the first call; NULL-safe destructor */
+int names_new(struct names **ret);
+void names_free(struct names *n);
+/* "NVIDIA Corporation"; falls back to "Device 10de" style text when unknown */
+const char *names_vendor(struct names *n, uint16_t vendor, char *buf, size_t size);
+const char *names_device(struct names *n, uint16_t vendor, uint16_t device, char *buf, size_t size);
+const char *names_class(struct names *n, uint32_t class, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,288 @@
+/* journal.c - the original state of what pcibind changed, and the run lock */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "util.h"
+
+#define JOURNAL_HEADER "# pcibind journal 1: original state of functions pcibind changed; do not edit"
+
+void journal_free(struct journal *j)
+{
+	if (!j)
+		return;
+	for (size_t i = 0; i < j->n; i++)
+		fnstate_clear(&j->recs[i]);
+	free(j->recs);
+	free(j);
+}
+
+const struct fnstate *journal_find(const struct journal *j, const char *name)
+{
+	for (size_t i = 0; i < j->n; i++)
+		if (streq(j->recs[i].name, name))
+			return &j->recs[i];
+	return NULL;
+}
+
+static int journal_push(struct journal *j, struct fnstate *s)
+{
+	struct fnstate *n = realloc(j->recs, (j->n + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	j->recs = n;
+	j->recs[j->n++] = *s;
+	return 0;
+}
+
+int journal_add(struct journal *j, const struct fnstate *s)
+{
+	struct fnstate copy;
+	int err;
+
+	if (journal_find(j, s->name))
+		return 0;
+	if ((err = fnstate_copy(s, &copy)) < 0)
+		return err;
+	if ((err = journal_push(j, &copy)) < 0) {
+		fnstate_clear(&copy);
+		return err;
+	}
+	return 1;
+}
+
+int journal_remove(struct journal *j, const char *name)
+{
+	for (size_t i = 0; i < j->n; i++) {
+		if (!streq(j->recs[i].name, name))
+			continue;
+		fnstate_clear(&j->recs[i]);
+		memmove(&j->recs[i], &j->recs[i + 1], (j->n - i - 1) * sizeof(*j->recs));
+		j->n--;
+		return 1;
+	}
+	return 0;
+}
+
+/* "key=value" where an empty value is none; values never hold tabs or newlines */
+static int field(char *tok, const char *key, char **ret)
+{
+	size_t n = strlen(key);
+
+	if (!tok || strncmp(tok, key, n) != 0 || tok[n] != '=')
+		return -EBADMSG;
+	*ret = tok[n + 1] ? strdup(tok + n + 1) : NULL;
+	return tok[n + 1] && !*ret ? -ENOMEM : 0;
+}
+
+static int parse_record(char *line, struct fnstate *ret)
+{
+	struct fnstate s = { .sriov_numvfs = -1 };
+	char *save = NULL, *numvfs = NULL, *tok = strtok_r(line, "\t", &save);
+	struct pciaddr a;
+	unsigned long v;
+	int err;
+
+	if (!tok || pciaddr_parse(tok, &a) < 0)
+		return -EBADMSG;
+	pciaddr_format(&a, s.name);
+	if ((err = field(strtok_r(NULL, "\t", &save), "driver", &s.driver)) < 0 ||
+	    (err = field(strtok_r(NULL, "\t", &save), "override", &s.override)) < 0 ||
+	    (err = field(strtok_r(NULL, "\t", &save), "reset_method", &s.reset_method)) < 0 ||
+	    (err = field(strtok_r(NULL, "\t", &save), "sriov_numvfs", &numvfs)) < 0)
+		goto out;
+	if (numvfs) {
+		if (parse_uint(numvfs, 10, 65535, &v) < 0) {
+			err = -EBADMSG;
+			goto out;
+		}
+		s.sriov_numvfs = (int)v;
+	}
+	err = strtok_r(NULL, "\t", &save) ? -EBADMSG : 0;
+out:
+	free(numvfs);
+	if (err < 0)
+		fnstate_clear(&s);
+	else
+		*ret = s;
+	return err;
+}
+
+static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
+{
+	char *save = NULL;
+	unsigned lineno = 0;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct fnstate s;
+		int err;
+
+		lineno++;
+		if (line[0] == '#')
+			continue;
+		if ((err = parse_record(line, &s)) == 0 && (err = journal_push(j, &s)) < 0)
+			fnstate_clear(&s);
+		if (err < 0) {
+			*ret_line = lineno;
+			return err;
+		}
+	}
+	return 0;
+}
+
+int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_line)
+{
+	_cleanup_free_ char *text = NULL;
+	struct journal *j = calloc(1, sizeof(*j));
+	unsigned line = 0;
+	int err;
+
+	if (!j)
+		return -ENOMEM;
+	err = sysroot_read(r, JOURNAL_FILE, &text, NULL);
+	if (err == -ENOENT)
+		err = 0;
+	else if (err == 0)
+		err = parse_journal(text, j, &line);
+	if (err < 0) {
+		journal_free(j);
+		if (ret_line)
+			*ret_line = line;
+		return err;
+	}
+	*ret = j;
+	return 0;
+}
+
+static bool value_ok(const char *v)
+{
+	return !v || (!strchr(v, '\t') && !strchr(v, '\n'));
+}
+
+static int write_records(FILE *f, const struct journal *j)
+{
+	fprintf(f, "%s\n", JOURNAL_HEADER);
+	for (size_t i = 0; i < j->n; i++) {
+		const struct fnstate *s = &j->recs[i];
+		char numvfs[16] = "";
+
+		if (!value_ok(s->driver) || !value_ok(s->override) || !value_ok(s->reset_method))
+			return -EINVAL;
+		if (s->sriov_numvfs >= 0)
+			(void)xsnprintf(numvfs, sizeof(numvfs), "%d", s->sriov_numvfs);
+		fprintf(f, "%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\n", s->name,
+			s->driver ? s->driver : "", s->override ? s->override : "",
+			s->reset_method ? s->reset_method : "", numvfs);
+	}
+	return 0;
+}
+
+static int fsync_dir(const struct sysroot *r, const char *rel)
+{
+	_cleanup_close_ int fd = sysroot_openat(r, rel, O_RDONLY | O_DIRECTORY, 0);
+
+	if (fd < 0)
+		return fd;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int journal_save(const struct sysroot *r, const struct journal *j)
+{
+	const char *tmp = RUN_DIR "/.journal.tmp";
+	FILE *f;
+	int fd, err;
+
+	if (j->n == 0) {
+		if (unlinkat(sysroot_fd(r), JOURNAL_FILE, 0) < 0 && errno != ENOENT)
+			return -errno;
+		return fsync_dir(r, RUN_DIR);
+	}
+	(void)unlinkat(sysroot_fd(r), tmp, 0);
+	fd = sysroot_openat(r, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		return -ENOMEM;
+	}
+	err = write_records(f, j);
+	if (fflush(f) != 0 || ferror(f))
+		err = err ? err : -EIO;
+	if (!err && fsync(fileno(f)) < 0)
+		err = -errno;
+	if (fclose(f) != 0 && !err)
+		err = -EIO;
+	if (!err && renameat(sysroot_fd(r), tmp, sysroot_fd(r), JOURNAL_FILE) < 0)
+		err = -errno;
+	if (err < 0) {
+		(void)unlinkat(sysroot_fd(r), tmp, 0);
+		return err;
+	}
+	return fsync_dir(r, RUN_DIR);
+}
+
+static long lock_holder(int fd)
+{
+	char buf[32] = "";
+	unsigned long v;
+
+	if (pread(fd, buf, sizeof(buf) - 1, 0) <= 0 || parse_uint(strip_trailing(buf), 10, 1UL << 22, &v) < 0)
+		return 0;
+	return (long)v;
+}
+
+static void lock_note_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, buf, (size_t)n, 0);
+}
+
+int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long *ret_holder)
+{
+	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	int fd, err;
+
+	if ((err = sysroot_mkdir_p(r, RUN_DIR, 0700)) < 0)
+		return err;
+	fd = sysroot_openat(r, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return fd;
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		if (now_ms() >= deadline) {
+			if (ret_holder)
+				*ret_holder = lock_holder(fd);
+			close(fd);
+			return -ETIMEDOUT;
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	lock_note_pid(fd);
+	*ret_fd = fd;
+	return 0;
+}
+
+void lock_release(int fd)
+{
+	if (fd < 0)
+		return;
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+}

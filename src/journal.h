@@ -1,0 +1,41 @@
+/* journal.h - the original state of what pcibind changed, kept in /run/pcibind */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_JOURNAL_H
+#define PCIBIND_JOURNAL_H
+
+#include <stddef.h>
+
+#include "pcidev.h"
+#include "sysroot.h"
+
+#define RUN_DIR "run/pcibind"
+#define JOURNAL_FILE RUN_DIR "/journal"
+#define LOCK_FILE RUN_DIR "/lock"
+
+/*
+ * One record per function pcibind has moved away from where the host had
+ * it: written (atomically) before the first change to that function, kept
+ * while it is away, dropped once it is back. /run is cleared at boot, as
+ * is the state it describes.
+ */
+struct journal {
+	struct fnstate *recs;
+	size_t n;
+};
+
+/* A missing journal is an empty one. -EBADMSG with *ret_line for a damaged file. */
+int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_line);
+/* Atomic replace (temp file, fsync, rename, fsync dir); an empty journal removes the file. */
+int journal_save(const struct sysroot *r, const struct journal *j);
+void journal_free(struct journal *j);
+const struct fnstate *journal_find(const struct journal *j, const char *name);
+/* Copies s; keeps an existing record (the original state wins). 1 if added. */
+int journal_add(struct journal *j, const struct fnstate *s);
+/* 1 if removed, 0 if there was none */
+int journal_remove(struct journal *j, const char *name);
+
+/* Serialise runs: flock on LOCK_FILE, waiting up to timeout_s. -ETIMEDOUT, *ret_holder = pid seen in the file. */
+int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long *ret_holder);
+void lock_release(int fd);
+
+#endif

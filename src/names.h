@@ -10,10 +10,17 @@ struct names;
 
 /* pci.ids is looked up lazily on the first call; NULL-safe destructor */
 int names_new(struct names **ret);
+/* the same with another pci.ids file (tests); path is copied */
+int names_new_file(const char *ids_path, struct names **ret);
 void names_free(struct names *n);
 /* "NVIDIA Corporation"; falls back to "Device 10de" style text when unknown */
 const char *names_vendor(struct names *n, uint16_t vendor, char *buf, size_t size);
 const char *names_device(struct names *n, uint16_t vendor, uint16_t device, char *buf, size_t size);
 const char *names_class(struct names *n, uint32_t class, char *buf, size_t size);
+
+/* The database's text only: NULL when pci.ids has no entry or cannot be loaded */
+const char *names_lookup_vendor(struct names *n, uint16_t vendor, char *buf, size_t size);
+const char *names_lookup_device(struct names *n, uint16_t vendor, uint16_t device, char *buf, size_t size);
+const char *names_lookup_class(struct names *n, uint32_t class, char *buf, size_t size);
 
 #endif

@@ -1,0 +1,583 @@
+/* bind.c - carry a plan out: journal, override -> unbind -> probe -> verify, rollback */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "kwrite.h"
+#include "util.h"
+
+#define MAX_PARALLEL 64
+
+const char *bind_step_name(enum bind_step s)
+{
+	static const char *const names[] = {
+		[STEP_NONE] = "none",
+		[STEP_IDENTITY] = "identity check",
+		[STEP_OVERRIDE] = "driver_override",
+		[STEP_UNBIND] = "unbind",
+		[STEP_PROBE] = "drivers_probe",
+		[STEP_BIND] = "bind",
+		[STEP_VERIFY] = "verify",
+		[STEP_RESET_METHOD] = "reset_method",
+		[STEP_NUMVFS] = "sriov_numvfs",
+	};
+	return s < ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+/* Where one function should go, for a forward move or a rollback */
+struct dest {
+	const char *driver;
+	const char *override;
+	bool kernel_picks;
+	const char *reset_method; /* NULL: leave */
+	int sriov_numvfs;         /* -1: leave */
+};
+
+struct mover {
+	const struct sysroot *r;
+	const struct bind_opts *o;
+	const struct action *act;
+	const struct pcifn *planned; /* as scanned when the plan was made */
+	struct outcome *out;
+	char *err_msg; /* out->msg or out->rollback_msg */
+	size_t err_size;
+};
+
+static int fail(struct mover *m, enum bind_step step, int err, const char *fmt, ...) _printf_(4, 5);
+
+static int fail(struct mover *m, enum bind_step step, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	m->out->step = step;
+	va_start(ap, fmt);
+	vsnprintf(m->err_msg, m->err_size, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+static int write_attr(struct mover *m, const char *rel, const char *data)
+{
+	pid_t stuck = 0;
+	int err = kwrite(m->r, rel, data, m->o->timeout_ms, &stuck);
+
+	if (err != -ENOENT)
+		m->out->changed = true; /* a write that failed may still have had an effect */
+	return err;
+}
+
+static int dev_path(char *buf, size_t size, const char *name, const char *attr)
+{
+	return sysroot_pathf(buf, size, "sys/bus/pci/devices/%s/%s", name, attr);
+}
+
+static int reread(struct mover *m, struct pcifn *f)
+{
+	int err = pcifn_read(m->r, &m->planned->addr, f);
+
+	if (err == -ENOENT)
+		return fail(m, STEP_IDENTITY, -ENODEV, "the function is gone (removed or hot-unplugged)");
+	if (err < 0)
+		return fail(m, STEP_IDENTITY, err, "cannot read it: %s", strerror(-err));
+	return 0;
+}
+
+static void describe_timeout(struct mover *m, const struct pcifn *f, const char *what)
+{
+	char holders[sizeof(m->out->holders)] = "";
+
+	(void)holders_describe(m->r, f, holders, sizeof(holders));
+	snprintf(m->out->holders, sizeof(m->out->holders), "%s", holders);
+	fail(m, m->out->step, -ETIMEDOUT, "%s did not finish within %u s%s%s; the kernel completes it when the device is let go",
+	     what, m->o->timeout_ms / 1000, holders[0] ? ": " : " (no process found holding its device nodes)",
+	     holders);
+}
+
+static int set_override(struct mover *m, const struct pcifn *f, const char *want)
+{
+	char path[256];
+	int err;
+
+	if (streq_null(f->override, want))
+		return 0;
+	if ((err = dev_path(path, sizeof(path), f->name, "driver_override")) < 0)
+		return fail(m, STEP_OVERRIDE, err, "path too long");
+	m->out->step = STEP_OVERRIDE;
+	/* "\n" clears it: the kernel then reads back "(null)" */
+	err = write_attr(m, path, want ? want : "\n");
+	if (err == -ETIMEDOUT)
+		describe_timeout(m, f, "writing driver_override");
+	else if (err < 0)
+		fail(m, STEP_OVERRIDE, err, "writing driver_override '%s': %s", want ? want : "", strerror(-err));
+	return err;
+}
+
+static int unbind_current(struct mover *m, const struct pcifn *f)
+{
+	char path[256], what[128];
+	int err;
+
+	if ((err = sysroot_pathf(path, sizeof(path), "sys/bus/pci/drivers/%s/unbind", f->driver)) < 0)
+		return fail(m, STEP_UNBIND, err, "path too long");
+	m->out->step = STEP_UNBIND;
+	err = write_attr(m, path, f->name);
+	snprintf(what, sizeof(what), "unbind from %s", f->driver);
+	if (err == -ETIMEDOUT)
+		describe_timeout(m, f, what);
+	else if (err < 0)
+		fail(m, STEP_UNBIND, err, "%s: %s", what, strerror(-err));
+	return err;
+}
+
+static int probe(struct mover *m, const struct pcifn *f)
+{
+	int err;
+
+	m->out->step = STEP_PROBE;
+	err = write_attr(m, "sys/bus/pci/drivers_probe", f->name);
+	if (err == -ETIMEDOUT)
+		describe_timeout(m, f, "drivers_probe");
+	else if (err < 0)
+		fail(m, STEP_PROBE, err, "drivers_probe: %s", strerror(-err));
+	return err;
+}
+
+/* drivers_probe succeeds even when nothing binds; try the driver's own bind file once */
+static int bind_explicit(struct mover *m, const struct pcifn *f, const char *driver)
+{
+	char path[256];
+	int err;
+
+	if ((err = sysroot_pathf(path, sizeof(path), "sys/bus/pci/drivers/%s/bind", driver)) < 0)
+		return fail(m, STEP_BIND, err, "path too long");
+	m->out->step = STEP_BIND;
+	err = write_attr(m, path, f->name);
+	if (err == -ETIMEDOUT)
+		describe_timeout(m, f, "bind");
+	else if (err < 0)
+		fail(m, STEP_BIND, err, "%s did not take it (probe found no driver; explicit bind: %s)", driver,
+		     strerror(-err));
+	return err;
+}
+
+static bool driver_is(const struct pcifn *f, const char *driver)
+{
+	return f->driver && driver && streq(f->driver, driver);
+}
+
+static int check_identity(struct mover *m, const struct pcifn *f)
+{
+	const struct pcifn *p = m->planned;
+
+	if (f->vendor == p->vendor && f->device == p->device && f->class == p->class)
+		return 0;
+	return fail(m, STEP_IDENTITY, -ENXIO, "it now holds %04x:%04x class %06x, not the planned %04x:%04x",
+		    f->vendor, f->device, f->class, p->vendor, p->device);
+}
+
+static bool must_unbind(const struct pcifn *f, const struct dest *d)
+{
+	if (!f->driver)
+		return false;
+	if (d->driver)
+		return !driver_is(f, d->driver);
+	if (d->kernel_picks)
+		return driver_is_vfio(f->driver);
+	return true;
+}
+
+static int verify(struct mover *m, struct pcifn *f, const struct dest *d)
+{
+	int err;
+
+	pcifn_clear(f);
+	if ((err = reread(m, f)) < 0)
+		return err;
+	if (d->driver && !f->driver) {
+		if ((err = bind_explicit(m, f, d->driver)) < 0)
+			return err;
+		pcifn_clear(f);
+		if ((err = reread(m, f)) < 0)
+			return err;
+	}
+	if (d->driver && !driver_is(f, d->driver))
+		return fail(m, STEP_VERIFY, -EIO, "after probing it is on %s, not %s", strna(f->driver), d->driver);
+	if (!d->driver && d->kernel_picks && f->driver && driver_is_vfio(f->driver))
+		return fail(m, STEP_VERIFY, -EIO, "it is still on %s", f->driver);
+	if (!d->driver && !d->kernel_picks && f->driver)
+		return fail(m, STEP_VERIFY, -EIO, "%s claimed it again", f->driver);
+	if (!streq_null(f->override, d->override))
+		return fail(m, STEP_VERIFY, -EIO, "driver_override reads '%s', expected '%s'", f->override ? f->override : "(null)",
+			    d->override ? d->override : "(null)");
+	return 0;
+}
+
+static int set_extra(struct mover *m, const struct pcifn *f, const char *attr, const char *value, enum bind_step step)
+{
+	char path[256];
+	int err;
+
+	if ((err = dev_path(path, sizeof(path), f->name, attr)) < 0)
+		return fail(m, step, err, "path too long");
+	m->out->step = step;
+	err = write_attr(m, path, value);
+	if (err == -ETIMEDOUT)
+		describe_timeout(m, f, attr);
+	else if (err < 0)
+		fail(m, step, err, "writing %s '%s': %s", attr, value, strerror(-err));
+	return err;
+}
+
+/* reset_method and the number of VFs, as recorded */
+static int restore_extras(struct mover *m, const struct pcifn *f, const struct dest *d)
+{
+	char num[16];
+	int err = 0;
+
+	if (d->reset_method && !streq_null(f->reset_method, d->reset_method))
+		err = set_extra(m, f, "reset_method", d->reset_method, STEP_RESET_METHOD);
+	if (err == 0 && d->sriov_numvfs >= 0 && f->sriov_numvfs != d->sriov_numvfs) {
+		/* the kernel refuses a change from N to M with EBUSY: go through 0 */
+		if (f->sriov_numvfs > 0 && d->sriov_numvfs > 0)
+			err = set_extra(m, f, "sriov_numvfs", "0", STEP_NUMVFS);
+		snprintf(num, sizeof(num), "%d", d->sriov_numvfs);
+		if (err == 0)
+			err = set_extra(m, f, "sriov_numvfs", num, STEP_NUMVFS);
+	}
+	return err;
+}
+
+/* The binding sequence: identity, override, unbind, probe, verify. */
+static int move_fn(struct mover *m, const struct dest *d)
+{
+	struct pcifn f = { 0 };
+	bool unbound = false;
+	int err;
+
+	if ((err = reread(m, &f)) < 0)
+		goto out;
+	if ((err = check_identity(m, &f)) < 0 || (err = set_override(m, &f, d->override)) < 0)
+		goto out;
+	if (must_unbind(&f, d)) {
+		if ((err = unbind_current(m, &f)) < 0)
+			goto out;
+		unbound = true;
+	}
+	if ((d->driver || d->kernel_picks) && (!f.driver || unbound) && (err = probe(m, &f)) < 0)
+		goto out;
+	if ((err = verify(m, &f, d)) < 0)
+		goto out;
+	err = restore_extras(m, &f, d);
+out:
+	snprintf(m->out->driver_now, sizeof(m->out->driver_now), "%s", f.driver ? f.driver : "");
+	pcifn_clear(&f);
+	return err;
+}
+
+/* One IOMMU group's actions, run in order by one thread. */
+struct job {
+	const struct sysroot *r;
+	const struct pcihost *h;
+	const struct plan *p;
+	const struct bind_opts *o;
+	struct outcome *outs;
+	size_t first, count;
+	bool rollback;
+	volatile int *abort; /* set by the first group that fails */
+};
+
+static struct dest forward_dest(const struct action *a)
+{
+	return (struct dest){
+		.driver = a->target.driver,
+		.override = a->target.override,
+		.kernel_picks = a->target.kernel_picks,
+		.reset_method = a->reset_method,
+		.sriov_numvfs = a->sriov_numvfs,
+	};
+}
+
+static struct dest rollback_dest(const struct action *a)
+{
+	return (struct dest){
+		.driver = a->before.driver,
+		.override = a->before.override,
+		.reset_method = a->reset_method ? a->before.reset_method : NULL,
+		.sriov_numvfs = a->sriov_numvfs >= 0 ? a->before.sriov_numvfs : -1,
+	};
+}
+
+static void run_forward(struct job *jb, size_t i)
+{
+	const struct action *a = &jb->p->acts[i];
+	struct outcome *out = &jb->outs[i];
+	struct mover m = { jb->r, jb->o, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg) };
+	struct dest d = forward_dest(a);
+	int err;
+
+	if (a->noop || __atomic_load_n(jb->abort, __ATOMIC_SEQ_CST))
+		return; /* OUT_SKIPPED */
+	err = move_fn(&m, &d);
+	out->err = err;
+	out->status = err == 0 ? OUT_DONE : err == -ETIMEDOUT ? OUT_TIMEOUT : OUT_FAILED;
+	if (err < 0)
+		__atomic_store_n(jb->abort, 1, __ATOMIC_SEQ_CST);
+}
+
+static void run_rollback(struct job *jb, size_t i)
+{
+	const struct action *a = &jb->p->acts[i];
+	struct outcome *out = &jb->outs[i];
+	struct mover m = { jb->r, jb->o, a, &jb->h->fns[a->fn], out, out->rollback_msg, sizeof(out->rollback_msg) };
+	struct dest d = rollback_dest(a);
+	enum bind_step failed_step = out->step;
+
+	if (!out->changed)
+		return;
+	if (out->status == OUT_TIMEOUT) {
+		/* every further write would block behind the hung one */
+		out->rollback_err = -ETIMEDOUT;
+		snprintf(out->rollback_msg, sizeof(out->rollback_msg), "not put back: the kernel still holds it");
+		return;
+	}
+	out->rollback_err = move_fn(&m, &d);
+	out->step = failed_step;
+	if (out->status == OUT_DONE && out->rollback_err == 0)
+		out->status = OUT_ROLLED_BACK;
+}
+
+static void *job_main(void *arg)
+{
+	struct job *jb = arg;
+
+	for (size_t i = jb->first; i < jb->first + jb->count; i++) {
+		if (jb->rollback)
+			run_rollback(jb, i);
+		else
+			run_forward(jb, i);
+		if (!jb->rollback && jb->outs[i].status >= OUT_FAILED)
+			break; /* the rest of this group is not started */
+	}
+	return NULL;
+}
+
+/* Split the plan (sorted by group) into jobs: one per group, one per ungrouped function. */
+static size_t make_jobs(const struct plan *p, struct job *proto, struct job **ret)
+{
+	struct job *jobs = calloc(p->n_acts ? p->n_acts : 1, sizeof(*jobs));
+	size_t n = 0;
+
+	if (!jobs)
+		return 0;
+	for (size_t i = 0; i < p->n_acts; i++) {
+		int g = p->acts[i].group;
+		if (n > 0 && g >= 0 && p->acts[jobs[n - 1].first].group == g) {
+			jobs[n - 1].count++;
+			continue;
+		}
+		jobs[n] = *proto;
+		jobs[n].first = i;
+		jobs[n].count = 1;
+		n++;
+	}
+	*ret = jobs;
+	return n;
+}
+
+/* Run jobs in parallel, at most MAX_PARALLEL threads at a time. */
+static int run_jobs(struct job *jobs, size_t n)
+{
+	for (size_t base = 0; base < n; base += MAX_PARALLEL) {
+		pthread_t tids[MAX_PARALLEL];
+		bool started[MAX_PARALLEL] = { false };
+		size_t batch = n - base < MAX_PARALLEL ? n - base : MAX_PARALLEL;
+
+		for (size_t k = 0; k < batch; k++) {
+			/* a single job needs no thread */
+			if (n == 1 || pthread_create(&tids[k], NULL, job_main, &jobs[base + k]) != 0)
+				job_main(&jobs[base + k]);
+			else
+				started[k] = true;
+		}
+		for (size_t k = 0; k < batch; k++)
+			if (started[k])
+				pthread_join(tids[k], NULL);
+	}
+	return 0;
+}
+
+/* Record the original state of everything about to change, before the first write. */
+static int journal_before(const struct sysroot *r, const struct plan *p, struct journal *j, bool *added)
+{
+	int err;
+
+	if (p->verb == VERB_RESTORE)
+		return 0; /* a restore moves functions towards their records, never away */
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+
+		if (a->noop || a->recorded)
+			continue;
+		if ((err = journal_add(j, &a->before)) < 0)
+			return err;
+		added[i] = err > 0;
+	}
+	return journal_save(r, j);
+}
+
+/* Drop the records of functions that are back where they were. */
+static int journal_after(const struct sysroot *r, const struct plan *p, struct journal *j, const bool *added,
+			 const struct outcome *outs, bool failed)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+		const struct outcome *o = &outs[i];
+		bool back;
+
+		if (p->verb == VERB_RESTORE)
+			back = !failed && (o->status == OUT_DONE || (a->noop && a->recorded));
+		else
+			back = added[i] && failed && (!o->changed || o->rollback_err == 0) &&
+			       o->status != OUT_TIMEOUT;
+		if (back)
+			(void)journal_remove(j, a->name);
+	}
+	return journal_save(r, j);
+}
+
+int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
+	     const struct bind_opts *o, struct outcome **ret, int *ret_journal_err)
+{
+	struct outcome *outs = calloc(p->n_acts ? p->n_acts : 1, sizeof(*outs));
+	bool *added = calloc(p->n_acts ? p->n_acts : 1, sizeof(*added));
+	volatile int abort_flag = 0;
+	struct job proto = { r, h, p, o, outs, 0, 0, false, &abort_flag }, *jobs = NULL;
+	bool failed = false, timed_out = false;
+	size_t njobs;
+	int err;
+
+	if (!outs || !added) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if ((err = journal_before(r, p, j, added)) < 0)
+		goto out;
+	njobs = make_jobs(p, &proto, &jobs);
+	if (p->n_acts && !njobs) {
+		err = -ENOMEM;
+		goto out;
+	}
+	run_jobs(jobs, njobs);
+	for (size_t i = 0; i < p->n_acts; i++) {
+		failed |= outs[i].status == OUT_FAILED || outs[i].status == OUT_TIMEOUT;
+		timed_out |= outs[i].status == OUT_TIMEOUT;
+	}
+	if (failed) {
+		for (size_t k = 0; k < njobs; k++)
+			jobs[k].rollback = true;
+		run_jobs(jobs, njobs);
+	}
+	*ret_journal_err = journal_after(r, p, j, added, outs, failed);
+	err = !failed ? 0 : timed_out ? -ETIMEDOUT : -EIO;
+out:
+	free(jobs);
+	free(added);
+	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
+		free(outs);
+		return err;
+	}
+	*ret = outs;
+	return err;
+}
+
+/* Run the module loader; its stderr becomes part of the message. */
+static int run_modprobe(const char *modprobe, const char *module, char *msg, size_t size)
+{
+	char *argv[] = { (char *)modprobe, (char *)module, NULL };
+	char out[512] = "";
+	int pipefd[2], status;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -errno;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		execv(modprobe, argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while (len < sizeof(out) - 1 && (n = read(pipefd[0], out + len, sizeof(out) - 1 - len)) != 0)
+		if (n > 0)
+			len += (size_t)n;
+		else if (errno != EINTR)
+			break;
+	close(pipefd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	strip_trailing(out);
+	snprintf(msg, size, "'%s %s' failed%s%s", modprobe, module, out[0] ? ": " : "", out);
+	return -ENOENT;
+}
+
+static bool driver_registered(const struct sysroot *r, const char *driver)
+{
+	char path[256];
+
+	return sysroot_pathf(path, sizeof(path), "sys/bus/pci/drivers/%s", driver) == 0 &&
+	       sysroot_exists(r, path) == 0;
+}
+
+static int load_driver(const struct sysroot *r, const char *driver, const struct bind_opts *o, char *msg,
+		       size_t size)
+{
+	char why[400] = "";
+	int err;
+
+	if (driver_registered(r, driver))
+		return 0;
+	if (!o->modprobe) {
+		snprintf(msg, size, "driver %s is not loaded, and modules cannot be loaded for root %s", driver,
+			 sysroot_path(r));
+		return -ENOENT;
+	}
+	err = run_modprobe(o->modprobe, driver, why, sizeof(why));
+	if (err == 0 && driver_registered(r, driver))
+		return 0;
+	snprintf(msg, size, "driver %s is not loaded and loading it failed: %s", driver,
+		 why[0] ? why : "the module loaded but registered no PCI driver of that name");
+	return -ENOENT;
+}
+
+int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg,
+		      size_t size)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+		int err;
+
+		if (p->verb != VERB_BIND || a->noop || !a->target.driver)
+			continue;
+		if ((err = load_driver(r, a->target.driver, o, msg, size)) < 0)
+			return err;
+	}
+	return 0;
+}

@@ -33,11 +33,20 @@ struct devset {
 	bool boot;
 };
 
+/* Where a [pcibind] key was set; file NULL: the built-in default */
+struct config_origin {
+	char *file;
+	unsigned line;
+};
+
 struct config {
 	char *driver;            /* [pcibind] driver, default vfio-pci */
 	unsigned unbind_timeout; /* seconds, 1..600 */
 	struct devset *sets;
 	size_t n_sets;
+	/* [pcibind] may appear in several files, each key once: where it was */
+	struct config_origin driver_origin;
+	struct config_origin unbind_timeout_origin;
 };
 
 /* Where a config error is; msg is complete ("unknown key 'adress'") */

@@ -17,14 +17,14 @@ struct nodes {
 	bool nvidia; /* any /dev/nvidia* (the proprietary driver has no per-device link) */
 };
 
-static void add_node(struct nodes *ns, const char *fmt, const char *arg)
+static void add_node(struct nodes *ns, const char *prefix, const char *name)
 {
-	if (ns->n < MAX_NODES && xsnprintf(ns->path[ns->n], sizeof(ns->path[0]), fmt, arg) == 0)
+	if (ns->n < MAX_NODES && xsnprintf(ns->path[ns->n], sizeof(ns->path[0]), "%s%s", prefix, name) == 0)
 		ns->n++;
 }
 
-/* Entries of a device subdirectory become /dev/PREFIX/<entry> nodes */
-static void add_dir_nodes(const struct sysroot *r, const struct pcifn *f, const char *sub, const char *fmt,
+/* Entries of a device subdirectory become PREFIX<entry> nodes */
+static void add_dir_nodes(const struct sysroot *r, const struct pcifn *f, const char *sub, const char *prefix,
 			  struct nodes *ns)
 {
 	char dir[256];
@@ -36,7 +36,7 @@ static void add_dir_nodes(const struct sysroot *r, const struct pcifn *f, const 
 		return;
 	while ((de = readdir(d)))
 		if (de->d_name[0] != '.')
-			add_node(ns, fmt, de->d_name);
+			add_node(ns, prefix, de->d_name);
 	closedir(d);
 }
 
@@ -46,10 +46,10 @@ static void collect_nodes(const struct sysroot *r, const struct pcifn *f, struct
 
 	if (f->group >= 0) {
 		snprintf(group, sizeof(group), "%d", f->group);
-		add_node(ns, "/dev/vfio/%s", group);
+		add_node(ns, "/dev/vfio/", group);
 	}
-	add_dir_nodes(r, f, "vfio-dev", "/dev/vfio/devices/%s", ns);
-	add_dir_nodes(r, f, "drm", "/dev/dri/%s", ns);
+	add_dir_nodes(r, f, "vfio-dev", "/dev/vfio/devices/", ns);
+	add_dir_nodes(r, f, "drm", "/dev/dri/", ns);
 	ns->nvidia = f->vendor == 0x10de && pcifn_is_display(f);
 }
 

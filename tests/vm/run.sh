@@ -1,0 +1,388 @@
+#!/bin/bash
+# run.sh - the real-kernel tier: pcibind against Debian's own kernel in QEMU guests
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# usage: tests/vm/run.sh PCIBIND_BINARY [BOOT...]
+#
+# Fetches Debian 12's kernel package (download and unpack, never install),
+# builds one busybox initramfs with the needed modules, pcibind and its
+# libraries, the VFIO holder and the scenario scripts, and boots it several
+# times under qemu-system-x86_64 (q35, TCG, emulated Intel IOMMU), two boots
+# at a time.  Each boot runs a list of scenarios; each check in the guest
+# prints one "ok - vm: ..." or "not ok - vm: ..." line on the serial console,
+# which this script passes on.  Exit status 1 if any check failed, a boot
+# failed or hung, or something needed could not be had: this tier never skips.
+#
+# Environment:
+#   PCIBIND_CACHE       downloads, kept between runs (default ~/.cache/pcibind-tests)
+#   PCIBIND_VM_WORK     scratch directory (default build/vm in the repository)
+#   PCIBIND_VM_JOBS     boots run at once (default: number of CPUs, at most 2)
+#   PCIBIND_KERNEL_PKG  a linux-image package to use instead of apt's pick
+#   PCIBIND_VM_CYCLES   bind/restore cycles in the cycles boot (default 200)
+
+set -u -o pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CACHE=${PCIBIND_CACHE:-$HOME/.cache/pcibind-tests}
+WORK=${PCIBIND_VM_WORK:-$REPO/build/vm}
+CYCLES=${PCIBIND_VM_CYCLES:-200}
+JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
+[ "$JOBS" -gt 2 ] 2>/dev/null && JOBS=2
+[ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
+
+# every boot, in the order their results are printed
+ALL_BOOTS="host cycles hotplug noiommu facts"
+
+# modules that go into the initramfs (with their dependencies)
+MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub"
+# host drivers loaded at boot, as udev would on a real machine (not vfio: the
+# first scenario proves that pcibind loads it)
+HOST_MODULES="e1000e,e1000,snd_hda_intel,bochs,ahci,i2c_i801"
+
+PACKAGES="qemu-system-x86 busybox-static cpio kmod socat gcc libc6-dev linux-libc-dev pci.ids"
+
+T_START=$(date +%s.%N)
+
+say() { echo "# vm: $*"; }
+die() {
+	echo "not ok - vm: setup: $*"
+	exit 1
+}
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+usage() {
+	echo "usage: $0 PCIBIND_BINARY [BOOT...]   (boots: $ALL_BOOTS)" >&2
+	exit 2
+}
+
+# --- what the machine needs ---------------------------------------------------
+
+ensure_packages() {
+	local p missing=()
+
+	for p in $PACKAGES; do
+		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q ' installed$' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root to have them installed, or apt-get install them)"
+	say "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1; then
+		apt-get update >>"$WORK/apt.log" 2>&1
+		apt-get install -y --no-install-recommends "${missing[@]}" >>"$WORK/apt.log" 2>&1 ||
+			die "apt-get install ${missing[*]} failed: $(tail -n 3 "$WORK/apt.log" | tr '\n' ' ')"
+	fi
+}
+
+check_qemu() {
+	local out
+	command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
+	out=$(qemu-system-x86_64 -machine help 2>&1) || die "qemu-system-x86_64 does not run: $out"
+	grep -q '^q35 ' <<<"$out" || die "qemu-system-x86_64 has no q35 machine"
+	qemu-system-x86_64 -device help 2>&1 | grep -q '"intel-iommu"' || die "qemu-system-x86_64 has no intel-iommu device"
+}
+
+# --- the kernel ---------------------------------------------------------------
+
+# The package apt would install for linux-image-amd64 on Debian 12 (a 6.1
+# kernel); the newest 6.1 image apt knows of if the metapackage says nothing.
+kernel_pkg() {
+	local p
+	if [ -n "${PCIBIND_KERNEL_PKG:-}" ]; then
+		echo "$PCIBIND_KERNEL_PKG"
+		return
+	fi
+	p=$(apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-6\.1\.0-[0-9]*-amd64\)$/\1/p' | head -n 1)
+	[ -n "$p" ] || p=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+		awk '{ print $1 }' | sort -V | tail -n 1)
+	echo "$p"
+}
+
+# Sets KDEB to a cached .deb of the kernel, downloading it if needed.
+fetch_kernel() {
+	local pkg ver tmp
+	mkdir -p "$CACHE/debs" || die "cannot create $CACHE/debs"
+	pkg=$(kernel_pkg)
+	ver=
+	[ -n "$pkg" ] && ver=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ { print $2 }')
+	[ "$ver" = "(none)" ] && ver=
+	if [ -n "$pkg" ] && [ -n "$ver" ]; then
+		KDEB="$CACHE/debs/${pkg}_${ver}_amd64.deb"
+		[ -s "$KDEB" ] && return 0
+		say "downloading $pkg $ver into $CACHE/debs"
+		tmp=$(mktemp -d "$CACHE/debs/.dl.XXXXXX") || die "cannot write to $CACHE/debs"
+		if (cd "$tmp" && apt-get download "$pkg=$ver") >"$WORK/download.log" 2>&1 &&
+			mv "$tmp"/"${pkg}"_*.deb "$KDEB" 2>/dev/null; then
+			rm -rf "$tmp"
+			return 0
+		fi
+		rm -rf "$tmp"
+		say "download of $pkg $ver failed: $(tail -n 2 "$WORK/download.log" | tr '\n' ' ')"
+	fi
+	# no apt answer, or no network: the newest kernel already cached
+	KDEB=$(ls "$CACHE"/debs/linux-image-6.1.0-*-amd64_*.deb 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$KDEB" ] || die "cannot fetch a Debian 12 kernel: apt offers '${pkg:-nothing}' '${ver:-}', nothing cached in $CACHE/debs"
+	say "using the cached $(basename "$KDEB")"
+}
+
+# Unpacks the kernel once per work directory; sets KROOT, KVER, VMLINUZ.
+unpack_kernel() {
+	local stamp
+	KVER=$(dpkg-deb -f "$KDEB" Package) || die "$KDEB is not a Debian package"
+	KVER=${KVER#linux-image-}
+	KROOT="$WORK/kernel-$(basename "$KDEB" .deb)"
+	stamp="$KROOT/.unpacked"
+	if [ ! -e "$stamp" ]; then
+		rm -rf "$WORK"/kernel-*
+		dpkg -x "$KDEB" "$KROOT" || die "dpkg -x $KDEB failed"
+		depmod -b "$KROOT" "$KVER" || die "depmod -b $KROOT $KVER failed"
+		touch "$stamp"
+	fi
+	VMLINUZ="$KROOT/boot/vmlinuz-$KVER"
+	[ -f "$VMLINUZ" ] || die "no $VMLINUZ in $KDEB"
+}
+
+# --- the initramfs ------------------------------------------------------------
+
+# copy_bin FILE DEST-IN-ROOT: a dynamically linked program and what ldd says it needs
+copy_bin() {
+	local lib
+	install -D -m 0755 "$1" "$R$2" || die "cannot copy $1"
+	for lib in $(ldd "$1" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$R$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$R$lib" || die "cannot copy $lib"
+	done
+}
+
+build_initramfs() {
+	local a m ko rel
+	R="$WORK/initramfs"
+	rm -rf "$R"
+	mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/share/misc,etc,proc,sys,dev,run,tmp,root,vmtest/scenarios}
+
+	# the real modprobe, as Debian ships it (kmod); busybox for the rest
+	copy_bin "$(command -v kmod)" /bin/kmod
+	for a in modprobe insmod rmmod lsmod depmod modinfo; do
+		ln -s ../bin/kmod "$R/sbin/$a"
+	done
+	install -m 0755 /bin/busybox "$R/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ -e "$R/bin/$a" ] || [ -e "$R/sbin/$a" ] || ln -s busybox "$R/bin/$a"
+	done
+
+	if [ -x "$BIN" ]; then
+		copy_bin "$BIN" /usr/sbin/pcibind
+	fi
+	cp /usr/share/misc/pci.ids "$R/usr/share/misc/pci.ids" || die "no /usr/share/misc/pci.ids"
+
+	gcc -static -O2 -Wall -Wextra -Werror -o "$R/usr/bin/vfio-hold" "$HERE/vfio-hold.c" ||
+		die "cannot build tests/vm/vfio-hold.c"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$R/usr/bin/sysw" "$HERE/sysw.c" ||
+		die "cannot build tests/vm/sysw.c"
+
+	for m in $MODULES; do
+		modprobe -d "$KROOT" -S "$KVER" --show-depends "$m" >"$WORK/deps.txt" 2>&1 ||
+			die "module $m: $(cat "$WORK/deps.txt")"
+		for ko in $(awk '$1 == "insmod" { print $2 }' "$WORK/deps.txt"); do
+			rel=${ko#"$KROOT"/}
+			[ -e "$R/$rel" ] || install -D -m 0644 "$ko" "$R/$rel"
+		done
+	done
+	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$R/lib/modules/$KVER/"
+	depmod -b "$R" "$KVER" || die "depmod in the initramfs failed"
+
+	install -m 0755 "$HERE/guest/init" "$R/init"
+	install -m 0644 "$HERE/guest/lib.sh" "$R/vmtest/lib.sh"
+	install -m 0644 "$HERE"/scenarios/*.sh "$R/vmtest/scenarios/"
+	echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
+	echo "root:x:0:" >"$R/etc/group"
+
+	(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$WORK/initrd.gz" ||
+		die "cannot pack the initramfs"
+}
+
+# --- the guests ---------------------------------------------------------------
+
+# A machine that looks like a passthrough host:
+#   01:00.0 VGA (bochs) + 01:00.1 HDA audio   one slot behind root port 1c.0, one group
+#   02:00.0 e1000e behind root port 1c.1      twin of 00:06.0 (same ids)
+#   00:06.0 e1000e on the root complex
+#   03:00.0 PCIe-to-PCI bridge behind 1c.2, 04:01.0 e1000 behind it (a group with a bridge)
+#   00:1f.0/.2/.3 ICH9 LPC, AHCI, SMBus      one group of several functions
+TOPOLOGY="
+ -device pcie-root-port,id=rp1,bus=pcie.0,addr=1c.0,chassis=1,multifunction=on
+ -device pcie-root-port,id=rp2,bus=pcie.0,addr=1c.1,chassis=2
+ -device pcie-root-port,id=rp3,bus=pcie.0,addr=1c.2,chassis=3
+ -device VGA,id=gpu,bus=rp1,addr=00.0,multifunction=on
+ -device ich9-intel-hda,id=gpuaudio,bus=rp1,addr=00.1
+ -netdev user,id=n0 -device e1000e,id=nic2,bus=rp2,netdev=n0,mac=52:54:00:12:34:02
+ -netdev user,id=n1 -device e1000e,id=nic1,bus=pcie.0,addr=06.0,netdev=n1,mac=52:54:00:12:34:01
+ -device pcie-pci-bridge,id=pbr,bus=rp3
+ -netdev user,id=n2 -device e1000,id=oldnic,bus=pbr,addr=01.0,netdev=n2,mac=52:54:00:12:34:04
+"
+
+# boot_def NAME: sets B_RUN (scenarios), B_IOMMU, B_TIMEOUT (s)
+boot_def() {
+	B_IOMMU=1
+	case $1 in
+	host)
+		B_RUN=modload,status,gpu,twins,refusal,ich9,bridge,holder
+		B_TIMEOUT=600 ;;
+	cycles)
+		B_RUN=cycles
+		B_TIMEOUT=900 ;;
+	hotplug)
+		B_RUN=hotplug
+		B_TIMEOUT=300 ;;
+	noiommu)
+		B_RUN=noiommu
+		B_IOMMU=0
+		B_TIMEOUT=300 ;;
+	facts)
+		B_RUN=facts,facts-hold
+		B_TIMEOUT=300 ;;
+	*) return 1 ;;
+	esac
+}
+
+# qemu_cmd NAME: the command line of one boot, in the array QEMU
+qemu_cmd() {
+	local append="console=ttyS0 panic=-1 loglevel=1 vmtest.boot=$1 vmtest.run=$B_RUN"
+	append+=" vmtest.modules=$HOST_MODULES vmtest.cycles=$CYCLES"
+	QEMU=(qemu-system-x86_64 -M q35,accel=tcg,kernel-irqchip=split -m 1024 -smp 2)
+	if [ "$B_IOMMU" = 1 ]; then
+		QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
+		append="intel_iommu=on iommu=pt $append"
+	fi
+	QEMU+=(-kernel "$VMLINUZ" -initrd "$WORK/initrd.gz" -append "$append")
+	QEMU+=(-display none -vga none -nic none -no-reboot -monitor none)
+	QEMU+=(-serial "file:$WORK/$1.log" -qmp "unix:$WORK/$1.qmp,server=on,wait=off")
+	# shellcheck disable=SC2206
+	QEMU+=($TOPOLOGY)
+}
+
+# The guest asks the host for QEMU monitor commands by printing
+# "@@qmp {json}@@" on its console; this runs them, in order, while QEMU lives.
+qmp_bridge() {
+	local name=$1 pid=$2 done=0 i json reply
+	local log="$WORK/$name.log" sock="$WORK/$name.qmp"
+	local -a cmds
+	while kill -0 "$pid" 2>/dev/null; do
+		mapfile -t cmds < <(tr -d '\r' <"$log" 2>/dev/null | grep -ao '@@qmp .*@@')
+		for ((i = done; i < ${#cmds[@]}; i++)); do
+			json=${cmds[$i]#@@qmp }
+			json=${json%@@}
+			reply=$(printf '%s\n%s\n' '{"execute":"qmp_capabilities"}' "$json" |
+				socat -t 2 - "UNIX-CONNECT:$sock" 2>&1 | tr -d '\r' | tail -n +3 | tr '\n' ' ')
+			echo "# vm: $name: qmp $json -> ${reply:0:300}" >>"$WORK/$name.host"
+		done
+		done=${#cmds[@]}
+		sleep 0.2
+	done
+}
+
+# run_boot NAME: one guest, start to power-off; verdicts end up in NAME.out
+run_boot() {
+	local name=$1 t0 t1 rc bridge
+	boot_def "$name"
+	qemu_cmd "$name"
+	rm -f "$WORK/$name".{log,host,out,qmp}
+	: >"$WORK/$name.log"
+	printf '%q ' "${QEMU[@]}" >"$WORK/$name.cmd"
+	t0=$(date +%s.%N)
+	timeout -k 10 "$B_TIMEOUT" "${QEMU[@]}" >>"$WORK/$name.host" 2>&1 &
+	local qpid=$!
+	qmp_bridge "$name" "$qpid" &
+	bridge=$!
+	wait "$qpid"
+	rc=$?
+	t1=$(date +%s.%N)
+	wait "$bridge" 2>/dev/null
+	verdict "$name" "$rc" "$(secs "$t0" "$t1")" >"$WORK/$name.out"
+}
+
+# verdict NAME QEMU-STATUS SECONDS: the boot's check lines, and a "not ok"
+# for every way a boot can fail to give an answer
+verdict() {
+	local name=$1 rc=$2 dt=$3 log="$WORK/$1.clean" s started ran bad=0
+	tr -d '\r' <"$WORK/$name.log" >"$log"
+	boot_def "$name"
+	say "boot $name: ${dt}s (qemu exit $rc)"
+	[ -s "$WORK/$name.host" ] && sed 's/^\([^#]\)/# vm: '"$name"': qemu: \1/' "$WORK/$name.host"
+	grep -aE '^(not )?ok - vm: ' "$log"
+	grep -aqE '^not ok - vm: ' "$log" && bad=1
+	for s in ${B_RUN//,/ }; do
+		started=$(grep -ac "^@@vmtest scenario-start $s " "$log")
+		ran=$(grep -ac "^@@vmtest scenario-done $s " "$log")
+		if [ "$started" = 0 ]; then
+			echo "not ok - vm: $name: scenario $s never started"
+			bad=1
+		elif [ "$ran" = 0 ]; then
+			echo "not ok - vm: $name: scenario $s did not finish (hung or crashed; qemu exit $rc after ${dt}s)"
+			bad=1
+		elif ! sed -n "/^@@vmtest scenario-start $s /,/^@@vmtest scenario-done $s /p" "$log" |
+			grep -aqE '^(not )?ok - vm: '; then
+			echo "not ok - vm: $name: scenario $s printed no verdict"
+			bad=1
+		fi
+	done
+	if ! grep -aq "^@@vmtest boot-done $name " "$log"; then
+		if [ "$rc" = 124 ]; then
+			echo "not ok - vm: $name: boot timed out after ${B_TIMEOUT}s without a verdict"
+		else
+			echo "not ok - vm: $name: boot gave no verdict (qemu exit $rc after ${dt}s)"
+		fi
+		bad=1
+	elif [ "$rc" != 0 ]; then
+		echo "not ok - vm: $name: qemu exited with status $rc"
+		bad=1
+	fi
+	if [ $bad = 1 ]; then
+		say "boot $name: the guest said (full log: $log):"
+		grep -avE '^(not )?ok - vm: ' "$log" | tail -n 60 | sed 's/^/#   /'
+	fi
+}
+
+main() {
+	local b boots running=0 fail=0
+	[ $# -ge 1 ] || usage
+	BIN=$1
+	shift
+	boots=${*:-$ALL_BOOTS}
+	for b in $boots; do
+		boot_def "$b" || usage
+	done
+	mkdir -p "$WORK" || die "cannot create $WORK"
+	case $BIN in /*) ;; *) BIN="$PWD/$BIN" ;; esac
+
+	ensure_packages
+	check_qemu
+	fetch_kernel
+	unpack_kernel
+	build_initramfs
+	say "kernel $KVER, initramfs $(du -k "$WORK/initrd.gz" | cut -f1) KiB, boots: $boots, $JOBS at a time"
+	if [ ! -x "$BIN" ]; then
+		echo "not ok - vm: setup: pcibind binary $BIN not found; scenarios that need it will fail"
+		fail=1
+	fi
+
+	for b in $boots; do
+		if [ $running -ge "$JOBS" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		run_boot "$b" &
+		running=$((running + 1))
+	done
+	wait
+
+	for b in $boots; do
+		cat "$WORK/$b.out"
+		grep -q '^not ok' "$WORK/$b.out" && fail=1
+	done
+	say "tier done in $(secs "$T_START" "$(date +%s.%N)")s"
+	return $fail
+}
+
+main "$@"

@@ -1,0 +1,338 @@
+/* cmd-bind.c - pcibind bind, unbind and restore: plan, refuse or carry out, report */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "cmd.h"
+#include "journal.h"
+#include "plan.h"
+#include "usage.h"
+
+#define LOCK_WAIT_MIN 60
+
+struct run {
+	struct ctx *c;
+	enum verb verb;
+	struct config *cfg;
+	struct pcihost *h;
+	struct journal *j;
+	struct plan *p;
+	struct selector *sels;
+	size_t n_sels;
+	int lock_fd;
+};
+
+static void run_free(struct run *rn)
+{
+	plan_free(rn->p);
+	journal_free(rn->j);
+	pcihost_free(rn->h);
+	config_free(rn->cfg);
+	free(rn->sels);
+	lock_release(rn->lock_fd);
+}
+
+static int parse_selectors(struct run *rn, int argc, char **argv)
+{
+	if (argc == 0 && rn->verb != VERB_RESTORE) {
+		msg_error("%s needs at least one SEL (an address like 0000:82:00.0, a slot like 82:00, "
+			  "ids like 10de:2204, or a section name)", verb_name(rn->verb));
+		return EXIT_USAGE;
+	}
+	rn->sels = calloc(argc ? (size_t)argc : 1, sizeof(*rn->sels));
+	if (!rn->sels)
+		return EXIT_FAILURE_;
+	for (int i = 0; i < argc; i++)
+		if (selector_parse(argv[i], &rn->sels[i]) < 0) {
+			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
+				  "vendor:device (10de:2204) or a section name", argv[i]);
+			return EXIT_USAGE;
+		}
+	rn->n_sels = (size_t)argc;
+	return 0;
+}
+
+static unsigned timeout_s(const struct run *rn)
+{
+	return rn->c->timeout ? rn->c->timeout : rn->cfg->unbind_timeout;
+}
+
+static int take_lock(struct run *rn)
+{
+	unsigned wait = timeout_s(rn) * 3 > LOCK_WAIT_MIN ? timeout_s(rn) * 3 : LOCK_WAIT_MIN;
+	long holder = 0;
+	int err = lock_acquire(rn->c->root, wait, &rn->lock_fd, &holder);
+
+	if (err == -ETIMEDOUT) {
+		msg_error("another pcibind (pid %ld) has held %s/%s for %u s; giving up", holder,
+			  sysroot_is_host(rn->c->root) ? "" : sysroot_path(rn->c->root), LOCK_FILE, wait);
+		return EXIT_TIMEOUT;
+	}
+	if (err < 0) {
+		msg_error("cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int load_state(struct run *rn)
+{
+	unsigned line = 0;
+	int err = pcihost_scan(rn->c->root, &rn->h);
+
+	if (err < 0) {
+		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	(void)usage_scan(rn->c->root, rn->h);
+	err = journal_load(rn->c->root, &rn->j, &line);
+	if (err == -EBADMSG) {
+		msg_error("the journal %s is damaged at line %u; it records what pcibind changed: inspect it, then "
+			  "remove it", JOURNAL_FILE, line);
+		return EXIT_FAILURE_;
+	}
+	if (err < 0) {
+		msg_error("cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static void warn_absent_records(const struct run *rn)
+{
+	for (size_t i = 0; i < rn->j->n; i++) {
+		struct pciaddr a;
+
+		if (pciaddr_parse(rn->j->recs[i].name, &a) == 0 && !pcihost_find(rn->h, &a))
+			msg_warn("%s is in the journal but not present; its record is kept", rn->j->recs[i].name);
+	}
+}
+
+static int make_plan(struct run *rn)
+{
+	struct request req = {
+		.verb = rn->verb, .driver = rn->c->driver, .force = rn->c->force, .sels = rn->sels, .n_sels = rn->n_sels,
+	};
+	struct plan_error e = { { 0 } };
+	int err = plan_make(rn->h, rn->cfg, rn->j->recs, rn->j->n, &req, &rn->p, &e);
+
+	if (err == -EINVAL) {
+		msg_error("%s", e.msg);
+		return EXIT_USAGE;
+	}
+	if (err < 0) {
+		msg_error("cannot plan: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	if (rn->verb == VERB_RESTORE && rn->n_sels == 0)
+		warn_absent_records(rn);
+	return 0;
+}
+
+/* Refusals: enforced ones stop everything; forced ones are said aloud. */
+static int check_refusals(const struct run *rn)
+{
+	for (size_t i = 0; i < rn->p->n_refusals; i++) {
+		const struct refusal *f = &rn->p->refusals[i];
+
+		if (f->forced)
+			msg_warn("--force: going ahead although %s", f->msg);
+		else
+			msg_error("%s", f->msg);
+	}
+	if (!plan_refused(rn->p))
+		return 0;
+	msg_error("refused; nothing was changed");
+	return EXIT_REFUSED;
+}
+
+static const char *state_text(const char *driver, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", driver ? driver : "no driver");
+	return buf;
+}
+
+static void print_action(const struct action *a, const char *prefix)
+{
+	char from[80], to[80];
+
+	if (a->noop) {
+		printf("%s%s  group %-3d already %s\n", prefix, a->name, a->group,
+		       state_text(a->before.driver, from, sizeof(from)));
+		return;
+	}
+	state_text(a->before.driver, from, sizeof(from));
+	if (a->target.kernel_picks)
+		snprintf(to, sizeof(to), "the host driver the kernel picks");
+	else
+		state_text(a->target.driver, to, sizeof(to));
+	printf("%s%s  group %-3d %s -> %s  (driver_override %s -> %s)\n", prefix, a->name, a->group, from, to,
+	       a->before.override ? a->before.override : "(null)", a->target.override ? a->target.override : "(null)");
+}
+
+static int print_dry_run(const struct run *rn)
+{
+	printf("dry run, nothing changed; %s would do:\n", verb_name(rn->verb));
+	for (size_t i = 0; i < rn->p->n_acts; i++)
+		print_action(&rn->p->acts[i], "  ");
+	return EXIT_OK;
+}
+
+static const char *verb_phrase(const struct action *a, enum verb v, char *buf, size_t size)
+{
+	if (v == VERB_BIND)
+		snprintf(buf, size, "bind %s to %s", a->name, a->target.driver);
+	else
+		snprintf(buf, size, "%s %s", verb_name(v), a->name);
+	return buf;
+}
+
+static void report_failure(const struct run *rn, const struct action *a, const struct outcome *o)
+{
+	char what[128];
+
+	verb_phrase(a, rn->verb, what, sizeof(what));
+	if (o->status == OUT_TIMEOUT)
+		msg_error("cannot %s: %s. Then run 'pcibind restore %s'.", what, o->msg, a->name);
+	else
+		msg_error("cannot %s: %s", what, o->msg);
+}
+
+/* After a failure: say what was put back, and what could not be */
+static void report_rollback(const struct run *rn, const struct outcome *outs)
+{
+	char back[1024] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
+		const struct action *a = &rn->p->acts[i];
+		const struct outcome *o = &outs[i];
+
+		if (!o->changed)
+			continue;
+		if (o->rollback_err < 0) {
+			msg_error("%s was NOT put back: %s; run 'pcibind restore %s'", a->name, o->rollback_msg, a->name);
+			continue;
+		}
+		if (len < sizeof(back))
+			len += (size_t)snprintf(back + len, sizeof(back) - len, "%s%s on %s", len ? ", " : "", a->name,
+						a->before.driver ? a->before.driver : "no driver");
+	}
+	if (len)
+		msg_error("put back as it was: %s", back);
+}
+
+static void report_done(const struct run *rn, const struct outcome *outs)
+{
+	size_t done = 0;
+
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
+		const struct action *a = &rn->p->acts[i];
+
+		if (outs[i].status != OUT_DONE)
+			continue;
+		done++;
+		msg_info(rn->c, "%s: %s -> %s", a->name, a->before.driver ? a->before.driver : "no driver",
+			 outs[i].driver_now[0] ? outs[i].driver_now : "no driver");
+		if (rn->verb == VERB_RESTORE && !outs[i].driver_now[0])
+			msg_warn("%s has no driver now: no loaded host driver claims %s", a->name, a->name);
+	}
+	msg_debug(rn->c, "%zu of %zu functions changed", done, rn->p->n_acts);
+}
+
+static const char *find_modprobe(const struct ctx *c)
+{
+	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
+
+	if (!sysroot_is_host(c->root))
+		return getenv("PCIBIND_MODPROBE"); /* tests and image builds only */
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+static int execute(struct run *rn)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = find_modprobe(rn->c) };
+	struct outcome *outs = NULL;
+	char msg[512];
+	int jerr = 0, err;
+
+	if (bind_load_drivers(rn->c->root, rn->p, &o, msg, sizeof(msg)) < 0) {
+		msg_error("cannot %s: %s; nothing was changed", verb_name(rn->verb), msg);
+		return EXIT_FAILURE_;
+	}
+	err = bind_run(rn->c->root, rn->h, rn->p, rn->j, &o, &outs, &jerr);
+	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
+		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed",
+			  JOURNAL_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < rn->p->n_acts; i++)
+		if (outs[i].status == OUT_FAILED || outs[i].status == OUT_TIMEOUT)
+			report_failure(rn, &rn->p->acts[i], &outs[i]);
+	if (err < 0)
+		report_rollback(rn, outs);
+	else
+		report_done(rn, outs);
+	if (jerr < 0)
+		msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
+	free(outs);
+	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
+}
+
+static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
+{
+	struct run rn = { .c = c, .verb = v, .lock_fd = -1 };
+	int st;
+
+	if ((st = parse_selectors(&rn, argc, argv)) || (st = ctx_load_config(c, &rn.cfg)))
+		goto out;
+	/* a dry run writes nothing, not even the lock */
+	if (!c->dry_run && (st = take_lock(&rn)))
+		goto out;
+	if ((st = load_state(&rn)) || (st = make_plan(&rn)) || (st = check_refusals(&rn)))
+		goto out;
+	if (c->dry_run)
+		st = print_dry_run(&rn);
+	else if (plan_changes(rn.p) == 0 && !(v == VERB_RESTORE && rn.p->n_acts))
+		msg_info(c, "nothing to do: every selected function is already where %s would put it", verb_name(v));
+	else
+		st = execute(&rn);
+out:
+	run_free(&rn);
+	return st;
+}
+
+static int run_bind(struct ctx *c, int argc, char **argv)
+{
+	return run_verb(c, VERB_BIND, argc, argv);
+}
+
+static int run_unbind(struct ctx *c, int argc, char **argv)
+{
+	if (c->driver) {
+		msg_error("--driver applies to bind only");
+		return EXIT_USAGE;
+	}
+	return run_verb(c, VERB_UNBIND, argc, argv);
+}
+
+static int run_restore(struct ctx *c, int argc, char **argv)
+{
+	if (c->driver) {
+		msg_error("--driver applies to bind only");
+		return EXIT_USAGE;
+	}
+	return run_verb(c, VERB_RESTORE, argc, argv);
+}
+
+const struct cmd cmd_bind = { "bind", run_bind, "SEL... [--driver D]", "hand functions to vfio-pci (or D) by driver_override" };
+const struct cmd cmd_unbind = { "unbind", run_unbind, "SEL...", "detach functions and keep them driverless" };
+const struct cmd cmd_restore = { "restore", run_restore, "[SEL...]",
+				 "give functions back to their host driver (no SEL: all pcibind moved)" };

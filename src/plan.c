@@ -1,0 +1,781 @@
+/* plan.c - pure decisions: which functions a request names, where each goes, and what refuses */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "plan.h"
+#include "util.h"
+
+/* One function the request names, and the config set it was named through. */
+struct pick {
+	const struct pcifn *fn;
+	const struct devset *set;
+};
+
+/* Everything plan_make() works from, plus the plan as it grows. */
+struct planner {
+	const struct pcihost *h;
+	const struct config *cfg;
+	const struct fnstate *records;
+	size_t n_records;
+	const struct request *req;
+	bool *picked;		   /* per host function: in the request */
+	const struct devset **via; /* per host function: the set that named it */
+	size_t n_picked;
+	struct plan *p;
+	size_t cap_refusals;
+	int checked_group; /* the last IOMMU group whose siblings were checked */
+};
+
+const char *verb_name(enum verb v)
+{
+	switch (v) {
+	case VERB_BIND:
+		return "bind";
+	case VERB_UNBIND:
+		return "unbind";
+	case VERB_RESTORE:
+		return "restore";
+	}
+	return "unknown";
+}
+
+const char *set_verdict_name(enum set_verdict v)
+{
+	static const char *const names[] = {
+	    [VERDICT_READY] = "ready",	     [VERDICT_BOUND] = "bound", [VERDICT_ABSENT] = "absent",
+	    [VERDICT_NO_IOMMU] = "no-iommu", [VERDICT_GROUP] = "group", [VERDICT_IDS] = "ids",
+	    [VERDICT_REFUSED] = "refused",
+	};
+
+	if ((size_t)v < ARRAY_SIZE(names) && names[v])
+		return names[v];
+	return "unknown";
+}
+
+/* Append to a fixed message buffer; a message too long for it is cut, never overflowed. */
+_printf_(3, 4) static void bufcat(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+_printf_(2, 3) static int plan_error(struct plan_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err) {
+		va_start(ap, fmt);
+		(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static void slot_format(const struct pciaddr *a, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%04x:%02x:%02x", a->domain, a->bus, a->dev);
+}
+
+/* The way a user would type the slot: "82:00", with the domain only when it is not 0 */
+static void slot_format_short(const struct pciaddr *a, char *buf, size_t size)
+{
+	if (a->domain)
+		slot_format(a, buf, size);
+	else
+		(void)snprintf(buf, size, "%02x:%02x", a->bus, a->dev);
+}
+
+static void set_ids_format(const struct devset *set, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < set->n_ids; i++)
+		bufcat(buf, size, "%s%04x:%04x", i ? "," : "", set->ids[i].vendor, set->ids[i].device);
+}
+
+/* What a set selects, as its section says it: "0000:82:00, 0000:83:00.0" or "10de:2204" */
+static void set_selection_format(const struct devset *set, char *buf, size_t size)
+{
+	char a[PCIADDR_STRLEN];
+
+	if (!set->n_addrs) {
+		set_ids_format(set, buf, size);
+		return;
+	}
+	buf[0] = '\0';
+	for (size_t i = 0; i < set->n_addrs; i++) {
+		if (set->addrs[i].kind == SEL_SLOT)
+			slot_format(&set->addrs[i].addr, a, sizeof(a));
+		else
+			pciaddr_format(&set->addrs[i].addr, a);
+		bufcat(buf, size, "%s%s", i ? ", " : "", a);
+	}
+}
+
+static bool set_ids_hold(const struct devset *set, const struct pcifn *f)
+{
+	for (size_t i = 0; i < set->n_ids; i++)
+		if (set->ids[i].vendor == f->vendor && set->ids[i].device == f->device)
+			return true;
+	return false;
+}
+
+/* The ids guard: a set given both addresses and ids refuses an address that holds other ids. */
+static bool set_guard_fails(const struct devset *set, const struct pcifn *f)
+{
+	return set->n_addrs && set->n_ids && devset_selects(set, &f->addr, f->vendor, f->device) &&
+	       !set_ids_hold(set, f);
+}
+
+static const char *target_driver(const struct config *cfg, const struct devset *set)
+{
+	if (set && cfg)
+		return devset_driver(cfg, set);
+	if (set && set->driver)
+		return set->driver;
+	if (cfg && cfg->driver)
+		return cfg->driver;
+	return CONFIG_DEFAULT_DRIVER;
+}
+
+/* A sibling that keeps a group from going to a VM: a non-bridge on a host driver */
+static bool blocks_group(const struct pcifn *s)
+{
+	return !pcifn_is_bridge(s) && s->driver && !driver_is_vfio_safe(s->driver);
+}
+
+static const struct fnstate *find_record(const struct planner *pl, const struct pcifn *f)
+{
+	for (size_t i = 0; i < pl->n_records; i++)
+		if (streq(pl->records[i].name, f->name))
+			return &pl->records[i];
+	return NULL;
+}
+
+/* ---- resolving selectors ---- */
+
+static void pick(struct planner *pl, size_t i, const struct devset *set)
+{
+	if (!pl->picked[i]) {
+		pl->picked[i] = true;
+		pl->n_picked++;
+	}
+	if (!pl->via[i])
+		pl->via[i] = set;
+}
+
+static int unknown_set_error(const struct config *cfg, const char *name, struct plan_error *err)
+{
+	char known[384] = "";
+
+	for (size_t i = 0; cfg && i < cfg->n_sets; i++)
+		bufcat(known, sizeof(known), "%s%s", i ? ", " : "", cfg->sets[i].name);
+	if (!known[0])
+		return plan_error(err, "no section [%s] in the configuration (it defines none)", name);
+	return plan_error(err, "no section [%s] in the configuration (known: %s)", name, known);
+}
+
+static int resolve_name(struct planner *pl, const char *name, struct plan_error *err)
+{
+	const struct devset *set = pl->cfg ? config_find_set(pl->cfg, name) : NULL;
+	char what[384];
+	size_t n = 0;
+
+	if (!set)
+		return unknown_set_error(pl->cfg, name, err);
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *f = &pl->h->fns[i];
+
+		if (devset_selects(set, &f->addr, f->vendor, f->device)) {
+			pick(pl, i, set);
+			n++;
+		}
+	}
+	if (n)
+		return 0;
+	set_selection_format(set, what, sizeof(what));
+	return plan_error(err, "[%s] selects %s but no such function is present", set->name, what);
+}
+
+static int resolve_selector(struct planner *pl, const struct selector *sel, struct plan_error *err)
+{
+	char what[PCIADDR_STRLEN];
+	size_t n = 0;
+
+	if (sel->kind == SEL_NAME)
+		return resolve_name(pl, sel->name, err);
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *f = &pl->h->fns[i];
+
+		if (selector_matches(sel, &f->addr, f->vendor, f->device)) {
+			pick(pl, i, NULL);
+			n++;
+		}
+	}
+	if (n)
+		return 0;
+	switch (sel->kind) {
+	case SEL_FUNCTION:
+		pciaddr_format(&sel->addr, what);
+		return plan_error(err, "no PCI function %s on this host", what);
+	case SEL_SLOT:
+		slot_format(&sel->addr, what, sizeof(what));
+		return plan_error(err, "no PCI function in slot %s on this host", what);
+	default:
+		return plan_error(err, "no PCI function with ids %04x:%04x on this host", sel->vendor,
+				  sel->device);
+	}
+}
+
+/* restore with no selectors: every function the journal holds; absent ones are the caller's to report */
+static void resolve_records(struct planner *pl)
+{
+	for (size_t i = 0; i < pl->h->n; i++)
+		if (find_record(pl, &pl->h->fns[i]))
+			pick(pl, i, NULL);
+}
+
+static int resolve(struct planner *pl, struct plan_error *err)
+{
+	const struct request *req = pl->req;
+	int r;
+
+	if (req->n_sels == 0) {
+		if (req->verb != VERB_RESTORE)
+			return plan_error(err,
+					  "nothing to %s: name a PCI address, a slot, vendor:device "
+					  "or a configuration section",
+					  verb_name(req->verb));
+		resolve_records(pl);
+		return 0;
+	}
+	for (size_t i = 0; i < req->n_sels; i++)
+		if ((r = resolve_selector(pl, &req->sels[i], err)) < 0)
+			return r;
+	return 0;
+}
+
+/* Groups in order, functions without a group last, each on its own; then by address. */
+static int pick_cmp(const void *x, const void *y)
+{
+	const struct pcifn *a = ((const struct pick *)x)->fn, *b = ((const struct pick *)y)->fn;
+
+	if (a->group != b->group) {
+		if (a->group < 0)
+			return 1;
+		if (b->group < 0)
+			return -1;
+		return a->group < b->group ? -1 : 1;
+	}
+	return pciaddr_cmp(&a->addr, &b->addr);
+}
+
+static struct pick *collect_picks(const struct planner *pl)
+{
+	struct pick *picks = calloc(pl->n_picked ? pl->n_picked : 1, sizeof(*picks));
+	size_t n = 0;
+
+	if (!picks)
+		return NULL;
+	for (size_t i = 0; i < pl->h->n; i++)
+		if (pl->picked[i])
+			picks[n++] = (struct pick){&pl->h->fns[i], pl->via[i]};
+	qsort(picks, n, sizeof(*picks), pick_cmp);
+	return picks;
+}
+
+/* ---- targets ---- */
+
+static int target_set(struct target *t, const char *driver, const char *override)
+{
+	t->driver = xstrdup_null(driver);
+	t->override = xstrdup_null(override);
+	if ((driver && !t->driver) || (override && !t->override))
+		return -ENOMEM;
+	return 0;
+}
+
+static int target_bind(const struct planner *pl, const struct pick *pk, struct action *a)
+{
+	const struct pcifn *f = pk->fn;
+	const char *d = pl->req->driver ? pl->req->driver : target_driver(pl->cfg, pk->set);
+
+	a->noop = streq_null(f->driver, d) && streq_null(f->override, d);
+	return target_set(&a->target, d, d);
+}
+
+static int target_unbind(const struct pcifn *f, struct action *a)
+{
+	/* an override no driver matches keeps the function driverless until restore */
+	a->noop = !f->driver && streq_null(f->override, "none");
+	return target_set(&a->target, NULL, "none");
+}
+
+static int target_restore(const struct pcifn *f, const struct fnstate *rec, struct action *a)
+{
+	if (!rec) {
+		a->target.kernel_picks = true;
+		a->noop = !f->override && f->driver && !driver_is_vfio(f->driver);
+		return 0;
+	}
+	if (rec->reset_method && !streq_null(rec->reset_method, f->reset_method)) {
+		a->reset_method = strdup(rec->reset_method);
+		if (!a->reset_method)
+			return -ENOMEM;
+	}
+	if (rec->sriov_numvfs >= 0 && rec->sriov_numvfs != f->sriov_numvfs)
+		a->sriov_numvfs = rec->sriov_numvfs;
+	a->noop = streq_null(f->driver, rec->driver) && streq_null(f->override, rec->override) &&
+		  !a->reset_method && a->sriov_numvfs < 0;
+	return target_set(&a->target, rec->driver, rec->override);
+}
+
+static void action_clear(struct action *a)
+{
+	free(a->target.driver);
+	free(a->target.override);
+	free(a->reset_method);
+	fnstate_clear(&a->before);
+}
+
+static int action_init(const struct planner *pl, const struct pick *pk, struct action *a)
+{
+	const struct pcifn *f = pk->fn;
+	const struct fnstate *rec = find_record(pl, f);
+	int r;
+
+	*a = (struct action){
+	    .fn = (size_t)(f - pl->h->fns),
+	    .group = f->group,
+	    .recorded = rec != NULL,
+	    .sriov_numvfs = -1,
+	    .set = pk->set ? pk->set->name : NULL,
+	};
+	memcpy(a->name, f->name, sizeof(a->name));
+	if ((r = fnstate_from_fn(f, &a->before)) < 0)
+		return r;
+	switch (pl->req->verb) {
+	case VERB_BIND:
+		return target_bind(pl, pk, a);
+	case VERB_UNBIND:
+		return target_unbind(f, a);
+	case VERB_RESTORE:
+		return target_restore(f, rec, a);
+	}
+	return -EINVAL;
+}
+
+/* ---- refusals ---- */
+
+_printf_(5, 6) static int refuse(struct planner *pl, enum refusal_kind kind, bool forceable, const char *fn,
+				 const char *fmt, ...)
+{
+	struct plan *p = pl->p;
+	struct refusal *r;
+	va_list ap;
+
+	if (p->n_refusals == pl->cap_refusals) {
+		size_t cap = pl->cap_refusals ? pl->cap_refusals * 2 : 4;
+		struct refusal *n = realloc(p->refusals, cap * sizeof(*n));
+
+		if (!n)
+			return -ENOMEM;
+		p->refusals = n;
+		pl->cap_refusals = cap;
+	}
+	r = &p->refusals[p->n_refusals++];
+	*r = (struct refusal){.kind = kind, .forceable = forceable, .forced = forceable && pl->req->force};
+	(void)snprintf(r->fn, sizeof(r->fn), "%s", fn);
+	va_start(ap, fmt);
+	(void)vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static int refuse_ids(struct planner *pl, const struct pcifn *f)
+{
+	char ids[256], where[4200];
+	int r;
+
+	for (size_t i = 0; pl->cfg && i < pl->cfg->n_sets; i++) {
+		const struct devset *set = &pl->cfg->sets[i];
+
+		if (!set_guard_fails(set, f))
+			continue;
+		set_ids_format(set, ids, sizeof(ids));
+		if (!set->file)
+			(void)snprintf(where, sizeof(where), "the configuration");
+		else if (set->line)
+			(void)snprintf(where, sizeof(where), "%s:%u", set->file, set->line);
+		else
+			(void)snprintf(where, sizeof(where), "%s", set->file);
+		r = refuse(pl, REFUSE_IDS, false, f->name,
+			   "[%s] expects %s at %s but it holds %04x:%04x; fix the address in %s", set->name,
+			   ids, f->name, f->vendor, f->device, where);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Every host-driver sibling outside the request, once per group. */
+static int refuse_group(struct planner *pl, const struct pcifn *f, const char *driver)
+{
+	char hint[64], slot[PCIADDR_STRLEN];
+	int r;
+
+	if (f->group == pl->checked_group)
+		return 0;
+	pl->checked_group = f->group;
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *s = &pl->h->fns[i];
+
+		if (s->group != f->group || pl->picked[i] || !blocks_group(s))
+			continue;
+		slot_format_short(&s->addr, slot, sizeof(slot));
+		if (pciaddr_same_slot(&s->addr, &f->addr))
+			(void)snprintf(hint, sizeof(hint), "select the slot %s", slot);
+		else
+			(void)snprintf(hint, sizeof(hint), "add %s", s->name);
+		r = refuse(
+		    pl, REFUSE_GROUP, false, f->name,
+		    "cannot bind %s to %s: IOMMU group %d also holds %s (%s); add it to the request, "
+		    "e.g. %s (a VM cannot use a group while a host driver holds part of it, so --force "
+		    "does not help)",
+		    f->name, driver, f->group, s->name, s->driver, hint);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int refuse_vfio(struct planner *pl, const struct pcifn *f, const char *driver)
+{
+	if (!pl->h->iommu || f->group < 0)
+		return refuse(pl, REFUSE_NO_IOMMU, false, f->name,
+			      "cannot bind %s to %s: no IOMMU group (is the IOMMU enabled? intel_iommu=on on "
+			      "Intel)",
+			      f->name, driver);
+	if (pcifn_is_bridge(f))
+		return refuse(pl, REFUSE_BRIDGE, false, f->name,
+			      "cannot bind %s to %s: it is a PCI bridge, which stays with the host; select "
+			      "the devices behind it instead",
+			      f->name, driver);
+	return refuse_group(pl, f, driver);
+}
+
+static const struct use_refusal {
+	unsigned use;
+	enum refusal_kind kind;
+	const char *what; /* what the host uses it for */
+	const char *loss; /* what taking it away costs */
+} use_refusals[] = {
+    {USE_CONSOLE, REFUSE_CONSOLE, "is the boot VGA and carries the console", "takes your display away"},
+    {USE_MOUNT, REFUSE_MOUNT, "holds a mounted filesystem", "pulls the filesystem from under the host"},
+    {USE_SWAP, REFUSE_SWAP, "holds active swap", "pulls swap from under the kernel"},
+    {USE_ROUTE, REFUSE_ROUTE, "carries the default route", "cuts this host off the network"},
+    {USE_INPUT, REFUSE_INPUT, "has an input device on it", "takes that keyboard or mouse away"},
+};
+
+static int refuse_uses(struct planner *pl, const struct pcifn *f)
+{
+	const char *verbing = pl->req->verb == VERB_BIND ? "binding" : "unbinding";
+	char detail[256] = "";
+	int r;
+
+	if (f->use_detail)
+		(void)snprintf(detail, sizeof(detail), " (%s)", f->use_detail);
+	for (size_t i = 0; i < ARRAY_SIZE(use_refusals); i++) {
+		const struct use_refusal *u = &use_refusals[i];
+
+		if (!(f->uses & u->use))
+			continue;
+		r = refuse(pl, u->kind, true, f->name, "%s %s%s; %s it %s; use --force if you mean it",
+			   f->name, u->what, detail, verbing, u->loss);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int refuse_action(struct planner *pl, const struct action *a)
+{
+	const struct pcifn *f = &pl->h->fns[a->fn];
+	int r;
+
+	if (pl->req->verb == VERB_RESTORE)
+		return 0;
+	if ((r = refuse_ids(pl, f)) < 0)
+		return r;
+	if (pl->req->verb == VERB_BIND && driver_is_vfio(a->target.driver))
+		if ((r = refuse_vfio(pl, f, a->target.driver)) < 0)
+			return r;
+	if (!a->noop)
+		return refuse_uses(pl, f);
+	return 0;
+}
+
+/* ---- the plan ---- */
+
+void plan_free(struct plan *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_acts; i++)
+		action_clear(&p->acts[i]);
+	free(p->acts);
+	free(p->refusals);
+	free(p);
+}
+
+static int plan_fill(struct planner *pl, const struct pick *picks)
+{
+	struct plan *p = pl->p;
+	int r;
+
+	p->acts = calloc(pl->n_picked ? pl->n_picked : 1, sizeof(*p->acts));
+	if (!p->acts)
+		return -ENOMEM;
+	for (size_t i = 0; i < pl->n_picked; i++) {
+		r = action_init(pl, &picks[i], &p->acts[i]);
+		if (r < 0) {
+			action_clear(&p->acts[i]);
+			return r;
+		}
+		p->n_acts++;
+	}
+	for (size_t i = 0; i < p->n_acts; i++)
+		if ((r = refuse_action(pl, &p->acts[i])) < 0)
+			return r;
+	return 0;
+}
+
+int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records,
+	      size_t n_records, const struct request *req, struct plan **ret, struct plan_error *err)
+{
+	_cleanup_free_ bool *picked = calloc(h->n ? h->n : 1, sizeof(*picked));
+	_cleanup_free_ const struct devset **via = calloc(h->n ? h->n : 1, sizeof(*via));
+	_cleanup_free_ struct pick *picks = NULL;
+	struct planner pl = {
+	    .h = h,
+	    .cfg = cfg,
+	    .records = records,
+	    .n_records = n_records,
+	    .req = req,
+	    .picked = picked,
+	    .via = via,
+	    .checked_group = -1,
+	};
+	int r;
+
+	if (!picked || !via)
+		return -ENOMEM;
+	if ((r = resolve(&pl, err)) < 0)
+		return r;
+	picks = collect_picks(&pl);
+	pl.p = calloc(1, sizeof(*pl.p));
+	if (!picks || !pl.p) {
+		free(pl.p);
+		return -ENOMEM;
+	}
+	pl.p->verb = req->verb;
+	if ((r = plan_fill(&pl, picks)) < 0) {
+		plan_free(pl.p);
+		return r;
+	}
+	*ret = pl.p;
+	return 0;
+}
+
+bool plan_refused(const struct plan *p)
+{
+	for (size_t i = 0; p && i < p->n_refusals; i++)
+		if (!p->refusals[i].forced)
+			return true;
+	return false;
+}
+
+size_t plan_changes(const struct plan *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; p && i < p->n_acts; i++)
+		n += !p->acts[i].noop;
+	return n;
+}
+
+/* ---- the verdict on one config set, for status ---- */
+
+_printf_(3, 4) static void detail_set(char *detail, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!detail || !size)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(detail, size, fmt, ap);
+	va_end(ap);
+}
+
+static bool selected(const struct devset *set, const struct pcifn *f)
+{
+	return devset_selects(set, &f->addr, f->vendor, f->device);
+}
+
+static bool verdict_ids(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
+{
+	char ids[256];
+
+	for (size_t i = 0; i < h->n; i++) {
+		const struct pcifn *f = &h->fns[i];
+
+		if (!set_guard_fails(set, f))
+			continue;
+		set_ids_format(set, ids, sizeof(ids));
+		detail_set(detail, size, "expects %s at %s but it holds %04x:%04x", ids, f->name, f->vendor,
+			   f->device);
+		return true;
+	}
+	return false;
+}
+
+static bool verdict_no_iommu(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
+{
+	if (!h->iommu) {
+		detail_set(detail, size, "no IOMMU on this host (is it enabled? intel_iommu=on on Intel)");
+		return true;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		if (selected(set, &h->fns[i]) && h->fns[i].group < 0) {
+			detail_set(detail, size, "%s has no IOMMU group", h->fns[i].name);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool verdict_group(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		if (!selected(set, &h->fns[i]))
+			continue;
+		for (size_t j = 0; j < h->n; j++) {
+			const struct pcifn *s = &h->fns[j];
+
+			if (s->group != h->fns[i].group || selected(set, s) || !blocks_group(s))
+				continue;
+			detail_set(detail, size, "group %d also holds %s on driver %s", s->group, s->name,
+				   s->driver);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A function that binding would take from the host while the host still needs it */
+static bool verdict_refused(const struct pcihost *h, const struct devset *set, const char *driver,
+			    char *detail, size_t size)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct pcifn *f = &h->fns[i];
+
+		if (!selected(set, f) || streq_null(f->driver, driver))
+			continue;
+		if (driver_is_vfio(driver) && pcifn_is_bridge(f)) {
+			detail_set(detail, size, "%s is a bridge and cannot go to %s", f->name, driver);
+			return true;
+		}
+		for (size_t u = 0; u < ARRAY_SIZE(use_refusals); u++) {
+			if (!(f->uses & use_refusals[u].use))
+				continue;
+			if (f->use_detail)
+				detail_set(detail, size, "%s", f->use_detail);
+			else
+				detail_set(detail, size, "%s %s", f->name, use_refusals[u].what);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* " in group 14", " in groups 14, 15": the distinct groups of the set's functions, ascending */
+static void set_groups_format(const struct pcihost *h, const struct devset *set, char *buf, size_t size)
+{
+	char list[160] = "";
+	int prev = -1;
+	size_t n = 0;
+
+	for (;;) {
+		int next = -1;
+
+		for (size_t i = 0; i < h->n; i++) {
+			int g = h->fns[i].group;
+
+			if (selected(set, &h->fns[i]) && g > prev && (next < 0 || g < next))
+				next = g;
+		}
+		if (next < 0)
+			break;
+		bufcat(list, sizeof(list), "%s%d", n++ ? ", " : "", next);
+		prev = next;
+	}
+	buf[0] = '\0';
+	if (n)
+		(void)snprintf(buf, size, " in group%s %s", n == 1 ? "" : "s", list);
+}
+
+static enum set_verdict verdict_ready(const struct pcihost *h, const struct devset *set, const char *driver,
+				      char *detail, size_t size)
+{
+	char groups[200];
+	size_t n = 0, n_bound = 0;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if (!selected(set, &h->fns[i]))
+			continue;
+		n++;
+		n_bound += streq_null(h->fns[i].driver, driver);
+	}
+	if (n_bound == n) {
+		detail_set(detail, size, "bound: %zu function%s on %s", n, n == 1 ? "" : "s", driver);
+		return VERDICT_BOUND;
+	}
+	set_groups_format(h, set, groups, sizeof(groups));
+	detail_set(detail, size, "ready: %zu function%s%s", n, n == 1 ? "" : "s", groups);
+	return VERDICT_READY;
+}
+
+enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *cfg, const struct devset *set,
+				  char *detail, size_t size)
+{
+	const char *driver = target_driver(cfg, set);
+	char what[384];
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n; i++)
+		n += selected(set, &h->fns[i]);
+	if (!n) {
+		set_selection_format(set, what, sizeof(what));
+		detail_set(detail, size, "no function matches %s", what);
+		return VERDICT_ABSENT;
+	}
+	if (verdict_ids(h, set, detail, size))
+		return VERDICT_IDS;
+	if (driver_is_vfio(driver)) {
+		if (verdict_no_iommu(h, set, detail, size))
+			return VERDICT_NO_IOMMU;
+		if (verdict_group(h, set, detail, size))
+			return VERDICT_GROUP;
+	}
+	if (verdict_refused(h, set, driver, detail, size))
+		return VERDICT_REFUSED;
+	return verdict_ready(h, set, driver, detail, size);
+}

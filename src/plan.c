@@ -402,7 +402,7 @@ _printf_(5, 6) static int refuse(struct planner *pl, enum refusal_kind kind, boo
 
 static int refuse_ids(struct planner *pl, const struct pcifn *f)
 {
-	char ids[256], where[4200];
+	char ids[256], where[512];
 	int r;
 
 	for (size_t i = 0; pl->cfg && i < pl->cfg->n_sets; i++) {

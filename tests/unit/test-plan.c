@@ -760,6 +760,50 @@ TEST(ids_guard_without_file)
 	ASSERT_STR_CONTAINS(p->refusals[0].msg, "; fix the address in the configuration");
 }
 
+TEST(config_text_through_the_parser)
+{
+	static const char text[] = "[pcibind]\n"
+				   "driver = vfio-pci\n"
+				   "\n"
+				   "[gpu]\n"
+				   "address = 0000:01:00\n"
+				   "ids = 10de:2204,10de:1aef\n"
+				   "\n"
+				   "[wrong]\n"
+				   "address = 0000:02:00.0\n"
+				   "ids = 10de:2204\n"
+				   "\n"
+				   "[stub]\n"
+				   "address = 03:00.0\n"
+				   "driver = pci-stub\n";
+	_cleanup_host_ struct pcihost *h = workstation();
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	const struct devset *wrong;
+	struct config_error cerr = {0};
+	struct plan_error e;
+	char expect[512];
+
+	ASSERT_INT_EQ(config_parse_text(cfg, text, "/etc/pcibind/pcibind.conf", &cerr), 0);
+	ASSERT_INT_EQ(config_finish(cfg, &cerr), 0);
+	ASSERT_NOT_NULL(wrong = config_find_set(cfg, "wrong"));
+	ASSERT_INT_EQ(BIND(h, cfg, "gpu stub", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 3);
+	ASSERT_STR_EQ(p->acts[0].set, "gpu");
+	ASSERT_STR_EQ(p->acts[0].target.driver, "vfio-pci");
+	ASSERT_STR_EQ(p->acts[2].set, "stub");
+	ASSERT_STR_EQ(p->acts[2].target.driver, "pci-stub");
+	ASSERT_INT_EQ(p->n_refusals, 0);
+	ASSERT_INT_EQ(BIND(h, cfg, "wrong", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_refusals, 1);
+	(void)snprintf(
+	    expect, sizeof(expect),
+	    "[wrong] expects 10de:2204 at 0000:02:00.0 but it holds 8086:1533; fix the address in %s:%u",
+	    wrong->file, wrong->line);
+	ASSERT_STR_EQ(p->refusals[0].msg, expect);
+	ASSERT_STR_CONTAINS(p->refusals[0].msg, "/etc/pcibind/pcibind.conf:");
+}
+
 /* ---- safety refusals ---- */
 
 struct safety_case {

@@ -1,0 +1,17 @@
+#!/bin/bash
+# install-deps.sh - install what building and testing pcibind needs (Debian/Ubuntu)
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -e
+pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev pciutils
+      libfuse3-dev fuse3 qemu-system-x86 busybox-static cpio kmod"
+missing=""
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "# installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -q >/dev/null
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null

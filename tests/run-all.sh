@@ -1,0 +1,33 @@
+#!/bin/bash
+# run-all.sh - every test tier; counts "ok"/"not ok" lines and ends with "N passed, N failed"
+# SPDX-License-Identifier: GPL-2.0-or-later
+#   --fast: unit and simulator tiers only
+cd "$(dirname "$0")/.." || exit 1
+fast=0
+[ "$1" = "--fast" ] && fast=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+tier() {
+	local name=$1
+	shift
+	echo "# ==== tier: $name"
+	local start=$SECONDS
+	"$@" 2>&1 | tee -a "$log"
+	local st=${PIPESTATUS[0]}
+	if [ "$st" -ne 0 ] && ! grep -q "^not ok - " "$log"; then
+		# a tier that failed without saying which test failed still fails
+		echo "not ok - tier $name: exited with status $st" | tee -a "$log"
+	fi
+	echo "# ==== tier $name: $((SECONDS - start)) s"
+}
+
+tier unit tests/run-unit.sh build/asan/tests/test-*
+tier sim tests/sim/run.sh build/asan/pcibind build/pcisim
+if [ $fast -eq 0 ]; then
+	tier vm tests/vm/run.sh build/pcibind
+fi
+passed=$(grep -c "^ok - " "$log")
+failed=$(grep -c "^not ok - " "$log")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,76 @@
+# lib.sh - helpers for simulator scenarios: start a simulated machine, run pcibind, assert
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# Set by run.sh: PCIBIND, PCISIM, SRCDIR. Each scenario starts its own machine.
+
+SCEN=""       # current scenario name
+ROOT=""       # the simulated machine's root
+OUT=""        # stdout+stderr of the last pb
+ST=0          # exit status of the last pb
+
+ok() { echo "ok - sim: $SCEN: $*"; }
+notok() { echo "not ok - sim: $SCEN: $*"; }
+
+# check DESCRIPTION COMMAND...: ok if the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else notok "$what"; echo "#   output of the last pcibind run (exit $ST):"; sed 's/^/#   | /' <<<"$OUT"; fi
+}
+
+sim_start() {
+	SCEN=$1
+	ROOT=$(mktemp -d /tmp/pcibind-sim.XXXXXX)
+	if ! "$PCISIM" "$SRCDIR/tests/sim/$2.topo" "$ROOT" 2>"$ROOT.err"; then
+		notok "simulator did not start on $2.topo: $(cat "$ROOT.err")"
+		return 1
+	fi
+	rm -f "$ROOT.err"
+	mkdir -p "$ROOT/etc/pcibind" "$ROOT/run" "$ROOT/dev"
+	export PCISIM_ROOT=$ROOT PCIBIND_MODPROBE=$SRCDIR/tests/sim/fake-modprobe
+}
+
+sim_stop() {
+	[ -n "$ROOT" ] || return 0
+	fusermount3 -u "$ROOT/sys" 2>/dev/null || umount -l "$ROOT/sys" 2>/dev/null
+	rm -rf "$ROOT"
+	ROOT=""
+}
+
+# pb ARGS...: run pcibind on the simulated machine; output in $OUT, status in $ST
+pb() {
+	OUT=$("$PCIBIND" --root "$ROOT" "$@" 2>&1)
+	ST=$?
+}
+
+ctl() { echo "$*" >"$ROOT/sys/.pcisim/ctl"; }
+sim_log() { cat "$ROOT/sys/.pcisim/log"; }
+# number of writes the simulated kernel has seen (ctl commands are not in the log)
+writes() { sim_log | grep -vc '^probe\|^event\|^#'; }
+
+driver_of() {
+	local l
+	l=$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null) || { echo none; return; }
+	basename "$l"
+}
+override_of() { cat "$ROOT/sys/bus/pci/devices/$1/driver_override" 2>/dev/null || echo missing; }
+journal_lines() { grep -vc '^#' "$ROOT/run/pcibind/journal" 2>/dev/null || echo 0; }
+
+is_driver() { [ "$(driver_of "$1")" = "$2" ]; }
+is_override() { [ "$(override_of "$1")" = "$2" ]; }
+exit_is() { [ "$ST" -eq "$1" ]; }
+out_has() { grep -qF -- "$1" <<<"$OUT"; }
+no_journal() { [ ! -s "$ROOT/run/pcibind/journal" ]; }
+
+conf() {
+	mkdir -p "$ROOT/etc/pcibind"
+	cat >"$ROOT/etc/pcibind/pcibind.conf"
+	chmod 0644 "$ROOT/etc/pcibind/pcibind.conf"
+}
+
+# a process holding a device node, as /proc shows it: fake_holder PID COMM NODE
+fake_holder() {
+	mkdir -p "$ROOT/proc/$1/fd"
+	echo "$2" >"$ROOT/proc/$1/comm"
+	ln -sf "$3" "$ROOT/proc/$1/fd/7"
+}

@@ -140,7 +140,7 @@ static int check_refusals(const struct run *rn)
 		const struct refusal *f = &rn->p->refusals[i];
 
 		if (f->forced)
-			msg_warn("--force: going ahead although %s", f->msg);
+			msg_warn("overridden by --force: %s", f->msg);
 		else
 			msg_error("%s", f->msg);
 	}

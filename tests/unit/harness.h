@@ -74,6 +74,7 @@ extern int harness_n;
 	int main(int argc, char **argv)                                                                  \
 	{                                                                                                \
 		int passed = 0, failed = 0;                                                              \
+		setvbuf(stdout, NULL, _IOLBF, 0);                                                        \
 		for (int i = 0; i < harness_n; i++) {                                                    \
 			int f = 0;                                                                       \
 			if (argc > 1 && strcmp(argv[1], harness_tests[i].name) != 0)                     \

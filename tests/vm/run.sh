@@ -19,6 +19,7 @@
 #   PCIBIND_VM_JOBS     boots run at once (default: number of CPUs, at most 2)
 #   PCIBIND_KERNEL_PKG  a linux-image package to use instead of apt's pick
 #   PCIBIND_VM_CYCLES   bind/restore cycles in the cycles boot (default 200)
+#   PCIBIND_VM_RUN      scenarios to run instead of each boot's own list
 
 set -u -o pipefail
 
@@ -244,6 +245,8 @@ boot_def() {
 		B_TIMEOUT=300 ;;
 	*) return 1 ;;
 	esac
+	# for working on one scenario: PCIBIND_VM_RUN=scen1,scen2 tests/vm/run.sh BIN BOOT
+	B_RUN=${PCIBIND_VM_RUN:-$B_RUN}
 }
 
 # qemu_cmd NAME: the command line of one boot, in the array QEMU
@@ -322,7 +325,7 @@ verdict() {
 			echo "not ok - vm: $name: scenario $s did not finish (hung or crashed; qemu exit $rc after ${dt}s)"
 			bad=1
 		elif ! sed -n "/^@@vmtest scenario-start $s /,/^@@vmtest scenario-done $s /p" "$log" |
-			grep -aqE '^(not )?ok - vm: '; then
+			grep -aE '^(not )?ok - vm: ' >/dev/null; then
 			echo "not ok - vm: $name: scenario $s printed no verdict"
 			bad=1
 		fi

@@ -133,12 +133,14 @@ reset_all() {
 	rm -rf /run/pcibind
 }
 
+hold_settled() { [ -e /tmp/hold.ready ] || ! kill -0 "$HOLD_PID" 2>/dev/null; }
+
 # hold DEV: start vfio-hold on DEV in the background; HOLD_PID is its pid
 hold() {
 	rm -f /tmp/hold.ready
 	vfio-hold --ready /tmp/hold.ready "$@" >/tmp/hold.log 2>&1 &
 	HOLD_PID=$!
-	if wait_for 20 test -e /tmp/hold.ready; then
+	if wait_for 20 hold_settled && [ -e /tmp/hold.ready ]; then
 		return 0
 	fi
 	note "vfio-hold did not get hold of $*: $(cat /tmp/hold.log)"

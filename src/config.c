@@ -1,0 +1,1028 @@
+/* config.c - pcibind.conf and conf.d drop-ins through inih, validated, with file:line in every error */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+#define CONFIG_SIZE_MAX (1u << 20) /* a config file larger than this is not one */
+#define LIST_MAX	1024	   /* entries in one address or ids list */
+#define SETS_MAX	1024
+#define TIMEOUT_MAX	600
+#define DRIVER_LEN_MAX	63
+#define GLOBAL_SECTION	"pcibind"
+#define ADDRESS_FORMS	"DDDD:BB:SS.F or BB:SS.F (one function), DDDD:BB:SS or BB:SS (every function of a slot)"
+
+struct parser;
+
+/*
+ * A key: what it accepts is decided by apply(). A list key may go on over
+ * indented lines, as inih joins them (Python configparser style).
+ */
+struct keydef {
+	const char *name;
+	bool list;
+	int (*apply)(struct parser *p, const char *value);
+};
+
+enum line_kind {
+	LINE_COMMENT, /* blank lines too */
+	LINE_SECTION,
+	LINE_KEY,
+	LINE_CONTINUATION,
+};
+
+enum scope {
+	SCOPE_NONE, /* before the first section */
+	SCOPE_GLOBAL,
+	SCOPE_SET,
+};
+
+#define SECTION_KEYS_MAX 4
+
+/*
+ * inih does not tell a handler the line number or that a section began, so
+ * the reader classifies each line as inih will, just before handing it over.
+ */
+struct parser {
+	struct config *cfg;
+	struct config_error *err;
+	const char *file;
+	const char *text; /* not yet read */
+	unsigned line;
+	enum line_kind kind;
+	enum scope scope;
+	size_t set; /* index into cfg->sets when SCOPE_SET */
+	const struct keydef *keys;
+	size_t n_keys;
+	unsigned key_line[SECTION_KEYS_MAX]; /* in this section; 0: not yet */
+	const struct keydef *prev;	     /* the key an indented line continues */
+	unsigned prev_line;
+	int error; /* 0, or -EINVAL/-ENOMEM with err filled */
+};
+
+static void fill_error(struct config_error *err, const char *file, unsigned line, const char *fmt, va_list ap)
+{
+	if (!err)
+		return;
+	(void)snprintf(err->file, sizeof(err->file), "%s", file ? file : "");
+	err->line = line;
+	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+}
+
+static int _printf_(4, 5)
+    error_at(struct config_error *err, const char *file, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fill_error(err, file, line, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* The first error wins; parsing stops at it. */
+static int _printf_(2, 3) fail(struct parser *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->error)
+		return p->error;
+	va_start(ap, fmt);
+	fill_error(p->err, p->file, p->line, fmt, ap);
+	va_end(ap);
+	p->error = -EINVAL;
+	return p->error;
+}
+
+static int oom(struct parser *p)
+{
+	(void)fail(p, "out of memory");
+	p->error = -ENOMEM;
+	return p->error;
+}
+
+/* user text for a message: printable, at most 48 characters */
+static const char *quote(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == 48) {
+			o += (size_t)snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+#define QUOTE_SIZE 256
+#define Q(buf, s)  quote(buf, sizeof(buf), (s), strlen(s))
+
+/* users write "value # comment"; inih only knows "value ; comment" */
+static const char *comment_hint(const char *value)
+{
+	const char *h = strchr(value, '#');
+
+	if (h && h > value && isspace((unsigned char)h[-1]))
+		return " ('#' starts a comment only at the start of a line; use ' ; comment')";
+	return "";
+}
+
+/* ---- the devset being built ---- */
+
+static struct devset *cur_set(struct parser *p)
+{
+	return &p->cfg->sets[p->set];
+}
+
+static const char *set_name(struct parser *p)
+{
+	return p->scope == SCOPE_SET ? cur_set(p)->name : GLOBAL_SECTION;
+}
+
+static void sel_format(const struct selector *s, char *buf)
+{
+	if (s->kind == SEL_SLOT)
+		(void)snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x", (unsigned)s->addr.domain,
+			       (unsigned)s->addr.bus, (unsigned)s->addr.dev);
+	else
+		pciaddr_format(&s->addr, buf);
+}
+
+static bool addrs_overlap(const struct selector *a, const struct selector *b)
+{
+	if (a->kind == SEL_SLOT || b->kind == SEL_SLOT)
+		return pciaddr_same_slot(&a->addr, &b->addr);
+	return pciaddr_cmp(&a->addr, &b->addr) == 0;
+}
+
+static const struct selector *find_overlap(const struct devset *set, size_t n, const struct selector *sel)
+{
+	for (size_t i = 0; i < n; i++)
+		if (addrs_overlap(&set->addrs[i], sel))
+			return &set->addrs[i];
+	return NULL;
+}
+
+static const char *where(const struct devset *set, char *buf, size_t size)
+{
+	(void)snprintf(buf, size, "%s:%u", set->file ? set->file : "?", set->line);
+	return buf;
+}
+
+/* A function may belong to one set: the first set in cfg (before `upto`) that overlaps sel */
+static const struct devset *find_other_set(const struct config *cfg, size_t upto, const struct selector *sel,
+					   const struct selector **ret_hit)
+{
+	for (size_t i = 0; i < upto; i++) {
+		const struct selector *hit = find_overlap(&cfg->sets[i], cfg->sets[i].n_addrs, sel);
+
+		if (hit) {
+			*ret_hit = hit;
+			return &cfg->sets[i];
+		}
+	}
+	return NULL;
+}
+
+static int check_new_address(struct parser *p, const struct selector *sel)
+{
+	const struct devset *set = cur_set(p), *other;
+	const struct selector *hit = find_overlap(set, set->n_addrs, sel);
+	char a[PCIADDR_STRLEN], b[PCIADDR_STRLEN], w[4200];
+
+	sel_format(sel, a);
+	if (hit) {
+		sel_format(hit, b);
+		if (streq(a, b))
+			return fail(p, "%s is listed twice in [%s]", a, set->name);
+		return fail(p, "%s and %s overlap in [%s]; list the slot or its functions, not both", b, a,
+			    set->name);
+	}
+	other = find_other_set(p->cfg, p->cfg->n_sets, sel, &hit);
+	if (other && other != set) {
+		sel_format(hit, b);
+		return fail(p, "%s in [%s] is also in [%s] as %s (%s); a function may belong to one set only",
+			    a, set->name, other->name, b, where(other, w, sizeof(w)));
+	}
+	return 0;
+}
+
+static int add_address(struct parser *p, const char *tok)
+{
+	struct devset *set = cur_set(p);
+	struct selector sel, *n;
+	char q[QUOTE_SIZE];
+	int r;
+
+	r = selector_parse(tok, &sel);
+	if (r == 0 && sel.kind == SEL_IDS)
+		return fail(p, "'%s' in 'address' of [%s] is vendor:device; put it in 'ids ='", Q(q, tok),
+			    set->name);
+	if (r < 0 || (sel.kind != SEL_FUNCTION && sel.kind != SEL_SLOT))
+		return fail(p, "invalid address '%s' in [%s]; expected %s", Q(q, tok), set->name,
+			    ADDRESS_FORMS);
+	if ((r = check_new_address(p, &sel)) < 0)
+		return r;
+	if (set->n_addrs >= LIST_MAX)
+		return fail(p, "too many addresses in [%s] (at most %d)", set->name, LIST_MAX);
+	n = realloc(set->addrs, (set->n_addrs + 1) * sizeof(*n));
+	if (!n)
+		return oom(p);
+	set->addrs = n;
+	set->addrs[set->n_addrs++] = sel;
+	return 0;
+}
+
+static int add_ids(struct parser *p, const char *tok)
+{
+	struct devset *set = cur_set(p);
+	struct selector sel;
+	struct pciids *n;
+	char q[QUOTE_SIZE];
+
+	if (selector_parse(tok, &sel) < 0 || sel.kind != SEL_IDS)
+		return fail(p,
+			    "invalid ids '%s' in [%s]; expected vendor:device as VVVV:DDDD (e.g. 10de:2204)",
+			    Q(q, tok), set->name);
+	for (size_t i = 0; i < set->n_ids; i++)
+		if (set->ids[i].vendor == sel.vendor && set->ids[i].device == sel.device)
+			return fail(p, "%04x:%04x is listed twice in [%s]", sel.vendor, sel.device,
+				    set->name);
+	if (set->n_ids >= LIST_MAX)
+		return fail(p, "too many ids in [%s] (at most %d)", set->name, LIST_MAX);
+	n = realloc(set->ids, (set->n_ids + 1) * sizeof(*n));
+	if (!n)
+		return oom(p);
+	set->ids = n;
+	set->ids[set->n_ids++] = (struct pciids){sel.vendor, sel.device};
+	return 0;
+}
+
+/* Entries are separated by commas and/or blanks. */
+static int apply_list(struct parser *p, const char *key, const char *value,
+		      int (*add)(struct parser *, const char *))
+{
+	static const char seps[] = " ,\t";
+	char tok[128];
+	size_t n, count = 0;
+	int r;
+
+	if (strchr(value, '#'))
+		return fail(p,
+			    "'%s' in [%s] contains '#'; '#' starts a comment only at the start of a line, "
+			    "use ' ; comment'",
+			    key, set_name(p));
+	for (const char *s = value + strspn(value, seps); *s; s += n, s += strspn(s, seps), count++) {
+		n = strcspn(s, seps);
+		(void)snprintf(tok, sizeof(tok), "%.*s", (int)n, s); /* longer is invalid anyway */
+		if ((r = add(p, tok)) < 0)
+			return r;
+	}
+	if (count == 0)
+		return fail(p, "'%s' in [%s] is empty", key, set_name(p));
+	return 0;
+}
+
+static int apply_address(struct parser *p, const char *value)
+{
+	return apply_list(p, "address", value, add_address);
+}
+
+static int apply_ids(struct parser *p, const char *value)
+{
+	return apply_list(p, "ids", value, add_ids);
+}
+
+static bool driver_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= DRIVER_LEN_MAX &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_-") == n;
+}
+
+static int parse_driver(struct parser *p, const char *value, char **ret)
+{
+	char q[QUOTE_SIZE];
+
+	if (!driver_name_valid(value))
+		return fail(
+		    p, "invalid driver '%s' in [%s]; a driver name is 1 to %d letters, digits, '_' or '-'%s",
+		    Q(q, value), set_name(p), DRIVER_LEN_MAX, comment_hint(value));
+	*ret = strdup(value);
+	return *ret ? 0 : oom(p);
+}
+
+static int apply_set_driver(struct parser *p, const char *value)
+{
+	return parse_driver(p, value, &cur_set(p)->driver);
+}
+
+static int apply_boot(struct parser *p, const char *value)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
+										    "0"};
+	char q[QUOTE_SIZE];
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+			cur_set(p)->boot = strcasecmp(value, yes[i]) == 0;
+			return 0;
+		}
+	}
+	return fail(p,
+		    "invalid value '%s' for 'boot' in [%s]; use yes or no (also true/false, on/off, 1/0)%s",
+		    Q(q, value), set_name(p), comment_hint(value));
+}
+
+/* [pcibind] keys may come from any file but only once: the first place is named */
+static int check_origin(struct parser *p, const char *key, const struct config_origin *o)
+{
+	if (!o->file)
+		return 0;
+	if (streq(o->file, p->file))
+		return fail(p, "'%s' is set twice in [%s]; first at line %u", key, GLOBAL_SECTION, o->line);
+	return fail(p, "'%s' is set twice in [%s]; first at %s:%u", key, GLOBAL_SECTION, o->file, o->line);
+}
+
+static int set_origin(struct parser *p, struct config_origin *o)
+{
+	char *f = strdup(p->file);
+
+	if (!f)
+		return oom(p);
+	free(o->file);
+	o->file = f;
+	o->line = p->line;
+	return 0;
+}
+
+static int apply_global_driver(struct parser *p, const char *value)
+{
+	char *d = NULL;
+	int r;
+
+	if ((r = check_origin(p, "driver", &p->cfg->driver_origin)) < 0 ||
+	    (r = parse_driver(p, value, &d)) < 0)
+		return r;
+	free(p->cfg->driver);
+	p->cfg->driver = d;
+	return set_origin(p, &p->cfg->driver_origin);
+}
+
+static int apply_timeout(struct parser *p, const char *value)
+{
+	unsigned long v = 0;
+	size_t n = strlen(value);
+	char q[QUOTE_SIZE];
+	int r;
+
+	if ((r = check_origin(p, "unbind_timeout", &p->cfg->unbind_timeout_origin)) < 0)
+		return r;
+	if (n == 0 || n > 3 || strspn(value, "0123456789") != n ||
+	    parse_uint(value, 10, TIMEOUT_MAX, &v) < 0 || v < 1)
+		return fail(p, "invalid unbind_timeout '%s'; it is a whole number of seconds from 1 to %d%s",
+			    Q(q, value), TIMEOUT_MAX, comment_hint(value));
+	p->cfg->unbind_timeout = (unsigned)v;
+	return set_origin(p, &p->cfg->unbind_timeout_origin);
+}
+
+static const struct keydef set_keys[] = {
+    {"address", true, apply_address},
+    {"ids", true, apply_ids},
+    {"driver", false, apply_set_driver},
+    {"boot", false, apply_boot},
+};
+
+static const struct keydef global_keys[] = {
+    {"driver", false, apply_global_driver},
+    {"unbind_timeout", false, apply_timeout},
+};
+
+_Static_assert(ARRAY_SIZE(set_keys) <= SECTION_KEYS_MAX, "key_line[] too small");
+
+/* ---- keys ---- */
+
+/* Values reach modprobe.d files and kernel command lines: nothing that quotes, escapes or expands. */
+static int check_value_safe(struct parser *p, const char *key, const char *value)
+{
+	for (const char *s = value; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			return fail(p, "value of '%s' contains a newline", key);
+		if (strchr("\\\"'$`", c))
+			return fail(p, "value of '%s' contains '%c'", key, c);
+		if (c == ';')
+			return fail(p, "value of '%s' contains ';' (a comment needs a blank before the ';')",
+				    key);
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return fail(p, "value of '%s' contains a control character (0x%02x)", key, c);
+	}
+	return 0;
+}
+
+static const struct keydef *find_key(const struct keydef *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (streq(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+static void key_list(const struct keydef *keys, size_t n, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		(void)snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? ", " : "", keys[i].name);
+}
+
+static int unknown_key(struct parser *p, const char *name)
+{
+	bool other = p->scope == SCOPE_SET ? find_key(global_keys, ARRAY_SIZE(global_keys), name)
+					   : find_key(set_keys, ARRAY_SIZE(set_keys), name);
+	const char *hint = !other		   ? ""
+			   : p->scope == SCOPE_SET ? " (it belongs in [pcibind])"
+						   : " (it belongs in a device set like [gpu])";
+	char q[QUOTE_SIZE], known[128];
+
+	if (strpbrk(name, " \t"))
+		return fail(p, "cannot parse '%s'; expected 'key = value' or '[section]'", Q(q, name));
+	key_list(p->keys, p->n_keys, known, sizeof(known));
+	return fail(p, "unknown key '%s' in [%s]%s; known keys: %s", Q(q, name), set_name(p), hint, known);
+}
+
+static int on_key(struct parser *p, const char *name, const char *value)
+{
+	const struct keydef *k;
+	char q[QUOTE_SIZE];
+	int r;
+
+	if (p->scope == SCOPE_NONE)
+		return fail(
+		    p, "key '%s' is outside any section; put it below [pcibind] or a device set like [gpu]",
+		    Q(q, name));
+	k = find_key(p->keys, p->n_keys, name);
+	if (!k)
+		return unknown_key(p, name);
+	if (p->key_line[k - p->keys])
+		return fail(p, "'%s' is set twice in [%s]; first at line %u", name, set_name(p),
+			    p->key_line[k - p->keys]);
+	p->key_line[k - p->keys] = p->line;
+	p->prev = k;
+	p->prev_line = p->line;
+	if ((r = check_value_safe(p, name, value)) < 0)
+		return r;
+	return k->apply(p, value);
+}
+
+/* inih 55 keeps "; comment" on continuation lines; later versions strip it */
+static void strip_inline_comment(char *s)
+{
+	for (char *c = s; *c; c++) {
+		if (*c == ';' && c > s && isspace((unsigned char)c[-1])) {
+			*c = '\0';
+			break;
+		}
+	}
+	strip_trailing(s);
+}
+
+static int on_continuation(struct parser *p, const char *value)
+{
+	const struct keydef *k = p->prev;
+	char buf[4096];
+	int r;
+
+	(void)snprintf(buf, sizeof(buf), "%s", value); /* a line fits: inih's buffer is smaller */
+	strip_inline_comment(buf);
+	if (!k->list)
+		return fail(p,
+			    "indented line continues '%s' from line %u; only address and ids may span lines; "
+			    "remove the indentation",
+			    k->name, p->prev_line);
+	if (buf[0] == '[' || strchr(buf, '='))
+		return fail(
+		    p, "indented line is read as more entries for '%s' from line %u; remove the indentation",
+		    k->name, p->prev_line);
+	if ((r = check_value_safe(p, k->name, buf)) < 0)
+		return r;
+	return k->apply(p, buf);
+}
+
+static int on_value(void *user, const char *section, const char *name, const char *value)
+{
+	struct parser *p = user;
+
+	if (p->error)
+		return 0;
+	if (p->kind == LINE_CONTINUATION && p->prev)
+		return on_continuation(p, value) == 0;
+	if (p->kind == LINE_KEY)
+		return on_key(p, name, value) == 0;
+	/* inih and our reader disagree on what this line is */
+	return fail(p, "cannot parse this line") == 0;
+}
+
+/* ---- sections and lines ---- */
+
+static const struct devset *find_set(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && i < cfg->n_sets; i++)
+		if (streq(cfg->sets[i].name, name))
+			return &cfg->sets[i];
+	return NULL;
+}
+
+static int add_set(struct parser *p, const char *name)
+{
+	struct devset *n;
+	char *file;
+
+	if (p->cfg->n_sets >= SETS_MAX)
+		return fail(p, "too many sections (at most %d)", SETS_MAX);
+	file = strdup(p->file);
+	n = file ? realloc(p->cfg->sets, (p->cfg->n_sets + 1) * sizeof(*n)) : NULL;
+	if (!n) {
+		free(file);
+		return oom(p);
+	}
+	p->cfg->sets = n;
+	p->set = p->cfg->n_sets++;
+	n[p->set] = (struct devset){.file = file, .line = p->line};
+	memcpy(n[p->set].name, name, strlen(name) + 1);
+	return 0;
+}
+
+static int begin_section(struct parser *p, const char *name, size_t len)
+{
+	char q[QUOTE_SIZE], w[4200], buf[SELECTOR_NAME_MAX];
+	const struct devset *old;
+	struct selector sel;
+
+	memset(p->key_line, 0, sizeof(p->key_line));
+	p->prev = NULL;
+	if (len == strlen(GLOBAL_SECTION) && strncmp(name, GLOBAL_SECTION, len) == 0) {
+		p->scope = SCOPE_GLOBAL;
+		p->keys = global_keys;
+		p->n_keys = ARRAY_SIZE(global_keys);
+		return 0;
+	}
+	(void)quote(q, sizeof(q), name, len);
+	if (len < sizeof(buf)) {
+		memcpy(buf, name, len);
+		buf[len] = '\0';
+	}
+	if (len < sizeof(buf) && selector_parse(buf, &sel) == 0 && sel.kind != SEL_NAME)
+		return fail(p,
+			    "section [%s] looks like a PCI address or ids; name the set (e.g. [gpu]) "
+			    "and put it in 'address =' or 'ids ='",
+			    q);
+	if (len >= sizeof(buf) || !selector_name_valid(buf))
+		return fail(
+		    p,
+		    "invalid section name [%s]; use a letter or '_' then letters, digits, '_', '.' or "
+		    "'-', at most %d characters",
+		    q, SELECTOR_NAME_MAX - 1);
+	if ((old = find_set(p->cfg, buf)))
+		return fail(p, "section [%s] is already defined at %s; a set may be defined once", buf,
+			    where(old, w, sizeof(w)));
+	p->scope = SCOPE_SET;
+	p->keys = set_keys;
+	p->n_keys = ARRAY_SIZE(set_keys);
+	return add_set(p, buf);
+}
+
+static const char *skip_blank(const char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+/* inih's rule: a ';' after a blank starts a comment */
+static const char *find_chars_or_comment(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	for (; *s && !strchr(chars, *s) && !(was_space && *s == ';'); s++)
+		was_space = isspace((unsigned char)*s);
+	return s;
+}
+
+static int classify_section(struct parser *p, const char *s)
+{
+	const char *end = find_chars_or_comment(s + 1, "]"), *rest;
+	char q[QUOTE_SIZE];
+
+	if (*end != ']')
+		return fail(p, "section header '%s' has no closing ']'", Q(q, s));
+	rest = skip_blank(end + 1);
+	if (*rest && *rest != ';' && *rest != '#')
+		return fail(p, "unexpected '%s' after the section header", Q(q, rest));
+	p->kind = LINE_SECTION;
+	return begin_section(p, s + 1, (size_t)(end - s - 1));
+}
+
+/* The same decisions, in the same order, as inih's ini_parse_stream() */
+static int classify(struct parser *p, char *line)
+{
+	const char *s = skip_blank(strip_trailing(line));
+	const char *sep;
+
+	if (!*s || *s == ';' || *s == '#') {
+		p->kind = LINE_COMMENT;
+		return 0;
+	}
+	if (s > line && p->prev) {
+		p->kind = LINE_CONTINUATION;
+		return 0;
+	}
+	if (*s == '[')
+		return classify_section(p, s);
+	sep = find_chars_or_comment(s, "=:");
+	if (*sep != '=' && *sep != ':')
+		return fail(p, "expected 'key = value' or '[section]', found no '='");
+	p->kind = LINE_KEY;
+	return 0;
+}
+
+/* fgets() for inih over p->text; counts lines and refuses to split a long one */
+static char *read_line(char *buf, int size, void *user)
+{
+	struct parser *p = user;
+	size_t n;
+
+	if (p->error || !*p->text)
+		return NULL;
+	n = strcspn(p->text, "\n");
+	p->line++;
+	if (size < 3 || n > (size_t)size - 2) {
+		(void)fail(p, "line is too long (%zu characters; at most %d)", n, size - 2);
+		return NULL;
+	}
+	memcpy(buf, p->text, n);
+	buf[n] = '\n';
+	buf[n + 1] = '\0';
+	p->text += n + (p->text[n] == '\n');
+	if (p->line == 1 && strncmp(buf, "\xef\xbb\xbf", 3) == 0)
+		memmove(buf, buf + 3, n - 1); /* UTF-8 BOM, whatever inih's own setting */
+	if (classify(p, buf) < 0)
+		return NULL;
+	/* classify() trimmed buf in place; inih trims again, which is harmless */
+	return buf;
+}
+
+int config_parse_text(struct config *cfg, const char *text, const char *filename, struct config_error *err)
+{
+	struct parser p = {.cfg = cfg, .err = err, .file = filename, .text = text};
+	int r;
+
+	if (!cfg || !text || !filename)
+		return -EINVAL;
+	r = ini_parse_stream(read_line, &p, on_value, &p);
+	if (p.error)
+		return p.error;
+	if (r == -2)
+		return -ENOMEM;
+	if (r != 0)
+		return error_at(err, filename, (unsigned)(r > 0 ? r : 0), "cannot parse this line");
+	return 0;
+}
+
+/* ---- checks across sets and files ---- */
+
+static bool ids_shared(const struct devset *a, const struct devset *b, struct pciids *ret)
+{
+	for (size_t i = 0; i < a->n_ids; i++) {
+		for (size_t j = 0; j < b->n_ids; j++) {
+			if (a->ids[i].vendor == b->ids[j].vendor && a->ids[i].device == b->ids[j].device) {
+				*ret = a->ids[i];
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static int check_set(const struct config *cfg, size_t i, struct config_error *err)
+{
+	const struct devset *set = &cfg->sets[i], *other;
+	const struct selector *hit;
+	char a[PCIADDR_STRLEN], w[4200];
+	struct pciids ids;
+
+	if (!set->n_addrs && !set->n_ids)
+		return error_at(
+		    err, set->file, set->line,
+		    "[%s] selects nothing; give it 'address =' (PCI addresses) or 'ids =' (vendor:device)",
+		    set->name);
+	for (size_t k = 0; k < set->n_addrs; k++) {
+		if ((other = find_other_set(cfg, i, &set->addrs[k], &hit))) {
+			sel_format(&set->addrs[k], a);
+			return error_at(
+			    err, set->file, set->line,
+			    "%s in [%s] is also in [%s] (%s); a function may belong to one set only", a,
+			    set->name, other->name, where(other, w, sizeof(w)));
+		}
+	}
+	for (size_t j = 0; !set->n_addrs && j < i; j++) {
+		other = &cfg->sets[j];
+		if (!other->n_addrs && ids_shared(set, other, &ids))
+			return error_at(
+			    err, set->file, set->line,
+			    "[%s] selects %04x:%04x like [%s] (%s); a device may belong to one set only",
+			    set->name, ids.vendor, ids.device, other->name, where(other, w, sizeof(w)));
+	}
+	return 0;
+}
+
+int config_finish(struct config *cfg, struct config_error *err)
+{
+	int r;
+
+	if (!cfg)
+		return -EINVAL;
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if ((r = check_set(cfg, i, err)) < 0)
+			return r;
+	return 0;
+}
+
+/* ---- files ---- */
+
+/* the path as the user sees it: the root joined with rel */
+static int display_path(const struct sysroot *r, const char *rel, char *buf, size_t size)
+{
+	const char *root = sysroot_path(r);
+
+	return xsnprintf(buf, size, "%s/%s", streq(root, "/") ? "" : root, rel);
+}
+
+static int check_owner_mode(const struct stat *st, const char *path, struct config_error *err)
+{
+	unsigned mode = (unsigned)st->st_mode & 07777;
+
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return error_at(err, path, 0, "is owned by uid %u, not root; run chown root: %s",
+				(unsigned)st->st_uid, path);
+	if (mode & S_IWOTH)
+		return error_at(err, path, 0, "is world-writable (mode %04o); run chmod go-w %s", mode, path);
+	if (mode & S_IWGRP)
+		return error_at(err, path, 0, "is group-writable (mode %04o); run chmod go-w %s", mode, path);
+	return 0;
+}
+
+/* an errno failure of a call on path: the message names it, the return keeps the errno */
+static int errno_at(struct config_error *err, const char *path, int e, const char *what)
+{
+	(void)error_at(err, path, 0, "%s: %s", what, strerror(-e));
+	return e;
+}
+
+static int read_all(int fd, const char *path, char **ret, struct config_error *err)
+{
+	_cleanup_free_ char *buf = malloc(CONFIG_SIZE_MAX + 1);
+	size_t len = 0;
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	do {
+		n = read(fd, buf + len, CONFIG_SIZE_MAX + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno_at(err, path, -errno, "cannot read");
+		len += (size_t)n;
+		if (len > CONFIG_SIZE_MAX)
+			return error_at(err, path, 0, "is larger than %u bytes; is it the right file?",
+					CONFIG_SIZE_MAX);
+	} while (n > 0);
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		unsigned line = 1;
+		for (const char *s = buf; *s; s++)
+			line += *s == '\n';
+		return error_at(err, path, line, "contains a NUL byte; is it a text file?");
+	}
+	*ret = buf;
+	buf = NULL;
+	return 0;
+}
+
+/* A missing file is no error; a dangling symlink is, as it hides a config the user meant to have. */
+static int open_missing(const struct sysroot *r, const char *rel, const char *path, struct config_error *err)
+{
+	struct stat st;
+
+	if (fstatat(sysroot_fd(r), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+		return error_at(err, path, 0, "is a symlink to a file that does not exist");
+	return 0;
+}
+
+static int load_file(const struct sysroot *r, const char *rel, struct config *cfg, struct config_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+	struct stat st;
+	int e;
+
+	if ((e = display_path(r, rel, path, sizeof(path))) < 0)
+		return errno_at(err, rel, e, "cannot make the path");
+	/* O_NONBLOCK: a FIFO put in place of the file must not hang us; it fails the check below */
+	fd = sysroot_openat(r, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+	if (fd == -ENOENT)
+		return open_missing(r, rel, path, err);
+	if (fd < 0)
+		return errno_at(err, path, fd, "cannot open");
+	if (fstat(fd, &st) < 0)
+		return errno_at(err, path, -errno, "cannot stat");
+	if (!S_ISREG(st.st_mode))
+		return error_at(err, path, 0, "is not a regular file");
+	if ((e = check_owner_mode(&st, path, err)) < 0 || (e = read_all(fd, path, &text, err)) < 0)
+		return e;
+	return config_parse_text(cfg, text, path, err);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool dropin_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && streq(name + n - 5, ".conf");
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static void names_clear(struct names *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+static int names_add(struct names *l, const char *name)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	if (!(v[l->n] = strdup(name)))
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int read_dropin_names(DIR *d, const char *path, struct names *l, struct config_error *err)
+{
+	struct dirent *de;
+	struct stat st;
+	int e;
+
+	if (fstat(dirfd(d), &st) < 0)
+		return errno_at(err, path, -errno, "cannot stat");
+	if ((e = check_owner_mode(&st, path, err)) < 0)
+		return e;
+	for (errno = 0; (de = readdir(d)); errno = 0)
+		if (dropin_name(de->d_name) && (e = names_add(l, de->d_name)) < 0)
+			return e;
+	if (errno)
+		return errno_at(err, path, -errno, "cannot read");
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), cmp_names);
+	return 0;
+}
+
+static int load_dropins(const struct sysroot *r, struct config *cfg, struct config_error *err)
+{
+	_cleanup_(names_clear) struct names l = {0};
+	char path[PATH_MAX], rel[PATH_MAX];
+	DIR *d = NULL;
+	int e;
+
+	if ((e = display_path(r, CONFIG_DROPIN_DIR, path, sizeof(path))) < 0)
+		return errno_at(err, CONFIG_DROPIN_DIR, e, "cannot make the path");
+	e = sysroot_opendir(r, CONFIG_DROPIN_DIR, &d);
+	if (e == -ENOENT)
+		return 0;
+	if (e < 0)
+		return errno_at(err, path, e, "cannot open the drop-in directory");
+	e = read_dropin_names(d, path, &l, err);
+	closedir(d);
+	for (size_t i = 0; e == 0 && i < l.n; i++) {
+		if ((e = xsnprintf(rel, sizeof(rel), "%s/%s", CONFIG_DROPIN_DIR, l.v[i])) == 0)
+			e = load_file(r, rel, cfg, err);
+	}
+	return e;
+}
+
+static void config_freep(struct config **cfg)
+{
+	config_free(*cfg);
+}
+
+int config_load(const struct sysroot *r, struct config **ret, struct config_error *err)
+{
+	_cleanup_(config_freep) struct config *cfg = config_new();
+	int e;
+
+	if (!cfg)
+		return -ENOMEM;
+	if ((e = load_file(r, CONFIG_FILE, cfg, err)) < 0 || (e = load_dropins(r, cfg, err)) < 0 ||
+	    (e = config_finish(cfg, err)) < 0)
+		return e;
+	*ret = cfg;
+	cfg = NULL;
+	return 0;
+}
+
+/* ---- the object ---- */
+
+struct config *config_new(void)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg)
+		return NULL;
+	cfg->driver = strdup(CONFIG_DEFAULT_DRIVER);
+	if (!cfg->driver) {
+		free(cfg);
+		return NULL;
+	}
+	cfg->unbind_timeout = CONFIG_DEFAULT_UNBIND_TIMEOUT;
+	return cfg;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		free(cfg->sets[i].file);
+		free(cfg->sets[i].addrs);
+		free(cfg->sets[i].ids);
+		free(cfg->sets[i].driver);
+	}
+	free(cfg->sets);
+	free(cfg->driver);
+	free(cfg->driver_origin.file);
+	free(cfg->unbind_timeout_origin.file);
+	free(cfg);
+}
+
+const struct devset *config_find_set(const struct config *cfg, const char *name)
+{
+	return name ? find_set(cfg, name) : NULL;
+}
+
+const char *devset_driver(const struct config *cfg, const struct devset *set)
+{
+	if (set && set->driver)
+		return set->driver;
+	return cfg && cfg->driver ? cfg->driver : CONFIG_DEFAULT_DRIVER;
+}
+
+bool devset_selects(const struct devset *set, const struct pciaddr *a, uint16_t vendor, uint16_t device)
+{
+	if (!set)
+		return false;
+	for (size_t i = 0; i < set->n_addrs; i++)
+		if (selector_matches(&set->addrs[i], a, vendor, device))
+			return true;
+	if (set->n_addrs)
+		return false;
+	for (size_t i = 0; i < set->n_ids; i++)
+		if (set->ids[i].vendor == vendor && set->ids[i].device == device)
+			return true;
+	return false;
+}

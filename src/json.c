@@ -9,7 +9,7 @@
 
 void json_init(struct json *j, FILE *f, unsigned indent)
 {
-	*j = (struct json){ .f = f, .indent = indent };
+	*j = (struct json){.f = f, .indent = indent};
 }
 
 static void fail(struct json *j, int err)
@@ -21,7 +21,7 @@ static void fail(struct json *j, int err)
 static void put(struct json *j, const char *s, size_t len)
 {
 	if (len && fwrite(s, 1, len, j->f) != len)
-		fail(j, -EIO);
+		fail(j, errno > 0 ? -errno : -EIO);
 }
 
 static void puts_(struct json *j, const char *s)

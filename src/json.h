@@ -25,8 +25,8 @@ struct json {
 	uint64_t in_object; /* bit d: the container at depth d+1 is an object */
 	uint64_t has_items; /* bit d: it already holds a member */
 	bool want_value;    /* a key was written: its value comes next */
-	bool done;          /* the top-level value is complete */
-	int err;            /* 0, -EINVAL (misuse), -E2BIG (too deep) or -EIO */
+	bool done;	    /* the top-level value is complete */
+	int err;	    /* 0, -EINVAL (misuse), -E2BIG (too deep) or -EIO */
 };
 
 void json_init(struct json *j, FILE *f, unsigned indent);

@@ -24,8 +24,8 @@
 
 struct names {
 	struct pci_access *pacc; /* created on the first lookup */
-	char *ids_path;          /* NULL: libpci's default pci.ids */
-	bool broken;             /* libpci failed (out of memory, corrupt pci.ids): fallback text only */
+	char *ids_path;		 /* NULL: libpci's default pci.ids */
+	bool broken;		 /* libpci failed (out of memory, corrupt pci.ids): fallback text only */
 };
 
 /*
@@ -114,7 +114,8 @@ static const char *db_lookup(struct names *n, char *buf, size_t size, int flags,
 		return NULL;
 	}
 	lookup_jmp = &env;
-	name = pci_lookup_name(n->pacc, buf, size > INT_MAX ? INT_MAX : (int)size, flags | LOOKUP_FLAGS, id1, id2);
+	name = pci_lookup_name(n->pacc, buf, size > INT_MAX ? INT_MAX : (int)size, flags | LOOKUP_FLAGS, id1,
+			       id2);
 	lookup_jmp = NULL;
 	return name;
 }

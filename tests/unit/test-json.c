@@ -18,7 +18,7 @@ struct buf {
 
 static struct json *open_buf(struct buf *b, unsigned indent)
 {
-	*b = (struct buf){ 0 };
+	*b = (struct buf){0};
 	b->f = open_memstream(&b->text, &b->len);
 	json_init(&b->j, b->f, indent);
 	return &b->j;
@@ -41,16 +41,16 @@ static char *string_json(const char *s, size_t len)
 	return b.text;
 }
 
-#define ASSERT_STRING_JSON(in, expected)                                                                 \
-	do {                                                                                             \
-		char *_t = string_json(in, sizeof(in) - 1);                                              \
-		int _ok = _t && strcmp(_t, expected "\n") == 0;                                          \
-		if (!_ok) {                                                                              \
-			fprintf(stderr, "  got: %s", _t ? _t : "(NULL)\n");                              \
-			free(_t);                                                                        \
-			FAIL_AT("%s does not encode as %s", #in, expected);                              \
-		}                                                                                        \
-		free(_t);                                                                                \
+#define ASSERT_STRING_JSON(in, expected)                                                                     \
+	do {                                                                                                 \
+		char *_t = string_json(in, sizeof(in) - 1);                                                  \
+		int _ok = _t && strcmp(_t, expected "\n") == 0;                                              \
+		if (!_ok) {                                                                                  \
+			fprintf(stderr, "  got: %s", _t ? _t : "(NULL)\n");                                  \
+			free(_t);                                                                            \
+			FAIL_AT("%s does not encode as %s", #in, expected);                                  \
+		}                                                                                            \
+		free(_t);                                                                                    \
 	} while (0)
 
 TEST(scalars_top_level)
@@ -89,8 +89,9 @@ TEST(compact_object_and_array)
 	json_bool(j, false);
 	json_array_end(j);
 	json_object_end(j);
-	ASSERT_STR_EQ(out(&b),
-		      "{\"schema\":1,\"root\":\"/\",\"iommu\":true,\"driver\":null,\"list\":[1,\"two\",null,false]}\n");
+	ASSERT_STR_EQ(
+	    out(&b),
+	    "{\"schema\":1,\"root\":\"/\",\"iommu\":true,\"driver\":null,\"list\":[1,\"two\",null,false]}\n");
 	ASSERT_INT_EQ(b.err, 0);
 	free(b.text);
 }
@@ -182,10 +183,11 @@ TEST(escape_control_characters)
 TEST(valid_utf8_passes_through)
 {
 	ASSERT_STRING_JSON("Caf\xc3\xa9", "\"Caf\xc3\xa9\"");
-	ASSERT_STRING_JSON("\xe2\x82\xac 5", "\"\xe2\x82\xac 5\"");             /* U+20AC */
-	ASSERT_STRING_JSON("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"");         /* U+1F600 */
-	ASSERT_STRING_JSON("\xef\xbf\xbf\xf4\x8f\xbf\xbf", "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\""); /* U+FFFF, U+10FFFF */
-	ASSERT_STRING_JSON("\xed\x9f\xbf", "\"\xed\x9f\xbf\"");                 /* U+D7FF */
+	ASSERT_STRING_JSON("\xe2\x82\xac 5", "\"\xe2\x82\xac 5\"");	/* U+20AC */
+	ASSERT_STRING_JSON("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\""); /* U+1F600 */
+	ASSERT_STRING_JSON("\xef\xbf\xbf\xf4\x8f\xbf\xbf",
+			   "\"\xef\xbf\xbf\xf4\x8f\xbf\xbf\""); /* U+FFFF, U+10FFFF */
+	ASSERT_STRING_JSON("\xed\x9f\xbf", "\"\xed\x9f\xbf\""); /* U+D7FF */
 }
 
 TEST(invalid_utf8_replaced)

@@ -73,7 +73,8 @@ TEST(system_ids_known_device)
 
 	ASSERT_INT_EQ(names_new(&n), 0);
 	ASSERT_STR_EQ(names_device(n, 0x10de, 0x2204, buf, sizeof(buf)), "GA102 [GeForce RTX 3090]");
-	ASSERT_STR_EQ(names_device(n, 0x10de, 0x1aef, buf, sizeof(buf)), "GA102 High Definition Audio Controller");
+	ASSERT_STR_EQ(names_device(n, 0x10de, 0x1aef, buf, sizeof(buf)),
+		      "GA102 High Definition Audio Controller");
 	names_free(n);
 }
 

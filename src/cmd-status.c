@@ -1,0 +1,723 @@
+/* cmd-status.c - pcibind status: functions by IOMMU group, drivers, configured sets and verdicts */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "json.h"
+#include "names.h"
+#include "pcidev.h"
+#include "plan.h"
+#include "usage.h"
+
+#define STATUS_SCHEMA 1
+#define NAME_COLS_MAX 60 /* the vendor+device column; longer names end in "..." */
+#define CELL_MAX      512
+#define DETAIL_MAX    512
+
+struct status {
+	struct ctx *c;
+	struct config *cfg;
+	struct pcihost *h;
+	struct names *names;
+	struct selector *sels;
+	size_t n_sels;
+	size_t *order; /* indices of the functions shown: by group (none last), then address */
+	size_t n_order;
+	bool *set_shown; /* per cfg->sets */
+};
+
+static void status_free(struct status *st)
+{
+	free(st->sels);
+	free(st->order);
+	free(st->set_shown);
+	names_free(st->names);
+	pcihost_free(st->h);
+	config_free(st->cfg);
+}
+
+/* ---- arguments and state ---- */
+
+_printf_(3, 4) static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+static void known_sets(const struct config *cfg, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		append(buf, size, "%s%s", i ? ", " : "", cfg->sets[i].name);
+}
+
+static int check_name(const struct status *st, const char *arg)
+{
+	char known[384];
+
+	if (config_find_set(st->cfg, arg))
+		return 0;
+	known_sets(st->cfg, known, sizeof(known));
+	msg_error("invalid selector '%s': no section [%s] in the configuration (%s%s)", arg, arg,
+		  known[0] ? "known: " : "it defines none", known);
+	return EXIT_USAGE;
+}
+
+static int parse_selectors(struct status *st, int argc, char **argv)
+{
+	st->sels = calloc(argc ? (size_t)argc : 1, sizeof(*st->sels));
+	if (!st->sels) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (int i = 0; i < argc; i++) {
+		if (selector_parse(argv[i], &st->sels[i]) < 0) {
+			msg_error(
+			    "invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot "
+			    "(82:00), vendor:device (10de:2204) or a section name",
+			    argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	st->n_sels = (size_t)argc;
+	return 0;
+}
+
+static int check_names(const struct status *st, char **argv)
+{
+	for (size_t i = 0; i < st->n_sels; i++)
+		if (st->sels[i].kind == SEL_NAME && check_name(st, argv[i]) != 0)
+			return EXIT_USAGE;
+	return 0;
+}
+
+static void sys_path(const struct ctx *c, const char *rel, char *buf, size_t size)
+{
+	const char *root = sysroot_path(c->root);
+
+	(void)snprintf(buf, size, "%s%s%s", root, root[0] && root[strlen(root) - 1] == '/' ? "" : "/", rel);
+}
+
+static int scan(struct status *st)
+{
+	char path[4096];
+	int err = pcihost_scan(st->c->root, &st->h);
+
+	if (err >= 0)
+		err = usage_scan(st->c->root, st->h);
+	if (err < 0) {
+		sys_path(st->c, "sys/bus/pci/devices", path, sizeof(path));
+		msg_error("cannot read the PCI functions in %s: %s", path, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+/* ---- what is shown ---- */
+
+static bool sel_matches_fn(const struct status *st, const struct selector *sel, const struct pcifn *f)
+{
+	if (sel->kind == SEL_NAME)
+		return devset_selects(config_find_set(st->cfg, sel->name), &f->addr, f->vendor, f->device);
+	return selector_matches(sel, &f->addr, f->vendor, f->device);
+}
+
+static bool fn_shown(const struct status *st, const struct pcifn *f)
+{
+	if (!st->n_sels)
+		return true;
+	for (size_t i = 0; i < st->n_sels; i++)
+		if (sel_matches_fn(st, &st->sels[i], f))
+			return true;
+	return false;
+}
+
+static bool set_selects_fn(const struct devset *set, const struct pcifn *f)
+{
+	return devset_selects(set, &f->addr, f->vendor, f->device);
+}
+
+/* groups in numeric order, functions without a group (-1, as unsigned the largest) last */
+static int order_cmp(const void *a, const void *b, void *fns)
+{
+	const struct pcifn *f = fns;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	unsigned gi = (unsigned)f[i].group, gj = (unsigned)f[j].group;
+
+	if (gi != gj)
+		return gi < gj ? -1 : 1;
+	return i < j ? -1 : i > j; /* fns are sorted by address */
+}
+
+static void warn_unmatched(const struct status *st, char **argv)
+{
+	for (size_t i = 0; i < st->n_sels; i++) {
+		bool hit = false;
+
+		if (st->sels[i].kind == SEL_NAME)
+			continue; /* an absent set is reported by its verdict */
+		for (size_t k = 0; k < st->h->n && !hit; k++)
+			hit = sel_matches_fn(st, &st->sels[i], &st->h->fns[k]);
+		if (!hit)
+			msg_warn("no PCI function matches '%s'", argv[i]);
+	}
+}
+
+static bool set_shown(const struct status *st, const struct devset *set)
+{
+	if (!st->n_sels)
+		return true;
+	for (size_t i = 0; i < st->n_sels; i++)
+		if (st->sels[i].kind == SEL_NAME && streq(st->sels[i].name, set->name))
+			return true;
+	for (size_t i = 0; i < st->n_order; i++)
+		if (set_selects_fn(set, &st->h->fns[st->order[i]]))
+			return true;
+	return false;
+}
+
+static int select_shown(struct status *st)
+{
+	st->order = calloc(st->h->n ? st->h->n : 1, sizeof(*st->order));
+	st->set_shown = calloc(st->cfg->n_sets ? st->cfg->n_sets : 1, sizeof(*st->set_shown));
+	if (!st->order || !st->set_shown) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < st->h->n; i++)
+		if (fn_shown(st, &st->h->fns[i]))
+			st->order[st->n_order++] = i;
+	qsort_r(st->order, st->n_order, sizeof(*st->order), order_cmp, st->h->fns);
+	for (size_t i = 0; i < st->cfg->n_sets; i++)
+		st->set_shown[i] = set_shown(st, &st->cfg->sets[i]);
+	return 0;
+}
+
+/* ---- facts shared by both outputs ---- */
+
+static const struct {
+	unsigned use;
+	const char *word;
+} use_words[] = {
+    {USE_CONSOLE, "console"}, {USE_MOUNT, "mount"}, {USE_SWAP, "swap"},
+    {USE_ROUTE, "route"},     {USE_INPUT, "input"},
+};
+
+/* "0000:82:00" for a slot, "0000:82:00.1" for a function */
+static void sel_format(const struct selector *s, char *buf)
+{
+	pciaddr_format(&s->addr, buf);
+	if (s->kind == SEL_SLOT) {
+		char *dot = strrchr(buf, '.');
+		if (dot)
+			*dot = '\0';
+	}
+}
+
+/* "NVIDIA Corporation GA102 [GeForce RTX 3090]", "NVIDIA Corporation Device 2204", "Device 10de:2204" */
+static const char *fn_name(struct names *nm, const struct pcifn *f, char *buf, size_t size)
+{
+	char v[256], d[256];
+	const char *vn = names_lookup_vendor(nm, f->vendor, v, sizeof(v));
+	const char *dn = names_lookup_device(nm, f->vendor, f->device, d, sizeof(d));
+
+	if (vn && dn)
+		(void)snprintf(buf, size, "%s %s", vn, dn);
+	else if (vn)
+		(void)snprintf(buf, size, "%s Device %04x", vn, f->device);
+	else
+		return names_device(nm, f->vendor, f->device, buf, size);
+	return buf;
+}
+
+/* plan's detail for ready and bound starts with the verdict's own name: drop it */
+static const char *detail_body(const char *verdict, const char *detail)
+{
+	size_t n = strlen(verdict);
+
+	if (strncmp(detail, verdict, n) == 0 && detail[n] == ':' && detail[n + 1] == ' ')
+		return detail + n + 2;
+	return detail;
+}
+
+/* "0000:82:00 ids=10de:2204,10de:1aef", "ids=8086:1521" */
+static void set_selection(const struct devset *set, char *buf, size_t size)
+{
+	char a[PCIADDR_STRLEN];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < set->n_addrs; i++) {
+		sel_format(&set->addrs[i], a);
+		append(buf, size, "%s%s", i ? "," : "", a);
+	}
+	for (size_t i = 0; i < set->n_ids; i++)
+		append(buf, size, "%s%04x:%04x",
+		       i	      ? ","
+		       : set->n_addrs ? " ids="
+				      : "ids=",
+		       set->ids[i].vendor, set->ids[i].device);
+}
+
+/* ---- text ---- */
+
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+/*
+ * One column's text into buf: control characters become '?', and text
+ * wider than max columns is cut at a character boundary and ends in "...".
+ * Returns its width in columns (UTF-8 characters).
+ */
+static size_t cell(const char *s, size_t max, char *buf, size_t size)
+{
+	size_t keep = text_width(s) > max ? max - 3 : (size_t)-1, w = 0, o = 0;
+
+	for (; *s && o + 4 < size; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool lead = (ch & 0xc0) != 0x80;
+
+		if (lead && w == keep)
+			break;
+		w += lead;
+		buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (keep != (size_t)-1) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+		w += 3;
+	}
+	buf[o] = '\0';
+	return w;
+}
+
+struct row {
+	char name[CELL_MAX], driver[CELL_MAX], override[CELL_MAX], notes[CELL_MAX];
+	size_t w_addr, w_name, w_driver, w_override;
+};
+
+static void uses_note(const struct pcifn *f, char *buf, size_t size)
+{
+	bool first = true;
+
+	for (size_t i = 0; i < ARRAY_SIZE(use_words); i++) {
+		if (!(f->uses & use_words[i].use))
+			continue;
+		append(buf, size, "%s%s", first ? "" : "+", use_words[i].word);
+		first = false;
+	}
+	if (!first && f->use_detail)
+		append(buf, size, ": %s", f->use_detail);
+}
+
+/* "[boot VGA, console: fbcon on framebuffer fb0 'efidrmfb']", or "" */
+static void fn_notes(const struct pcifn *f, char *buf, size_t size)
+{
+	char n[CELL_MAX] = "", uses[CELL_MAX] = "";
+
+	if (f->boot_vga == 1)
+		append(n, sizeof(n), ", boot VGA");
+	if (f->is_vf)
+		append(n, sizeof(n), ", VF of %s", f->physfn);
+	if (f->sriov_numvfs >= 0 && f->sriov_totalvfs > 0)
+		append(n, sizeof(n), ", SR-IOV %d/%d VFs", f->sriov_numvfs, f->sriov_totalvfs);
+	uses_note(f, uses, sizeof(uses));
+	if (uses[0])
+		append(n, sizeof(n), ", %s", uses);
+	buf[0] = '\0';
+	if (n[0])
+		append(buf, size, "[%s]", n + 2);
+}
+
+static void fn_row(struct status *st, const struct pcifn *f, struct row *r)
+{
+	char text[CELL_MAX];
+
+	r->w_addr = strlen(f->name);
+	r->w_name = cell(fn_name(st->names, f, text, sizeof(text)), NAME_COLS_MAX, r->name, sizeof(r->name));
+	(void)snprintf(text, sizeof(text), "driver=%s", f->driver ? f->driver : "-");
+	r->w_driver = cell(text, 80, r->driver, sizeof(r->driver));
+	(void)snprintf(text, sizeof(text), "override=%s", f->override ? f->override : "-");
+	r->w_override = cell(text, 80, r->override, sizeof(r->override));
+	fn_notes(f, text, sizeof(text));
+	(void)cell(text, 200, r->notes, sizeof(r->notes));
+}
+
+static void max_widths(struct status *st, struct row *w)
+{
+	struct row r;
+
+	*w = (struct row){0};
+	for (size_t i = 0; i < st->n_order; i++) {
+		fn_row(st, &st->h->fns[st->order[i]], &r);
+		if (r.w_addr > w->w_addr)
+			w->w_addr = r.w_addr;
+		if (r.w_name > w->w_name)
+			w->w_name = r.w_name;
+		if (r.w_driver > w->w_driver)
+			w->w_driver = r.w_driver;
+		if (r.w_override > w->w_override)
+			w->w_override = r.w_override;
+	}
+}
+
+static int pad(size_t width, size_t used)
+{
+	return width > used ? (int)(width - used) : 0;
+}
+
+static void print_fn(struct status *st, const struct pcifn *f, const struct row *w)
+{
+	struct row r;
+
+	fn_row(st, f, &r);
+	printf("  %s%*s  %04x  %04x:%04x  %s%*s  %s%*s  %s", f->name, pad(w->w_addr, r.w_addr), "",
+	       (unsigned)(f->class >> 8) & 0xffff, f->vendor, f->device, r.name, pad(w->w_name, r.w_name), "",
+	       r.driver, pad(w->w_driver, r.w_driver), "", r.override);
+	if (r.notes[0])
+		printf("%*s  %s", pad(w->w_override, r.w_override), "", r.notes);
+	putchar('\n');
+}
+
+static void print_groups(struct status *st)
+{
+	struct row w;
+	int group = -2;
+
+	max_widths(st, &w);
+	for (size_t i = 0; i < st->n_order; i++) {
+		const struct pcifn *f = &st->h->fns[st->order[i]];
+
+		if (f->group != group) {
+			group = f->group;
+			if (group >= 0)
+				printf("IOMMU group %d\n", group);
+			else
+				printf("no IOMMU group\n");
+		}
+		print_fn(st, f, &w);
+	}
+}
+
+struct set_row {
+	char name[CELL_MAX], sel[CELL_MAX], driver[CELL_MAX], verdict[CELL_MAX];
+	size_t w_name, w_sel, w_driver;
+	bool boot;
+};
+
+static void set_row(const struct status *st, const struct devset *set, struct set_row *r)
+{
+	char text[DETAIL_MAX + 64], detail[DETAIL_MAX] = "";
+	const char *v = set_verdict_name(plan_set_verdict(st->h, st->cfg, set, detail, sizeof(detail)));
+	const char *body = detail_body(v, detail);
+
+	r->boot = set->boot;
+	r->w_name = cell(set->name, 64, r->name, sizeof(r->name));
+	set_selection(set, text, sizeof(text));
+	r->w_sel = cell(text, 80, r->sel, sizeof(r->sel));
+	(void)snprintf(text, sizeof(text), "-> %s", devset_driver(st->cfg, set));
+	r->w_driver = cell(text, 80, r->driver, sizeof(r->driver));
+	(void)snprintf(text, sizeof(text), "%s%s%s", v, body[0] ? ": " : "", body);
+	(void)cell(text, 300, r->verdict, sizeof(r->verdict));
+}
+
+static void print_set_rows(const struct set_row *rows, size_t n)
+{
+	struct set_row w = {0};
+
+	for (size_t i = 0; i < n; i++) {
+		w.w_name = rows[i].w_name > w.w_name ? rows[i].w_name : w.w_name;
+		w.w_sel = rows[i].w_sel > w.w_sel ? rows[i].w_sel : w.w_sel;
+		w.w_driver = rows[i].w_driver > w.w_driver ? rows[i].w_driver : w.w_driver;
+	}
+	printf("\nConfigured sets\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct set_row *r = &rows[i];
+
+		printf("  %s%*s  %s%*s  %s%*s  boot=%-3s  %s\n", r->name, pad(w.w_name, r->w_name), "",
+		       r->sel, pad(w.w_sel, r->w_sel), "", r->driver, pad(w.w_driver, r->w_driver), "",
+		       r->boot ? "yes" : "no", r->verdict);
+	}
+}
+
+static int print_sets(const struct status *st)
+{
+	struct set_row *rows = calloc(st->cfg->n_sets ? st->cfg->n_sets : 1, sizeof(*rows));
+	size_t n = 0;
+
+	if (!rows) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < st->cfg->n_sets; i++)
+		if (st->set_shown[i])
+			set_row(st, &st->cfg->sets[i], &rows[n++]);
+	if (n)
+		print_set_rows(rows, n);
+	else if (!st->n_sels)
+		printf("\nConfigured sets: none\n");
+	free(rows);
+	return 0;
+}
+
+static int print_text(struct status *st)
+{
+	if (!st->h->iommu)
+		printf("no IOMMU groups: the IOMMU is off or absent; vfio-pci cannot be used\n");
+	print_groups(st);
+	return print_sets(st);
+}
+
+/* ---- JSON (docs/status-json.md) ---- */
+
+static void json_hex4(struct json *j, const char *key, unsigned v)
+{
+	char buf[8];
+
+	(void)snprintf(buf, sizeof(buf), "%04x", v & 0xffff);
+	json_key_string(j, key, buf);
+}
+
+static void json_reset_method(struct json *j, const char *methods)
+{
+	const char *p = methods;
+
+	json_key(j, "reset_method");
+	if (!methods) {
+		json_null(j);
+		return;
+	}
+	json_array_begin(j);
+	while (*p) {
+		size_t len = strcspn(p, " \t");
+
+		if (len)
+			json_string_len(j, p, len);
+		p += len;
+		p += strspn(p, " \t");
+	}
+	json_array_end(j);
+}
+
+static void json_ids_names(struct json *j, struct names *nm, const struct pcifn *f)
+{
+	char buf[256], sub[16];
+
+	json_hex4(j, "class", f->class >> 8);
+	json_key_string(j, "class_name", names_lookup_class(nm, f->class, buf, sizeof(buf)));
+	json_hex4(j, "vendor", f->vendor);
+	json_hex4(j, "device", f->device);
+	json_key_string(j, "vendor_name", names_lookup_vendor(nm, f->vendor, buf, sizeof(buf)));
+	json_key_string(j, "device_name", names_lookup_device(nm, f->vendor, f->device, buf, sizeof(buf)));
+	(void)snprintf(sub, sizeof(sub), "%04x:%04x", f->subvendor, f->subdevice);
+	json_key_string(j, "subsystem", f->subvendor || f->subdevice ? sub : NULL);
+}
+
+static void json_sriov(struct json *j, const struct pcifn *f)
+{
+	json_key(j, "sriov");
+	if (f->sriov_numvfs < 0) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key_int(j, "numvfs", f->sriov_numvfs);
+	json_key(j, "totalvfs");
+	if (f->sriov_totalvfs >= 0)
+		json_int(j, f->sriov_totalvfs);
+	else
+		json_null(j);
+	json_object_end(j);
+}
+
+static void json_uses(struct json *j, const struct pcifn *f)
+{
+	json_key(j, "uses");
+	json_array_begin(j);
+	for (size_t i = 0; i < ARRAY_SIZE(use_words); i++)
+		if (f->uses & use_words[i].use)
+			json_string(j, use_words[i].word);
+	json_array_end(j);
+	json_key_string(j, "use_detail", f->use_detail);
+}
+
+static void json_fn(struct json *j, struct names *nm, const struct pcifn *f)
+{
+	json_object_begin(j);
+	json_key_string(j, "address", f->name);
+	json_ids_names(j, nm, f);
+	json_key_string(j, "driver", f->driver);
+	json_key_string(j, "driver_override", f->override);
+	json_key(j, "iommu_group");
+	if (f->group >= 0)
+		json_int(j, f->group);
+	else
+		json_null(j);
+	json_key(j, "boot_vga");
+	if (f->boot_vga >= 0)
+		json_bool(j, f->boot_vga == 1);
+	else
+		json_null(j);
+	json_reset_method(j, f->reset_method);
+	json_sriov(j, f);
+	json_key_string(j, "physfn", f->is_vf ? f->physfn : NULL);
+	json_uses(j, f);
+	json_object_end(j);
+}
+
+static void json_group_begin(struct json *j, int group)
+{
+	json_object_begin(j);
+	json_key(j, "group");
+	if (group >= 0)
+		json_int(j, group);
+	else
+		json_null(j);
+	json_key(j, "functions");
+	json_array_begin(j);
+}
+
+static void json_groups(struct json *j, struct status *st)
+{
+	json_key(j, "groups");
+	json_array_begin(j);
+	for (size_t i = 0; i < st->n_order; i++) {
+		const struct pcifn *f = &st->h->fns[st->order[i]];
+
+		if (i == 0 || f->group != st->h->fns[st->order[i - 1]].group) {
+			if (i > 0) {
+				json_array_end(j);
+				json_object_end(j);
+			}
+			json_group_begin(j, f->group);
+		}
+		json_fn(j, st->names, f);
+	}
+	if (st->n_order) {
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void json_set_selection(struct json *j, const struct devset *set)
+{
+	char buf[PCIADDR_STRLEN];
+
+	json_key(j, "addresses");
+	json_array_begin(j);
+	for (size_t i = 0; i < set->n_addrs; i++) {
+		sel_format(&set->addrs[i], buf);
+		json_string(j, buf);
+	}
+	json_array_end(j);
+	json_key(j, "ids");
+	json_array_begin(j);
+	for (size_t i = 0; i < set->n_ids; i++) {
+		(void)snprintf(buf, sizeof(buf), "%04x:%04x", set->ids[i].vendor, set->ids[i].device);
+		json_string(j, buf);
+	}
+	json_array_end(j);
+}
+
+static void json_set_functions(struct json *j, const struct status *st, const struct devset *set)
+{
+	json_key(j, "functions");
+	json_array_begin(j);
+	for (size_t i = 0; i < st->h->n; i++)
+		if (set_selects_fn(set, &st->h->fns[i]))
+			json_string(j, st->h->fns[i].name);
+	json_array_end(j);
+}
+
+static void json_set(struct json *j, const struct status *st, const struct devset *set)
+{
+	char detail[DETAIL_MAX] = "";
+	const char *v = set_verdict_name(plan_set_verdict(st->h, st->cfg, set, detail, sizeof(detail)));
+
+	json_object_begin(j);
+	json_key_string(j, "name", set->name);
+	json_key_string(j, "file", set->file);
+	json_key_int(j, "line", set->line);
+	json_set_selection(j, set);
+	json_key_string(j, "driver", devset_driver(st->cfg, set));
+	json_key_bool(j, "boot", set->boot);
+	json_set_functions(j, st, set);
+	json_key_string(j, "verdict", v);
+	json_key_string(j, "detail", detail_body(v, detail));
+	json_object_end(j);
+}
+
+static int print_json(struct status *st)
+{
+	struct json j;
+	int err;
+
+	json_init(&j, stdout, 2);
+	json_object_begin(&j);
+	json_key_int(&j, "schema", STATUS_SCHEMA);
+	json_key_string(&j, "root", sysroot_path(st->c->root));
+	json_key_bool(&j, "iommu", st->h->iommu);
+	json_groups(&j, st);
+	json_key(&j, "sets");
+	json_array_begin(&j);
+	for (size_t i = 0; i < st->cfg->n_sets; i++)
+		if (st->set_shown[i])
+			json_set(&j, st, &st->cfg->sets[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	err = json_finish(&j);
+	if (err < 0) {
+		msg_error("cannot write the status: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static int flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg_error("cannot write the status: %s", strerror(errno ? errno : EIO));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int run(struct ctx *c, int argc, char **argv)
+{
+	struct status st = {.c = c};
+	int r;
+
+	if ((r = parse_selectors(&st, argc, argv)) != 0 || (r = ctx_load_config(c, &st.cfg)) != 0 ||
+	    (r = check_names(&st, argv)) != 0 || (r = scan(&st)) != 0 || (r = select_shown(&st)) != 0)
+		goto out;
+	warn_unmatched(&st, argv);
+	if (names_new(&st.names) < 0)
+		st.names = NULL; /* every name falls back to its ids */
+	r = c->json ? print_json(&st) : print_text(&st);
+	if (r == 0)
+		r = flush_stdout();
+out:
+	status_free(&st);
+	return r;
+}
+
+const struct cmd cmd_status = {"status", run, "[SEL...]",
+			       "show functions, drivers, IOMMU groups and verdicts"};

@@ -536,6 +536,8 @@ static int on_value(void *user, const char *section, const char *name, const cha
 
 	if (p->error)
 		return 0;
+	if (!name || !value) /* a section start, if inih was built to report them: we track those */
+		return p->kind == LINE_SECTION;
 	if (p->kind == LINE_CONTINUATION && p->prev)
 		return on_continuation(p, value) == 0;
 	if (p->kind == LINE_KEY)
@@ -574,42 +576,55 @@ static int add_set(struct parser *p, const char *name)
 	return 0;
 }
 
-static int begin_section(struct parser *p, const char *name, size_t len)
+/* name (len bytes, not terminated) into buf as a valid set name */
+static int set_name_parse(struct parser *p, const char *name, size_t len, char buf[static SELECTOR_NAME_MAX])
 {
-	char q[QUOTE_SIZE], w[4200], buf[SELECTOR_NAME_MAX];
-	const struct devset *old;
+	char q[QUOTE_SIZE];
 	struct selector sel;
 
-	memset(p->key_line, 0, sizeof(p->key_line));
-	p->prev = NULL;
-	if (len == strlen(GLOBAL_SECTION) && strncmp(name, GLOBAL_SECTION, len) == 0) {
-		p->scope = SCOPE_GLOBAL;
-		p->keys = global_keys;
-		p->n_keys = ARRAY_SIZE(global_keys);
-		return 0;
-	}
 	(void)quote(q, sizeof(q), name, len);
-	if (len < sizeof(buf)) {
+	if (len < SELECTOR_NAME_MAX) {
 		memcpy(buf, name, len);
 		buf[len] = '\0';
+		if (selector_parse(buf, &sel) == 0 && sel.kind != SEL_NAME)
+			return fail(p,
+				    "section [%s] looks like a PCI address or ids; name the set (e.g. [gpu]) "
+				    "and put it in 'address =' or 'ids ='",
+				    q);
+		if (selector_name_valid(buf))
+			return 0;
 	}
-	if (len < sizeof(buf) && selector_parse(buf, &sel) == 0 && sel.kind != SEL_NAME)
-		return fail(p,
-			    "section [%s] looks like a PCI address or ids; name the set (e.g. [gpu]) "
-			    "and put it in 'address =' or 'ids ='",
-			    q);
-	if (len >= sizeof(buf) || !selector_name_valid(buf))
-		return fail(
-		    p,
-		    "invalid section name [%s]; use a letter or '_' then letters, digits, '_', '.' or "
-		    "'-', at most %d characters",
+	return fail(p,
+		    "invalid section name [%s]; use a letter or '_' then letters, digits, '_', '.' or '-', "
+		    "at most %d characters",
 		    q, SELECTOR_NAME_MAX - 1);
+}
+
+static void enter_scope(struct parser *p, enum scope scope)
+{
+	memset(p->key_line, 0, sizeof(p->key_line));
+	p->prev = NULL;
+	p->scope = scope;
+	p->keys = scope == SCOPE_GLOBAL ? global_keys : set_keys;
+	p->n_keys = scope == SCOPE_GLOBAL ? ARRAY_SIZE(global_keys) : ARRAY_SIZE(set_keys);
+}
+
+static int begin_section(struct parser *p, const char *name, size_t len)
+{
+	char w[4200], buf[SELECTOR_NAME_MAX];
+	const struct devset *old;
+	int r;
+
+	if (len == strlen(GLOBAL_SECTION) && strncmp(name, GLOBAL_SECTION, len) == 0) {
+		enter_scope(p, SCOPE_GLOBAL);
+		return 0;
+	}
+	if ((r = set_name_parse(p, name, len, buf)) < 0)
+		return r;
 	if ((old = find_set(p->cfg, buf)))
 		return fail(p, "section [%s] is already defined at %s; a set may be defined once", buf,
 			    where(old, w, sizeof(w)));
-	p->scope = SCOPE_SET;
-	p->keys = set_keys;
-	p->n_keys = ARRAY_SIZE(set_keys);
+	enter_scope(p, SCOPE_SET);
 	return add_set(p, buf);
 }
 

@@ -146,3 +146,55 @@ hold() {
 	note "vfio-hold did not get hold of $*: $(cat /tmp/hold.log)"
 	return 1
 }
+
+# --- pcibind -------------------------------------------------------------------
+
+JOURNAL=/run/pcibind/journal
+
+need_pcibind() {
+	[ -x "$PCIBIND" ] && return 0
+	nok "no pcibind in the guest (was the binary built?)"
+	return 1
+}
+# expect_rc WHAT WANT...: the last pcb's exit status is one of WANT
+expect_rc() {
+	local what=$1 w
+	shift
+	for w in "$@"; do
+		[ "$RC" = "$w" ] && { ok "$what: exit $RC"; return 0; }
+	done
+	nok "$what: exit $RC, want $*: $(printf '%s' "$OUT" | tr '\n' '|' | cut -c1-300)"
+	return 1
+}
+# journal lines about one function (none when there is no journal)
+journal_of() { grep -s "^$1[[:space:]]" "$JOURNAL"; }
+journal_entries() { if [ -e "$JOURNAL" ]; then grep -c '^[0-9a-f]\{4\}:' "$JOURNAL"; else echo 0; fi; }
+vfio_nodes() { ls /dev/vfio 2>/dev/null | grep -v '^vfio$' | tr '\n' ' '; }
+
+# pcb_deadline SECS ARGS...: pcibind in the background, given SECS to finish;
+# like pcb, but RC is "hung" (and PCB_PID still running) if it did not
+pcb_deadline() {
+	local secs=$1 t0
+	shift
+	t0=$(now)
+	"$PCIBIND" "$@" >/tmp/pcb.out 2>&1 &
+	PCB_PID=$!
+	if wait_for "$secs" eval '! kill -0 $PCB_PID 2>/dev/null'; then
+		wait $PCB_PID
+		RC=$?
+	else
+		RC=hung
+	fi
+	OUT=$(cat /tmp/pcb.out)
+	DT=$(elapsed "$t0" "$(now)")
+	note "pcibind $* -> exit $RC after ${DT}s"
+	[ -n "$OUT" ] && printf '%s\n' "$OUT" | sed "s/^/#   /"
+	return 0
+}
+# processes in uninterruptible sleep, "pid comm" each
+dstate() {
+	local p
+	for p in /proc/[0-9]*; do
+		grep -q '^State:[[:space:]]*D' $p/status 2>/dev/null && echo "${p#/proc/} $(cat $p/comm)"
+	done
+}

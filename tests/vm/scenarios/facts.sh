@@ -77,6 +77,16 @@ expect "drivers_probe of a device that already has a driver reports success" "$(
 expect "drivers/e1000e/bind of a device that already has a driver" "$(sysw $S/drivers/e1000e/bind $NIC)" "err EBUSY 16"
 expect "drivers/e1000e/bind of an unknown address" "$(sysw $S/drivers/e1000e/bind 0000:05:00.0)" "err ENODEV 19"
 
+# an explicit bind passes the probe's error back; drivers_probe swallows it
+sysw $D/driver_override e1000 >/dev/null
+sysw $D/driver/unbind $NIC >/dev/null
+expect "drivers_probe when the override's driver fails to probe still reports success" \
+	"$(sysw $S/drivers_probe $NIC; drv $NIC)" "ok 13
+-"
+expect "drivers/e1000/bind returns the failed probe's error (e1000 on an 82574L: -EIO)" \
+	"$(sysw $S/drivers/e1000/bind $NIC)" "err EIO 5"
+raw_restore $NIC >/dev/null
+
 # --- vfio-pci for real
 dmesg_mark
 expect "modprobe vfio-pci succeeds" "$(/sbin/modprobe vfio-pci 2>&1; echo $?)" 0

@@ -1,0 +1,31 @@
+# status.sh - status reads the real machine: every function, its driver, override and group
+# SPDX-License-Identifier: GPL-2.0-or-later
+need_pcibind || return 0
+
+pcb status
+expect_rc "status" 0
+for d in $S/devices/*; do
+	d=${d##*/}
+	line=$(printf '%s\n' "$OUT" | grep -F "$d")
+	expect_match "status shows $d with driver=$(drv $d)" "$line" "driver=$(drv $d)( |$)"
+done
+expect_match "status groups the GPU's two functions under one IOMMU group" \
+	"$(printf '%s\n' "$OUT" | grep -A2 "group $(grp 0000:01:00.0)\$")" "0000:01:00.1"
+expect_match "status names the vendor from pci.ids" "$OUT" "82574L"
+
+pcb status 01:00
+expect_rc "status of a slot" 0
+expect "status of a slot lists both functions" "$(printf '%s\n' "$OUT" | grep -c '0000:01:00\.[01]')" 2
+pcb status 8086:10d3
+expect "status by ids lists both twin NICs" "$(printf '%s\n' "$OUT" | grep -cE '0000:(02:00|00:06)\.0')" 2
+
+pcb status --json
+expect_rc "status --json" 0
+expect_match "status --json names a function" "$OUT" '"0000:02:00\.0"'
+expect "status --json is one document (starts with { or [)" "$(printf '%s' "$OUT" | head -c 1 | tr '[' '{')" "{"
+
+pcb status 0000:09:00.0
+expect_rc "status of an address that does not exist" 0 2
+expect_match "status says the address matches nothing" "$OUT" "0000:09:00\.0"
+pcb status not-a-selector
+expect_rc "status of a malformed selector" 2

@@ -1,0 +1,145 @@
+/* main.c - pcisim: mount a simulated Linux PCI sysfs at ROOTDIR/sys for tests */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#define FUSE_USE_VERSION 312
+#include <fuse.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pcisim.h"
+
+/* a blocked write holds a thread; eight parallel binds must still leave some free */
+#define MAX_THREADS 64
+
+struct options {
+	const char *topology;
+	const char *rootdir;
+	bool foreground;
+	bool debug;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: pcisim TOPOLOGY ROOTDIR [-f] [-d]\n"
+	      "  Mounts a simulated /sys at ROOTDIR/sys and writes ROOTDIR/proc/...;\n"
+	      "  daemonizes once the mount is ready unless -f. -d: FUSE debug output (implies -f).\n"
+	      "  Stop it with: fusermount3 -u ROOTDIR/sys\n",
+	      f);
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-f") == 0)
+			o->foreground = true;
+		else if (strcmp(argv[i], "-d") == 0)
+			o->debug = o->foreground = true;
+		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)
+			return 1;
+		else if (argv[i][0] == '-')
+			return -EINVAL;
+		else if (!o->topology)
+			o->topology = argv[i];
+		else if (!o->rootdir)
+			o->rootdir = argv[i];
+		else
+			return -EINVAL;
+	}
+	return o->rootdir ? 0 : -EINVAL;
+}
+
+static struct fuse *mount_sim(struct sim *sim, const struct options *o, const char *mountpoint)
+{
+	char *fargv[6];
+	int fargc = 0;
+	struct fuse_args args;
+	struct fuse *f;
+
+	fargv[fargc++] = "pcisim";
+	fargv[fargc++] = "-o";
+	fargv[fargc++] = geteuid() == 0 ? "fsname=pcisim,subtype=pcisim,allow_other" : "fsname=pcisim,subtype=pcisim";
+	if (o->debug)
+		fargv[fargc++] = "-d";
+	fargv[fargc] = NULL;
+	args = (struct fuse_args)FUSE_ARGS_INIT(fargc, fargv);
+	f = fuse_new(&args, &pcisim_ops, sizeof(pcisim_ops), sim);
+	if (!f)
+		return NULL;
+	if (fuse_mount(f, mountpoint) != 0) {
+		fuse_destroy(f);
+		return NULL;
+	}
+	return f;
+}
+
+static int serve(struct fuse *f)
+{
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	int r;
+
+	fuse_loop_cfg_set_max_threads(cfg, MAX_THREADS);
+	fuse_loop_cfg_set_idle_threads(cfg, 8);
+	r = fuse_loop_mt(f, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return r;
+}
+
+static int setup(struct sim *sim, const struct options *o, char *mountpoint, size_t size)
+{
+	char root[PATH_MAX];
+	int r;
+
+	r = mkdir_p(o->rootdir, 0755);
+	if (r < 0 || !realpath(o->rootdir, root)) {
+		fprintf(stderr, "pcisim: cannot use %s: %s\n", o->rootdir, strerror(r < 0 ? -r : errno));
+		return -EINVAL;
+	}
+	sim->rootdir = xstrdup(root);
+	sim->topology = xstrdup(o->topology);
+	if (topo_load(sim, o->topology) < 0)
+		return -EINVAL;
+	if (hostfiles_init(sim) < 0)
+		return -EIO;
+	if (snprintf(mountpoint, size, "%s/sys", root) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	char mountpoint[PATH_MAX];
+	struct sim *sim = sim_new();
+	struct fuse *f;
+	int r;
+
+	r = parse_args(argc, argv, &o);
+	if (r != 0) {
+		usage(r > 0 ? stdout : stderr);
+		return r > 0 ? 0 : 2;
+	}
+	if (setup(sim, &o, mountpoint, sizeof(mountpoint)) < 0)
+		return 1;
+	f = mount_sim(sim, &o, mountpoint);
+	if (!f) {
+		fprintf(stderr, "pcisim: cannot mount %s\n", mountpoint);
+		return 1;
+	}
+	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0 || fuse_daemonize(o.foreground) != 0) {
+		fuse_unmount(f);
+		fuse_destroy(f);
+		return 1;
+	}
+	r = serve(f);
+	fuse_remove_signal_handlers(fuse_get_session(f));
+	fuse_unmount(f);
+	fuse_destroy(f);
+	return r == 0 ? 0 : 1;
+}

@@ -1,7 +1,7 @@
-/* fs.c - the FUSE operations: kernfs-like reads and writes over the sysfs tree, with faults */
+/* fs.c - the FUSE side: kernfs-like reads and writes over the sysfs tree, faults applied on write */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define FUSE_USE_VERSION 312
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,23 +12,88 @@
 
 #include "pcisim.h"
 
-/* what an open file holds: the text shown at the last read from offset 0 */
+/*
+ * struct fuse_open_out of <linux/fuse.h>. libfuse 3.14 cannot ask for
+ * parallel direct writes, and without them the kernel serialises writes to
+ * one inode: eight blocked writes to drivers/nvidia/unbind would queue up,
+ * which kernfs does not do. So the open reply is built here.
+ */
+struct open_reply {
+	uint64_t fh;
+	uint32_t open_flags;
+	uint32_t padding;
+};
+#define OPEN_DIRECT_IO (1u << 0)
+#define OPEN_PARALLEL_DIRECT_WRITES (1u << 6)
+
+/* a path keeps its inode number for the life of the mount */
+struct inodes {
+	char **paths; /* by inode number - 1 */
+	size_t n;
+	size_t *slots; /* hash of path -> inode number, 0: empty */
+	size_t n_slots;
+};
+
+struct fs {
+	struct sim *sim;
+	struct inodes ino;
+	time_t start;
+};
+
+/* an open file: the text shown at the last read from offset 0; an open directory: its listing */
 struct handle {
 	struct strbuf content;
 	bool filled;
 };
 
-static struct sim *ctx_sim(void)
+static size_t path_hash(const char *s)
 {
-	return fuse_get_context()->private_data;
+	size_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
 }
 
-static time_t start_time;
+static void ino_rehash(struct inodes *t)
+{
+	size_t i, j;
 
-static void fill_stat(const struct vnode *v, struct stat *st)
+	free(t->slots);
+	t->n_slots = t->n_slots ? t->n_slots * 2 : 1024;
+	t->slots = xcalloc(t->n_slots, sizeof(size_t));
+	for (i = 0; i < t->n; i++) {
+		for (j = path_hash(t->paths[i]) % t->n_slots; t->slots[j]; j = (j + 1) % t->n_slots)
+			;
+		t->slots[j] = i + 1;
+	}
+}
+
+static fuse_ino_t ino_intern(struct inodes *t, const char *path)
+{
+	size_t j;
+
+	if (2 * (t->n + 1) > t->n_slots)
+		ino_rehash(t);
+	for (j = path_hash(path) % t->n_slots; t->slots[j]; j = (j + 1) % t->n_slots)
+		if (strcmp(t->paths[t->slots[j] - 1], path) == 0)
+			return t->slots[j];
+	t->paths = xrealloc(t->paths, t->n + 1, sizeof(char *));
+	t->paths[t->n++] = xstrdup(path);
+	t->slots[j] = t->n;
+	return t->n;
+}
+
+static const char *ino_path(const struct inodes *t, fuse_ino_t ino)
+{
+	return ino >= 1 && ino <= t->n ? t->paths[ino - 1] : NULL;
+}
+
+static void fill_stat(const struct fs *fs, const struct vnode *v, fuse_ino_t ino, struct stat *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->st_mtime = st->st_atime = st->st_ctime = start_time;
+	st->st_ino = ino;
+	st->st_mtime = st->st_atime = st->st_ctime = fs->start;
 	st->st_nlink = 1;
 	switch (v->type) {
 	case V_DIR:
@@ -46,76 +111,158 @@ static void fill_stat(const struct vnode *v, struct stat *st)
 	}
 }
 
-static int resolve(struct sim *sim, const char *path, struct vnode *v)
+/* resolve an inode's path; called with the lock held */
+static int resolve_ino(struct fs *fs, fuse_ino_t ino, struct vnode *v)
 {
+	const char *path = ino_path(&fs->ino, ino);
+
+	return path ? sysfs_resolve(fs->sim, path, v) : -ESTALE;
+}
+
+static void ll_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct vnode *v = xcalloc(1, sizeof(*v));
+	struct fuse_entry_param e = { 0 };
+	const char *dir;
+	char path[SIM_PATH_LEN];
+	int r = -ENOENT;
+
+	pthread_mutex_lock(&fs->sim->lock);
+	dir = ino_path(&fs->ino, parent);
+	if (dir && str_printf(path, sizeof(path), "%s%s%s", dir, *dir ? "/" : "", name))
+		r = sysfs_resolve(fs->sim, path, v);
+	if (r == 0) {
+		e.ino = ino_intern(&fs->ino, path);
+		fill_stat(fs, v, e.ino, &e.attr);
+	}
+	pthread_mutex_unlock(&fs->sim->lock);
+	free(v);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void ll_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct vnode *v = xcalloc(1, sizeof(*v));
+	struct stat st;
 	int r;
 
-	pthread_mutex_lock(&sim->lock);
-	r = sysfs_resolve(sim, path, v);
-	pthread_mutex_unlock(&sim->lock);
-	return r;
-}
-
-static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *fi)
-{
-	struct vnode *v = xcalloc(1, sizeof(*v));
-	int r = resolve(ctx_sim(), path, v);
-
 	(void)fi;
+	pthread_mutex_lock(&fs->sim->lock);
+	r = resolve_ino(fs, ino, v);
 	if (r == 0)
-		fill_stat(v, st);
+		fill_stat(fs, v, ino, &st);
+	pthread_mutex_unlock(&fs->sim->lock);
 	free(v);
-	return r;
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_attr(req, &st, 0);
 }
 
-static int fs_readlink(const char *path, char *buf, size_t size)
+/* O_TRUNC from a shell's ">" arrives as a size change; sysfs ignores it, and times */
+static void ll_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set, struct fuse_file_info *fi)
 {
-	struct vnode *v = xcalloc(1, sizeof(*v));
-	int r = resolve(ctx_sim(), path, v);
+	(void)attr;
+	if ((to_set & ~(FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+			FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME))) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	ll_getattr(req, ino, fi);
+}
 
+static void ll_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *fs = fuse_req_userdata(req);
+	struct vnode *v = xcalloc(1, sizeof(*v));
+	int r;
+
+	pthread_mutex_lock(&fs->sim->lock);
+	r = resolve_ino(fs, ino, v);
+	pthread_mutex_unlock(&fs->sim->lock);
 	if (r == 0 && v->type != V_LINK)
 		r = -EINVAL;
-	if (r == 0)
-		snprintf(buf, size, "%s", v->target);
+	if (r < 0)
+		fuse_reply_err(req, -r);
+	else
+		fuse_reply_readlink(req, v->target);
 	free(v);
-	return r;
 }
 
-struct fill_ctx {
-	void *buf;
-	fuse_fill_dir_t filler;
-};
-
-static void fill_one(void *ctx, const char *name, enum vtype type)
+/* a listing is "name\0type" records */
+static void list_one(void *ctx, const char *name, enum vtype type)
 {
-	struct fill_ctx *f = ctx;
-	struct stat st = { 0 };
+	struct strbuf *sb = ctx;
 
-	st.st_mode = type == V_DIR ? S_IFDIR : type == V_LINK ? S_IFLNK : S_IFREG;
-	(void)f->filler(f->buf, name, &st, 0, 0);
+	sb_append(sb, name, strlen(name) + 1);
+	sb_append(sb, type == V_DIR ? "d" : type == V_LINK ? "l" : "f", 1);
 }
 
-static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t filler, off_t off, struct fuse_file_info *fi,
-		      enum fuse_readdir_flags flags)
+static void ll_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct sim *sim = ctx_sim();
+	struct fs *fs = fuse_req_userdata(req);
 	struct vnode *v = xcalloc(1, sizeof(*v));
-	struct fill_ctx f = { buf, filler };
+	struct handle *h = xcalloc(1, sizeof(*h));
 	int r;
 
-	(void)off;
-	(void)fi;
-	(void)flags;
-	pthread_mutex_lock(&sim->lock);
-	r = sysfs_resolve(sim, path, v);
-	if (r == 0) {
-		filler(buf, ".", NULL, 0, 0);
-		filler(buf, "..", NULL, 0, 0);
-		r = sysfs_list(sim, v, fill_one, &f);
-	}
-	pthread_mutex_unlock(&sim->lock);
+	list_one(&h->content, ".", V_DIR);
+	list_one(&h->content, "..", V_DIR);
+	pthread_mutex_lock(&fs->sim->lock);
+	r = resolve_ino(fs, ino, v);
+	if (r == 0)
+		r = sysfs_list(fs->sim, v, list_one, &h->content);
+	pthread_mutex_unlock(&fs->sim->lock);
 	free(v);
-	return r;
+	if (r < 0) {
+		sb_free(&h->content);
+		free(h);
+		fuse_reply_err(req, -r);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fuse_reply_open(req, fi);
+}
+
+static void ll_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+	char *buf = xcalloc(1, size);
+	size_t pos = 0, at = 0;
+	off_t idx = 0;
+
+	(void)ino;
+	while (at < h->content.len) {
+		const char *name = h->content.s + at;
+		char type = name[strlen(name) + 1];
+		struct stat st = { .st_ino = 0xffffffff }; /* FUSE_UNKNOWN_INO */
+		size_t need;
+
+		at += strlen(name) + 2;
+		if (idx++ < off)
+			continue;
+		st.st_mode = type == 'd' ? S_IFDIR : type == 'l' ? S_IFLNK : S_IFREG;
+		need = fuse_add_direntry(req, buf + pos, size - pos, name, &st, idx);
+		if (need > size - pos)
+			break;
+		pos += need;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+}
+
+static void ll_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	sb_free(&h->content);
+	free(h);
+	fuse_reply_err(req, 0);
 }
 
 /* kernfs_fop_open(): reading needs a show(), writing a store() */
@@ -132,60 +279,68 @@ static int open_allowed(const struct vnode *v, int flags)
 	return 0;
 }
 
-static int fs_open(const char *path, struct fuse_file_info *fi)
+static void ll_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fs *fs = fuse_req_userdata(req);
 	struct vnode *v = xcalloc(1, sizeof(*v));
-	int r = resolve(ctx_sim(), path, v);
+	struct open_reply out = { 0 };
+	int r;
 
+	pthread_mutex_lock(&fs->sim->lock);
+	r = resolve_ino(fs, ino, v);
+	pthread_mutex_unlock(&fs->sim->lock);
 	if (r == 0)
 		r = open_allowed(v, fi->flags);
-	if (r == 0) {
-		fi->fh = (uint64_t)(uintptr_t)xcalloc(1, sizeof(struct handle));
-		fi->direct_io = 1;
-	}
 	free(v);
-	return r;
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
+	out.fh = (uint64_t)(uintptr_t)xcalloc(1, sizeof(struct handle));
+	out.open_flags = OPEN_DIRECT_IO | OPEN_PARALLEL_DIRECT_WRITES;
+	fuse_reply_buf(req, (const char *)&out, sizeof(out));
 }
 
-static int fs_release(const char *path, struct fuse_file_info *fi)
+static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 
-	(void)path;
+	(void)ino;
 	if (h)
 		sb_free(&h->content);
 	free(h);
-	return 0;
+	fuse_reply_err(req, 0);
 }
 
 /* like a seq_file: the text is made at a read from offset 0 */
-static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
-	struct sim *sim = ctx_sim();
+	struct fs *fs = fuse_req_userdata(req);
 	struct handle *h = (struct handle *)(uintptr_t)fi->fh;
 	struct vnode *v;
 	int r = 0;
 
 	if (off == 0 || !h->filled) {
 		v = xcalloc(1, sizeof(*v));
-		pthread_mutex_lock(&sim->lock);
-		r = sysfs_resolve(sim, path, v) < 0 ? -ENODEV : 0;
+		pthread_mutex_lock(&fs->sim->lock);
+		r = resolve_ino(fs, ino, v) < 0 ? -ENODEV : 0;
 		if (r == 0) {
 			sb_reset(&h->content);
-			v->attr->show(sim, v, &h->content);
+			v->attr->show(fs->sim, v, &h->content);
 			h->filled = true;
 		}
-		pthread_mutex_unlock(&sim->lock);
+		pthread_mutex_unlock(&fs->sim->lock);
 		free(v);
 	}
-	if (r < 0)
-		return r;
+	if (r < 0) {
+		fuse_reply_err(req, -r);
+		return;
+	}
 	if ((size_t)off >= h->content.len)
-		return 0;
-	if (size > h->content.len - (size_t)off)
+		size = 0;
+	else if (size > h->content.len - (size_t)off)
 		size = h->content.len - (size_t)off;
-	memcpy(buf, h->content.s + off, size);
-	return (int)size;
+	fuse_reply_buf(req, size ? h->content.s + off : NULL, size);
 }
 
 static void deadline_after(struct timespec *ts, long ms)
@@ -210,9 +365,9 @@ static bool passed(const struct timespec *deadline)
 /*
  * A blocked write sleeps with the lock dropped, so other requests are
  * served. It ends at release, clear, unmount, its deadline, or when the
- * writer is killed (FUSE sends an INTERRUPT); then nothing was done.
+ * writer is killed (the kernel sends an INTERRUPT); then nothing was done.
  */
-static int block_wait(struct sim *sim, const char *target, const char *op, int seconds)
+static int block_wait(struct sim *sim, fuse_req_t req, const char *target, const char *op, int seconds)
 {
 	struct block_waiter w;
 	struct timespec deadline, tick;
@@ -223,7 +378,7 @@ static int block_wait(struct sim *sim, const char *target, const char *op, int s
 	deadline_after(&deadline, seconds < 0 ? 0 : seconds * 1000L);
 	sim_event(sim, "block %s %s", target, op);
 	while (!w.released && !sim->shutting_down && (seconds < 0 || !passed(&deadline))) {
-		if (fuse_interrupted()) {
+		if (fuse_req_interrupted(req)) {
 			r = -EINTR;
 			break;
 		}
@@ -236,8 +391,9 @@ static int block_wait(struct sim *sim, const char *target, const char *op, int s
 }
 
 /* vanish, block, fail: in that order, before the real store */
-static int fault_gate(struct sim *sim, const char *path, struct vnode *v, const char *data)
+static int fault_gate(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct vnode *v, const char *data)
 {
+	struct sim *sim = fs->sim;
 	char target[NAME_LEN];
 	const char *op = v->attr->op;
 	struct sim_fn *fn;
@@ -255,10 +411,10 @@ static int fault_gate(struct sim *sim, const char *path, struct vnode *v, const 
 	}
 	secs = fault_take_block(sim, target, op);
 	if (secs != -2) {
-		err = block_wait(sim, target, op, secs);
+		err = block_wait(sim, req, target, op, secs);
 		if (err)
 			return err;
-		if (sysfs_resolve(sim, path, v) < 0)
+		if (resolve_ino(fs, ino, v) < 0)
 			return -ENODEV;
 	}
 	err = fault_take_fail(sim, target, op);
@@ -288,7 +444,7 @@ static void log_data(struct strbuf *sb, const char *data, size_t len)
 	}
 }
 
-/* the write's line goes before the events it caused */
+/* the write's line goes before the events it caused, which were logged from mark on */
 static void log_write(struct sim *sim, size_t mark, const char *name, const char *data, size_t len, ssize_t r)
 {
 	struct strbuf line = { 0 };
@@ -305,20 +461,22 @@ static void log_write(struct sim *sim, size_t mark, const char *name, const char
 	sb_free(&line);
 }
 
-static ssize_t write_locked(struct sim *sim, const char *path, const char *data, size_t len)
+static ssize_t write_locked(struct fs *fs, fuse_req_t req, fuse_ino_t ino, const char *data, size_t len)
 {
+	struct sim *sim = fs->sim;
 	struct vnode *v = xcalloc(1, sizeof(*v));
+	const char *path = ino_path(&fs->ino, ino);
 	char name[SIM_PATH_LEN];
 	size_t mark = sim->log.len;
 	ssize_t r;
 
-	r = sysfs_resolve(sim, path, v) < 0 ? -ENODEV : 0;
-	snprintf(name, sizeof(name), "%s", path + (path[0] == '/'));
+	snprintf(name, sizeof(name), "%s", path ? path : "?");
+	r = resolve_ino(fs, ino, v) < 0 ? -ENODEV : 0;
 	if (r == 0 && (v->type != V_FILE || !v->attr->store))
 		r = -EACCES;
 	if (r == 0) {
 		sysfs_log_name(v, name, sizeof(name));
-		r = fault_gate(sim, path, v, data);
+		r = fault_gate(fs, req, ino, v, data);
 		mark = sim->log.len;
 	}
 	if (r == 0)
@@ -330,110 +488,110 @@ static ssize_t write_locked(struct sim *sim, const char *path, const char *data,
 }
 
 /* kernfs_fop_write_iter(): at most a page reaches store(), NUL-terminated */
-static int fs_write(const char *path, const char *buf, size_t size, off_t off, struct fuse_file_info *fi)
+static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
 {
-	struct sim *sim = ctx_sim();
+	struct fs *fs = fuse_req_userdata(req);
 	size_t len = size > SYSFS_PAGE ? SYSFS_PAGE : size;
 	char *data;
 	ssize_t r;
 
 	(void)off;
 	(void)fi;
-	if (len == 0)
-		return 0;
+	if (len == 0) {
+		fuse_reply_write(req, 0);
+		return;
+	}
 	data = xstrndup(buf, len);
-	pthread_mutex_lock(&sim->lock);
-	r = write_locked(sim, path, data, len);
-	pthread_mutex_unlock(&sim->lock);
+	pthread_mutex_lock(&fs->sim->lock);
+	r = write_locked(fs, req, ino, data, len);
+	pthread_mutex_unlock(&fs->sim->lock);
 	free(data);
-	return (int)r;
-}
-
-/* O_TRUNC from a shell's ">" arrives as a truncate; sysfs ignores it */
-static int fs_truncate(const char *path, off_t size, struct fuse_file_info *fi)
-{
-	struct vnode *v = xcalloc(1, sizeof(*v));
-	int r = resolve(ctx_sim(), path, v);
-
-	(void)size;
-	(void)fi;
-	if (r == 0 && v->type != V_FILE)
-		r = -EISDIR;
-	free(v);
-	return r;
-}
-
-static int fs_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi)
-{
-	struct vnode *v = xcalloc(1, sizeof(*v));
-	int r = resolve(ctx_sim(), path, v);
-
-	(void)tv;
-	(void)fi;
-	free(v);
-	return r;
+	if (r < 0)
+		fuse_reply_err(req, (int)-r);
+	else
+		fuse_reply_write(req, (size_t)r);
 }
 
 /* sysfs directories take no new entries */
-static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi)
+static void ll_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
 {
-	(void)path;
+	(void)parent;
+	(void)name;
 	(void)mode;
 	(void)fi;
-	return -EACCES;
+	fuse_reply_err(req, EACCES);
 }
 
-static int fs_mkdir(const char *path, mode_t mode)
+static void ll_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
-	(void)path;
+	(void)parent;
+	(void)name;
 	(void)mode;
-	return -EPERM;
+	(void)rdev;
+	fuse_reply_err(req, EACCES);
 }
 
-static int fs_unlink(const char *path)
+static void ll_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	(void)path;
-	return -EPERM;
+	(void)parent;
+	(void)name;
+	(void)mode;
+	fuse_reply_err(req, EPERM);
 }
 
-static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
+static void ll_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-	(void)conn;
-	/* the tree changes under the kernel's feet: cache nothing */
-	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
-	cfg->negative_timeout = 0;
-	cfg->direct_io = 1;
-	cfg->kernel_cache = 0;
-	cfg->use_ino = 0;
-	start_time = time(NULL);
-	return fuse_get_context()->private_data;
+	(void)parent;
+	(void)name;
+	fuse_reply_err(req, EPERM);
 }
 
-static void fs_destroy(void *private_data)
+/* inode numbers are never reused, so forgetting needs no bookkeeping */
+static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct sim *sim = private_data;
-
-	pthread_mutex_lock(&sim->lock);
-	sim->shutting_down = true;
-	fault_clear(sim);
-	pthread_mutex_unlock(&sim->lock);
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
 }
 
-const struct fuse_operations pcisim_ops = {
-	.getattr = fs_getattr,
-	.readlink = fs_readlink,
-	.readdir = fs_readdir,
-	.open = fs_open,
-	.release = fs_release,
-	.read = fs_read,
-	.write = fs_write,
-	.truncate = fs_truncate,
-	.utimens = fs_utimens,
-	.create = fs_create,
-	.mkdir = fs_mkdir,
-	.unlink = fs_unlink,
-	.rmdir = fs_unlink,
-	.init = fs_init,
-	.destroy = fs_destroy,
+static void ll_destroy(void *userdata)
+{
+	struct fs *fs = userdata;
+
+	pthread_mutex_lock(&fs->sim->lock);
+	fs->sim->shutting_down = true;
+	fault_clear(fs->sim);
+	pthread_mutex_unlock(&fs->sim->lock);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.destroy = ll_destroy,
+	.lookup = ll_lookup,
+	.forget = ll_forget,
+	.getattr = ll_getattr,
+	.setattr = ll_setattr,
+	.readlink = ll_readlink,
+	.mknod = ll_mknod,
+	.mkdir = ll_mkdir,
+	.unlink = ll_unlink,
+	.rmdir = ll_unlink,
+	.open = ll_open,
+	.read = ll_read,
+	.write = ll_write,
+	.release = ll_release,
+	.opendir = ll_opendir,
+	.readdir = ll_readdir,
+	.releasedir = ll_releasedir,
+	.create = ll_create,
 };
+
+struct fuse_session *fs_session_new(struct sim *sim, struct fuse_args *args)
+{
+	struct fs *fs = xcalloc(1, sizeof(*fs));
+
+	fs->sim = sim;
+	fs->start = time(NULL);
+	(void)ino_intern(&fs->ino, ""); /* FUSE_ROOT_ID */
+	return fuse_session_new(args, &ops, sizeof(ops), fs);
+}

@@ -10,6 +10,7 @@
 /* pci_reset_fn_methods[] of drivers/pci/pci.c (6.x), without the empty slot 0 */
 static const char *const reset_names[] = { "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus" };
 #define RESET_METHODS_MAX 7 /* PCI_NUM_RESET_METHODS - 1 */
+#define EPROBE_DEFER 517   /* include/linux/errno.h: kernel-internal */
 
 struct sim *sim_new(void)
 {
@@ -571,6 +572,8 @@ ssize_t sim_store_bind(struct sim *sim, struct sim_driver *drv, const char *buf,
 	if (fn->driver)
 		return -EBUSY;
 	r = probe(sim, drv, fn);
+	if (r == -EPROBE_DEFER)
+		return -EAGAIN;
 	return r < 0 ? r : (ssize_t)count;
 }
 

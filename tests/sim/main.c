@@ -1,7 +1,7 @@
 /* main.c - pcisim: mount a simulated Linux PCI sysfs at ROOTDIR/sys for tests */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #define FUSE_USE_VERSION 312
-#include <fuse.h>
+#include <fuse_lowlevel.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -55,12 +55,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return o->rootdir ? 0 : -EINVAL;
 }
 
-static struct fuse *mount_sim(struct sim *sim, const struct options *o, const char *mountpoint)
+static struct fuse_session *mount_sim(struct sim *sim, const struct options *o, const char *mountpoint)
 {
 	char *fargv[6];
 	int fargc = 0;
 	struct fuse_args args;
-	struct fuse *f;
+	struct fuse_session *se;
 
 	fargv[fargc++] = "pcisim";
 	fargv[fargc++] = "-o";
@@ -69,24 +69,24 @@ static struct fuse *mount_sim(struct sim *sim, const struct options *o, const ch
 		fargv[fargc++] = "-d";
 	fargv[fargc] = NULL;
 	args = (struct fuse_args)FUSE_ARGS_INIT(fargc, fargv);
-	f = fuse_new(&args, &pcisim_ops, sizeof(pcisim_ops), sim);
-	if (!f)
+	se = fs_session_new(sim, &args);
+	if (!se)
 		return NULL;
-	if (fuse_mount(f, mountpoint) != 0) {
-		fuse_destroy(f);
+	if (fuse_session_mount(se, mountpoint) != 0) {
+		fuse_session_destroy(se);
 		return NULL;
 	}
-	return f;
+	return se;
 }
 
-static int serve(struct fuse *f)
+static int serve(struct fuse_session *se)
 {
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 	int r;
 
 	fuse_loop_cfg_set_max_threads(cfg, MAX_THREADS);
 	fuse_loop_cfg_set_idle_threads(cfg, 8);
-	r = fuse_loop_mt(f, cfg);
+	r = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return r;
 }
@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 	struct options o;
 	char mountpoint[PATH_MAX];
 	struct sim *sim = sim_new();
-	struct fuse *f;
+	struct fuse_session *se;
 	int r;
 
 	r = parse_args(argc, argv, &o);
@@ -127,19 +127,19 @@ int main(int argc, char **argv)
 	}
 	if (setup(sim, &o, mountpoint, sizeof(mountpoint)) < 0)
 		return 1;
-	f = mount_sim(sim, &o, mountpoint);
-	if (!f) {
+	se = mount_sim(sim, &o, mountpoint);
+	if (!se) {
 		fprintf(stderr, "pcisim: cannot mount %s\n", mountpoint);
 		return 1;
 	}
-	if (fuse_set_signal_handlers(fuse_get_session(f)) != 0 || fuse_daemonize(o.foreground) != 0) {
-		fuse_unmount(f);
-		fuse_destroy(f);
+	if (fuse_set_signal_handlers(se) != 0 || fuse_daemonize(o.foreground) != 0) {
+		fuse_session_unmount(se);
+		fuse_session_destroy(se);
 		return 1;
 	}
-	r = serve(f);
-	fuse_remove_signal_handlers(fuse_get_session(f));
-	fuse_unmount(f);
-	fuse_destroy(f);
+	r = serve(se);
+	fuse_remove_signal_handlers(se);
+	fuse_session_unmount(se);
+	fuse_session_destroy(se);
 	return r == 0 ? 0 : 1;
 }

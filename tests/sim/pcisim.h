@@ -339,7 +339,8 @@ extern const struct attr ctl_attrs[];
 extern const struct attr uevent_only_attrs[];
 
 /* ---- fs.c ---- */
-struct fuse_operations;
-extern const struct fuse_operations pcisim_ops;
+struct fuse_args;
+struct fuse_session;
+struct fuse_session *fs_session_new(struct sim *sim, struct fuse_args *args);
 
 #endif

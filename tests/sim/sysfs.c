@@ -386,23 +386,38 @@ static const char *const class_names[] = {
 	[CDEV_DRM] = "drm", [CDEV_FB] = "graphics", [CDEV_INPUT] = "input",
 };
 
-/* the parent device: the devpath without the class glue directory and the name */
+static bool is_class_glue(const char *name, size_t len)
+{
+	static const char *const glue[] = { "net", "block", "drm", "graphics", "input", "nvme" };
+	size_t i;
+
+	for (i = 0; i < sizeof(glue) / sizeof(glue[0]); i++)
+		if (strlen(glue[i]) == len && strncmp(glue[i], name, len) == 0)
+			return true;
+	return false;
+}
+
+/* the parent device: the devpath without its name and the class glue directory above it, if any */
 static void list_cdev_device_link(struct lister *l, const struct sim_cdev *cd)
 {
 	char owner[SIM_PATH_LEN], target[SIM_PATH_LEN];
-	const char *last = strrchr(cd->devpath, '/');
-	int keep;
+	size_t keep;
+	const char *comp;
 
-	if (cd->kind == CDEV_PART || !last)
+	if (cd->kind == CDEV_PART)
 		return;
-	keep = (int)(last - cd->devpath);
-	while (keep > 0 && cd->devpath[keep - 1] != '/')
-		keep--;
+	keep = (size_t)(strrchr(cd->devpath, '/') ? strrchr(cd->devpath, '/') - cd->devpath : 0);
+	comp = cd->devpath;
+	for (size_t i = 0; i < keep; i++)
+		if (cd->devpath[i] == '/')
+			comp = cd->devpath + i + 1;
+	if (is_class_glue(comp, keep - (size_t)(comp - cd->devpath)))
+		keep = comp > cd->devpath ? (size_t)(comp - cd->devpath) - 1 : 0;
 	cdev_owner_path(cd, owner, sizeof(owner));
-	if (keep > 1)
-		(void)str_printf(target, sizeof(target), "%s/%.*s", owner, keep - 1, cd->devpath);
+	if (keep)
+		(void)str_printf(target, sizeof(target), "%s/%.*s", owner, (int)keep, cd->devpath);
 	else
-		snprintf(target, sizeof(target), "%s", owner);
+		(void)str_printf(target, sizeof(target), "%s", owner);
 	emit_link(l, "device", target);
 }
 

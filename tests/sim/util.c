@@ -124,7 +124,7 @@ static const struct {
 	{ ENXIO, "ENXIO" },	{ E2BIG, "E2BIG" },	{ EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
 	{ EACCES, "EACCES" },	{ EBUSY, "EBUSY" },	{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
 	{ ENOTDIR, "ENOTDIR" }, { EINVAL, "EINVAL" },	{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" },
-	{ ENOSYS, "ENOSYS" },	{ ETIMEDOUT, "ETIMEDOUT" }, { ENOTSUP, "ENOTSUP" },
+	{ ENOSYS, "ENOSYS" },	{ ETIMEDOUT, "ETIMEDOUT" }, { ENOTSUP, "ENOTSUP" }, { 517, "EPROBE_DEFER" },
 };
 
 const char *errno_name(int err)

@@ -555,6 +555,17 @@ static void ll_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 	fuse_reply_none(req);
 }
 
+/*
+ * Without atomic O_TRUNC the kernel sends a truncate that we answer with
+ * the page size, instead of setting the size to 0 itself: writes at
+ * offset 0 then stay below EOF, where parallel direct writes are allowed.
+ */
+static void ll_init(void *userdata, struct fuse_conn_info *conn)
+{
+	(void)userdata;
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
+}
+
 static void ll_destroy(void *userdata)
 {
 	struct fs *fs = userdata;
@@ -566,6 +577,7 @@ static void ll_destroy(void *userdata)
 }
 
 static const struct fuse_lowlevel_ops ops = {
+	.init = ll_init,
 	.destroy = ll_destroy,
 	.lookup = ll_lookup,
 	.forget = ll_forget,

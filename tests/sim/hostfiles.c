@@ -189,19 +189,17 @@ static void sync_routes(struct sim *sim)
 
 static void vfio_node(struct sim *sim, const char *name, bool want)
 {
-	char path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	int fd;
 
-	if (snprintf(path, sizeof(path), "%s/dev/vfio/%s", sim->rootdir, name) >= (int)sizeof(path))
+	if (!str_printf(dir, sizeof(dir), "%s/dev/vfio", sim->rootdir) ||
+	    !str_printf(path, sizeof(path), "%s/%s", dir, name))
 		return;
 	if (!want) {
 		(void)unlink(path);
 		return;
 	}
-	(void)mkdir_p(sim->rootdir, 0755);
-	if (snprintf(path, sizeof(path), "%s/dev/vfio", sim->rootdir) < (int)sizeof(path))
-		(void)mkdir_p(path, 0755);
-	snprintf(path, sizeof(path), "%s/dev/vfio/%s", sim->rootdir, name);
+	(void)mkdir_p(dir, 0755);
 	/* a plain file: a character device here could reach the host's real vfio */
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	if (fd >= 0)

@@ -321,8 +321,6 @@ int sysfs_list(struct sim *sim, const struct vnode *dir, sysfs_filler fill, void
 void sysfs_log_name(const struct vnode *v, char *buf, size_t size);
 /* address or driver name a write is aimed at, for fault matching */
 void sysfs_fault_target(const struct vnode *v, const char *data, char *buf, size_t size);
-/* "devices/pci0000:00/0000:00:1c.0/0000:05:00.0" */
-void sysfs_fn_path(const struct sim_fn *fn, char *buf, size_t size);
 
 /* attrs.c: attribute tables per directory */
 extern const struct attr fn_attrs[];

@@ -941,9 +941,3 @@ void sysfs_fault_target(const struct vnode *v, const char *data, char *buf, size
 	else if (v->drv)
 		snprintf(buf, size, "%s", v->drv->name);
 }
-
-/* used by attrs.c */
-void sysfs_fn_path(const struct sim_fn *fn, char *buf, size_t size)
-{
-	fn_syspath(fn, buf, size);
-}

@@ -17,7 +17,6 @@ struct tokens {
 	char *keys[MAX_TOKENS];
 	char *vals[MAX_TOKENS];
 	bool used[MAX_TOKENS];
-	char *rest; /* the line after the keyword, for cmdline */
 };
 
 struct topo {
@@ -72,8 +71,6 @@ static int tokenize(struct topo *t, char *line, struct tokens *tk)
 	while ((tok = next_token(&p))) {
 		if (tk->n_words + tk->n_kv >= MAX_TOKENS)
 			return topo_err(t, "too many words");
-		if (tk->n_words == 1 && !tk->rest)
-			tk->rest = tok;
 		eq = tk->n_words ? strchr(tok, '=') : NULL;
 		if (!eq) {
 			tk->words[tk->n_words++] = tok;

@@ -36,6 +36,7 @@ struct inodes {
 
 struct fs {
 	struct sim *sim;
+	struct fuse_session *se;
 	struct inodes ino;
 	time_t start;
 };
@@ -364,11 +365,13 @@ static bool passed(const struct timespec *deadline)
 
 /*
  * A blocked write sleeps with the lock dropped, so other requests are
- * served. It ends at release, clear, unmount, its deadline, or when the
- * writer is killed (the kernel sends an INTERRUPT); then nothing was done.
+ * served. It ends at release, clear, or its deadline; or with nothing done
+ * when the writer is killed (the kernel sends an INTERRUPT) or the
+ * simulator is told to exit (the loop waits for its workers).
  */
-static int block_wait(struct sim *sim, fuse_req_t req, const char *target, const char *op, int seconds)
+static int block_wait(struct fs *fs, fuse_req_t req, const char *target, const char *op, int seconds)
 {
+	struct sim *sim = fs->sim;
 	struct block_waiter w;
 	struct timespec deadline, tick;
 	int r = 0;
@@ -378,7 +381,7 @@ static int block_wait(struct sim *sim, fuse_req_t req, const char *target, const
 	deadline_after(&deadline, seconds < 0 ? 0 : seconds * 1000L);
 	sim_event(sim, "block %s %s", target, op);
 	while (!w.released && !sim->shutting_down && (seconds < 0 || !passed(&deadline))) {
-		if (fuse_req_interrupted(req)) {
+		if (fuse_req_interrupted(req) || fuse_session_exited(fs->se)) {
 			r = -EINTR;
 			break;
 		}
@@ -411,7 +414,7 @@ static int fault_gate(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct vnod
 	}
 	secs = fault_take_block(sim, target, op);
 	if (secs != -2) {
-		err = block_wait(sim, req, target, op, secs);
+		err = block_wait(fs, req, target, op, secs);
 		if (err)
 			return err;
 		if (resolve_ino(fs, ino, v) < 0)
@@ -605,5 +608,6 @@ struct fuse_session *fs_session_new(struct sim *sim, struct fuse_args *args)
 	fs->sim = sim;
 	fs->start = time(NULL);
 	(void)ino_intern(&fs->ino, ""); /* FUSE_ROOT_ID */
-	return fuse_session_new(args, &ops, sizeof(ops), fs);
+	fs->se = fuse_session_new(args, &ops, sizeof(ops), fs);
+	return fs->se;
 }

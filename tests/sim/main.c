@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pcisim.h"
@@ -27,7 +28,7 @@ static void usage(FILE *f)
 	fputs("usage: pcisim TOPOLOGY ROOTDIR [-f] [-d]\n"
 	      "  Mounts a simulated /sys at ROOTDIR/sys and writes ROOTDIR/proc/...;\n"
 	      "  daemonizes once the mount is ready unless -f. -d: FUSE debug output (implies -f).\n"
-	      "  Stop it with: fusermount3 -u ROOTDIR/sys\n",
+	      "  Stop it with: fusermount3 -u ROOTDIR/sys (or SIGTERM)\n",
 	      f);
 }
 
@@ -91,6 +92,20 @@ static int serve(struct fuse_session *se)
 	return r;
 }
 
+/* a second mount on top, or a dead simulator's mount, would only confuse */
+static int check_not_mounted(const char *root, const char *mountpoint)
+{
+	struct stat r, m;
+
+	if (stat(mountpoint, &m) < 0 && errno == ENOENT)
+		return 0;
+	if (stat(root, &r) == 0 && stat(mountpoint, &m) == 0 && r.st_dev == m.st_dev)
+		return 0;
+	fprintf(stderr, "pcisim: %s is already mounted (or a dead mount: fusermount3 -uz %s)\n", mountpoint,
+		mountpoint);
+	return -EBUSY;
+}
+
 static int setup(struct sim *sim, const struct options *o, char *mountpoint, size_t size)
 {
 	char root[PATH_MAX];
@@ -101,14 +116,16 @@ static int setup(struct sim *sim, const struct options *o, char *mountpoint, siz
 		fprintf(stderr, "pcisim: cannot use %s: %s\n", o->rootdir, strerror(r < 0 ? -r : errno));
 		return -EINVAL;
 	}
+	if (snprintf(mountpoint, size, "%s/sys", root) >= (int)size)
+		return -ENAMETOOLONG;
+	if (check_not_mounted(root, mountpoint) < 0)
+		return -EBUSY;
 	sim->rootdir = xstrdup(root);
 	sim->topology = xstrdup(o->topology);
 	if (topo_load(sim, o->topology) < 0)
 		return -EINVAL;
 	if (hostfiles_init(sim) < 0)
 		return -EIO;
-	if (snprintf(mountpoint, size, "%s/sys", root) >= (int)size)
-		return -ENAMETOOLONG;
 	return 0;
 }
 

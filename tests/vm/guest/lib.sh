@@ -195,6 +195,14 @@ pcb_deadline() {
 dstate() {
 	local p
 	for p in /proc/[0-9]*; do
-		grep -q '^State:[[:space:]]*D' $p/status 2>/dev/null && echo "${p#/proc/} $(cat $p/comm)"
+		grep -q '^State:[[:space:]]*D' $p/status 2>/dev/null && echo "${p#/proc/} $(cat $p/comm) in $(cat $p/wchan)"
 	done
+}
+# user processes (kernel threads have an empty cmdline)
+nprocs() {
+	local p n=0
+	for p in /proc/[0-9]*; do
+		[ -s $p/cmdline ] && n=$((n + 1))
+	done
+	echo $n
 }

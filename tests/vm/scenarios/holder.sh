@@ -25,10 +25,12 @@ note "processes in D state: $(dstate | tr '\n' ',')"
 pcb_deadline 15 status
 expect "status does not hang while an unbind is blocked in the kernel" "$RC" 0
 STATUS_PID=$PCB_PID
+[ "$RC" = hung ] && note "stuck: $(dstate | tr '\n' ',')"
 pcb_deadline 20 --timeout 3 restore $NIC
 expect "a second restore while the first unbind is still pending ends (4 or 1), no hang" \
 	"$(case $RC in 4 | 1) echo ended ;; *) echo "$RC" ;; esac)" ended
 SECOND_PID=$PCB_PID
+[ "$RC" = hung ] && note "stuck: $(dstate | tr '\n' ',') lock holders: $(ls -l /proc/[0-9]*/fd 2>/dev/null | grep -c /run/pcibind/lock)"
 
 # the "VM" shuts down
 kill $HP

@@ -298,6 +298,12 @@ t_remove_rescan() {
 $(test -e "$S/class/drm/card1" && echo present || echo absent)"
 	check "rescan restores the whole branch" "ok nvidia snd_hda_intel pcieport" \
 		"$(w "$S/bus/pci/rescan" 1) $(drv 0000:02:00.0) $(drv $a) $(drv 0000:00:01.1)"
+	w "$S/bus/pci/drivers_autoprobe" 0 >/dev/null
+	w "$(dev $a)/remove" 1 >/dev/null
+	check "drivers_autoprobe 0: a rescanned device stays driverless" "0 ok none" \
+		"$(cat "$S/bus/pci/drivers_autoprobe") $(w "$S/bus/pci/rescan" 1) $(test -e "$(dev $a)/driver" || echo none)"
+	w "$S/bus/pci/drivers_autoprobe" 1 >/dev/null
+	check "drivers_probe still probes it" "ok snd_hda_intel" "$(w "$S/bus/pci/drivers_probe" $a) $(drv $a)"
 }
 
 t_faults() {
@@ -412,6 +418,17 @@ $(basename "$(readlink "$(dev 0000:06:10.4)/iommu_group")")"
 $(test -e "$(dev 0000:06:10.0)" && echo present || echo absent)"
 	check "N creates N VFs from the template, probed" "ok igbvf igbvf igbvf" \
 		"$(w "$(dev $pf)/sriov_numvfs" 3) $(drv 0000:06:10.0) $(drv 0000:06:10.4) $(drv 0000:06:11.0)"
+	w "$(dev $pf)/sriov_numvfs" 0 >/dev/null
+	w "$(dev $pf)/sriov_drivers_autoprobe" 0 >/dev/null
+	check "sriov_drivers_autoprobe 0: new VFs stay driverless, bind is ENODEV" "ok none ENODEV" \
+		"$(w "$(dev $pf)/sriov_numvfs" 1) $(test -e "$(dev 0000:06:10.0)/driver" || echo none) \
+$(w "$S/bus/pci/drivers/igbvf/bind" 0000:06:10.0)"
+	check "a VF with an override probes anyway" "ok ok vfio-pci" \
+		"$(PCISIM_ROOT=$R "$MODPROBE" vfio-pci; w "$(dev 0000:06:10.0)/driver_override" vfio-pci) \
+$(w "$S/bus/pci/drivers_probe" 0000:06:10.0) $(drv 0000:06:10.0)"
+	w "$(dev $pf)/sriov_drivers_autoprobe" 1 >/dev/null
+	w "$(dev $pf)/sriov_numvfs" 0 >/dev/null
+	w "$(dev $pf)/sriov_numvfs" 3 >/dev/null
 	w "$S/bus/pci/drivers/igb/unbind" $pf1 >/dev/null
 	check "numvfs on a PF without driver is ENOENT" "ENOENT" "$(w "$(dev $pf1)/sriov_numvfs" 1)"
 	check "unbinding the PF takes its VFs" "ok absent" \

@@ -386,38 +386,43 @@ static const char *const class_names[] = {
 	[CDEV_DRM] = "drm", [CDEV_FB] = "graphics", [CDEV_INPUT] = "input",
 };
 
-static bool is_class_glue(const char *name, size_t len)
+static bool is_class_glue(const char *name)
 {
 	static const char *const glue[] = { "net", "block", "drm", "graphics", "input", "nvme" };
 	size_t i;
 
 	for (i = 0; i < sizeof(glue) / sizeof(glue[0]); i++)
-		if (strlen(glue[i]) == len && strncmp(glue[i], name, len) == 0)
+		if (strcmp(glue[i], name) == 0)
 			return true;
 	return false;
 }
 
-/* the parent device: the devpath without its name and the class glue directory above it, if any */
+/* cut the last component of a relative path ("a/b/c" -> "a/b", "a" -> "") */
+static void path_dirname(char *p)
+{
+	char *slash = strrchr(p, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		p[0] = '\0';
+}
+
+/* the parent device: the devpath without its name and without the class glue directory above it */
 static void list_cdev_device_link(struct lister *l, const struct sim_cdev *cd)
 {
-	char owner[SIM_PATH_LEN], target[SIM_PATH_LEN];
-	size_t keep;
-	const char *comp;
+	char parent[sizeof(cd->devpath)], owner[SIM_PATH_LEN], target[SIM_PATH_LEN];
+	const char *last;
 
 	if (cd->kind == CDEV_PART)
 		return;
-	keep = (size_t)(strrchr(cd->devpath, '/') ? strrchr(cd->devpath, '/') - cd->devpath : 0);
-	comp = cd->devpath;
-	for (size_t i = 0; i < keep; i++)
-		if (cd->devpath[i] == '/')
-			comp = cd->devpath + i + 1;
-	if (is_class_glue(comp, keep - (size_t)(comp - cd->devpath)))
-		keep = comp > cd->devpath ? (size_t)(comp - cd->devpath) - 1 : 0;
+	snprintf(parent, sizeof(parent), "%s", cd->devpath);
+	path_dirname(parent);
+	last = strrchr(parent, '/') ? strrchr(parent, '/') + 1 : parent;
+	if (is_class_glue(last))
+		path_dirname(parent);
 	cdev_owner_path(cd, owner, sizeof(owner));
-	if (keep)
-		(void)str_printf(target, sizeof(target), "%s/%.*s", owner, (int)keep, cd->devpath);
-	else
-		(void)str_printf(target, sizeof(target), "%s", owner);
+	(void)str_printf(target, sizeof(target), "%s%s%s", owner, *parent ? "/" : "", parent);
 	emit_link(l, "device", target);
 }
 

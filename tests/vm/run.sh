@@ -20,6 +20,7 @@
 #   PCIBIND_KERNEL_PKG  a linux-image package to use instead of apt's pick
 #   PCIBIND_VM_CYCLES   bind/restore cycles in the cycles boot (default 200)
 #   PCIBIND_VM_RUN      scenarios to run instead of each boot's own list
+#   PCIBIND_VM_SMP      vCPUs per guest (default 1: two single-CPU guests beat two dual-CPU ones on 2 cores)
 
 set -u -o pipefail
 
@@ -253,7 +254,7 @@ boot_def() {
 qemu_cmd() {
 	local append="console=ttyS0 panic=-1 loglevel=1 vmtest.boot=$1 vmtest.run=$B_RUN"
 	append+=" vmtest.modules=$HOST_MODULES vmtest.cycles=$CYCLES"
-	QEMU=(qemu-system-x86_64 -M q35,accel=tcg,kernel-irqchip=split -m 1024 -smp 2)
+	QEMU=(qemu-system-x86_64 -M q35,accel=tcg,kernel-irqchip=split -m 1024 -smp "${PCIBIND_VM_SMP:-1}")
 	if [ "$B_IOMMU" = 1 ]; then
 		QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
 		append="intel_iommu=on iommu=pt $append"

@@ -12,6 +12,12 @@ ok() { echo "ok - vm: $SCEN: $*"; }
 nok() { echo "not ok - vm: $SCEN: $*"; }
 note() { echo "# $SCEN: $*"; }
 
+# alive PID: running, not a zombie waiting to be reaped (ash reaps lazily,
+# and kill -0 succeeds on a zombie)
+alive() { [ -e /proc/$1 ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status 2>/dev/null; }
+# gone PID: the opposite, for wait_for
+gone() { ! alive "$1"; }
+
 now() { cut -d' ' -f1 /proc/uptime; }
 # seconds between two /proc/uptime readings, as a decimal
 elapsed() { echo "$1 $2" | awk '{ printf "%.2f", $2 - $1 }'; }
@@ -133,7 +139,7 @@ reset_all() {
 	rm -rf /run/pcibind
 }
 
-hold_settled() { [ -e /tmp/hold.ready ] || ! kill -0 "$HOLD_PID" 2>/dev/null; }
+hold_settled() { [ -e /tmp/hold.ready ] || gone "$HOLD_PID"; }
 
 # hold DEV: start vfio-hold on DEV in the background; HOLD_PID is its pid
 hold() {
@@ -179,7 +185,7 @@ pcb_deadline() {
 	t0=$(now)
 	"$PCIBIND" "$@" >/tmp/pcb.out 2>&1 &
 	PCB_PID=$!
-	if wait_for "$secs" eval '! kill -0 $PCB_PID 2>/dev/null'; then
+	if wait_for "$secs" gone $PCB_PID; then
 		wait $PCB_PID
 		RC=$?
 	else

@@ -19,7 +19,7 @@ in_bg() {
 	shift 2
 	"$@" >"$out" 2>&1 &
 	BG_PID=$!
-	if wait_for "$secs" eval '! kill -0 $BG_PID 2>/dev/null'; then
+	if wait_for "$secs" gone $BG_PID; then
 		wait $BG_PID
 		BG=returned
 	else
@@ -93,10 +93,10 @@ t1=$(now)
 kill $HP
 wait $HP
 expect "the holder exits cleanly on SIGTERM" "$?" 0
-expect "the blocked unbind finishes once the holder lets go" "$(wait_for 10 eval '! kill -0 $UNBIND 2>/dev/null' && echo done)" done
+expect "the blocked unbind finishes once the holder lets go" "$(wait_for 10 gone $UNBIND && echo done)" done
 note "unbind was blocked for $(elapsed $t0 "$(now)")s, $(elapsed $t1 "$(now)")s after the holder let go"
-wait_for 10 eval '! kill -0 $OVR_READ 2>/dev/null && ! kill -0 $OVR_WRITE 2>/dev/null'
-expect "the blocked override read returns afterwards" "$(kill -0 $OVR_READ 2>/dev/null && echo running; cat /tmp/ovr.out)" "vfio-pci"
+wait_for 10 eval 'gone $OVR_READ && gone $OVR_WRITE'
+expect "the blocked override read returns afterwards" "$(alive $OVR_READ && echo running; cat /tmp/ovr.out)" "vfio-pci"
 expect "the blocked override write succeeds afterwards" "$(cat /tmp/ovrw.out)" "ok 9"
 expect "after release the device is driverless, override kept, node gone" "$(drv $NIC) $(ovr $NIC) $(node $G)" \
 	"- vfio-pci absent"
@@ -124,7 +124,7 @@ expect_match "a signal to the blocked writer makes the kernel name it" "$msg" \
 expect "after the first signal the writer is uninterruptible" "$(pstate $UNBIND)" D
 kill $HP
 wait $HP
-wait_for 10 eval '! kill -0 $UNBIND 2>/dev/null'
+wait_for 10 gone $UNBIND
 expect "the interrupted writer dies of its signal on return, printing nothing" "$(cat /tmp/unbind.out)" ""
 expect "but its unbind was done" "$(drv $NIC) $(ovr $NIC)" "- vfio-pci"
 expect_node $G absent "after the last unbind: "

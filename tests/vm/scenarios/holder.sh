@@ -20,6 +20,10 @@ expect_match "the message names /dev/vfio/$G" "$OUT" "/dev/vfio/$G"
 expect_match "the journal still has the original driver" "$(journal_of $NIC)" "driver=e1000e"
 expect_match "the kernel asked the holder for the device (dmesg)" "$(dmesg_new)" "vfio-pci $NIC: Relaying device request to user"
 note "processes in D state: $(dstate | tr '\n' ',')"
+for p in /proc/[0-9]*; do
+	[ "$(cat $p/comm 2>/dev/null)" = pcibind ] &&
+		note "left running: pid ${p#/proc/} $(sed -n 's/^State:[[:space:]]*//p' $p/status) in $(cat $p/wchan)"
+done
 
 # the kernel's unbind is still pending: status must not hang on it
 pcb_deadline 15 status
@@ -30,7 +34,7 @@ pcb_deadline 20 --timeout 3 restore $NIC
 expect "a second restore while the first unbind is still pending ends (4 or 1), no hang" \
 	"$(case $RC in 4 | 1) echo ended ;; *) echo "$RC" ;; esac)" ended
 SECOND_PID=$PCB_PID
-[ "$RC" = hung ] && note "stuck: $(dstate | tr '\n' ',') lock holders: $(ls -l /proc/[0-9]*/fd 2>/dev/null | grep -c /run/pcibind/lock)"
+[ "$RC" = hung ] && note "stuck: $(dstate | tr '\n' ',') lock open in: $(for f in /proc/[0-9]*/fd/*; do [ "$(readlink $f)" = /run/pcibind/lock ] && echo "${f%/fd/*}"; done | tr "\n" " ")"
 
 # the "VM" shuts down
 kill $HP

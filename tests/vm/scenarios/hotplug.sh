@@ -66,7 +66,7 @@ note "while both wait: present=$(present $NIC && echo yes || echo no) D-state: $
 kill $HP
 wait $HP
 if wait_for 60 eval '! present $NIC'; then ok "the device left once the holder let go"; else nok "$NIC still present after device_del and release"; fi
-if wait_for 40 eval '! kill -0 $MID 2>/dev/null'; then
+if wait_for 40 gone $MID; then
 	wait $MID
 	RC=$?
 else

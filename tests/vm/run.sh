@@ -20,6 +20,7 @@
 #   PCIBIND_KERNEL_PKG  a linux-image package to use instead of apt's pick
 #   PCIBIND_VM_CYCLES   bind/restore cycles in the cycles boot (default 200)
 #   PCIBIND_VM_RUN      scenarios to run instead of each boot's own list
+#   PCIBIND_VM_TIMEOUT  seconds before a boot counts as hung (default: per boot, 300-900)
 #   PCIBIND_VM_SMP      vCPUs per guest (default 1: two single-CPU guests beat two dual-CPU ones on 2 cores)
 
 set -u -o pipefail
@@ -248,6 +249,7 @@ boot_def() {
 	esac
 	# for working on one scenario: PCIBIND_VM_RUN=scen1,scen2 tests/vm/run.sh BIN BOOT
 	B_RUN=${PCIBIND_VM_RUN:-$B_RUN}
+	B_TIMEOUT=${PCIBIND_VM_TIMEOUT:-$B_TIMEOUT}
 }
 
 # qemu_cmd NAME: the command line of one boot, in the array QEMU

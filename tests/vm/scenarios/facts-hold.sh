@@ -95,6 +95,8 @@ wait $HP
 expect "the holder exits cleanly on SIGTERM" "$?" 0
 expect "the blocked unbind finishes once the holder lets go" "$(wait_for 10 gone $UNBIND && echo done)" done
 note "unbind was blocked for $(elapsed $t0 "$(now)")s, $(elapsed $t1 "$(now)")s after the holder let go"
+dmesg_mark
+note "requests relayed while blocked: $(grep -o 'Relaying device request to user (#[0-9]*)' /tmp/dmesg.all | tr '\n' ',')"
 wait_for 10 eval 'gone $OVR_READ && gone $OVR_WRITE'
 expect "the blocked override read returns afterwards" "$(alive $OVR_READ && echo running; cat /tmp/ovr.out)" "vfio-pci"
 expect "the blocked override write succeeds afterwards" "$(cat /tmp/ovrw.out)" "ok 9"

@@ -256,8 +256,10 @@ boot_def() {
 qemu_cmd() {
 	local append="console=ttyS0 panic=-1 loglevel=1 vmtest.boot=$1 vmtest.run=$B_RUN"
 	append+=" vmtest.modules=$HOST_MODULES vmtest.cycles=$CYCLES"
+	# shellcheck disable=SC2054 # commas belong to QEMU options
 	QEMU=(qemu-system-x86_64 -M q35,accel=tcg,kernel-irqchip=split -m 1024 -smp "${PCIBIND_VM_SMP:-1}")
 	if [ "$B_IOMMU" = 1 ]; then
+		# shellcheck disable=SC2054
 		QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
 		append="intel_iommu=on iommu=pt $append"
 	fi

@@ -65,6 +65,7 @@ OVR_READ=$BG_PID
 expect "the blocked reader sleeps uninterruptibly (D)" "$(pstate $OVR_READ)" D
 in_bg 2 /tmp/ovrw.out sysw $D/driver_override vfio-pci
 expect "writing driver_override blocks while unbind blocks" "$BG" blocked
+# shellcheck disable=SC2034 # used in an eval below
 OVR_WRITE=$BG_PID
 in_bg 2 /tmp/probe.out sysw $S/drivers_probe $NIC
 expect "drivers_probe of the same device returns at once (dev->driver is still set)" "$BG" returned
@@ -93,7 +94,7 @@ t1=$(now)
 kill $HP
 wait $HP
 expect "the holder exits cleanly on SIGTERM" "$?" 0
-expect "the blocked unbind finishes once the holder lets go" "$(wait_for 10 gone $UNBIND && echo done)" done
+expect "the blocked unbind finishes once the holder lets go" "$(wait_for 10 gone $UNBIND && echo finished)" finished
 note "unbind was blocked for $(elapsed $t0 "$(now)")s, $(elapsed $t1 "$(now)")s after the holder let go"
 dmesg_mark
 note "requests relayed while blocked: $(grep -o 'Relaying device request to user (#[0-9]*)' /tmp/dmesg.all | tr '\n' ',')"

@@ -2,7 +2,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 need_pcibind || return 0
 VGA=0000:01:00.0
-AUD=0000:01:00.1
 
 before=$(snapshot)
 pcb --force bind 01:00.0

@@ -23,9 +23,13 @@ static void child_write(int fd, const char *data, size_t len)
 {
 	ssize_t n;
 
-	/* keep nothing but the target: above all not the run lock */
-	if (fd > 3)
-		(void)close_range(3, (unsigned)fd - 1, 0);
+	/*
+	 * Keep nothing but the target: not the run lock, and not stdout or
+	 * stderr either, whose readers (a hookscript runner, a shell's $(...))
+	 * would otherwise wait for this child for as long as the kernel does.
+	 */
+	if (fd > 0)
+		(void)close_range(0, (unsigned)fd - 1, 0);
 	(void)close_range((unsigned)fd + 1, ~0U, 0);
 	do
 		n = write(fd, data, len);

@@ -45,8 +45,8 @@ pb() {
 
 ctl() { echo "$*" >"$ROOT/sys/.pcisim/ctl"; }
 sim_log() { cat "$ROOT/sys/.pcisim/log"; }
-# number of writes the simulated kernel has seen (ctl commands are not in the log)
-writes() { sim_log | grep -vc '^probe\|^event\|^#'; }
+# number of writes to the simulated sysfs ("PATH DATA -> RESULT" lines; control writes excluded)
+writes() { sim_log | grep ' -> ' | grep -vc '^\.pcisim/'; }
 
 driver_of() {
 	local l

@@ -127,23 +127,25 @@ scenario_hung_unbind() {
 	sim_stop
 }
 
-# SIGKILL pcibind while one write (OP on ADDR) is blocked, then restore
+# SIGKILL pcibind while one write (OP on ADDR) is blocked in the kernel, then restore
 kill_case() {
 	local op=$1 addr=$2 pid i
 	sim_start "sigkill-at-$op-$addr" workstation || return
 	ctl "block $addr $op forever"
 	"$PCIBIND" --root "$ROOT" bind 02:00 >/dev/null 2>&1 &
 	pid=$!
-	for i in $(seq 100); do
-		sim_log | grep -q "blocked.*$addr\|$addr.*blocked" && break
-		grep -q "$op" <(sim_log | grep "$addr") && break
+	for i in $(seq 200); do
+		sim_log | grep -q "^block $addr $op" && break
 		sleep 0.05
 	done
-	sleep 0.2
+	check "pcibind reached the blocked $op" grep -q "^block $addr $op" <(sim_log)
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
+	check "the journal was written before the first change" grep -q "^$GPU2	driver=nvidia" "$ROOT/run/pcibind/journal"
 	ctl "release $addr"
 	sleep 0.3
+	check "the machine is left half-done" bash -c '[ "$1" != "nvidia (null) snd_hda_intel (null)" ]' _ \
+		"$(driver_of $GPU2) $(override_of $GPU2) $(driver_of $AUD2) $(override_of $AUD2)"
 	pb restore
 	check "restore after SIGKILL exits 0" exit_is 0
 	check "GPU back on nvidia" is_driver $GPU2 nvidia

@@ -87,6 +87,11 @@ static int reread(struct mover *m, struct pcifn *f)
 		return fail(m, STEP_IDENTITY, -ENODEV, "the function is gone (removed or hot-unplugged)");
 	if (err < 0)
 		return fail(m, STEP_IDENTITY, err, "cannot read it: %s", strerror(-err));
+	if (f->busy) {
+		(void)holders_describe(m->r, f, m->out->holders, sizeof(m->out->holders));
+		return fail(m, STEP_IDENTITY, -ETIMEDOUT, "the kernel holds it locked: an earlier unbind is waiting for %s",
+			    m->out->holders[0] ? m->out->holders : "a process to let go of the device");
+	}
 	return 0;
 }
 

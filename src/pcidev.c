@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devlock.h"
 #include "pcidev.h"
 #include "util.h"
 
@@ -208,14 +209,17 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 		return err;
 	if ((err = link_name(dirfd, "driver", &f->driver)) < 0)
 		return err;
-	if ((err = read_override(dirfd, &f->override)) < 0)
-		return err;
+	/* without a driver, an unbind may be waiting in the kernel: see devlock.c */
+	if (f->driver) {
+		if ((err = read_override(dirfd, &f->override)) < 0)
+			return err;
+		f->sriov_numvfs = read_int(dirfd, "sriov_numvfs", -1);
+	}
 	if ((err = read_reset_method(dirfd, &f->reset_method)) < 0)
 		return err;
 	read_group(dirfd, f);
 	read_physfn(dirfd, f);
 	f->boot_vga = read_int(dirfd, "boot_vga", -1);
-	f->sriov_numvfs = read_int(dirfd, "sriov_numvfs", -1);
 	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
 	return 0;
 }
@@ -223,8 +227,8 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret)
 {
 	char name[PCIADDR_STRLEN], path[64];
-	_cleanup_close_ int dirfd = -1;
-	struct pcifn f = { 0 };
+	_cleanup_close_ int dirfd = -1, devfd = -1;
+	struct pcifn f = { 0 }, *fp = &f;
 	int err;
 
 	pciaddr_format(a, name);
@@ -234,6 +238,11 @@ int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *r
 	if (dirfd < 0)
 		return dirfd;
 	err = read_fn_at(dirfd, a, &f);
+	if (err == 0 && !f.driver) {
+		devfd = sysroot_openat(r, PCI_DEVICES, O_RDONLY | O_DIRECTORY, 0);
+		err = devfd < 0 ? devfd : devlock_read(devfd, &fp, 1, DEVLOCK_TIMEOUT_MS);
+		err = err > 0 ? 0 : err;
+	}
 	if (err < 0) {
 		pcifn_clear(&f);
 		/* a function that vanished while we read it */
@@ -296,6 +305,24 @@ static int scan_one(int devfd, const char *name, struct pcihost *h, size_t *cap)
 	return err;
 }
 
+/* The device-locked attributes of driverless functions, all in one guarded child */
+static int read_driverless(int devfd, struct pcihost *h)
+{
+	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
+	size_t n = 0;
+	int err;
+
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->n; i++)
+		if (!h->fns[i].driver)
+			list[n++] = &h->fns[i];
+	if (n == 0)
+		return 0;
+	err = devlock_read(devfd, list, n, DEVLOCK_TIMEOUT_MS);
+	return err < 0 ? err : 0;
+}
+
 static bool iommu_present(const struct sysroot *r)
 {
 	DIR *d;
@@ -331,6 +358,8 @@ int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
 		if ((err = scan_one(dirfd(d), de->d_name, h, &cap)) < 0)
 			break;
 	}
+	if (err == 0)
+		err = read_driverless(dirfd(d), h);
 	closedir(d);
 	if (err < 0) {
 		pcihost_free(h);

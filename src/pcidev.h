@@ -77,6 +77,7 @@ struct pcifn {
 	int sriov_numvfs;   /* -1 when not a PF */
 	int sriov_totalvfs;
 	bool is_vf;
+	bool busy; /* the kernel holds its lock (an unbind waiting for a VFIO user): override unknown */
 	char physfn[PCIADDR_STRLEN]; /* PF address when is_vf */
 	unsigned uses; /* enum pcifn_use */
 	char *use_detail; /* "/ on nvme0n1p2", "default route via eth0" ... */

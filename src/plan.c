@@ -511,6 +511,11 @@ static int refuse_action(struct planner *pl, const struct action *a)
 	const struct pcifn *f = &pl->h->fns[a->fn];
 	int r;
 
+	if (f->busy)
+		return refuse(pl, REFUSE_BUSY, false, f->name,
+			      "%s is busy: the kernel is still detaching it from its driver and waits for a "
+			      "process to let go of the device; retry once it has",
+			      f->name);
 	if (pl->req->verb == VERB_RESTORE)
 		return 0;
 	if ((r = refuse_ids(pl, f)) < 0)

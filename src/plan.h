@@ -60,6 +60,7 @@ enum refusal_kind {
 	REFUSE_SWAP,     /* active swap below it */
 	REFUSE_ROUTE,    /* default route NIC */
 	REFUSE_INPUT,    /* controller with an input device */
+	REFUSE_BUSY,     /* the kernel holds the device lock: an unbind waits for a VFIO user */
 };
 
 struct refusal {

@@ -48,7 +48,7 @@ enum scope {
 	SCOPE_SET,
 };
 
-#define SECTION_KEYS_MAX 4
+#define SECTION_KEYS_MAX 8
 
 /*
  * inih does not tell a handler the line number or that a section began, so
@@ -338,7 +338,7 @@ static int apply_set_driver(struct parser *p, const char *value)
 	return parse_driver(p, value, &cur_set(p)->driver);
 }
 
-static int apply_boot(struct parser *p, const char *value)
+static int parse_bool(struct parser *p, const char *key, const char *value, bool *ret)
 {
 	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
 										    "0"};
@@ -346,13 +346,112 @@ static int apply_boot(struct parser *p, const char *value)
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
-			cur_set(p)->boot = strcasecmp(value, yes[i]) == 0;
+			*ret = strcasecmp(value, yes[i]) == 0;
 			return 0;
 		}
 	}
 	return fail(p,
-		    "invalid value '%s' for 'boot' in [%s]; use yes or no (also true/false, on/off, 1/0)%s",
-		    Q(q, value), set_name(p), comment_hint(value));
+		    "invalid value '%s' for '%s' in [%s]; use yes or no (also true/false, on/off, 1/0)%s",
+		    Q(q, value), key, set_name(p), comment_hint(value));
+}
+
+static int apply_boot(struct parser *p, const char *value)
+{
+	return parse_bool(p, "boot", value, &cur_set(p)->boot);
+}
+
+static int apply_release_console(struct parser *p, const char *value)
+{
+	return parse_bool(p, "release_console", value, &cur_set(p)->release_console);
+}
+
+/* Split a list value on commas and blanks; each item checked by valid() */
+static int parse_words(struct parser *p, const char *key, const char *value, bool (*valid)(const char *),
+		       const char *what, char ***ret, size_t *ret_n)
+{
+	_cleanup_free_ char *copy = strdup(value);
+	char *save = NULL, q[QUOTE_SIZE];
+
+	if (!copy)
+		return oom(p);
+	for (char *w = strtok_r(copy, ", \t", &save); w; w = strtok_r(NULL, ", \t", &save)) {
+		char **n;
+
+		if (!valid(w))
+			return fail(p, "invalid entry '%s' in '%s' of [%s]; %s", Q(q, w), key, set_name(p), what);
+		n = realloc(*ret, (*ret_n + 1) * sizeof(*n));
+		if (!n)
+			return oom(p);
+		*ret = n;
+		if (!(n[*ret_n] = strdup(w)))
+			return oom(p);
+		(*ret_n)++;
+	}
+	if (*ret_n == 0)
+		return fail(p, "'%s' in [%s] is empty", key, set_name(p));
+	return 0;
+}
+
+/* systemd unit names: name.suffix from the characters systemd allows */
+static bool unit_name_valid(const char *s)
+{
+	static const char *const suffixes[] = {".service", ".target", ".socket", ".scope", ".slice", ".timer"};
+	size_t n = strlen(s);
+
+	if (n < 2 || n > 255 || s[0] == '-' || s[0] == '.' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-\\") != n ||
+	    strchr(s, '\\'))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && streq(s + n - k, suffixes[i]))
+			return true;
+	}
+	return false;
+}
+
+static int apply_stop_units(struct parser *p, const char *value)
+{
+	struct devset *set = cur_set(p);
+
+	return parse_words(p, "stop_units", value, unit_name_valid,
+			   "a unit name like display-manager.service", &set->stop_units, &set->n_stop_units);
+}
+
+static bool reset_method_valid(const char *s)
+{
+	static const char *const methods[] = {"device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
+		if (streq(s, methods[i]))
+			return true;
+	return false;
+}
+
+/* Stored joined by single spaces, as the kernel's reset_method attribute reads */
+static int apply_reset_method(struct parser *p, const char *value)
+{
+	char **words = NULL;
+	size_t n = 0, len = 0;
+	char *joined;
+	int r = parse_words(p, "reset_method", value, reset_method_valid,
+			    "methods are device_specific, acpi, flr, af_flr, pm, bus, cxl_bus", &words, &n);
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		len += strlen(words[i]) + 1;
+	joined = r == 0 ? calloc(1, len + 1) : NULL;
+	for (size_t i = 0; joined && i < n; i++)
+		strcat(strcat(joined, i ? " " : ""), words[i]);
+	for (size_t i = 0; i < n; i++)
+		free(words[i]);
+	free(words);
+	if (r < 0)
+		return r;
+	if (!joined)
+		return oom(p);
+	free(cur_set(p)->reset_method);
+	cur_set(p)->reset_method = joined;
+	return 0;
 }
 
 /* [pcibind] keys may come from any file but only once: the first place is named */
@@ -407,16 +506,65 @@ static int apply_timeout(struct parser *p, const char *value)
 	return set_origin(p, &p->cfg->unbind_timeout_origin);
 }
 
+static int global_bool(struct parser *p, const char *key, const char *value, bool *dst, struct config_origin *o)
+{
+	int r;
+
+	if ((r = check_origin(p, key, o)) < 0 || (r = parse_bool(p, key, value, dst)) < 0)
+		return r;
+	return set_origin(p, o);
+}
+
+static int apply_iommu_pt(struct parser *p, const char *value)
+{
+	return global_bool(p, "iommu_pt", value, &p->cfg->iommu_pt, &p->cfg->iommu_pt_origin);
+}
+
+static int apply_ignore_msrs(struct parser *p, const char *value)
+{
+	return global_bool(p, "kvm_ignore_msrs", value, &p->cfg->kvm_ignore_msrs, &p->cfg->kvm_ignore_msrs_origin);
+}
+
+static int apply_unsafe_interrupts(struct parser *p, const char *value)
+{
+	return global_bool(p, "allow_unsafe_interrupts", value, &p->cfg->allow_unsafe_interrupts,
+			   &p->cfg->allow_unsafe_interrupts_origin);
+}
+
+static int apply_libvirt_all(struct parser *p, const char *value)
+{
+	return global_bool(p, "libvirt_all_hostdevs", value, &p->cfg->libvirt_all, &p->cfg->libvirt_all_origin);
+}
+
+static int apply_blacklist(struct parser *p, const char *value)
+{
+	int r;
+
+	if ((r = check_origin(p, "blacklist", &p->cfg->blacklist_origin)) < 0 ||
+	    (r = parse_words(p, "blacklist", value, driver_name_valid,
+			     "a driver name is letters, digits, '_' or '-'", &p->cfg->blacklist, &p->cfg->n_blacklist)) < 0)
+		return r;
+	return set_origin(p, &p->cfg->blacklist_origin);
+}
+
 static const struct keydef set_keys[] = {
     {"address", true, apply_address},
     {"ids", true, apply_ids},
     {"driver", false, apply_set_driver},
     {"boot", false, apply_boot},
+    {"release_console", false, apply_release_console},
+    {"stop_units", true, apply_stop_units},
+    {"reset_method", false, apply_reset_method},
 };
 
 static const struct keydef global_keys[] = {
     {"driver", false, apply_global_driver},
     {"unbind_timeout", false, apply_timeout},
+    {"iommu_pt", false, apply_iommu_pt},
+    {"kvm_ignore_msrs", false, apply_ignore_msrs},
+    {"allow_unsafe_interrupts", false, apply_unsafe_interrupts},
+    {"blacklist", false, apply_blacklist},
+    {"libvirt_all_hostdevs", false, apply_libvirt_all},
 };
 
 _Static_assert(ARRAY_SIZE(set_keys) <= SECTION_KEYS_MAX, "key_line[] too small");
@@ -998,6 +1146,13 @@ struct config *config_new(void)
 	return cfg;
 }
 
+static void free_words(char **w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+}
+
 void config_free(struct config *cfg)
 {
 	if (!cfg)
@@ -1007,7 +1162,15 @@ void config_free(struct config *cfg)
 		free(cfg->sets[i].addrs);
 		free(cfg->sets[i].ids);
 		free(cfg->sets[i].driver);
+		free_words(cfg->sets[i].stop_units, cfg->sets[i].n_stop_units);
+		free(cfg->sets[i].reset_method);
 	}
+	free_words(cfg->blacklist, cfg->n_blacklist);
+	free(cfg->iommu_pt_origin.file);
+	free(cfg->kvm_ignore_msrs_origin.file);
+	free(cfg->allow_unsafe_interrupts_origin.file);
+	free(cfg->blacklist_origin.file);
+	free(cfg->libvirt_all_origin.file);
 	free(cfg->sets);
 	free(cfg->driver);
 	free(cfg->driver_origin.file);

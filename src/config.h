@@ -31,6 +31,10 @@ struct devset {
 	size_t n_ids;
 	char *driver; /* NULL: the global driver */
 	bool boot;
+	bool release_console; /* single-GPU hosts: free vtconsoles and firmware framebuffers first */
+	char **stop_units;    /* systemd units stopped before binding, started after restoring */
+	size_t n_stop_units;
+	char *reset_method;   /* "flr bus" style list set while bound, restored after; NULL: leave */
 };
 
 /* Where a [pcibind] key was set; file NULL: the built-in default */
@@ -47,6 +51,15 @@ struct config {
 	/* [pcibind] may appear in several files, each key once: where it was */
 	struct config_origin driver_origin;
 	struct config_origin unbind_timeout_origin;
+	/* persistent setup (pcibind generate) and hooks */
+	bool iommu_pt;                /* add iommu=pt to the kernel command line */
+	bool kvm_ignore_msrs;         /* options kvm ignore_msrs=1 */
+	bool allow_unsafe_interrupts; /* vfio_iommu_type1, only where interrupt remapping is missing */
+	char **blacklist;             /* host drivers to blacklist outright */
+	size_t n_blacklist;
+	bool libvirt_all;             /* libvirt hook: every PCI hostdev, not only managed='no' */
+	struct config_origin iommu_pt_origin, kvm_ignore_msrs_origin, allow_unsafe_interrupts_origin;
+	struct config_origin blacklist_origin, libvirt_all_origin;
 };
 
 /* Where a config error is; msg is complete ("unknown key 'adress'") */

@@ -254,14 +254,14 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* unknown keys */
 	{ "[gpu]\nadress = 82:00\n", 2,
-	  "unknown key 'adress' in [gpu]; known keys: address, ids, driver, boot" },
-	{ "[pcibind]\ntimeout = 5\n", 2, "unknown key 'timeout' in [pcibind]; known keys: driver, unbind_timeout" },
+	  "unknown key 'adress' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method" },
+	{ "[pcibind]\ntimeout = 5\n", 2, "unknown key 'timeout' in [pcibind]; known keys: driver, unbind_timeout, iommu_pt, kvm_ignore_msrs, allow_unsafe_interrupts, blacklist, libvirt_all_hostdevs" },
 	{ "[pcibind]\naddress = 82:00\n", 2,
 	  "unknown key 'address' in [pcibind] (it belongs in a device set like [gpu]); known keys: driver, "
-	  "unbind_timeout" },
+	  "unbind_timeout, iommu_pt, kvm_ignore_msrs, allow_unsafe_interrupts, blacklist, libvirt_all_hostdevs" },
 	{ "[gpu]\naddress = 82:00\nunbind_timeout = 5\n", 3,
-	  "unknown key 'unbind_timeout' in [gpu] (it belongs in [pcibind]); known keys: address, ids, driver, boot" },
-	{ "[gpu]\nAddress = 82:00\n", 2, "unknown key 'Address' in [gpu]; known keys: address, ids, driver, boot" },
+	  "unknown key 'unbind_timeout' in [gpu] (it belongs in [pcibind]); known keys: address, ids, driver, boot, release_console, stop_units, reset_method" },
+	{ "[gpu]\nAddress = 82:00\n", 2, "unknown key 'Address' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method" },
 	{ "[gpu]\naddress 82:00.0\n", 2, "cannot parse 'address 82'; expected 'key = value' or '[section]'" },
 	/* keys before any section */
 	{ "driver = vfio-pci\n[pcibind]\n", 1,

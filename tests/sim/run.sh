@@ -13,8 +13,11 @@ if [ ! -e /dev/fuse ] || ! command -v fusermount3 >/dev/null; then
 fi
 # shellcheck source=tests/sim/lib.sh
 . "$SRCDIR/tests/sim/lib.sh"
-# shellcheck source=tests/sim/scenarios.sh
-. "$SRCDIR/tests/sim/scenarios.sh"
+# every tests/sim/scenarios*.sh defines scenario_* functions
+for f in "$SRCDIR"/tests/sim/scenarios*.sh; do
+	# shellcheck disable=SC1090
+	. "$f"
+done
 trap sim_stop EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:exitcode=99}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=98}

@@ -40,6 +40,11 @@ extern const struct cmd cmd_status;
 extern const struct cmd cmd_bind;
 extern const struct cmd cmd_unbind;
 extern const struct cmd cmd_restore;
+/* commands added by their own cmd-*.c; weak so the table builds while one is absent */
+extern const struct cmd cmd_apply __attribute__((weak));
+extern const struct cmd cmd_generate __attribute__((weak));
+extern const struct cmd cmd_check __attribute__((weak));
+extern const struct cmd cmd_hook __attribute__((weak));
 
 /* Messages go to stderr, with a <N> priority prefix when stderr is the journal. */
 void msg_error(const char *fmt, ...) _printf_(1, 2);

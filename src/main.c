@@ -13,6 +13,10 @@ static const struct cmd *const commands[] = {
 	&cmd_bind,
 	&cmd_restore,
 	&cmd_unbind,
+	&cmd_apply,
+	&cmd_generate,
+	&cmd_check,
+	&cmd_hook,
 };
 
 static void usage(FILE *out)
@@ -20,7 +24,8 @@ static void usage(FILE *out)
 	fprintf(out, "Usage: pcibind [OPTIONS] COMMAND [ARGS...]\n\n"
 		     "Move PCI functions between their host drivers and vfio-pci.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(out, "  %-8s %-22s %s\n", commands[i]->name, commands[i]->args, commands[i]->help);
+		if (commands[i])
+			fprintf(out, "  %-8s %-22s %s\n", commands[i]->name, commands[i]->args, commands[i]->help);
 	fprintf(out,
 		"\nSEL is a PCI address (0000:82:00.0, 82:00.0), a slot (82:00: every function),\n"
 		"vendor:device ids (10de:2204) or a section name from the configuration.\n\n"
@@ -42,7 +47,7 @@ static void usage(FILE *out)
 static const struct cmd *find_cmd(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (streq(commands[i]->name, name))
+		if (commands[i] && streq(commands[i]->name, name))
 			return commands[i];
 	return NULL;
 }

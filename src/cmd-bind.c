@@ -352,7 +352,23 @@ static int run_restore(struct ctx *c, int argc, char **argv)
 	return run_verb(c, VERB_RESTORE, argc, argv);
 }
 
-const struct cmd cmd_bind = { "bind", run_bind, "SEL... [--driver D]", "hand functions to vfio-pci (or D) by driver_override" };
-const struct cmd cmd_unbind = { "unbind", run_unbind, "SEL...", "detach functions and keep them driverless" };
-const struct cmd cmd_restore = { "restore", run_restore, "[SEL...]",
-				 "give functions back to their host driver (no SEL: all pcibind moved)" };
+const struct cmd cmd_bind = {
+	.name = "bind",
+	.run = run_bind,
+	.args = "SEL... [--driver D]",
+	.help = "hand functions to vfio-pci (or D) by driver_override",
+};
+
+const struct cmd cmd_unbind = {
+	.name = "unbind",
+	.run = run_unbind,
+	.args = "SEL...",
+	.help = "detach functions and keep them driverless",
+};
+
+const struct cmd cmd_restore = {
+	.name = "restore",
+	.run = run_restore,
+	.args = "[SEL...]",
+	.help = "give functions back to their host driver (no SEL: all pcibind moved)",
+};

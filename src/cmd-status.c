@@ -719,5 +719,9 @@ out:
 	return r;
 }
 
-const struct cmd cmd_status = {"status", run, "[SEL...]",
-			       "show functions, drivers, IOMMU groups and verdicts"};
+const struct cmd cmd_status = {
+	.name = "status",
+	.run = run,
+	.args = "[SEL...]",
+	.help = "show functions, drivers, IOMMU groups and verdicts",
+};

@@ -27,6 +27,8 @@ struct ctx {
 	int verbosity; /* -1 quiet, 0 normal, 1.. verbose */
 	const char *driver; /* --driver */
 	unsigned timeout;   /* --timeout seconds, 0: from config */
+	bool write;         /* generate --write */
+	bool udev;          /* apply --udev: called from the udev rule */
 };
 
 struct cmd {
@@ -34,6 +36,7 @@ struct cmd {
 	int (*run)(struct ctx *c, int argc, char **argv);
 	const char *args; /* "SEL..." */
 	const char *help; /* one line */
+	bool raw_args;    /* options end at the command name (hook: names may start with '-') */
 };
 
 extern const struct cmd cmd_status;

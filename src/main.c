@@ -52,7 +52,7 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT };
+enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV };
 
 static const struct option options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -61,6 +61,8 @@ static const struct option options[] = {
 	{ "force", no_argument, NULL, 'f' },
 	{ "driver", required_argument, NULL, OPT_DRIVER },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "write", no_argument, NULL, OPT_WRITE },
+	{ "udev", no_argument, NULL, OPT_UDEV },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -100,6 +102,12 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		}
 		c->timeout = (unsigned)v;
 		return -1;
+	case OPT_WRITE:
+		c->write = true;
+		return -1;
+	case OPT_UDEV:
+		c->udev = true;
+		return -1;
 	case 'v':
 		c->verbosity++;
 		return -1;
@@ -132,18 +140,28 @@ static int run(struct ctx *c, const struct cmd *cmd, int argc, char **argv)
 	return err;
 }
 
+static int parse_options(struct ctx *c, int argc, char **argv, const char *optstring, bool *help)
+{
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, optstring, options, NULL)) != -1) {
+		int st = parse_option(c, opt, help);
+		if (st >= 0)
+			return st;
+	}
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx c = { .root_path = "/" };
 	const struct cmd *cmd;
 	bool help = false;
-	int opt;
+	int st;
 
-	while ((opt = getopt_long(argc, argv, "nfvqhV", options, NULL)) != -1) {
-		int st = parse_option(&c, opt, &help);
-		if (st >= 0)
-			return st;
-	}
+	/* options before the command; "+": stop at the command name */
+	if ((st = parse_options(&c, argc, argv, "+nfvqhV", &help)) >= 0)
+		return st;
 	if (optind >= argc) {
 		usage(help ? stdout : stderr);
 		return help ? EXIT_OK : EXIT_USAGE;
@@ -157,11 +175,17 @@ int main(int argc, char **argv)
 		msg_error("unknown command '%s'; try 'pcibind --help'", argv[optind]);
 		return EXIT_USAGE;
 	}
+	/* options after it too, anywhere among its arguments, unless they are raw data */
+	argc -= optind;
+	argv += optind;
+	optind = 0; /* glibc: 0 reinitialises getopt for the new argv */
+	if (!cmd->raw_args && (st = parse_options(&c, argc, argv, "nfvqhV", &help)) >= 0)
+		return st;
 	if (help) {
 		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n", cmd->name, cmd->args, cmd->help);
 		return EXIT_OK;
 	}
-	return run(&c, cmd, argc - optind - 1, argv + optind + 1);
+	return run(&c, cmd, argc - optind, argv + optind);
 }
 
 int ctx_load_config(struct ctx *c, struct config **ret)

@@ -1,0 +1,135 @@
+/* atomicfile.c - temp file in the same directory, fsync, rename, fsync the directory */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "util.h"
+
+#define TEMP_TRIES 64
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* the directory of rel, opened for fsync, and the last component */
+static int open_parent(const struct sysroot *r, const char *rel, int *ret_fd, const char **ret_name)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	int fd, err;
+
+	if (!slash) {
+		*ret_name = rel;
+		fd = sysroot_openat(r, ".", O_RDONLY | O_DIRECTORY, 0);
+	} else {
+		if (xsnprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel) < 0)
+			return -ENAMETOOLONG;
+		if ((err = sysroot_mkdir_p(r, dir, 0755)) < 0)
+			return err;
+		*ret_name = slash + 1;
+		fd = sysroot_openat(r, dir, O_RDONLY | O_DIRECTORY, 0);
+	}
+	if (fd < 0)
+		return fd;
+	if (!**ret_name) {
+		close(fd);
+		return -EINVAL;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* what rel is now: 0 and *st if a regular file, 1 if absent, -errno (-ELOOP for a symlink) */
+static int target_state(int dirfd, const char *name, struct stat *st)
+{
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 1 : -errno;
+	if (S_ISLNK(st->st_mode))
+		return -ELOOP;
+	if (S_ISDIR(st->st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	return 0;
+}
+
+static int create_temp(int dirfd, const char *name, char *tmp, size_t size)
+{
+	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)(size_t)tmp;
+
+	for (int i = 0; i < TEMP_TRIES; i++) {
+		int fd;
+
+		seed = seed * 1103515245u + 12345u;
+		if (xsnprintf(tmp, size, ".%s.pcibind-%08x", name, seed) < 0)
+			return -ENAMETOOLONG;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+static int fill_temp(int fd, const void *data, size_t len, const struct stat *old, mode_t mode)
+{
+	int err = write_all(fd, data, len);
+
+	if (err < 0)
+		return err;
+	if (old && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
+	    fchown(fd, old->st_uid, old->st_gid) < 0)
+		return -errno;
+	if (fchmod(fd, old ? old->st_mode & 07777 : mode) < 0)
+		return -errno;
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int atomicfile_write(const struct sysroot *r, const char *rel, const void *data, size_t len, mode_t mode)
+{
+	_cleanup_close_ int dirfd = -1;
+	_cleanup_close_ int fd = -1;
+	char tmp[NAME_MAX + 1];
+	const char *name;
+	struct stat st;
+	int err, state;
+
+	while (*rel == '/')
+		rel++;
+	if ((err = open_parent(r, rel, &dirfd, &name)) < 0)
+		return err;
+	if ((state = target_state(dirfd, name, &st)) < 0)
+		return state;
+	if ((fd = create_temp(dirfd, name, tmp, sizeof(tmp))) < 0)
+		return fd;
+	err = fill_temp(fd, data, len, state == 0 ? &st : NULL, mode);
+	/* rename replaces whatever is at name now, a symlink planted since included, never its target */
+	if (err == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
+		err = -errno;
+	if (err < 0) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return err;
+	}
+	return fsync(dirfd) < 0 ? -errno : 0;
+}

@@ -1,0 +1,22 @@
+/* atomicfile.h - replace a file below a root atomically, never through a symlink */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_ATOMICFILE_H
+#define PCIBIND_ATOMICFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sysroot.h"
+
+/*
+ * Write len bytes of data to rel (relative to the root): a temporary file
+ * is created next to it with O_CREAT|O_EXCL|O_NOFOLLOW, written, fsynced,
+ * renamed over rel, and the directory fsynced. Missing parent directories
+ * are created (0755). An existing file keeps its mode and owner; a new one
+ * gets mode. A symlink (or anything but a regular file) at rel is refused
+ * with -ELOOP (-EISDIR, -EINVAL); no temporary file is left behind on any
+ * failure. Returns 0 or -errno.
+ */
+int atomicfile_write(const struct sysroot *r, const char *rel, const void *data, size_t len, mode_t mode);
+
+#endif

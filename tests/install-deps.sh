@@ -2,8 +2,8 @@
 # install-deps.sh - install what building and testing pcibind needs (Debian/Ubuntu)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
-pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev pciutils
-      libfuse3-dev fuse3 qemu-system-x86 busybox-static cpio kmod"
+pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev libxml2-dev pciutils
+      libfuse3-dev fuse3 qemu-system-x86 busybox-static cpio kmod socat python3"
 missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

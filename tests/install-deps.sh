@@ -4,6 +4,11 @@
 set -e
 pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev libxml2-dev pciutils
       libfuse3-dev fuse3 qemu-system-x86 busybox-static cpio kmod socat python3"
+# --list: print the package names (.ci/run installs exactly these)
+if [ "$1" = "--list" ]; then
+	echo $pkgs
+	exit 0
+fi
 missing=""
 for p in $pkgs; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

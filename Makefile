@@ -10,7 +10,7 @@ DESTDIR    ?=
 
 CC         ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS       := libpci libudev inih
+PKGS       := libpci libudev inih libxml-2.0
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -23,8 +23,8 @@ LDLIBS     := $(PKG_LIBS) -lpthread
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC    := $(filter-out src/main.c src/msg.c src/cmd-%.c,$(wildcard src/*.c))
-CMD_SRC    := $(wildcard src/cmd-*.c) src/main.c src/msg.c
+LIB_SRC    := $(filter-out src/main.c src/msg.c src/report.c src/cmd-%.c,$(wildcard src/*.c))
+CMD_SRC    := $(wildcard src/cmd-*.c) src/main.c src/msg.c src/report.c
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 
 B          := build

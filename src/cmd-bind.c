@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "journal.h"
 #include "plan.h"
+#include "report.h"
 #include "usage.h"
 
 #define LOCK_WAIT_MIN 60
@@ -276,7 +277,7 @@ static const char *find_modprobe(const struct ctx *c)
 	return NULL;
 }
 
-static int execute(struct run *rn)
+static int execute(struct run *rn, struct outcome **ret_outs)
 {
 	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = find_modprobe(rn->c) };
 	struct outcome *outs = NULL;
@@ -302,13 +303,14 @@ static int execute(struct run *rn)
 		report_done(rn, outs);
 	if (jerr < 0)
 		msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
-	free(outs);
+	*ret_outs = outs;
 	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 }
 
 static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 {
 	struct run rn = { .c = c, .verb = v, .lock_fd = -1 };
+	struct outcome *outs = NULL;
 	int st;
 
 	if ((st = parse_selectors(&rn, argc, argv)) || (st = ctx_load_config(c, &rn.cfg)))
@@ -319,12 +321,16 @@ static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 	if ((st = load_state(&rn)) || (st = make_plan(&rn)) || (st = check_refusals(&rn)))
 		goto out;
 	if (c->dry_run)
-		st = print_dry_run(&rn);
+		st = c->json ? EXIT_OK : print_dry_run(&rn);
 	else if (plan_changes(rn.p) == 0 && !(v == VERB_RESTORE && rn.p->n_acts))
 		msg_info(c, "nothing to do: every selected function is already where %s would put it", verb_name(v));
 	else
-		st = execute(&rn);
+		st = execute(&rn, &outs);
 out:
+	/* a report whenever there was a request to report on */
+	if (c->json && (rn.p || st != EXIT_USAGE) && report_json(verb_name(v), rn.p, outs, c->dry_run, st) < 0 && !st)
+		st = EXIT_FAILURE_;
+	free(outs);
 	run_free(&rn);
 	return st;
 }

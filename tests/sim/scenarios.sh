@@ -309,3 +309,28 @@ scenario_parallel_groups() {
 	check "8 groups with a 1 s unbind each overlap (took $(((t1 - t0) / 1000000)) ms, serial >= 8000)" test $(((t1 - t0) / 1000000)) -lt 5000
 	sim_stop
 }
+
+# jq-free JSON assertions: json_is EXPR EXPECTED, EXPR evaluated on the parsed $OUT as d
+json_is() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=eval(sys.argv[2]); sys.exit(0 if str(v)==sys.argv[3] else 1)' "$OUT" "$1" "$2" 2>/dev/null
+}
+
+scenario_json_report() {
+	sim_start json-report workstation || return
+	OUT=$("$PCIBIND" --root "$ROOT" -q bind 02:00 --json 2>/dev/null); ST=$?
+	check "bind --json exits 0" exit_is 0
+	check "result is done" json_is 'd["result"]' done
+	check "two actions, both done" json_is '[a["status"] for a in d["actions"]]' "['done', 'done']"
+	check "from nvidia to vfio-pci" json_is '(d["actions"][0]["from"]["driver"], d["actions"][0]["driver_now"])' "('nvidia', 'vfio-pci')"
+	OUT=$("$PCIBIND" --root "$ROOT" -q bind 01:00 --json 2>/dev/null); ST=$?
+	check "refused --json exits 3" exit_is 3
+	check "refusal kind console, not forced" json_is '[(r["kind"], r["forced"]) for r in d["refusals"]]' "[('console', False)]"
+	ctl "failprobe 0000:06:00.0 vfio-pci EIO"
+	OUT=$("$PCIBIND" --root "$ROOT" -q bind 06:00.0 --json 2>/dev/null); ST=$?
+	check "failed --json exits 1" exit_is 1
+	check "failed action names its step (the explicit bind after an empty probe)" json_is 'd["actions"][0]["failed_step"]' bind
+	check "failed action is back on igb" json_is 'd["actions"][0]["driver_now"]' igb
+	OUT=$("$PCIBIND" --root "$ROOT" -q restore -n --json 2>/dev/null); ST=$?
+	check "dry run --json is planned" json_is 'd["result"]' planned
+	sim_stop
+}

@@ -297,12 +297,10 @@ int sysroot_mkdir_p(const struct sysroot *r, const char *rel, mode_t mode)
 int sysroot_pathf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
+	r = xvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	return (size_t)n >= size ? -ENAMETOOLONG : 0;
+	return r;
 }

@@ -7,19 +7,24 @@
 
 #include "util.h"
 
+int xvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n = vsnprintf(buf, size, fmt, ap);
+
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
+	r = xvsnprintf(buf, size, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -EINVAL;
-	if ((size_t)n >= size)
-		return -ENAMETOOLONG;
-	return 0;
+	return r;
 }
 
 char *xstrdup_null(const char *s)

@@ -104,3 +104,39 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# ---- fuzzing (tests/fuzz): libFuzzer targets built with clang, ASan and UBSan ----
+FUZZ_CC      ?= clang
+FUZZ_TIME    ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
+                -DPCIBIND_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
+BF           := $(B)/fuzz
+FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(BF)/obj/%.o)
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(BF)/fuzz-%)
+
+.PHONY: fuzz fuzz-quick fuzz-build bench
+
+$(BF)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BF)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BF)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJ) | $(BF)/obj
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+
+$(BF)/obj:
+	mkdir -p $@
+
+fuzz-build: $(FUZZ_BIN)
+
+# each target for FUZZ_TIME seconds (default 60)
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(BF) $(FUZZ_TIME) $(FUZZ_NAMES)
+
+# each target for about 10 s, with its regression inputs: "ok - fuzz: ..." lines
+fuzz-quick: fuzz-build
+	@tests/fuzz/run.sh $(BF) 10 $(FUZZ_NAMES)
+
+# ---- benchmarks (bench/): pcibind against its peers on generated hosts; not part of check ----
+bench: $(B)/pcibind $(B)/pcisim
+	@bench/run.sh $(B)/pcibind $(B)/pcisim

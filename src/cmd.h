@@ -16,6 +16,7 @@ enum {
 	EXIT_USAGE = 2,    /* bad arguments or configuration; nothing changed */
 	EXIT_REFUSED = 3,  /* refused for safety; nothing changed */
 	EXIT_TIMEOUT = 4,  /* a kernel write did not finish in time */
+	EXIT_CHANGED = 5,  /* apply: something was changed (or would be, with --dry-run) */
 };
 
 struct ctx {

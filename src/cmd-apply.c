@@ -1,0 +1,620 @@
+/* cmd-apply.c - pcibind apply: every set with boot = yes to its driver; apply --udev: the rule's fast path */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "cmd.h"
+#include "journal.h"
+#include "json.h"
+#include "kwrite.h"
+#include "plan.h"
+#include "udevwait.h"
+#include "usage.h"
+
+#define APPLY_SCHEMA 1
+#define LOCK_WAIT_MIN 60
+#define UDEV_LOCK_TRIES 15       /* x 20 ms: the udev path never waits long for the lock */
+#define UDEV_WRITE_TIMEOUT_MS 1000
+#define UDEV_SETTLE_MS 5000      /* /dev/vfio/N final before the unit reports success */
+
+/* What happened to one set; the names are the JSON "result" values (pcibind(8)) */
+enum set_result {
+	RES_UNCHANGED, /* every present function already on its driver */
+	RES_CHANGED,
+	RES_WOULD_CHANGE, /* --dry-run */
+	RES_ABSENT,       /* no function of the set is present */
+	RES_REFUSED,
+	RES_FAILED,
+	RES_TIMEOUT,
+};
+
+static const char *const result_names[] = {
+	[RES_UNCHANGED] = "unchanged", [RES_CHANGED] = "changed", [RES_WOULD_CHANGE] = "would-change",
+	[RES_ABSENT] = "absent",       [RES_REFUSED] = "refused", [RES_FAILED] = "failed",
+	[RES_TIMEOUT] = "timeout",
+};
+
+struct moved {
+	char name[PCIADDR_STRLEN];
+	char before[DRIVER_NAME_MAX]; /* "" = none */
+	char after[DRIVER_NAME_MAX];
+};
+
+struct report {
+	const struct devset *set;
+	const char *driver;
+	enum set_result res;
+	size_t n_fns; /* present functions of the set */
+	struct moved *moved; /* functions that were (or would be) moved */
+	size_t n_moved;
+	char msg[600];
+};
+
+struct applier {
+	struct ctx *c;
+	struct config *cfg;
+	struct pcihost *h;
+	struct journal *j;
+	int lock_fd;
+	struct report *reps;
+	size_t n_reps;
+};
+
+static void applier_free(struct applier *ap)
+{
+	for (size_t i = 0; i < ap->n_reps; i++)
+		free(ap->reps[i].moved);
+	free(ap->reps);
+	journal_free(ap->j);
+	pcihost_free(ap->h);
+	config_free(ap->cfg);
+	lock_release(ap->lock_fd);
+}
+
+static unsigned timeout_s(const struct applier *ap)
+{
+	return ap->c->timeout ? ap->c->timeout : ap->cfg->unbind_timeout;
+}
+
+static int take_lock(struct applier *ap)
+{
+	unsigned wait = timeout_s(ap) * 3 > LOCK_WAIT_MIN ? timeout_s(ap) * 3 : LOCK_WAIT_MIN;
+	long holder = 0;
+	int err = lock_acquire(ap->c->root, wait, &ap->lock_fd, &holder);
+
+	if (err == -ETIMEDOUT) {
+		msg_error("another pcibind (pid %ld) has held %s for %u s; giving up", holder, LOCK_FILE, wait);
+		return EXIT_TIMEOUT;
+	}
+	if (err < 0) {
+		msg_error("cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int scan(struct applier *ap)
+{
+	int err;
+
+	pcihost_free(ap->h);
+	ap->h = NULL;
+	err = pcihost_scan(ap->c->root, &ap->h);
+	if (err < 0) {
+		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	(void)usage_scan(ap->c->root, ap->h);
+	return 0;
+}
+
+static int load_journal(struct applier *ap)
+{
+	unsigned line = 0;
+	int err = journal_load(ap->c->root, &ap->j, &line);
+
+	if (err == -EBADMSG) {
+		msg_error("the journal %s is damaged at line %u; it records what pcibind changed: inspect it, then "
+			  "remove it", JOURNAL_FILE, line);
+		return EXIT_FAILURE_;
+	}
+	if (err < 0) {
+		msg_error("cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static const char *find_modprobe(const struct ctx *c)
+{
+	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
+
+	if (!sysroot_is_host(c->root))
+		return getenv("PCIBIND_MODPROBE"); /* tests and image builds only */
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
+}
+
+static void copy_driver(char *dst, const char *driver)
+{
+	(void)snprintf(dst, DRIVER_NAME_MAX, "%s", driver ? driver : "");
+}
+
+/* ---- one set ---- */
+
+_printf_(3, 4) static void result(struct report *rep, enum set_result res, const char *fmt, ...)
+{
+	va_list ap;
+
+	rep->res = res;
+	va_start(ap, fmt);
+	(void)vsnprintf(rep->msg, sizeof(rep->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* Each set is its own request, planned against the host as it is now */
+static int plan_set(struct applier *ap, struct report *rep, struct plan **ret)
+{
+	struct selector sel = { .kind = SEL_NAME };
+	struct request req = { .verb = VERB_BIND, .force = ap->c->force, .sels = &sel, .n_sels = 1 };
+	struct plan_error e = { { 0 } };
+	int err;
+
+	(void)snprintf(sel.name, sizeof(sel.name), "%s", rep->set->name);
+	err = plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, ret, &e);
+	if (err == -EINVAL) { /* a configured set selects nothing present */
+		result(rep, RES_ABSENT, "absent: %s", e.msg);
+		return 1;
+	}
+	if (err < 0) {
+		result(rep, RES_FAILED, "cannot plan: %s", strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 if the plan is refused: the reasons are said, the set reported */
+static int refused(struct applier *ap, struct report *rep, const struct plan *p)
+{
+	bool busy = false;
+	const char *first = NULL;
+
+	for (size_t i = 0; i < p->n_refusals; i++) {
+		const struct refusal *f = &p->refusals[i];
+
+		if (f->forced) {
+			msg_warn("[%s]: overridden by --force: %s", rep->set->name, f->msg);
+			continue;
+		}
+		msg_error("[%s]: %s", rep->set->name, f->msg);
+		busy |= f->kind == REFUSE_BUSY;
+		if (!first)
+			first = f->msg;
+	}
+	if (!first)
+		return 0;
+	result(rep, busy ? RES_TIMEOUT : RES_REFUSED, "refused: %s", first);
+	return 1;
+}
+
+static int note_moves(struct report *rep, const struct plan *p)
+{
+	rep->n_fns = p->n_acts;
+	rep->moved = calloc(p->n_acts ? p->n_acts : 1, sizeof(*rep->moved));
+	if (!rep->moved)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+		struct moved *m;
+
+		if (a->noop)
+			continue;
+		m = &rep->moved[rep->n_moved++];
+		(void)snprintf(m->name, sizeof(m->name), "%s", a->name);
+		copy_driver(m->before, a->before.driver);
+		copy_driver(m->after, a->target.driver);
+	}
+	return 0;
+}
+
+static void report_outcomes(struct report *rep, const struct plan *p, const struct outcome *outs, int err)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct outcome *o = &outs[i];
+
+		if (o->status == OUT_FAILED || o->status == OUT_TIMEOUT)
+			msg_error("[%s]: cannot bind %s to %s: %s", rep->set->name, p->acts[i].name, rep->driver, o->msg);
+		if (o->changed && o->rollback_err < 0)
+			msg_error("[%s]: %s was NOT put back: %s; run 'pcibind restore %s'", rep->set->name,
+				  p->acts[i].name, o->rollback_msg, p->acts[i].name);
+	}
+	for (size_t i = 0; i < p->n_acts; i++)
+		if (outs[i].status == OUT_FAILED || outs[i].status == OUT_TIMEOUT) {
+			result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed: %s: %s; put back as it was",
+			       p->acts[i].name, outs[i].msg);
+			return;
+		}
+	result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed; put back as it was");
+}
+
+/* The functions as they are now, after loading modules or binding */
+static void read_back(struct applier *ap, struct report *rep)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0; i < rep->n_moved; i++) {
+		struct pciaddr a;
+		const struct pcifn *f;
+
+		if (pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->h, &a)))
+			copy_driver(rep->moved[i].after, f->driver);
+		ok += streq(rep->moved[i].after, rep->driver);
+	}
+	if (ok == rep->n_moved)
+		result(rep, RES_CHANGED, "%zu function%s bound to %s", ok, ok == 1 ? "" : "s", rep->driver);
+	else
+		result(rep, RES_FAILED, "failed: %zu of %zu functions on %s", ok, rep->n_moved, rep->driver);
+}
+
+static void settle(struct udevwait *w, const struct report *rep)
+{
+	const char *names[64], *drivers[64], *pending = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < rep->n_moved && n < ARRAY_SIZE(names); i++, n++) {
+		names[n] = rep->moved[i].name;
+		drivers[n] = rep->driver;
+	}
+	if (udevwait_end(w, names, drivers, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
+		msg_warn("[%s]: udev has not finished with %s within %u s; its /dev/vfio node may not have its "
+			 "final owner and mode yet", rep->set->name, pending[0] ? pending : "its events",
+			 UDEV_SETTLE_MS / 1000);
+}
+
+/*
+ * Loading the target module binds every function whose driver_override
+ * names it (the udev rule set them): plan again after it, so the journal
+ * records what the host really had.
+ */
+static int execute(struct applier *ap, struct report *rep, struct plan **pp)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = find_modprobe(ap->c) };
+	struct outcome *outs = NULL;
+	struct udevwait *w = NULL;
+	char msg[512];
+	int jerr = 0, err, st;
+
+	(void)udevwait_begin(ap->c->root, &w);
+	if (bind_load_drivers(ap->c->root, *pp, &o, msg, sizeof(msg)) < 0) {
+		udevwait_free(w);
+		result(rep, RES_FAILED, "failed: %s; nothing was changed", msg);
+		return 0;
+	}
+	plan_free(*pp);
+	*pp = NULL;
+	if ((st = scan(ap)))
+		goto out;
+	if (plan_set(ap, rep, pp) || refused(ap, rep, *pp))
+		goto out;
+	if (plan_changes(*pp)) {
+		err = bind_run(ap->c->root, ap->h, *pp, ap->j, &o, &outs, &jerr);
+		if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
+			result(rep, RES_FAILED, "failed: cannot write the journal %s: %s; nothing was changed",
+			       JOURNAL_FILE, strerror(-err));
+			goto out;
+		}
+		if (jerr < 0)
+			msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
+		if (err < 0) {
+			report_outcomes(rep, *pp, outs, err);
+			goto out;
+		}
+	}
+	if ((st = scan(ap)))
+		goto out;
+	read_back(ap, rep);
+	settle(w, rep);
+	w = NULL;
+out:
+	udevwait_free(w);
+	free(outs);
+	return st;
+}
+
+/*
+ * Every set is surveyed against the host as it was before pcibind touched
+ * it, so that a set bound as a side effect of an earlier set's module load
+ * is still reported as changed. 1: the set has functions to move.
+ */
+static int survey_set(struct applier *ap, struct report *rep)
+{
+	struct plan *p = NULL;
+	int pending = 0;
+
+	rep->driver = devset_driver(ap->cfg, rep->set);
+	if (plan_set(ap, rep, &p))
+		goto out;
+	rep->n_fns = p->n_acts;
+	if (refused(ap, rep, p))
+		goto out;
+	if (note_moves(rep, p) < 0) {
+		result(rep, RES_FAILED, "failed: out of memory");
+		goto out;
+	}
+	if (rep->n_moved == 0)
+		result(rep, RES_UNCHANGED, "already bound: %zu function%s on %s", rep->n_fns,
+		       rep->n_fns == 1 ? "" : "s", rep->driver);
+	else if (ap->c->dry_run)
+		result(rep, RES_WOULD_CHANGE, "would bind %zu function%s to %s", rep->n_moved,
+		       rep->n_moved == 1 ? "" : "s", rep->driver);
+	else
+		pending = 1;
+out:
+	plan_free(p);
+	return pending;
+}
+
+static int apply_set(struct applier *ap, struct report *rep)
+{
+	struct plan *p = NULL;
+	int st;
+
+	if (plan_set(ap, rep, &p)) /* gone since the survey */
+		return 0;
+	st = execute(ap, rep, &p);
+	plan_free(p);
+	return st;
+}
+
+/* ---- the report ---- */
+
+/* The worst result decides: failed, timeout, refused, then changed, then nothing to do */
+static int exit_status(const struct applier *ap)
+{
+	static const struct { enum set_result res; int st; } order[] = {
+		{ RES_FAILED, EXIT_FAILURE_ }, { RES_TIMEOUT, EXIT_TIMEOUT },    { RES_REFUSED, EXIT_REFUSED },
+		{ RES_CHANGED, EXIT_CHANGED }, { RES_WOULD_CHANGE, EXIT_CHANGED },
+	};
+
+	for (size_t o = 0; o < ARRAY_SIZE(order); o++)
+		for (size_t i = 0; i < ap->n_reps; i++)
+			if (ap->reps[i].res == order[o].res)
+				return order[o].st;
+	return EXIT_OK;
+}
+
+static void print_text(const struct applier *ap)
+{
+	if (ap->c->verbosity < 0)
+		return;
+	if (ap->n_reps == 0)
+		printf("nothing to apply: no set in the configuration has boot = yes\n");
+	for (size_t i = 0; i < ap->n_reps; i++) {
+		const struct report *rep = &ap->reps[i];
+
+		printf("%s: %s%s\n", rep->set->name, ap->c->dry_run ? "(dry run) " : "", rep->msg);
+		for (size_t m = 0; ap->c->verbosity > 0 && m < rep->n_moved; m++)
+			printf("  %s: %s -> %s\n", rep->moved[m].name, rep->moved[m].before[0] ? rep->moved[m].before : "no driver",
+			       rep->moved[m].after[0] ? rep->moved[m].after : "no driver");
+	}
+}
+
+static void json_report(struct json *j, const struct report *rep)
+{
+	json_object_begin(j);
+	json_key_string(j, "name", rep->set->name);
+	json_key_string(j, "file", rep->set->file);
+	json_key_int(j, "line", rep->set->line);
+	json_key_string(j, "driver", rep->driver);
+	json_key_string(j, "result", result_names[rep->res]);
+	json_key_string(j, "message", rep->msg);
+	json_key_int(j, "functions_present", (long long)rep->n_fns);
+	json_key(j, "moved");
+	json_array_begin(j);
+	for (size_t m = 0; m < rep->n_moved; m++) {
+		json_object_begin(j);
+		json_key_string(j, "address", rep->moved[m].name);
+		json_key_string(j, "before", rep->moved[m].before[0] ? rep->moved[m].before : NULL);
+		json_key_string(j, "after", rep->moved[m].after[0] ? rep->moved[m].after : NULL);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static int print_json(const struct applier *ap, int st)
+{
+	struct json j;
+	int err;
+
+	json_init(&j, stdout, 2);
+	json_object_begin(&j);
+	json_key_int(&j, "schema", APPLY_SCHEMA);
+	json_key_bool(&j, "dry_run", ap->c->dry_run);
+	json_key_int(&j, "exit_status", st);
+	json_key(&j, "sets");
+	json_array_begin(&j);
+	for (size_t i = 0; i < ap->n_reps; i++)
+		json_report(&j, &ap->reps[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	err = json_finish(&j);
+	if (err < 0) {
+		msg_error("cannot write the report: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return st;
+}
+
+static int add_boot_sets(struct applier *ap)
+{
+	ap->reps = calloc(ap->cfg->n_sets ? ap->cfg->n_sets : 1, sizeof(*ap->reps));
+	if (!ap->reps)
+		return EXIT_FAILURE_;
+	for (size_t i = 0; i < ap->cfg->n_sets; i++)
+		if (ap->cfg->sets[i].boot)
+			ap->reps[ap->n_reps++].set = &ap->cfg->sets[i];
+	return 0;
+}
+
+static int apply_all(struct ctx *c)
+{
+	struct applier ap = { .c = c, .lock_fd = -1 };
+	_cleanup_free_ int *pending = NULL;
+	int st;
+
+	if ((st = ctx_load_config(c, &ap.cfg)) || (st = add_boot_sets(&ap)))
+		goto out;
+	pending = calloc(ap.n_reps ? ap.n_reps : 1, sizeof(*pending));
+	if (!pending) {
+		st = EXIT_FAILURE_;
+		goto out;
+	}
+	/* a dry run writes nothing, not even the lock */
+	if (ap.n_reps && !c->dry_run && (st = take_lock(&ap)))
+		goto out;
+	if (ap.n_reps && ((st = scan(&ap)) || (st = load_journal(&ap))))
+		goto out;
+	for (size_t i = 0; i < ap.n_reps; i++)
+		pending[i] = survey_set(&ap, &ap.reps[i]);
+	for (size_t i = 0; i < ap.n_reps; i++)
+		if (pending[i] && (st = apply_set(&ap, &ap.reps[i])))
+			goto out;
+	st = exit_status(&ap);
+	if (c->json)
+		st = print_json(&ap, st);
+	else
+		print_text(&ap);
+out:
+	applier_free(&ap);
+	return st;
+}
+
+/* ---- apply --udev ADDR: from the udev rule, before any host driver module is loaded ---- */
+
+static int read_hex(const struct ctx *c, const char *name, const char *attr, unsigned long *ret)
+{
+	char rel[128];
+
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s", name, attr) < 0)
+		return -ENAMETOOLONG;
+	return sysroot_read_ulong(c->root, rel, 16, ret);
+}
+
+/* The boot set that claims this function, or NULL; a failed ids guard is said and claims nothing */
+static const struct devset *udev_set(const struct config *cfg, const struct pciaddr *a, const char *name,
+				     unsigned long vendor, unsigned long device)
+{
+	for (size_t i = 0; i < cfg->n_sets; i++) {
+		const struct devset *set = &cfg->sets[i];
+		bool ids_ok = set->n_ids == 0;
+
+		if (!set->boot || !devset_selects(set, a, (uint16_t)vendor, (uint16_t)device))
+			continue;
+		for (size_t k = 0; k < set->n_ids; k++)
+			ids_ok |= set->ids[k].vendor == vendor && set->ids[k].device == device;
+		if (!ids_ok) {
+			msg_warn("[%s] expects other ids than %04lx:%04lx at %s; not claiming it", set->name, vendor,
+				 device, name);
+			return NULL;
+		}
+		return set;
+	}
+	return NULL;
+}
+
+/* The lock, if it comes within a fraction of a second; the override is written either way */
+static int udev_lock(const struct ctx *c, const char *name)
+{
+	int fd = -1;
+
+	for (int i = 0; i < UDEV_LOCK_TRIES; i++) {
+		if (lock_acquire(c->root, 0, &fd, NULL) == 0)
+			return fd;
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	msg_debug(c, "%s: the lock is busy; writing its driver_override without it", name);
+	return -1;
+}
+
+static int udev_claim(struct ctx *c, const struct config *cfg, const struct pciaddr *a, const char *name)
+{
+	unsigned long vendor, device, cls;
+	const struct devset *set;
+	char rel[128], cur[DRIVER_NAME_MAX + 2], want[DRIVER_NAME_MAX + 2];
+	pid_t stuck;
+	int fd, err;
+
+	if (read_hex(c, name, "vendor", &vendor) < 0 || read_hex(c, name, "device", &device) < 0 ||
+	    read_hex(c, name, "class", &cls) < 0)
+		return EXIT_OK; /* gone again, or not a PCI function */
+	if (!(set = udev_set(cfg, a, name, vendor, device)))
+		return EXIT_OK;
+	if (pcifn_is_bridge(&(struct pcifn){ .class = (uint32_t)cls }))
+		return EXIT_OK; /* a slot's bridge function stays with pcieport */
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", name) == 0 && sysroot_exists(c->root, rel) == 0)
+		return EXIT_OK; /* a built-in driver has it already: moving it is the unit's work */
+	(void)snprintf(want, sizeof(want), "%s", devset_driver(cfg, set));
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", name) < 0)
+		return EXIT_FAILURE_;
+	if (sysroot_read_line(c->root, rel, cur, sizeof(cur)) == 0 && streq(cur, want))
+		return EXIT_OK;
+	fd = udev_lock(c, name);
+	(void)snprintf(want, sizeof(want), "%s\n", devset_driver(cfg, set));
+	err = kwrite(c->root, rel, want, UDEV_WRITE_TIMEOUT_MS, &stuck);
+	lock_release(fd);
+	if (err < 0) {
+		msg_error("[%s]: cannot write driver_override of %s: %s", set->name, name, strerror(-err));
+		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
+	}
+	return EXIT_OK;
+}
+
+static int apply_udev(struct ctx *c, int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	struct pciaddr a;
+	char name[PCIADDR_STRLEN];
+	int st;
+
+	if (argc != 1 || pciaddr_parse(argv[0], &a) < 0) {
+		msg_error("apply --udev takes one PCI function address (the udev rule passes %%k)");
+		return EXIT_USAGE;
+	}
+	pciaddr_format(&a, name);
+	if ((st = ctx_load_config(c, &cfg))) /* said as FILE:LINE; udev logs it; nothing is touched */
+		return st;
+	st = udev_claim(c, cfg, &a, name);
+	config_free(cfg);
+	return st;
+}
+
+static int run_apply(struct ctx *c, int argc, char **argv)
+{
+	if (c->udev)
+		return apply_udev(c, argc, argv);
+	if (argc) {
+		msg_error("apply takes no SEL: it binds every set with boot = yes (use 'pcibind bind SET' for one)");
+		return EXIT_USAGE;
+	}
+	if (c->driver) {
+		msg_error("--driver applies to bind only; apply uses each set's driver");
+		return EXIT_USAGE;
+	}
+	return apply_all(c);
+}
+
+const struct cmd cmd_apply = {
+	.name = "apply",
+	.run = run_apply,
+	.args = "[--udev ADDR]",
+	.help = "bind every set with boot = yes (the boot unit and udev rule run this)",
+};

@@ -1,0 +1,170 @@
+# scenarios-apply.sh - pcibind apply (the boot unit) and apply --udev (the udev rule) on a simulated machine
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+# boot.topo: the workstation as udev first sees it at boot. Bound: boot GPU 01:00.0 + audio
+# 01:00.1 (console on it), NVMe 03:00.0, NIC 05:00.0 (default route). Not bound yet: the second
+# GPU 02:00.0 + audio 02:00.1 and the identical second NIC 06:00.0.
+
+apply_conf() {
+	conf <<-'EOF2'
+	[gpu2]
+	address = 02:00
+	ids = 10de:2204, 10de:1aef
+	boot = yes
+
+	[nic2]
+	address = 0000:06:00.0
+	boot = yes
+
+	[later]
+	address = 0000:03:00.0
+	boot = no
+	EOF2
+}
+
+# pb_json ARGS...: like pb, stdout only (the messages on stderr are not part of the document)
+pb_json() {
+	OUT=$("$PCIBIND" --root "$ROOT" "$@" 2>/dev/null)
+	ST=$?
+}
+json_ok() { python3 -c 'import json,sys; json.loads(sys.stdin.read())' <<<"$OUT"; }
+json_result() { python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(" ".join(s["name"]+"="+s["result"] for s in d["sets"]), d["exit_status"])' <<<"$OUT"; }
+
+scenario_apply_boot_sets() {
+	sim_start apply-boot-sets boot || return
+	apply_conf
+	pb apply
+	check "apply exits 5 (changed)" exit_is 5
+	check "GPU 02:00.0 on vfio-pci" is_driver 0000:02:00.0 vfio-pci
+	check "audio 02:00.1 on vfio-pci" is_driver 0000:02:00.1 vfio-pci
+	check "NIC 06:00.0 on vfio-pci" is_driver 0000:06:00.0 vfio-pci
+	check "the boot = no set is left alone" is_driver 0000:03:00.0 nvme
+	check "the twin NIC keeps igb" is_driver 0000:05:00.0 igb
+	check "reports the GPU set" out_has "gpu2: 2 functions bound to vfio-pci"
+	check "reports the NIC set" out_has "nic2: 1 function bound to vfio-pci"
+	pb apply
+	check "second apply exits 0 (nothing to do)" exit_is 0
+	check "second apply says already bound" out_has "nic2: already bound: 1 function on vfio-pci"
+	check "second apply wrote nothing to sysfs" test "$(sim_log | grep ' -> ' | grep -v '^\.pcisim/' | grep -c driver_override)" -eq 3
+	pb apply -n
+	check "dry run of a bound system exits 0" exit_is 0
+	sim_stop
+}
+
+scenario_apply_absent_refused() {
+	sim_start apply-absent-refused boot || return
+	conf <<-'EOF2'
+	[ghost]
+	address = 0000:09:00.0
+	boot = yes
+
+	[gpu1]
+	address = 01:00
+	boot = yes
+
+	[nic2]
+	address = 06:00.0
+	boot = yes
+	EOF2
+	pb apply -n
+	check "dry run exits 3 (a set is refused)" exit_is 3
+	check "dry run changed nothing" is_driver 0000:06:00.0 none
+	pb apply
+	check "apply exits 3 when a set is refused" exit_is 3
+	check "absent set reported" out_has "ghost: absent"
+	check "refused set reported with its reason" out_has "gpu1: refused: 0000:01:00.0 is the boot VGA"
+	check "the other set is still bound" is_driver 0000:06:00.0 vfio-pci
+	check "the refused GPU keeps nvidia" is_driver 0000:01:00.0 nvidia
+	pb_json apply --json
+	check "--json is valid JSON" json_ok
+	check "--json results per set" test "$(json_result)" = "ghost=absent gpu1=refused nic2=unchanged 3"
+	sim_stop
+}
+
+scenario_apply_json() {
+	sim_start apply-json boot || return
+	apply_conf
+	pb_json apply --json -n
+	check "dry run --json exits 5 (would change)" exit_is 5
+	check "dry run --json is valid" json_ok
+	check "dry run --json says would-change" test "$(json_result)" = "gpu2=would-change nic2=would-change 5"
+	check "dry run changed nothing" test "$(writes)" -eq 0
+	pb_json apply --json
+	check "--json exits 5" exit_is 5
+	check "--json says changed" test "$(json_result)" = "gpu2=changed nic2=changed 5"
+	check "--json lists each moved function" test "$(python3 -c 'import json,sys; print(len(json.loads(sys.stdin.read())["sets"][0]["moved"]))' <<<"$OUT")" -eq 2
+	sim_stop
+}
+
+scenario_apply_udev() {
+	sim_start apply-udev boot || return
+	apply_conf
+	pb apply --udev 0000:06:00.0
+	check "--udev for a configured function exits 0" exit_is 0
+	check "--udev prints nothing" test -z "$OUT"
+	check "--udev wrote exactly one thing" test "$(writes)" -eq 1
+	check "that one write is the override" grep -q '^bus/pci/devices/0000:06:00.0/driver_override vfio-pci -> ok' <(sim_log)
+	check "no driver bound by --udev" is_driver 0000:06:00.0 none
+	pb apply --udev 0000:06:00.0
+	check "--udev again writes nothing" test "$(writes)" -eq 1
+	pb apply --udev 0000:05:00.0
+	check "--udev for an unconfigured twin exits 0" exit_is 0
+	pb apply --udev 0000:03:00.0
+	check "--udev for a boot = no set exits 0" exit_is 0
+	pb apply --udev 0000:01:00.0
+	check "--udev for a function on a driver exits 0" exit_is 0
+	check "--udev wrote nothing for those" test "$(writes)" -eq 1
+	pb apply --udev 0000:02:00.1
+	check "--udev for the GPU audio (slot, ids guard) writes its override" is_override 0000:02:00.1 vfio-pci
+	pb apply
+	check "apply then binds what udev claimed" is_driver 0000:06:00.0 vfio-pci
+	check "and reports it changed" exit_is 5
+	pb apply --udev
+	check "--udev without an address is a usage error" exit_is 2
+	sim_stop
+}
+
+scenario_apply_udev_guard() {
+	sim_start apply-udev-guard boot || return
+	conf <<-'EOF2'
+	[nic2]
+	address = 0000:06:00.0
+	ids = 10de:2204
+	boot = yes
+	EOF2
+	pb apply --udev 0000:06:00.0
+	check "--udev with a failing ids guard exits 0" exit_is 0
+	check "--udev with a failing ids guard writes nothing" test "$(writes)" -eq 0
+	check "and says why" out_has "expects other ids"
+	pb apply
+	check "apply refuses the failing ids guard (exit 3)" exit_is 3
+	sim_stop
+}
+
+scenario_apply_broken_config() {
+	sim_start apply-broken-config boot || return
+	conf <<-'EOF2'
+	[nic2]
+	address = 0000:06:00.0
+	boot = maybe
+	EOF2
+	pb apply --udev 0000:06:00.0
+	check "--udev with a broken config exits 2" exit_is 2
+	check "--udev names file:line" out_has "pcibind.conf:3:"
+	pb apply
+	check "apply with a broken config exits 2" exit_is 2
+	check "apply names file:line" out_has "pcibind.conf:3:"
+	check "nothing was written" test "$(writes)" -eq 0
+	check "no lock or journal made" test ! -e "$ROOT/run/pcibind/journal"
+	sim_stop
+}
+
+scenario_apply_nothing() {
+	sim_start apply-nothing boot || return
+	pb apply
+	check "apply without a config exits 0" exit_is 0
+	check "and says no set has boot = yes" out_has "no set in the configuration has boot = yes"
+	pb apply 02:00
+	check "apply with a SEL is a usage error" exit_is 2
+	sim_stop
+}

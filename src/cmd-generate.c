@@ -1,0 +1,339 @@
+/* cmd-generate.c - pcibind generate: the persistent setup as a diff, or written with --write */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "cmd.h"
+#include "detect.h"
+#include "gen.h"
+#include "json.h"
+#include "pcidev.h"
+
+#define GENERATE_SCHEMA 1
+
+struct generate {
+	struct ctx *c;
+	struct config *cfg;
+	struct pcihost *h;
+	struct system *sys;
+	struct gen_result res;
+	char **old;     /* per res.files: text on disk, NULL if absent */
+	bool *changed;  /* per res.files */
+	size_t n_changed;
+	const char *cmds[3];
+	size_t n_cmds;
+	int cmd_status[3]; /* -1: not run */
+};
+
+static void generate_free(struct generate *g)
+{
+	for (size_t i = 0; g->old && i < g->res.n_files; i++)
+		free(g->old[i]);
+	free(g->old);
+	free(g->changed);
+	gen_result_clear(&g->res);
+	system_free(g->sys);
+	pcihost_free(g->h);
+	config_free(g->cfg);
+}
+
+static char *read_or_null(const struct sysroot *r, const char *rel, int *ret_err)
+{
+	char *text = NULL;
+	int err = sysroot_read(r, rel, &text, NULL);
+
+	if (err < 0 && err != -ENOENT)
+		*ret_err = err;
+	return err < 0 ? NULL : text;
+}
+
+static int scan(struct generate *g)
+{
+	int err = pcihost_scan(g->c->root, &g->h);
+
+	if (err == -ENOENT) { /* no sysfs: an image; no devices */
+		g->h = calloc(1, sizeof(*g->h));
+		err = g->h ? 0 : -ENOMEM;
+	}
+	if (err < 0) {
+		msg_error("cannot read the PCI functions below %s: %s", sysroot_path(g->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	err = detect_system(g->c->root, &g->sys);
+	if (err < 0) {
+		msg_error("cannot inspect the system below %s: %s", sysroot_path(g->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int build(struct generate *g)
+{
+	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
+	struct gen_existing ex;
+	struct gen_error e;
+	int err = 0, r;
+
+	grub = read_or_null(g->c->root, "etc/default/grub", &err);
+	kcmd = read_or_null(g->c->root, "etc/kernel/cmdline", &err);
+	kstub = read_or_null(g->c->root, "etc/kernelstub/configuration", &err);
+	if (err < 0) {
+		msg_error("cannot read the boot configuration below %s: %s", sysroot_path(g->c->root),
+			  strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	ex = (struct gen_existing){grub, kcmd, kstub};
+	r = gen_build(g->cfg, g->h, g->sys, &ex, &g->res, &e);
+	if (r == -EINVAL) {
+		msg_error("%s; nothing generated", e.msg);
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		msg_error("cannot generate: %s", strerror(-r));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int compare(struct generate *g)
+{
+	int err = 0;
+
+	g->old = calloc(g->res.n_files + 1, sizeof(*g->old));
+	g->changed = calloc(g->res.n_files + 1, sizeof(*g->changed));
+	if (!g->old || !g->changed) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < g->res.n_files; i++) {
+		g->old[i] = read_or_null(g->c->root, g->res.files[i].path, &err);
+		if (err < 0) {
+			msg_error("cannot read /%s: %s", g->res.files[i].path, strerror(-err));
+			return EXIT_FAILURE_;
+		}
+		g->changed[i] = !g->old[i] || !streq(g->old[i], g->res.files[i].text);
+		g->n_changed += g->changed[i];
+	}
+	return 0;
+}
+
+/* the refresh commands the changed files call for, in the order they must run */
+static void pick_commands(struct generate *g)
+{
+	bool initrd = false, boot = false;
+
+	for (size_t i = 0; i < g->res.n_files; i++) {
+		initrd |= g->changed[i] && g->res.files[i].initrd;
+		boot |= g->changed[i] && g->res.files[i].boot;
+	}
+	if (initrd && g->res.initrd_cmd)
+		g->cmds[g->n_cmds++] = g->res.initrd_cmd;
+	if (g->res.grubby_cmd)
+		g->cmds[g->n_cmds++] = g->res.grubby_cmd;
+	else if (boot && g->res.boot_cmd)
+		g->cmds[g->n_cmds++] = g->res.boot_cmd;
+	for (size_t i = 0; i < ARRAY_SIZE(g->cmd_status); i++)
+		g->cmd_status[i] = -1;
+}
+
+static int write_files(struct generate *g)
+{
+	for (size_t i = 0; i < g->res.n_files; i++) {
+		const struct gen_file *f = &g->res.files[i];
+		int err;
+
+		if (!g->changed[i])
+			continue;
+		err = atomicfile_write(g->c->root, f->path, f->text, strlen(f->text), f->mode);
+		if (err < 0) {
+			msg_error("cannot write /%s below %s: %s%s", f->path, sysroot_path(g->c->root),
+				  strerror(-err), err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
+			return EXIT_FAILURE_;
+		}
+		msg_info(g->c, "wrote /%s", f->path);
+	}
+	return 0;
+}
+
+static int run_command(const char *cmd)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* run on the host; print for an image (another root) or a dry run */
+static int refresh(struct generate *g)
+{
+	bool run = sysroot_is_host(g->c->root) && !g->c->dry_run;
+	int rc = 0;
+
+	for (size_t i = 0; i < g->n_cmds; i++) {
+		if (!run) {
+			if (!g->c->json)
+				printf("%s: %s\n", g->c->dry_run ? "would run" : "run inside the system", g->cmds[i]);
+			continue;
+		}
+		msg_info(g->c, "running: %s", g->cmds[i]);
+		g->cmd_status[i] = run_command(g->cmds[i]);
+		if (g->cmd_status[i] != 0) {
+			msg_error("'%s' failed (status %d); the files are written, run it again once fixed",
+				  g->cmds[i], g->cmd_status[i]);
+			rc = EXIT_FAILURE_;
+			break;
+		}
+	}
+	return rc;
+}
+
+static void print_args(const struct generate *g)
+{
+	printf("kernel command line (%s): ", bootloader_name(g->sys->boot));
+	for (size_t i = 0; i < g->res.n_args; i++)
+		printf("%s%s", i ? " " : "", g->res.args[i]);
+	printf("%s\n", g->res.n_args ? "" : "(nothing to add)");
+}
+
+static int print_text(struct generate *g)
+{
+	for (size_t i = 0; i < g->res.n_files; i++) {
+		_cleanup_free_ char *d = NULL;
+
+		if (!g->changed[i])
+			continue;
+		d = gen_diff(g->res.files[i].path, g->old[i], g->res.files[i].text);
+		if (!d) {
+			msg_error("out of memory");
+			return EXIT_FAILURE_;
+		}
+		fputs(d, stdout);
+	}
+	for (size_t i = 0; i < g->res.n_notes; i++)
+		msg_info(g->c, "note: %s", g->res.notes[i]);
+	if (g->c->verbosity > 0)
+		print_args(g);
+	if (!g->n_changed && !g->res.grubby_cmd)
+		printf("no changes\n");
+	else if (!g->c->write)
+		for (size_t i = 0; i < g->n_cmds; i++)
+			printf("after --write: %s\n", g->cmds[i]);
+	return 0;
+}
+
+static void json_file(struct json *j, const struct generate *g, size_t i)
+{
+	_cleanup_free_ char *d = gen_diff(g->res.files[i].path, g->old[i], g->res.files[i].text);
+	char path[4200];
+
+	(void)snprintf(path, sizeof(path), "/%s", g->res.files[i].path);
+	json_object_begin(j);
+	json_key_string(j, "path", path);
+	json_key_string(j, "action", !g->changed[i] ? "unchanged" : g->old[i] ? "change" : "create");
+	json_key_bool(j, "owned", g->res.files[i].owned);
+	json_key_string(j, "diff", d);
+	json_object_end(j);
+}
+
+static void json_strings(struct json *j, const char *key, char *const *v, size_t n)
+{
+	json_key(j, key);
+	json_array_begin(j);
+	for (size_t i = 0; i < n; i++)
+		json_string(j, v[i]);
+	json_array_end(j);
+}
+
+static void json_commands(struct json *j, const struct generate *g)
+{
+	json_key(j, "commands");
+	json_array_begin(j);
+	for (size_t i = 0; i < g->n_cmds; i++) {
+		json_object_begin(j);
+		json_key_string(j, "command", g->cmds[i]);
+		json_key_bool(j, "run", g->cmd_status[i] >= 0);
+		if (g->cmd_status[i] >= 0)
+			json_key_int(j, "status", g->cmd_status[i]);
+		else
+			json_key_null(j, "status");
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static int print_json(struct generate *g)
+{
+	struct json j;
+
+	json_init(&j, stdout, 2);
+	json_object_begin(&j);
+	json_key_int(&j, "schema", GENERATE_SCHEMA);
+	json_key_string(&j, "root", sysroot_path(g->c->root));
+	json_key_bool(&j, "write", g->c->write && !g->c->dry_run);
+	json_key_bool(&j, "changes", g->n_changed > 0 || g->res.grubby_cmd);
+	json_key_string(&j, "bootloader", bootloader_name(g->sys->boot));
+	json_key_string(&j, "initramfs", initrd_tool_name(g->sys->initrd));
+	json_strings(&j, "kernel_args", g->res.args, g->res.n_args);
+	json_key(&j, "files");
+	json_array_begin(&j);
+	for (size_t i = 0; i < g->res.n_files; i++)
+		json_file(&j, g, i);
+	json_array_end(&j);
+	json_commands(&j, g);
+	json_strings(&j, "notes", g->res.notes, g->res.n_notes);
+	json_object_end(&j);
+	if (json_finish(&j) < 0) {
+		msg_error("cannot write the output");
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int run(struct ctx *c, int argc, char **argv)
+{
+	struct generate g = {.c = c};
+	int r;
+
+	if (argc > 0) {
+		msg_error("generate takes no arguments (it works from the configuration); try 'pcibind generate --help'");
+		return EXIT_USAGE;
+	}
+	if ((r = ctx_load_config(c, &g.cfg)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 ||
+	    (r = compare(&g)) != 0)
+		goto out;
+	pick_commands(&g);
+	if (!c->json && (r = print_text(&g)) != 0)
+		goto out;
+	if (c->write && !c->dry_run && (r = write_files(&g)) != 0)
+		goto out;
+	if (c->write)
+		r = refresh(&g);
+	if (c->json && r == 0)
+		r = print_json(&g);
+	if (fflush(stdout) != 0 && r == 0)
+		r = EXIT_FAILURE_;
+out:
+	generate_free(&g);
+	return r;
+}
+
+const struct cmd cmd_generate = {
+	.name = "generate",
+	.args = "[--write]",
+	.help = "persistent setup (modprobe.d, kernel command line, initramfs): a diff, or written with --write",
+	.run = run,
+};

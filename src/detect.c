@@ -1,0 +1,457 @@
+/* detect.c - what system is below the root: distro, bootloader, initramfs tool, CPU, kernels, IOMMU */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect.h"
+#include "util.h"
+
+#define KERNELS_MAX 64
+#define DRVMODS_MAX 512
+
+static bool exists(const struct sysroot *r, const char *rel)
+{
+	return sysroot_exists(r, rel) == 0;
+}
+
+/* ---- os-release ---- */
+
+/* VALUE of KEY=VALUE or KEY="VALUE" in an os-release text, into buf */
+static void os_release_value(const char *text, const char *key, char *buf, size_t size)
+{
+	size_t klen = strlen(key);
+
+	buf[0] = '\0';
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+
+		if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+			const char *v = p + klen + 1;
+			size_t n = len - klen - 1;
+
+			if (n >= 2 && (*v == '"' || *v == '\'') && v[n - 1] == *v)
+				v++, n -= 2;
+			(void)snprintf(buf, size, "%.*s", (int)n, v);
+		}
+		p += len + (p[len] == '\n');
+	}
+}
+
+static void detect_os(const struct sysroot *r, struct system *s)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (sysroot_read(r, "etc/os-release", &text, NULL) < 0 &&
+	    sysroot_read(r, "usr/lib/os-release", &text, NULL) < 0)
+		return;
+	os_release_value(text, "ID", s->os_id, sizeof(s->os_id));
+	os_release_value(text, "ID_LIKE", s->os_like, sizeof(s->os_like));
+	os_release_value(text, "PRETTY_NAME", s->os_name, sizeof(s->os_name));
+}
+
+static bool os_is(const struct system *s, const char *id)
+{
+	size_t n = strlen(id);
+
+	if (streq(s->os_id, id))
+		return true;
+	for (const char *p = s->os_like; *(p += strspn(p, " "));) {
+		size_t len = strcspn(p, " ");
+		if (len == n && strncmp(p, id, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* ---- bootloader and initramfs ---- */
+
+static bool have_tool(const struct sysroot *r, const char *name)
+{
+	static const char *const dirs[] = {"usr/sbin", "usr/bin", "sbin", "bin"};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (xsnprintf(path, sizeof(path), "%s/%s", dirs[i], name) == 0 && exists(r, path))
+			return true;
+	return false;
+}
+
+static void detect_grub_refresh(const struct sysroot *r, struct system *s)
+{
+	if (have_tool(r, "update-grub"))
+		s->grub_refresh = "update-grub";
+	else if (have_tool(r, "grub2-mkconfig"))
+		s->grub_refresh = exists(r, "boot/grub2") ? "grub2-mkconfig -o /boot/grub2/grub.cfg"
+							   : "grub2-mkconfig -o /boot/grub/grub.cfg";
+	else
+		s->grub_refresh = "grub-mkconfig -o /boot/grub/grub.cfg";
+}
+
+/*
+ * In order: kernelstub (Pop!_OS keeps its own config), proxmox-boot-tool
+ * booting systemd-boot (EFI with /etc/kernel/cmdline), grubby on a BLS
+ * system (Fedora), GRUB, kernel-install with /etc/kernel/cmdline.
+ */
+static void detect_boot(const struct sysroot *r, struct system *s)
+{
+	s->proxmox_boot_tool = exists(r, "etc/kernel/proxmox-boot-uuids");
+	s->proxmox = s->proxmox_boot_tool || exists(r, "usr/bin/pveversion") || exists(r, "etc/pve");
+	/* Debian's grub-mkconfig sources /etc/default/grub.d/ *.cfg (a Debian patch, also in Ubuntu) */
+	s->grub_dropin = os_is(s, "debian") || os_is(s, "ubuntu");
+	detect_grub_refresh(r, s);
+	if (exists(r, "etc/kernelstub/configuration"))
+		s->boot = BOOT_KERNELSTUB;
+	else if (s->proxmox_boot_tool && s->efi && exists(r, "etc/kernel/cmdline"))
+		s->boot = BOOT_PROXMOX_SDBOOT;
+	else if (have_tool(r, "grubby") && exists(r, "boot/loader/entries"))
+		s->boot = BOOT_GRUBBY;
+	else if (exists(r, "etc/default/grub"))
+		s->boot = BOOT_GRUB;
+	else if (exists(r, "etc/kernel/cmdline") && have_tool(r, "kernel-install"))
+		s->boot = BOOT_KERNEL_INSTALL;
+}
+
+static void detect_initrd(const struct sysroot *r, struct system *s)
+{
+	if (have_tool(r, "update-initramfs") || exists(r, "etc/initramfs-tools/initramfs.conf"))
+		s->initrd = INITRD_TOOLS;
+	else if (have_tool(r, "dracut") || exists(r, "etc/dracut.conf"))
+		s->initrd = INITRD_DRACUT;
+	else if (have_tool(r, "mkinitcpio") || exists(r, "etc/mkinitcpio.conf"))
+		s->initrd = INITRD_MKINITCPIO;
+}
+
+/* the "options" line of the first BLS entry (grubby applies --update-kernel=ALL to each alike) */
+static void detect_bls(const struct sysroot *r, struct system *s)
+{
+	char first[NAME_MAX + 1] = "", path[PATH_MAX];
+	_cleanup_free_ char *text = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	if (s->boot != BOOT_GRUBBY || sysroot_opendir(r, "boot/loader/entries", &d) < 0)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n > 5 && streq(e->d_name + n - 5, ".conf") && (!first[0] || strcmp(e->d_name, first) < 0))
+			(void)snprintf(first, sizeof(first), "%s", e->d_name);
+	}
+	closedir(d);
+	if (!first[0] || xsnprintf(path, sizeof(path), "boot/loader/entries/%s", first) < 0 ||
+	    sysroot_read(r, path, &text, NULL) < 0)
+		return;
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+		if (strncmp(p, "options", 7) == 0 && (p[7] == ' ' || p[7] == '\t'))
+			s->bls_options = strndup(p + 8, len - 8);
+		p += len + (p[len] == '\n');
+	}
+}
+
+/* ---- CPU ---- */
+
+static bool has_word(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = line; (p = strstr(p, w)); p += n)
+		if ((p == line || isspace((unsigned char)p[-1])) && (!p[n] || isspace((unsigned char)p[n])))
+			return true;
+	return false;
+}
+
+static void detect_cpu(const struct sysroot *r, struct system *s)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (sysroot_read(r, "proc/cpuinfo", &text, NULL) < 0)
+		return;
+	s->have_cpuinfo = true;
+	for (char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+		char save = p[len];
+
+		p[len] = '\0';
+		if (strncmp(p, "vendor_id", 9) == 0) {
+			if (strstr(p, "GenuineIntel"))
+				s->cpu = CPU_INTEL;
+			else if (strstr(p, "AuthenticAMD") || strstr(p, "HygonGenuine"))
+				s->cpu = CPU_AMD;
+		} else if (strncmp(p, "flags", 5) == 0) {
+			s->vmx |= has_word(p, "vmx");
+			s->svm |= has_word(p, "svm");
+		}
+		p[len] = save;
+		p += len + (save == '\n');
+	}
+}
+
+/* ---- kernels ---- */
+
+int kernel_version_parse(const char *v, unsigned *ret_major, unsigned *ret_minor)
+{
+	unsigned long ma, mi;
+	char *end;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	ma = strtoul(v, &end, 10);
+	if (*end != '.' || !isdigit((unsigned char)end[1]))
+		return -EINVAL;
+	mi = strtoul(end + 1, &end, 10);
+	if (ma > 1000 || mi > 1000)
+		return -EINVAL;
+	*ret_major = (unsigned)ma;
+	*ret_minor = (unsigned)mi;
+	return 0;
+}
+
+static bool builtin_has_vfio_pci(const struct sysroot *r, const char *ver)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+
+	if (xsnprintf(path, sizeof(path), "lib/modules/%s/modules.builtin", ver) < 0 ||
+	    sysroot_read(r, path, &text, NULL) < 0)
+		return false;
+	return strstr(text, "/vfio-pci.ko\n") || strstr(text, "/vfio_pci.ko\n");
+}
+
+static int iommu_default_on(const struct sysroot *r, const char *ver)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[PATH_MAX];
+
+	if (xsnprintf(path, sizeof(path), "boot/config-%s", ver) < 0 || sysroot_read(r, path, &text, NULL) < 0)
+		return -1;
+	return strstr(text, "\nCONFIG_INTEL_IOMMU_DEFAULT_ON=y\n") != NULL;
+}
+
+static int kernel_cmp(const void *a, const void *b)
+{
+	const struct kernel *x = a, *y = b;
+
+	if (x->major != y->major)
+		return x->major < y->major ? -1 : 1;
+	if (x->minor != y->minor)
+		return x->minor < y->minor ? -1 : 1;
+	return strverscmp(x->version, y->version);
+}
+
+static int detect_kernels(const struct sysroot *r, struct system *s)
+{
+	struct dirent *e;
+	DIR *d;
+
+	if (sysroot_opendir(r, "lib/modules", &d) < 0 && sysroot_opendir(r, "usr/lib/modules", &d) < 0)
+		return 0;
+	s->kernels = calloc(KERNELS_MAX, sizeof(*s->kernels));
+	if (!s->kernels) {
+		closedir(d);
+		return -ENOMEM;
+	}
+	while ((e = readdir(d)) && s->n_kernels < KERNELS_MAX) {
+		struct kernel *k = &s->kernels[s->n_kernels];
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(k->version) ||
+		    kernel_version_parse(e->d_name, &k->major, &k->minor) < 0)
+			continue;
+		memcpy(k->version, e->d_name, strlen(e->d_name) + 1);
+		k->vfio_pci_builtin = builtin_has_vfio_pci(r, k->version);
+		k->intel_iommu_default_on = iommu_default_on(r, k->version);
+		s->n_kernels++;
+	}
+	closedir(d);
+	qsort(s->kernels, s->n_kernels, sizeof(*s->kernels), kernel_cmp);
+	return 0;
+}
+
+/* ---- sysfs: driver modules, IOMMU, interrupt remapping, loaded modules ---- */
+
+static int detect_drvmods(const struct sysroot *r, struct system *s)
+{
+	struct dirent *e;
+	DIR *d;
+
+	if (sysroot_opendir(r, "sys/bus/pci/drivers", &d) < 0)
+		return 0;
+	s->drvmods = calloc(DRVMODS_MAX, sizeof(*s->drvmods));
+	if (!s->drvmods) {
+		closedir(d);
+		return -ENOMEM;
+	}
+	while ((e = readdir(d)) && s->n_drvmods < DRVMODS_MAX) {
+		struct drvmod *m = &s->drvmods[s->n_drvmods];
+		_cleanup_free_ char *mod = NULL;
+		char path[PATH_MAX];
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(m->driver) ||
+		    xsnprintf(path, sizeof(path), "sys/bus/pci/drivers/%s/module", e->d_name) < 0)
+			continue;
+		(void)sysroot_link_basename(r, path, &mod); /* no link: built in */
+		if (mod && strlen(mod) >= sizeof(m->module))
+			continue;
+		memcpy(m->driver, e->d_name, strlen(e->d_name) + 1);
+		(void)snprintf(m->module, sizeof(m->module), "%s", mod ? mod : "");
+		s->n_drvmods++;
+	}
+	closedir(d);
+	return 0;
+}
+
+static bool dir_has_entry(const struct sysroot *r, const char *rel)
+{
+	struct dirent *e;
+	bool any = false;
+	DIR *d;
+
+	if (sysroot_opendir(r, rel, &d) < 0)
+		return false;
+	while (!any && (e = readdir(d)))
+		any = e->d_name[0] != '.';
+	closedir(d);
+	return any;
+}
+
+/* VT-d extended capability register, bit 3: interrupt remapping supported (sysfs-class-iommu-intel-iommu) */
+static int intel_ecap_ir(const struct sysroot *r)
+{
+	struct dirent *e;
+	int found = -1;
+	DIR *d;
+
+	if (sysroot_opendir(r, "sys/class/iommu", &d) < 0)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[PATH_MAX];
+		unsigned long ecap;
+
+		if (e->d_name[0] == '.' ||
+		    xsnprintf(path, sizeof(path), "sys/class/iommu/%s/intel-iommu/ecap", e->d_name) < 0 ||
+		    sysroot_read_ulong(r, path, 16, &ecap) < 0)
+			continue;
+		found = (found != 0) && (ecap & 0x8);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Remapped interrupts carry an "IR-" irq chip ("IR-PCI-MSI", "IR-IO-APIC":
+ * arch/x86/kernel/apic/msi.c, CONFIG_IRQ_REMAP) in /proc/interrupts: the
+ * kernel is using remapping, not just the hardware offering it. Without
+ * that, the VT-d ecap IR bit tells what the hardware offers.
+ */
+static void detect_irq_remap(const struct sysroot *r, struct system *s)
+{
+	_cleanup_free_ char *text = NULL;
+	int ecap;
+
+	s->irq_remap = -1;
+	if (sysroot_read(r, "proc/interrupts", &text, NULL) == 0) {
+		if (strstr(text, " IR-")) {
+			s->irq_remap = 1;
+			(void)snprintf(s->irq_remap_source, sizeof(s->irq_remap_source),
+				       "/proc/interrupts has IR- interrupt chips");
+			return;
+		}
+		if (strstr(text, "PCI-MSI") || strstr(text, "IO-APIC")) {
+			s->irq_remap = 0;
+			(void)snprintf(s->irq_remap_source, sizeof(s->irq_remap_source),
+				       "/proc/interrupts has no IR- interrupt chips");
+		}
+	}
+	ecap = intel_ecap_ir(r);
+	if (ecap >= 0 && s->irq_remap != 0) {
+		s->irq_remap = ecap;
+		(void)snprintf(s->irq_remap_source, sizeof(s->irq_remap_source),
+			       "VT-d ecap IR bit in /sys/class/iommu/*/intel-iommu/ecap");
+	}
+	if (s->irq_remap < 0)
+		(void)snprintf(s->irq_remap_source, sizeof(s->irq_remap_source), "no source readable");
+}
+
+static void detect_running(const struct sysroot *r, struct system *s)
+{
+	static const char *const mods[] = {"sys/module/vfio", "sys/module/vfio_iommu_type1", "sys/module/vfio_pci"};
+	_cleanup_free_ char *cmdline = NULL;
+
+	if (sysroot_read_line(r, "proc/sys/kernel/osrelease", s->running, sizeof(s->running)) < 0)
+		s->running[0] = '\0';
+	if (sysroot_read(r, "proc/cmdline", &cmdline, NULL) == 0) {
+		strip_trailing(cmdline);
+		s->cmdline = cmdline;
+		cmdline = NULL;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(mods); i++)
+		s->modules_loaded[i] = exists(r, mods[i]);
+	s->iommu = dir_has_entry(r, "sys/class/iommu") && dir_has_entry(r, "sys/kernel/iommu_groups");
+	s->efi = exists(r, "sys/firmware/efi");
+}
+
+int detect_system(const struct sysroot *r, struct system **ret)
+{
+	struct system *s = calloc(1, sizeof(*s));
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	detect_os(r, s);
+	detect_running(r, s);
+	detect_boot(r, s);
+	detect_bls(r, s);
+	detect_initrd(r, s);
+	detect_cpu(r, s);
+	detect_irq_remap(r, s);
+	if ((err = detect_kernels(r, s)) < 0 || (err = detect_drvmods(r, s)) < 0) {
+		system_free(s);
+		return err;
+	}
+	*ret = s;
+	return 0;
+}
+
+void system_free(struct system *s)
+{
+	if (!s)
+		return;
+	free(s->kernels);
+	free(s->drvmods);
+	free(s->cmdline);
+	free(s->bls_options);
+	free(s);
+}
+
+const char *bootloader_name(enum bootloader b)
+{
+	static const char *const names[] = {
+	    [BOOT_UNKNOWN] = "unknown",
+	    [BOOT_GRUB] = "grub",
+	    [BOOT_PROXMOX_SDBOOT] = "systemd-boot (proxmox-boot-tool)",
+	    [BOOT_KERNEL_INSTALL] = "kernel-install",
+	    [BOOT_GRUBBY] = "grubby",
+	    [BOOT_KERNELSTUB] = "kernelstub",
+	};
+	return (size_t)b < ARRAY_SIZE(names) ? names[b] : "unknown";
+}
+
+const char *initrd_tool_name(enum initrd_tool t)
+{
+	static const char *const names[] = {
+	    [INITRD_NONE] = "none",
+	    [INITRD_TOOLS] = "initramfs-tools",
+	    [INITRD_DRACUT] = "dracut",
+	    [INITRD_MKINITCPIO] = "mkinitcpio",
+	};
+	return (size_t)t < ARRAY_SIZE(names) ? names[t] : "none";
+}
+
+const char *cpu_vendor_name(enum cpu_vendor c)
+{
+	return c == CPU_INTEL ? "intel" : c == CPU_AMD ? "amd" : "unknown";
+}

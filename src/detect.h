@@ -1,0 +1,83 @@
+/* detect.h - what system is below the root: distro, bootloader, initramfs tool, CPU, kernels, IOMMU */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_DETECT_H
+#define PCIBIND_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sysroot.h"
+
+enum bootloader {
+	BOOT_UNKNOWN,
+	BOOT_GRUB,          /* /etc/default/grub, update-grub or grub(2)-mkconfig */
+	BOOT_PROXMOX_SDBOOT, /* /etc/kernel/cmdline, proxmox-boot-tool refresh */
+	BOOT_KERNEL_INSTALL, /* /etc/kernel/cmdline, kernel-install */
+	BOOT_GRUBBY,        /* Fedora BLS: grubby --update-kernel=ALL --args= */
+	BOOT_KERNELSTUB,    /* Pop!_OS: /etc/kernelstub/configuration */
+};
+
+enum initrd_tool {
+	INITRD_NONE,
+	INITRD_TOOLS, /* initramfs-tools: update-initramfs */
+	INITRD_DRACUT,
+	INITRD_MKINITCPIO,
+};
+
+enum cpu_vendor {
+	CPU_OTHER,
+	CPU_INTEL,
+	CPU_AMD, /* and Hygon */
+};
+
+struct kernel {
+	char version[64];
+	unsigned major, minor; /* 0.0: not parsed */
+	bool vfio_pci_builtin; /* modules.builtin lists vfio-pci */
+	int intel_iommu_default_on; /* CONFIG_INTEL_IOMMU_DEFAULT_ON in boot/config-VER: 1, 0, -1 unknown */
+};
+
+/* driver name in sysfs -> module that provides it ("xhci_hcd" -> "xhci_pci"); module "" if built in */
+struct drvmod {
+	char driver[64];
+	char module[64];
+};
+
+struct system {
+	char os_id[32];    /* os-release ID: debian, ubuntu, fedora, pop, arch, ... */
+	char os_like[128]; /* os-release ID_LIKE */
+	char os_name[128]; /* PRETTY_NAME */
+	bool proxmox;      /* Proxmox VE (pve-manager, /etc/pve or proxmox-boot-uuids) */
+	enum bootloader boot;
+	bool grub_dropin;       /* /etc/default/grub.d/ *.cfg is sourced (Debian's grub-mkconfig) */
+	bool proxmox_boot_tool; /* /etc/kernel/proxmox-boot-uuids: ESPs kept by proxmox-boot-tool */
+	const char *grub_refresh; /* update-grub, grub2-mkconfig -o ..., grub-mkconfig -o ... */
+	enum initrd_tool initrd;
+	int efi; /* booted by EFI (sys/firmware/efi): 1, 0 */
+	enum cpu_vendor cpu;
+	bool vmx, svm; /* CPU flags in proc/cpuinfo */
+	bool have_cpuinfo;
+	struct kernel *kernels; /* lib/modules/ *, sorted by version */
+	size_t n_kernels;
+	char running[64]; /* proc/sys/kernel/osrelease, "" if unknown */
+	struct drvmod *drvmods;
+	size_t n_drvmods;
+	int iommu;     /* sys/class/iommu has a unit and sys/kernel/iommu_groups a group: 1, 0 */
+	int irq_remap; /* interrupt remapping: 1 on, 0 off, -1 unknown */
+	char irq_remap_source[128]; /* where that came from */
+	char *cmdline;     /* proc/cmdline, NULL if unreadable */
+	char *bls_options; /* grubby: "options" of the first boot/loader/entries/ *.conf, NULL if none */
+	bool modules_loaded[3]; /* vfio, vfio_iommu_type1, vfio_pci in sys/module */
+};
+
+int detect_system(const struct sysroot *r, struct system **ret);
+void system_free(struct system *s);
+
+const char *bootloader_name(enum bootloader b);
+const char *initrd_tool_name(enum initrd_tool t);
+const char *cpu_vendor_name(enum cpu_vendor c);
+
+/* "6.1.0-13-amd64" -> 6, 1; -EINVAL if it does not start with N.N */
+int kernel_version_parse(const char *v, unsigned *ret_major, unsigned *ret_minor);
+
+#endif

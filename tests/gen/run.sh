@@ -1,0 +1,110 @@
+#!/bin/bash
+# run.sh - golden-file tests of `pcibind generate` under --root; one "ok - gen: ..." line per check
+# SPDX-License-Identifier: GPL-2.0-or-later
+#   tests/gen/run.sh PCIBIND [--update]
+# Each tests/gen/<case>/root is copied to a temp dir; `generate` (diff only), `--write --dry-run`
+# (nothing may change), `--write` (files compared byte for byte with <case>/expected, refresh
+# commands with <case>/commands), then `--write` again: "no changes", no file touched.
+# inject-*: a value with shell syntax in the INI is refused with file:line, nothing generated.
+# --update rewrites expected/ and commands from the current output (review the diff!).
+set -u
+cd "$(dirname "$0")" || exit 1
+bin=${1:?usage: run.sh PCIBIND [--update]}
+case $bin in /*) ;; *) bin=$PWD/../../$bin ;; esac
+update=0
+[ "${2:-}" = --update ] && update=1
+pass=0
+fail=0
+tmp=$(mktemp -d /tmp/pcibind-gen.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { echo "ok - gen: $*"; pass=$((pass + 1)); }
+nok() { echo "not ok - gen: $*"; fail=$((fail + 1)); }
+check() { # check DESC CMD...
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else nok "$d"; fi
+}
+
+# every file below DIR with size, mode and mtime (ns): any write shows
+snapshot() { (cd "$1" && find . \( -type f -o -type l \) -printf '%p %s %m %T@\n' | sort); }
+
+golden_case() {
+	local c=$1 root=$tmp/$1 out st
+	rm -rf "$root"
+	mkdir -p "$root"
+	cp -a "$c/root/." "$root/"
+	snapshot "$root" >"$tmp/$c.before"
+
+	out=$("$bin" --root "$root" generate 2>"$tmp/$c.err")
+	st=$?
+	check "$c: generate shows a diff and exits 0" test "$st" -eq 0 -a -n "$out"
+	check "$c: generate without --write changes nothing" cmp -s "$tmp/$c.before" <(snapshot "$root")
+	"$bin" --root "$root" generate --write --dry-run >/dev/null 2>&1
+	check "$c: generate --write --dry-run changes nothing" cmp -s "$tmp/$c.before" <(snapshot "$root")
+
+	out=$("$bin" --root "$root" generate --write 2>"$tmp/$c.err")
+	st=$?
+	check "$c: generate --write exits 0" test "$st" -eq 0
+	printf '%s\n' "$out" | grep '^run inside the system: ' >"$tmp/$c.cmds"
+	local changed
+	changed=$(diff <(sed 's/ [0-9.]*$//' "$tmp/$c.before") <(snapshot "$root" | sed 's/ [0-9.]*$//') |
+		sed -n 's/^> \(\S*\) .*/\1/p' | sort -u)
+	if [ $update -eq 1 ]; then
+		rm -rf "$c/expected"
+		for f in $changed; do
+			mkdir -p "$c/expected/$(dirname "$f")"
+			cp -p "$root/$f" "$c/expected/$f"
+		done
+		cp "$tmp/$c.cmds" "$c/commands"
+	fi
+	local files=0 same=0
+	while read -r f; do
+		files=$((files + 1))
+		if cmp -s "$c/expected/$f" "$root/$f"; then
+			same=$((same + 1))
+		else
+			echo "# $c: $f differs from expected:"
+			diff -u "$c/expected/$f" "$root/$f" | sed 's/^/#   /' | head -40
+		fi
+	done < <(cd "$c/expected" && find . -type f | sort)
+	check "$c: $files written files equal expected/ byte for byte" test "$files" -gt 0 -a "$same" -eq "$files"
+	# nothing else was created or changed
+	check "$c: only the expected files were written" test "$changed" = "$(cd "$c/expected" && find . -type f | sort)"
+	check "$c: refresh commands printed (not run) for a --root other than /" diff -u "$c/commands" "$tmp/$c.cmds"
+	check "$c: no temporary files left" test -z "$(find "$root" -name '.*.pcibind-*')"
+
+	[ -x "$c/after-write" ] && "$c/after-write" "$root"
+	snapshot "$root" >"$tmp/$c.written"
+	sleep 0.01
+	out=$("$bin" --root "$root" generate --write 2>&1)
+	st=$?
+	check "$c: second generate --write exits 0" test "$st" -eq 0
+	check "$c: second run prints 'no changes'" grep -qx 'no changes' <<<"$out"
+	check "$c: second run touches no file (mtimes equal)" cmp -s "$tmp/$c.written" <(snapshot "$root")
+	[ -x "$c/check" ] && { "$c/check" "$root" "$bin" && ok "$c: case-specific checks" || nok "$c: case-specific checks"; }
+}
+
+inject_case() {
+	local c=$1 root=$tmp/$1 err st
+	rm -rf "$root"
+	mkdir -p "$root"
+	cp -a "$c/root/." "$root/"
+	snapshot "$root" >"$tmp/$c.before"
+	err=$("$bin" --root "$root" generate --write 2>&1 >/dev/null)
+	st=$?
+	check "$c: refused with exit status 2" test "$st" -eq 2
+	check "$c: the message names pcibind.conf:LINE" grep -q 'pcibind.conf:[0-9][0-9]*: ' <<<"$err"
+	check "$c: nothing generated" cmp -s "$tmp/$c.before" <(snapshot "$root")
+}
+
+for c in */; do
+	c=${c%/}
+	[ -d "$c/root" ] || continue
+	case $c in
+	inject-*) inject_case "$c" ;;
+	*) golden_case "$c" ;;
+	esac
+done
+echo "# gen: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bind.h"
+#include "console.h"
 #include "kwrite.h"
 #include "util.h"
 
@@ -458,6 +459,16 @@ static int journal_after(const struct sysroot *r, const struct plan *p, struct j
 	return journal_save(r, j);
 }
 
+/* Single-GPU steps whose functions are all back: units, consoles, framebuffers */
+static void undo_steps(const struct sysroot *r, struct journal *j, const struct bind_opts *o)
+{
+	struct steps_opts so = { o->systemctl ? o->systemctl : steps_find_systemctl(r), o->timeout_ms };
+	char msg[512] = "";
+
+	if (j->n_steps && steps_undo(r, j, &so, msg, sizeof(msg)) < 0 && o->steps_msg)
+		snprintf(o->steps_msg, o->steps_msg_size, "%s", msg);
+}
+
 int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
 	     const struct bind_opts *o, struct outcome **ret, int *ret_journal_err)
 {
@@ -491,6 +502,8 @@ int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan
 		run_jobs(jobs, njobs);
 	}
 	*ret_journal_err = journal_after(r, p, j, added, outs, failed);
+	if (p->verb == VERB_RESTORE)
+		undo_steps(r, j, o);
 	err = !failed ? 0 : timed_out ? -ETIMEDOUT : -EIO;
 out:
 	free(jobs);

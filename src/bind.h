@@ -13,6 +13,10 @@
 struct bind_opts {
 	unsigned timeout_ms;  /* deadline of each kernel write that can block */
 	const char *modprobe; /* program that loads modules, NULL: none available */
+	/* restore: single-GPU steps (journal steps) are undone once their functions are back */
+	const char *systemctl; /* NULL: steps_find_systemctl() */
+	char *steps_msg;       /* if set, why a step could not be undone ("" if all were) */
+	size_t steps_msg_size;
 };
 
 enum bind_step {

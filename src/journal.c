@@ -15,14 +15,90 @@
 
 #define JOURNAL_HEADER "# pcibind journal 1: original state of functions pcibind changed; do not edit"
 
+static void jstep_clear(struct jstep *s)
+{
+	free(s->name);
+	free(s->driver);
+	free(s->fns);
+}
+
 void journal_free(struct journal *j)
 {
 	if (!j)
 		return;
 	for (size_t i = 0; i < j->n; i++)
 		fnstate_clear(&j->recs[i]);
+	for (size_t i = 0; i < j->n_steps; i++)
+		jstep_clear(&j->steps[i]);
 	free(j->recs);
+	free(j->steps);
 	free(j);
+}
+
+const char *jstep_kind_name(enum jstep_kind k)
+{
+	static const char *const names[] = { [JSTEP_UNIT] = "unit", [JSTEP_VTCON] = "vtcon", [JSTEP_PLATFORM] = "platform" };
+
+	return k < ARRAY_SIZE(names) ? names[k] : "?";
+}
+
+static int jstep_kind_parse(const char *s)
+{
+	for (int k = JSTEP_UNIT; k <= JSTEP_PLATFORM; k++)
+		if (streq(s, jstep_kind_name((enum jstep_kind)k)))
+			return k;
+	return -EBADMSG;
+}
+
+static bool value_ok(const char *v);
+
+static int steps_push(struct journal *j, const struct jstep *s)
+{
+	struct jstep *n = realloc(j->steps, (j->n_steps + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	j->steps = n;
+	j->steps[j->n_steps++] = *s;
+	return 0;
+}
+
+int journal_add_step(struct journal *j, enum jstep_kind kind, const char *name, const char *driver, const char *fns)
+{
+	struct jstep s = { .kind = kind, .name = xstrdup_null(name), .driver = xstrdup_null(driver), .fns = xstrdup_null(fns) };
+	int err = 0;
+
+	if (!name || !*name || !value_ok(name) || !value_ok(driver) || !value_ok(fns))
+		err = -EINVAL;
+	else if (!s.name || (driver && !s.driver) || (fns && !s.fns))
+		err = -ENOMEM;
+	else
+		err = steps_push(j, &s);
+	if (err < 0)
+		jstep_clear(&s);
+	return err;
+}
+
+void journal_remove_step(struct journal *j, size_t i)
+{
+	if (i >= j->n_steps)
+		return;
+	jstep_clear(&j->steps[i]);
+	memmove(&j->steps[i], &j->steps[i + 1], (j->n_steps - i - 1) * sizeof(*j->steps));
+	j->n_steps--;
+}
+
+bool journal_step_needed(const struct journal *j, const struct jstep *s)
+{
+	_cleanup_free_ char *copy = xstrdup_null(s->fns);
+	char *save = NULL;
+
+	if (!copy)
+		return s->fns != NULL; /* out of memory: keep it */
+	for (char *a = strtok_r(copy, ",", &save); a; a = strtok_r(NULL, ",", &save))
+		if (journal_find(j, a))
+			return true;
+	return false;
 }
 
 const struct fnstate *journal_find(const struct journal *j, const char *name)
@@ -117,6 +193,35 @@ out:
 	return err;
 }
 
+/* "KIND\tname=N\tdriver=D\tfor=A,B" */
+static int parse_step(char *line, struct journal *j)
+{
+	char *save = NULL, *tok = strtok_r(line, "\t", &save);
+	struct jstep s = { 0 };
+	int kind = tok ? jstep_kind_parse(tok) : -EBADMSG, err;
+
+	if (kind < 0)
+		return kind;
+	s.kind = (enum jstep_kind)kind;
+	if ((err = field(strtok_r(NULL, "\t", &save), "name", &s.name)) < 0 ||
+	    (err = field(strtok_r(NULL, "\t", &save), "driver", &s.driver)) < 0 ||
+	    (err = field(strtok_r(NULL, "\t", &save), "for", &s.fns)) < 0)
+		goto out;
+	err = !s.name || strtok_r(NULL, "\t", &save) ? -EBADMSG : steps_push(j, &s);
+out:
+	if (err < 0)
+		jstep_clear(&s);
+	return err;
+}
+
+static bool is_step_line(const char *line)
+{
+	size_t n = strcspn(line, "\t");
+
+	return (n == 4 && strncmp(line, "unit", 4) == 0) || (n == 5 && strncmp(line, "vtcon", 5) == 0) ||
+	       (n == 8 && strncmp(line, "platform", 8) == 0);
+}
+
 static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
 {
 	char *save = NULL;
@@ -129,7 +234,9 @@ static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
 		lineno++;
 		if (line[0] == '#')
 			continue;
-		if ((err = parse_record(line, &s)) == 0 && (err = journal_push(j, &s)) < 0)
+		if (is_step_line(line))
+			err = parse_step(line, j);
+		else if ((err = parse_record(line, &s)) == 0 && (err = journal_push(j, &s)) < 0)
 			fnstate_clear(&s);
 		if (err < 0) {
 			*ret_line = lineno;
@@ -183,6 +290,12 @@ static int write_records(FILE *f, const struct journal *j)
 			s->driver ? s->driver : "", s->override ? s->override : "",
 			s->reset_method ? s->reset_method : "", numvfs);
 	}
+	for (size_t i = 0; i < j->n_steps; i++) {
+		const struct jstep *s = &j->steps[i];
+
+		fprintf(f, "%s\tname=%s\tdriver=%s\tfor=%s\n", jstep_kind_name(s->kind), s->name,
+			s->driver ? s->driver : "", s->fns ? s->fns : "");
+	}
 	return 0;
 }
 
@@ -201,7 +314,7 @@ int journal_save(const struct sysroot *r, const struct journal *j)
 	FILE *f;
 	int fd, err;
 
-	if (j->n == 0) {
+	if (j->n == 0 && j->n_steps == 0) {
 		if (unlinkat(sysroot_fd(r), JOURNAL_FILE, 0) < 0 && errno != ENOENT)
 			return -errno;
 		return fsync_dir(r, RUN_DIR);

@@ -3,6 +3,7 @@
 #ifndef PCIBIND_JOURNAL_H
 #define PCIBIND_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pcidev.h"
@@ -13,6 +14,28 @@
 #define LOCK_FILE RUN_DIR "/lock"
 
 /*
+ * A host-wide step done for functions handed to a VM (single-GPU hosts),
+ * undone once none of those functions has a record left: a systemd unit
+ * stopped, a vtconsole unbound, a platform framebuffer unbound. Written
+ * as "unit|vtcon|platform\tname=N\tdriver=D\tfor=ADDR,ADDR"; older
+ * journals have none.
+ */
+enum jstep_kind {
+	JSTEP_UNIT,     /* name: the unit, started again */
+	JSTEP_VTCON,    /* name: vtconN, bound again */
+	JSTEP_PLATFORM, /* name: the platform device, bound again to driver */
+};
+
+struct jstep {
+	enum jstep_kind kind;
+	char *name;
+	char *driver; /* JSTEP_PLATFORM only */
+	char *fns;    /* "ADDR,ADDR": the functions it was done for */
+};
+
+const char *jstep_kind_name(enum jstep_kind k);
+
+/*
  * One record per function pcibind has moved away from where the host had
  * it: written (atomically) before the first change to that function, kept
  * while it is away, dropped once it is back. /run is cleared at boot, as
@@ -21,6 +44,8 @@
 struct journal {
 	struct fnstate *recs;
 	size_t n;
+	struct jstep *steps; /* single-GPU steps, in the order they were done */
+	size_t n_steps;
 };
 
 /* A missing journal is an empty one. -EBADMSG with *ret_line for a damaged file. */
@@ -33,6 +58,11 @@ const struct fnstate *journal_find(const struct journal *j, const char *name);
 int journal_add(struct journal *j, const struct fnstate *s);
 /* 1 if removed, 0 if there was none */
 int journal_remove(struct journal *j, const char *name);
+/* Append a step (values without tabs or newlines): 0 or -ENOMEM/-EINVAL */
+int journal_add_step(struct journal *j, enum jstep_kind kind, const char *name, const char *driver, const char *fns);
+void journal_remove_step(struct journal *j, size_t i);
+/* true while one of the step's functions still has a record */
+bool journal_step_needed(const struct journal *j, const struct jstep *s);
 
 /* Serialise runs: flock on LOCK_FILE, waiting up to timeout_s. -ETIMEDOUT, *ret_holder = pid seen in the file. */
 int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long *ret_holder);

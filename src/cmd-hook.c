@@ -1,0 +1,638 @@
+/* cmd-hook.c - pcibind hook proxmox|libvirt: hand a VM's PCI functions over when it starts, back when it stops */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bind.h"
+#include "cmd.h"
+#include "console.h"
+#include "hook-libvirt.h"
+#include "hook-proxmox.h"
+#include "journal.h"
+#include "plan.h"
+#include "usage.h"
+
+#define LOCK_WAIT_MIN 60
+#define VM_SHOWN_MAX 64
+
+/* One hook run: which VM, what it holds, the host as scanned */
+struct hook {
+	struct ctx *c;
+	char vm[VM_SHOWN_MAX + 8]; /* printable, shortened: for messages only */
+	const char *phase;
+	struct config *cfg;
+	struct pcihost *h;
+	struct journal *j;
+	int lock_fd;
+	struct hook_devs devs;
+};
+
+static void hook_msg(int level, const struct hook *hk, const char *fmt, ...) _printf_(3, 4);
+
+/* Every line names the hook, the VM and the phase: it lands in Proxmox's task log or libvirt's log */
+static void hook_msg(int level, const struct hook *hk, const char *fmt, ...)
+{
+	char text[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (level == 3)
+		msg_error("hook: %s %s: %s", hk->vm, hk->phase, text);
+	else if (level == 4)
+		msg_warn("hook: %s %s: %s", hk->vm, hk->phase, text);
+	else
+		msg_info(hk->c, "hook: %s %s: %s", hk->vm, hk->phase, text);
+}
+
+/* A name from the caller is data: shown shortened, non-printable bytes as '?' */
+static void shown_name(const char *kind, const char *name, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "%s ", kind), len = strlen(name);
+
+	for (size_t i = 0; i < len && i < VM_SHOWN_MAX && n + 1 < size; i++)
+		buf[n++] = isprint((unsigned char)name[i]) && name[i] != '%' ? name[i] : '?';
+	buf[n] = '\0';
+	if (len > VM_SHOWN_MAX && n + 4 < size)
+		strcat(buf, "...");
+}
+
+static void hook_free(struct hook *hk)
+{
+	hook_devs_free(&hk->devs);
+	journal_free(hk->j);
+	pcihost_free(hk->h);
+	config_free(hk->cfg);
+	lock_release(hk->lock_fd);
+}
+
+static unsigned timeout_s(const struct hook *hk)
+{
+	return hk->c->timeout ? hk->c->timeout : hk->cfg->unbind_timeout;
+}
+
+static int take_lock(struct hook *hk)
+{
+	unsigned wait = timeout_s(hk) * 3 > LOCK_WAIT_MIN ? timeout_s(hk) * 3 : LOCK_WAIT_MIN;
+	long holder = 0;
+	int err = lock_acquire(hk->c->root, wait, &hk->lock_fd, &holder);
+
+	if (err == -ETIMEDOUT) {
+		hook_msg(3, hk, "another pcibind (pid %ld) has held %s for %u s; giving up", holder, LOCK_FILE, wait);
+		return EXIT_TIMEOUT;
+	}
+	if (err < 0) {
+		hook_msg(3, hk, "cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int scan(struct hook *hk)
+{
+	int err;
+
+	pcihost_free(hk->h);
+	hk->h = NULL;
+	if ((err = pcihost_scan(hk->c->root, &hk->h)) < 0) {
+		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	(void)usage_scan(hk->c->root, hk->h);
+	return 0;
+}
+
+/* config, lock, devices, journal: everything a phase that acts needs */
+static int prepare(struct hook *hk)
+{
+	unsigned line = 0;
+	int st, err;
+
+	if ((st = ctx_load_config(hk->c, &hk->cfg)))
+		return st;
+	if (!hk->c->dry_run && (st = take_lock(hk)))
+		return st;
+	if ((st = scan(hk)))
+		return st;
+	err = journal_load(hk->c->root, &hk->j, &line);
+	if (err == -EBADMSG) {
+		hook_msg(3, hk, "the journal %s is damaged at line %u; inspect it, then remove it", JOURNAL_FILE, line);
+		return EXIT_FAILURE_;
+	}
+	if (err < 0) {
+		hook_msg(3, hk, "cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+/* The set (if any) a function belongs to */
+static const struct devset *set_of(const struct hook *hk, const struct pciaddr *a)
+{
+	const struct pcifn *f = pcihost_find(hk->h, a);
+
+	for (size_t i = 0; f && i < hk->cfg->n_sets; i++)
+		if (devset_selects(&hk->cfg->sets[i], a, f->vendor, f->device))
+			return &hk->cfg->sets[i];
+	return NULL;
+}
+
+/* 0 with *ret, -1 when no function needs it (restore), else an exit status */
+static int make_plan(struct hook *hk, enum verb v, struct plan **ret)
+{
+	struct selector *sels = calloc(hk->devs.n ? hk->devs.n : 1, sizeof(*sels));
+	struct request req = { .verb = v, .driver = hk->c->driver, .force = hk->c->force, .sels = sels };
+	struct plan_error e = { { 0 } };
+	int err;
+
+	if (!sels)
+		return EXIT_FAILURE_;
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		char name[PCIADDR_STRLEN];
+
+		/* give back only what pcibind moved: a function claimed at boot stays where it is */
+		pciaddr_format(&hk->devs.addrs[i], name);
+		if (v != VERB_RESTORE || journal_find(hk->j, name))
+			sels[req.n_sels++] = (struct selector){ .kind = SEL_FUNCTION, .addr = hk->devs.addrs[i] };
+	}
+	if (!req.n_sels) {
+		free(sels);
+		return -1; /* nothing to do */
+	}
+	err = plan_make(hk->h, hk->cfg, hk->j->recs, hk->j->n, &req, ret, &e);
+	free(sels);
+	if (err == -EINVAL) {
+		hook_msg(3, hk, "%s", e.msg);
+		return EXIT_USAGE;
+	}
+	if (err < 0) {
+		hook_msg(3, hk, "cannot plan: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+/*
+ * The console refusal is what release_console is for: a set that asks for
+ * it has said the host may lose its display while the VM runs.
+ */
+static int check_refusals(struct hook *hk, struct plan *p)
+{
+	bool refused = false, busy = false;
+
+	for (size_t i = 0; i < p->n_refusals; i++) {
+		struct refusal *f = &p->refusals[i];
+		struct pciaddr a;
+		const struct devset *set;
+
+		if (f->kind == REFUSE_CONSOLE && pciaddr_parse(f->fn, &a) == 0 && (set = set_of(hk, &a)) &&
+		    set->release_console) {
+			f->forced = true;
+			hook_msg(6, hk, "[%s] release_console: %s", set->name, f->msg);
+			continue;
+		}
+		if (f->forced) {
+			hook_msg(4, hk, "overridden by --force: %s", f->msg);
+			continue;
+		}
+		hook_msg(3, hk, "%s", f->msg);
+		refused = true;
+		busy |= f->kind == REFUSE_BUSY;
+	}
+	if (!refused)
+		return 0;
+	hook_msg(3, hk, "refused; nothing was changed");
+	return busy ? EXIT_TIMEOUT : EXIT_REFUSED;
+}
+
+static struct bind_opts bind_opts_for(const struct hook *hk, char *steps_msg, size_t size)
+{
+	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
+	struct bind_opts o = { .timeout_ms = timeout_s(hk) * 1000, .steps_msg = steps_msg, .steps_msg_size = size };
+
+	o.systemctl = steps_find_systemctl(hk->c->root);
+	if (!sysroot_is_host(hk->c->root))
+		o.modprobe = getenv("PCIBIND_MODPROBE"); /* tests and image builds only */
+	for (size_t i = 0; sysroot_is_host(hk->c->root) && i < ARRAY_SIZE(paths) && !o.modprobe; i++)
+		if (access(paths[i], X_OK) == 0)
+			o.modprobe = paths[i];
+	return o;
+}
+
+static void report(const struct hook *hk, const struct plan *p, const struct outcome *outs, int err)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+		const struct outcome *o = &outs[i];
+
+		if (o->status == OUT_DONE)
+			hook_msg(6, hk, "%s: %s -> %s", a->name, a->before.driver ? a->before.driver : "no driver",
+				 o->driver_now[0] ? o->driver_now : "no driver");
+		else if (o->status == OUT_FAILED || o->status == OUT_TIMEOUT)
+			hook_msg(3, hk, "%s: %s", a->name, o->msg);
+		if (err < 0 && o->changed && o->rollback_err < 0)
+			hook_msg(3, hk, "%s was NOT put back: %s; run 'pcibind restore %s'", a->name, o->rollback_msg,
+				 a->name);
+	}
+}
+
+/* Carry a plan out; an exit status */
+static int execute(struct hook *hk, struct plan *p)
+{
+	char steps_msg[512] = "", msg[512];
+	struct bind_opts o = bind_opts_for(hk, steps_msg, sizeof(steps_msg));
+	struct outcome *outs = NULL;
+	int jerr = 0, err;
+
+	if (bind_load_drivers(hk->c->root, p, &o, msg, sizeof(msg)) < 0) {
+		hook_msg(3, hk, "%s", msg);
+		return EXIT_FAILURE_;
+	}
+	err = bind_run(hk->c->root, hk->h, p, hk->j, &o, &outs, &jerr);
+	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
+		hook_msg(3, hk, "cannot write the journal %s: %s", JOURNAL_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	report(hk, p, outs, err);
+	if (jerr < 0)
+		hook_msg(4, hk, "could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
+	if (steps_msg[0])
+		hook_msg(3, hk, "%s; 'pcibind restore' retries", steps_msg);
+	free(outs);
+	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
+}
+
+/* Give every function of the VM back (post-stop, or a failed pre-start) */
+static int give_back(struct hook *hk)
+{
+	struct plan *p = NULL;
+	int st;
+
+	if ((st = scan(hk)))
+		return st;
+	if ((st = make_plan(hk, VERB_RESTORE, &p)) == -1) {
+		hook_msg(6, hk, "nothing to give back: pcibind moved none of the VM's functions");
+		return EXIT_OK;
+	}
+	if (st)
+		return st;
+	if (hk->c->dry_run) {
+		hook_msg(6, hk, "dry run: would give back %zu function(s)", p->n_acts);
+		plan_free(p);
+		return EXIT_OK;
+	}
+	st = execute(hk, p);
+	plan_free(p);
+	return st;
+}
+
+/* The set of each function that asks for single-GPU steps, once, with the functions it covers */
+static int record_originals(struct hook *hk, const struct devset *set, char *fns, size_t size)
+{
+	size_t len = 0;
+	int err;
+
+	fns[0] = '\0';
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+		struct fnstate s;
+
+		if (!f || set_of(hk, &f->addr) != set)
+			continue;
+		if ((err = fnstate_from_fn(f, &s)) < 0)
+			return err;
+		err = journal_add(hk->j, &s); /* an existing record is kept: the original state wins */
+		fnstate_clear(&s);
+		if (err < 0)
+			return err;
+		len += (size_t)snprintf(fns + len, len < size ? size - len : 0, "%s%s", len ? "," : "", f->name);
+	}
+	if (len >= size)
+		return -ENAMETOOLONG;
+	return journal_save(hk->c->root, hk->j);
+}
+
+static bool set_seen(const struct hook *hk, size_t upto, const struct devset *set)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (set_of(hk, &hk->devs.addrs[i]) == set)
+			return true;
+	return false;
+}
+
+/* stop_units and release_console of every set involved, each journaled first */
+static int apply_steps(struct hook *hk)
+{
+	struct steps_opts so = { steps_find_systemctl(hk->c->root), timeout_s(hk) * 1000 };
+	char fns[4096], msg[512];
+	int err, done = 0;
+
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		const struct devset *set = set_of(hk, &hk->devs.addrs[i]);
+
+		if (!set || (!set->n_stop_units && !set->release_console) || set_seen(hk, i, set))
+			continue;
+		if ((err = record_originals(hk, set, fns, sizeof(fns))) < 0) {
+			hook_msg(3, hk, "cannot write the journal %s: %s", JOURNAL_FILE, strerror(-err));
+			return -1;
+		}
+		if ((err = steps_apply(hk->c->root, hk->j, set, fns, &so, msg, sizeof(msg))) < 0) {
+			hook_msg(3, hk, "[%s]: %s", set->name, msg);
+			return -1;
+		}
+		if (err > 0)
+			hook_msg(6, hk, "[%s]: %d single-GPU step(s) done (units stopped, console released)", set->name, err);
+		done += err;
+	}
+	return done;
+}
+
+/* reset_method of each set, once the functions are on vfio-pci; the journal holds the original */
+static int apply_reset_methods(struct hook *hk)
+{
+	char msg[512];
+	int err;
+
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		const struct devset *set = set_of(hk, &hk->devs.addrs[i]);
+		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+		struct fnstate s;
+
+		if (!set || !set->reset_method || !f)
+			continue;
+		if (!journal_find(hk->j, f->name)) {
+			if ((err = fnstate_from_fn(f, &s)) < 0 || (err = journal_add(hk->j, &s)) < 0 ||
+			    (err = journal_save(hk->c->root, hk->j)) < 0) {
+				hook_msg(3, hk, "cannot write the journal %s: %s", JOURNAL_FILE, strerror(-err));
+				fnstate_clear(&s);
+				return -1;
+			}
+			fnstate_clear(&s);
+		}
+		if (steps_reset_method(hk->c->root, f->name, set->reset_method, timeout_s(hk) * 1000, msg, sizeof(msg)) < 0) {
+			hook_msg(3, hk, "[%s]: %s", set->name, msg);
+			return -1;
+		}
+		hook_msg(6, hk, "%s: reset_method %s", f->name, set->reset_method);
+	}
+	return 0;
+}
+
+/* A failed start: put everything back, say so; the start is aborted */
+static int abort_start(struct hook *hk, int st)
+{
+	if (give_back(hk) == EXIT_OK)
+		hook_msg(3, hk, "everything was put back; the VM is not started");
+	else
+		hook_msg(3, hk, "the VM is not started; run 'pcibind restore' to put the rest back");
+	return st ? st : EXIT_FAILURE_;
+}
+
+/* pre-start / prepare: every function to vfio-pci (or its set's driver), single-GPU steps first */
+static int take(struct hook *hk)
+{
+	struct plan *p = NULL;
+	int st, steps;
+
+	if (!hk->devs.n) {
+		hook_msg(6, hk, "no PCI devices to hand over");
+		return EXIT_OK;
+	}
+	if ((st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p)))
+		goto out;
+	if (hk->c->dry_run) {
+		hook_msg(6, hk, "dry run: would hand %zu function(s) over, nothing changed", p->n_acts);
+		goto out;
+	}
+	if ((steps = apply_steps(hk)) < 0) {
+		st = abort_start(hk, EXIT_FAILURE_);
+		goto out;
+	}
+	if (steps > 0) { /* the host changed: plan again on what it is now */
+		plan_free(p);
+		p = NULL;
+		if ((st = scan(hk)) || (st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p))) {
+			st = abort_start(hk, st);
+			goto out;
+		}
+	}
+	if (plan_changes(p) && (st = execute(hk, p))) {
+		st = abort_start(hk, st);
+		goto out;
+	}
+	if (apply_reset_methods(hk) < 0)
+		st = abort_start(hk, EXIT_FAILURE_);
+	else
+		hook_msg(6, hk, "%zu function(s) ready for the VM", hk->devs.n);
+out:
+	plan_free(p);
+	return st;
+}
+
+/* post-stop / release: every function back to its host driver, then the steps undone */
+static int give_back_all(struct hook *hk)
+{
+	if (!hk->devs.n) {
+		hook_msg(6, hk, "no PCI devices to give back");
+		return EXIT_OK;
+	}
+	return give_back(hk);
+}
+
+/* ---- Proxmox ---- */
+
+static int read_rel(const struct hook *hk, const char *rel, char **ret, bool optional)
+{
+	int err = sysroot_read(hk->c->root, rel, ret, NULL);
+
+	if (err == -ENOENT && optional) {
+		*ret = NULL;
+		return 0;
+	}
+	if (err < 0)
+		hook_msg(3, hk, "cannot read /%s: %s", rel, strerror(-err));
+	return err;
+}
+
+/* The node name as Proxmox knows it: the short host name */
+static void node_name(const struct hook *hk, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (sysroot_read_line(hk->c->root, PVE_HOSTNAME, buf, size) < 0 && sysroot_is_host(hk->c->root))
+		(void)gethostname(buf, size - 1);
+	buf[strcspn(buf, ". \t")] = '\0';
+}
+
+static int proxmox_devices(struct hook *hk, const char *vmid)
+{
+	_cleanup_free_ char *vm = NULL, *map = NULL;
+	char path[128], node[256], err[768];
+	int r;
+
+	if (sysroot_pathf(path, sizeof(path), PVE_VM_CONF_FMT, vmid) < 0 || read_rel(hk, path, &vm, false) < 0 ||
+	    read_rel(hk, PVE_PCI_MAPPING, &map, true) < 0)
+		return EXIT_FAILURE_;
+	node_name(hk, node, sizeof(node));
+	r = proxmox_vm_devices(vm, map, node, hk->h, &hk->devs, err, sizeof(err));
+	if (r == -ENOMEM) {
+		hook_msg(3, hk, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	if (r < 0) {
+		hook_msg(3, hk, "/%s: %s", path, err);
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int hook_proxmox(struct hook *hk, int argc, char **argv)
+{
+	bool start;
+	int st;
+
+	if (argc != 2) {
+		msg_error("usage: pcibind hook proxmox VMID PHASE");
+		return EXIT_USAGE;
+	}
+	hk->phase = argv[1];
+	shown_name("VM", argv[0], hk->vm, sizeof(hk->vm));
+	start = streq(argv[1], "pre-start");
+	if (!start && !streq(argv[1], "post-stop")) {
+		if (!streq(argv[1], "post-start") && !streq(argv[1], "pre-stop"))
+			hk->phase = "(unknown phase)";
+		hook_msg(6, hk, "nothing to do in this phase");
+		return EXIT_OK;
+	}
+	if (!proxmox_vmid_valid(argv[0])) {
+		hook_msg(3, hk, "invalid VMID: a VM id is a number from 100 to 999999999");
+		return start ? EXIT_USAGE : EXIT_OK;
+	}
+	if ((st = prepare(hk)) || (st = proxmox_devices(hk, argv[0])))
+		return start ? st : EXIT_OK;
+	st = start ? take(hk) : give_back_all(hk);
+	return start ? st : EXIT_OK; /* only a failed start may stop Proxmox */
+}
+
+/* ---- libvirt ---- */
+
+/* All of stdin, up to one byte more than the limit (so that "too big" is seen) */
+static int read_stdin(char **ret, size_t *ret_len)
+{
+	size_t cap = 65536, len = 0;
+	char *buf = malloc(cap);
+	ssize_t n;
+
+	if (!buf)
+		return -ENOMEM;
+	while (len <= LIBVIRT_XML_MAX) {
+		if (len == cap) {
+			char *nb = realloc(buf, cap *= 2);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(0, buf + len, cap - len);
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		len += (size_t)n;
+	}
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static int libvirt_devices(struct hook *hk, const char *xml, size_t len)
+{
+	char err[768];
+	int r = libvirt_domain_devices(xml, len, hk->cfg->libvirt_all, &hk->devs, err, sizeof(err));
+
+	if (r == -ENOMEM) {
+		hook_msg(3, hk, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	if (r < 0) {
+		hook_msg(3, hk, "%s; nothing was changed", err);
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < hk->devs.n; i++)
+		if (!pcihost_find(hk->h, &hk->devs.addrs[i])) {
+			char a[PCIADDR_STRLEN];
+
+			pciaddr_format(&hk->devs.addrs[i], a);
+			hook_msg(3, hk, "%s: %s is not present on this host; nothing was changed", hk->devs.origin[i], a);
+			return EXIT_FAILURE_;
+		}
+	return 0;
+}
+
+static int hook_libvirt(struct hook *hk, int argc, char **argv)
+{
+	_cleanup_free_ char *xml = NULL;
+	char phase[64];
+	size_t len = 0;
+	bool start, stop;
+	int st, err;
+
+	if (argc < 3 || argc > 4) {
+		msg_error("usage: pcibind hook libvirt GUEST OP SUBOP [EXTRA] (domain XML on stdin)");
+		return EXIT_USAGE;
+	}
+	shown_name("domain", argv[0], hk->vm, sizeof(hk->vm));
+	start = streq(argv[1], "prepare") && streq(argv[2], "begin");
+	stop = streq(argv[1], "release") && streq(argv[2], "end");
+	snprintf(phase, sizeof(phase), "%s", start ? "prepare begin" : stop ? "release end" : "(other operation)");
+	hk->phase = phase;
+	/* libvirt writes the XML for every operation: read it so that it never meets a closed pipe */
+	if ((err = read_stdin(&xml, &len)) < 0) {
+		hook_msg(3, hk, "cannot read the domain XML on stdin: %s", strerror(-err));
+		return start ? EXIT_FAILURE_ : EXIT_OK;
+	}
+	if (!start && !stop)
+		return EXIT_OK;
+	if ((st = prepare(hk)) || (st = libvirt_devices(hk, xml, len)))
+		return start ? st : EXIT_OK;
+	st = start ? take(hk) : give_back_all(hk);
+	return start ? st : EXIT_OK;
+}
+
+static int run_hook(struct ctx *c, int argc, char **argv)
+{
+	struct hook hk = { .c = c, .lock_fd = -1, .vm = "", .phase = "" };
+	int st;
+
+	/* main.c hands raw_args commands their own name first (optind 0); a kind is never "hook" */
+	if (argc >= 1 && streq(argv[0], "hook"))
+		argc--, argv++;
+	if (argc >= 1 && streq(argv[0], "proxmox"))
+		st = hook_proxmox(&hk, argc - 1, argv + 1);
+	else if (argc >= 1 && streq(argv[0], "libvirt"))
+		st = hook_libvirt(&hk, argc - 1, argv + 1);
+	else {
+		msg_error("usage: pcibind hook proxmox VMID PHASE | pcibind hook libvirt GUEST OP SUBOP");
+		st = EXIT_USAGE;
+	}
+	hook_free(&hk);
+	return st;
+}
+
+const struct cmd cmd_hook = {
+	.name = "hook",
+	.run = run_hook,
+	.args = "proxmox|libvirt ARGS",
+	.help = "VM hookscript: hand the VM's PCI functions over at start, back at stop",
+	.raw_args = true,
+};

@@ -95,12 +95,41 @@ demo: deps
 format:
 	clang-format -i src/*.c src/*.h
 
-install: $(B)/pcibind
-	install -D -m 0755 $(B)/pcibind $(DESTDIR)$(SBINDIR)/pcibind
-	install -D -m 0644 conf/pcibind.conf $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example
+# ---- install (DESTDIR, PREFIX, SBINDIR, SYSCONFDIR, MANDIR, UDEVDIR, SYSTEMDUNITDIR, BASHCOMPDIR) ----
+pkgvar      = $(or $(shell $(PKG_CONFIG) --variable=$(2) $(1) 2>/dev/null),$(3))
+UDEVDIR        ?= $(call pkgvar,udev,udevdir,/usr/lib/udev)
+SYSTEMDUNITDIR ?= $(call pkgvar,systemd,systemdsystemunitdir,/usr/lib/systemd/system)
+BASHCOMPDIR    ?= $(call pkgvar,bash-completion,completionsdir,/usr/share/bash-completion/completions)
+TEMPLATES   := $(B)/60-pcibind.rules $(B)/pcibind.service
 
+$(B)/60-pcibind.rules: udev-rules/60-pcibind.rules.in | $(B)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+$(B)/pcibind.service: systemd-units/pcibind.service.in | $(B)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+# the templates depend on SBINDIR: rebuild them whenever install runs
+.PHONY: $(TEMPLATES)
+
+install: $(B)/pcibind $(TEMPLATES)
+	install -D -m 0755 $(B)/pcibind $(DESTDIR)$(SBINDIR)/pcibind
+	install -D -m 0644 $(B)/60-pcibind.rules $(DESTDIR)$(UDEVDIR)/rules.d/60-pcibind.rules
+	install -D -m 0644 $(B)/pcibind.service $(DESTDIR)$(SYSTEMDUNITDIR)/pcibind.service
+	install -D -m 0644 conf/pcibind.conf $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf || \
+		install -D -m 0644 conf/pcibind.conf $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/pcibind/conf.d
+	install -D -m 0644 man/pcibind.8 $(DESTDIR)$(MANDIR)/man8/pcibind.8
+	install -D -m 0644 man/pcibind.conf.5 $(DESTDIR)$(MANDIR)/man5/pcibind.conf.5
+	install -D -m 0644 completion/pcibind.bash $(DESTDIR)$(BASHCOMPDIR)/pcibind
+
+# pcibind.conf and conf.d are the administrator's: kept
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/pcibind $(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example
+	rm -f $(DESTDIR)$(SBINDIR)/pcibind \
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-pcibind.rules \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/pcibind.service \
+		$(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example \
+		$(DESTDIR)$(MANDIR)/man8/pcibind.8 \
+		$(DESTDIR)$(MANDIR)/man5/pcibind.conf.5 \
+		$(DESTDIR)$(BASHCOMPDIR)/pcibind
 
 clean:
 	rm -rf $(B)

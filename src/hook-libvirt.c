@@ -24,6 +24,23 @@ static int errf(char *err, size_t size, int code, const char *fmt, ...)
 	return code;
 }
 
+/* The first error is the one that explains; libxml2 keeps going and keeps only the last */
+struct first_error {
+	int line;
+	char msg[256];
+};
+
+static void keep_first(void *data, xmlError *e)
+{
+	struct first_error *fe = data;
+
+	if (fe->msg[0] || !e || e->level < XML_ERR_ERROR)
+		return;
+	fe->line = e->line;
+	snprintf(fe->msg, sizeof(fe->msg), "%s", e->message ? e->message : "unknown error");
+	strip_trailing(fe->msg);
+}
+
 static bool is(const xmlNode *n, const char *name)
 {
 	return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, (const xmlChar *)name) == 0;
@@ -119,7 +136,8 @@ static int walk(xmlDoc *doc, bool all, struct hook_devs *d, char *err, size_t si
 int libvirt_domain_devices(const char *xml, size_t len, bool all, struct hook_devs *ret, char *err, size_t size)
 {
 	/* no network, no entity substitution, no DTD loading, no huge-document relaxations */
-	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
+	int opts = XML_PARSE_NONET | XML_PARSE_NOWARNING;
+	struct first_error fe = { 0, "" };
 	struct hook_devs d = { 0 };
 	xmlParserCtxt *ctxt;
 	xmlDoc *doc;
@@ -129,15 +147,15 @@ int libvirt_domain_devices(const char *xml, size_t len, bool all, struct hook_de
 		return errf(err, size, -EFBIG, "the domain XML is larger than %u bytes", LIBVIRT_XML_MAX);
 	if (len > INT_MAX || !(ctxt = xmlNewParserCtxt()))
 		return -ENOMEM;
+	xmlSetStructuredErrorFunc(&fe, keep_first); /* per thread; reset below */
 	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "domain.xml", NULL, opts);
-	if (!doc) {
-		const xmlError *e = xmlCtxtGetLastError(ctxt);
-
-		if (e && e->message)
-			errf(err, size, -EINVAL, "broken domain XML: line %d: %s", e->line, e->message);
+	xmlSetStructuredErrorFunc(NULL, NULL);
+	if (!doc || fe.msg[0]) {
+		if (fe.msg[0])
+			errf(err, size, -EINVAL, "broken domain XML: line %d: %s", fe.line, fe.msg);
 		else
 			errf(err, size, -EINVAL, "broken domain XML");
-		strip_trailing(err);
+		xmlFreeDoc(doc);
 		xmlFreeParserCtxt(ctxt);
 		return -EINVAL;
 	}

@@ -83,7 +83,7 @@ static int add_id(const char *id, const struct pcihost *h, const char *origin, s
 	int r;
 
 	if (selector_parse(id, &sel) < 0 || (sel.kind != SEL_FUNCTION && sel.kind != SEL_SLOT))
-		return errf(err, size, -EINVAL, "%s: '%s' is not a PCI address (0000:01:00.0, 01:00.0) or slot (01:00)",
+		return errf(err, size, -EINVAL, "%s: '%.64s' is not a PCI address (0000:01:00.0, 01:00.0) or slot (01:00)",
 			    origin, id);
 	for (size_t i = 0; i < h->n; i++) {
 		if (!selector_matches(&sel, &h->fns[i].addr, h->fns[i].vendor, h->fns[i].device))
@@ -93,7 +93,7 @@ static int add_id(const char *id, const struct pcihost *h, const char *origin, s
 		found++;
 	}
 	if (!found)
-		return errf(err, size, -ENODEV, "%s: %s is not present on this host", origin, id);
+		return errf(err, size, -ENODEV, "%s: %.64s is not present on this host", origin, id);
 	return 0;
 }
 
@@ -241,8 +241,8 @@ static int resolve_mapping(const char *name, const char *map_text, const char *n
 }
 
 struct hostpci {
-	char host[1024];
-	char mapping[MAPPING_NAME_MAX];
+	const char *host; /* pointers into the entry's (modified) text */
+	const char *mapping;
 	bool mdev;
 };
 
@@ -256,16 +256,16 @@ static int split_hostpci(const char *key, char *value, struct hostpci *hp, char 
 		char *eq = strchr(f = trim(f), '=');
 
 		if (!eq && i == 0) {
-			snprintf(hp->host, sizeof(hp->host), "%s", f);
+			hp->host = f;
 			continue;
 		}
 		if (!eq)
-			return errf(err, size, -EINVAL, "%s: option '%s' has no value", key, f);
+			return errf(err, size, -EINVAL, "%s: option '%.64s' has no value", key, f);
 		*eq = '\0';
 		if (streq(trim(f), "host"))
-			snprintf(hp->host, sizeof(hp->host), "%s", trim(eq + 1));
+			hp->host = trim(eq + 1);
 		else if (streq(trim(f), "mapping"))
-			snprintf(hp->mapping, sizeof(hp->mapping), "%s", trim(eq + 1));
+			hp->mapping = trim(eq + 1);
 		else if (streq(trim(f), "mdev"))
 			hp->mdev = true;
 	}
@@ -283,9 +283,9 @@ static int parse_hostpci(const char *key, char *value, const char *map_text, con
 	if (hp.mdev)
 		return 0; /* a mediated device: the function itself stays with its host driver */
 	if (hp.host[0] && hp.mapping[0])
-		return errf(err, size, -EINVAL, "%s: both a host address and mapping '%s'", key, hp.mapping);
+		return errf(err, size, -EINVAL, "%s: both a host address and a mapping", key);
 	if (hp.mapping[0]) {
-		if (!token_is_safe(hp.mapping, MAPPING_NAME_MAX - 1))
+		if (!token_is_safe(hp.mapping, MAPPING_NAME_MAX))
 			return errf(err, size, -EINVAL, "%s: invalid mapping name", key);
 		return resolve_mapping(hp.mapping, map_text, node, h, key, d, err, size);
 	}

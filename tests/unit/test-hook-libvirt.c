@@ -1,0 +1,198 @@
+/* test-hook-libvirt.c - libvirt domain XML to functions: managed, several hostdevs, broken XML, XXE, size */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "harness.h"
+#include "hook-libvirt.h"
+
+static char err[768];
+
+static int run(const char *xml, bool all, char *buf, size_t size)
+{
+	struct hook_devs d = { 0 };
+	size_t len = 0;
+	int r;
+
+	err[0] = buf[0] = '\0';
+	r = libvirt_domain_devices(xml, strlen(xml), all, &d, err, sizeof(err));
+	for (size_t i = 0; r == 0 && i < d.n; i++) {
+		char a[PCIADDR_STRLEN];
+
+		pciaddr_format(&d.addrs[i], a);
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", a);
+	}
+	hook_devs_free(&d);
+	return r;
+}
+
+#define HOSTDEV(managed, bus, slot, fn)                                                                         \
+	"<hostdev mode='subsystem' type='pci' " managed ">"                                                     \
+	"<source><address domain='0x0000' bus='" bus "' slot='" slot "' function='" fn "'/></source>"         \
+	"<address type='pci' domain='0x0000' bus='0x05' slot='0x00' function='0x0'/>"                          \
+	"</hostdev>\n"
+
+#define DOMAIN(devices)                                                                                          \
+	"<domain type='kvm'>\n  <name>win11</name>\n  <uuid>c7a5fdbd-cdaf-9455-926a-d65c16db1809</uuid>\n"   \
+	"  <memory unit='KiB'>8388608</memory>\n  <devices>\n"                                                   \
+	"    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n" devices "  </devices>\n</domain>\n"
+
+static const char several[] = DOMAIN(HOSTDEV("managed='no'", "0x02", "0x00", "0x0")
+				     HOSTDEV("managed='no'", "0x02", "0x00", "0x1")
+				     HOSTDEV("managed='yes'", "0x06", "0x00", "0x0")
+				     "<hostdev mode='subsystem' type='usb' managed='no'><source><vendor id='0x046d'/>"
+				     "<product id='0xc31c'/></source></hostdev>\n"
+				     "<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/>"
+				     "<address bus='0' target='0' unit='0'/></source></hostdev>\n"
+				     "<hostdev mode='capabilities' type='storage'><source><block>/dev/sdf1</block>"
+				     "</source></hostdev>\n"
+				     "<interface type='hostdev' managed='yes'><source><address type='pci' "
+				     "domain='0x0000' bus='0x07' slot='0x10' function='0x1'/></source></interface>\n");
+
+TEST(managed_no_only)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(several, false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "0000:02:00.0 0000:02:00.1");
+}
+
+TEST(all_hostdevs_when_configured)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(several, true, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "0000:02:00.0 0000:02:00.1 0000:06:00.0");
+}
+
+TEST(managed_default_is_no)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("", "0x02", "0x00", "0x0")), false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "0000:02:00.0");
+}
+
+TEST(managed_yes_skipped)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("managed='yes'", "0x02", "0x00", "0x0")), false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "");
+}
+
+TEST(no_devices)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(DOMAIN(""), false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "");
+	ASSERT_INT_EQ(run("<domain type='kvm'><name>x</name></domain>", false, got, sizeof(got)), 0);
+}
+
+TEST(decimal_and_domains)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<domain><devices><hostdev mode='subsystem' type='pci' managed='no'><source>"
+			  "<address domain='0x10000' bus='3' slot='0' function='1'/></source></hostdev></devices></domain>",
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "10000:03:00.1");
+}
+
+TEST(bad_addresses)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("managed='no'", "0x02", "0x20", "0x0")), false, got, sizeof(got)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "line ");
+	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("managed='no'", "0x100", "0x00", "0x0")), false, got, sizeof(got)), -EINVAL);
+	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("managed='no'", "0x02", "0x00", "0x8")), false, got, sizeof(got)), -EINVAL);
+	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("managed='no'", "$(reboot)", "0x00", "0x0")), false, got, sizeof(got)), -EINVAL);
+	ASSERT_INT_EQ(run("<domain><devices><hostdev mode='subsystem' type='pci' managed='no'/></devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "without <source><address>");
+}
+
+TEST(broken_xml_names_the_line)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<domain>\n<devices>\n<hostdev mode='subsystem' type='pci'>\n</devices>\n</domain>\n", false,
+			  got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "broken domain XML: line 4");
+	ASSERT_INT_EQ(run("", false, got, sizeof(got)), -EINVAL);
+	ASSERT_INT_EQ(run("not xml at all", false, got, sizeof(got)), -EINVAL);
+	ASSERT_INT_EQ(run("<other/>", false, got, sizeof(got)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "not a libvirt <domain>");
+}
+
+TEST(xxe_refused)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<?xml version='1.0'?>\n<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>\n"
+			  "<domain><name>&x;</name><devices>" HOSTDEV("managed='no'", "0x02", "0x00", "0x0")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "DOCTYPE");
+	ASSERT_INT_EQ(run("<!DOCTYPE domain SYSTEM 'http://127.0.0.1:1/x.dtd'><domain/>", false, got, sizeof(got)),
+		      -EINVAL);
+}
+
+TEST(billion_laughs_refused)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<!DOCTYPE d [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>"
+			  "<!ENTITY c '&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;'><!ENTITY d '&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;'>"
+			  "<!ENTITY e '&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;'><!ENTITY f '&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;'>]>"
+			  "<domain><name>&f;&f;&f;&f;&f;&f;</name></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+}
+
+TEST(huge_input_refused)
+{
+	size_t n = LIBVIRT_XML_MAX + 16;
+	char *xml = malloc(n + 1);
+	struct hook_devs d = { 0 };
+	int r;
+
+	memset(xml, ' ', n);
+	memcpy(xml, "<domain>", 8);
+	xml[n] = '\0';
+	r = libvirt_domain_devices(xml, n, false, &d, err, sizeof(err));
+	free(xml);
+	ASSERT_INT_EQ(r, -EFBIG);
+	ASSERT_STR_CONTAINS(err, "larger than");
+}
+
+TEST(many_hostdevs)
+{
+	size_t cap = 256 * 200 + 64, len = 0;
+	char *xml = malloc(cap), got[256];
+	struct hook_devs d = { 0 };
+	int r;
+
+	len += (size_t)snprintf(xml + len, cap - len, "<domain><devices>");
+	for (int b = 0; b < 256; b++)
+		len += (size_t)snprintf(xml + len, cap - len,
+					"<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0' "
+					"bus='0x%02x' slot='0x1f' function='0x7'/></source></hostdev>", b);
+	len += (size_t)snprintf(xml + len, cap - len, "</devices></domain>");
+	r = libvirt_domain_devices(xml, len, false, &d, err, sizeof(err));
+	free(xml);
+	ASSERT_INT_EQ(r, 0);
+	ASSERT_INT_EQ(d.n, 256);
+	pciaddr_format(&d.addrs[255], got);
+	ASSERT_STR_EQ(got, "0000:ff:1f.7");
+	hook_devs_free(&d);
+}
+
+HARNESS_MAIN

@@ -98,6 +98,30 @@ inject_case() {
 	check "$c: nothing generated" cmp -s "$tmp/$c.before" <(snapshot "$root")
 }
 
+# pcibind check: not ready before the reboot, ready once the command line has the arguments
+check_case() {
+	local c=debian12-grub-efi-intel root=$tmp/check out st
+	rm -rf "$root"
+	mkdir -p "$root"
+	cp -a "$c/root/." "$root/"
+	out=$("$bin" --root "$root" check 2>&1)
+	st=$?
+	check "check: not ready (exit 1) before generate and reboot" test "$st" -eq 1
+	check "check: names the missing intel_iommu=on with a fix" grep -q '^fail  cmdline: intel_iommu=on .*; fix: ' <<<"$out"
+	check "check: the set's group verdict is shown" grep -q '^ok    set gpu: ready: 2 functions in group 14' <<<"$out"
+	"$bin" --root "$root" generate --write >/dev/null 2>&1
+	echo 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet splash intel_iommu=on iommu=pt' >"$root/proc/cmdline"
+	out=$("$bin" --root "$root" check 2>&1)
+	st=$?
+	check "check: ready (exit 0) after generate --write and the reboot" test "$st" -eq 0 -a "${out##*$'\n'}" = ready
+	out=$("$bin" --root "$root" check --json)
+	check "check: --json parses and says ready" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ready"] is True and d["findings"]' "$out"
+	rm -rf "$root/sys/kernel/iommu_groups"
+	out=$("$bin" --root "$root" check 2>&1)
+	check "check: no IOMMU groups is not ready" grep -q '^fail  iommu: ' <<<"$out"
+}
+check_case
+
 for c in */; do
 	c=${c%/}
 	[ -d "$c/root" ] || continue

@@ -1,0 +1,313 @@
+/* cmd-check.c - pcibind check: is this host ready for passthrough? one finding per line, with a fix */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "detect.h"
+#include "gen.h"
+#include "json.h"
+#include "pcidev.h"
+#include "plan.h"
+#include "usage.h"
+
+#define CHECK_SCHEMA  1
+#define FINDINGS_MAX  128
+#define TEXT_MAX      512
+
+enum level { LVL_OK, LVL_INFO, LVL_WARN, LVL_FAIL };
+
+static const char *const level_names[] = {"ok", "info", "warn", "fail"};
+
+struct finding {
+	enum level level;
+	char what[64];
+	char msg[TEXT_MAX];
+	char fix[TEXT_MAX];
+};
+
+struct check {
+	struct ctx *c;
+	struct config *cfg;
+	struct pcihost *h;
+	struct system *sys;
+	struct finding f[FINDINGS_MAX];
+	size_t n;
+};
+
+static void _printf_(5, 6) add(struct check *k, enum level lvl, const char *what, const char *fix, const char *fmt, ...)
+{
+	struct finding *f;
+	va_list ap;
+
+	if (k->n >= FINDINGS_MAX)
+		return;
+	f = &k->f[k->n++];
+	f->level = lvl;
+	(void)snprintf(f->what, sizeof(f->what), "%s", what);
+	(void)snprintf(f->fix, sizeof(f->fix), "%s", fix ? fix : "");
+	va_start(ap, fmt);
+	(void)vsnprintf(f->msg, sizeof(f->msg), fmt, ap);
+	va_end(ap);
+}
+
+static void check_cpu(struct check *k)
+{
+	const struct system *s = k->sys;
+
+	if (!s->have_cpuinfo)
+		add(k, LVL_WARN, "cpu", "run on the host itself", "cannot read /proc/cpuinfo");
+	else if (s->vmx || s->svm)
+		add(k, LVL_OK, "cpu", NULL, "%s CPU with %s", cpu_vendor_name(s->cpu), s->vmx ? "vmx (VT-x)" : "svm (AMD-V)");
+	else
+		add(k, LVL_FAIL, "cpu", "enable VT-x / AMD-V (SVM) in the firmware setup",
+		    "%s CPU without vmx or svm flags: hardware virtualisation is off or absent", cpu_vendor_name(s->cpu));
+}
+
+static void check_iommu(struct check *k)
+{
+	const struct system *s = k->sys;
+
+	if (s->iommu)
+		add(k, LVL_OK, "iommu", NULL, "IOMMU active (/sys/class/iommu and /sys/kernel/iommu_groups)");
+	else
+		add(k, LVL_FAIL, "iommu",
+		    s->cpu == CPU_INTEL ? "enable VT-d in the firmware setup; `pcibind generate --write` adds intel_iommu=on; reboot"
+					: "enable AMD-Vi / IOMMU in the firmware setup; reboot",
+		    "no IOMMU active: /sys/kernel/iommu_groups is empty");
+	if (s->irq_remap == 1)
+		add(k, LVL_OK, "irq-remap", NULL, "interrupt remapping active (%s)", s->irq_remap_source);
+	else if (s->irq_remap == 0)
+		add(k, LVL_WARN, "irq-remap",
+		    "enable x2APIC / interrupt remapping in the firmware; or accept the risk with allow_unsafe_interrupts = yes",
+		    "no interrupt remapping (%s): vfio refuses device assignment without it unless allowed",
+		    s->irq_remap_source);
+	else
+		add(k, LVL_INFO, "irq-remap", NULL, "interrupt remapping unknown (%s)", s->irq_remap_source);
+}
+
+static void check_boot(struct check *k)
+{
+	const struct system *s = k->sys;
+
+	add(k, LVL_INFO, "boot-mode", NULL, "%s boot", s->efi ? "EFI" : "legacy BIOS");
+	if (s->boot == BOOT_UNKNOWN)
+		add(k, LVL_WARN, "bootloader", "add the kernel arguments by hand (`pcibind generate -v` lists them)",
+		    "bootloader not recognised");
+	else
+		add(k, LVL_INFO, "bootloader", NULL, "%s; initramfs: %s", bootloader_name(s->boot),
+		    initrd_tool_name(s->initrd));
+	if (s->cmdline && strstr(s->cmdline, "amd_iommu=on"))
+		add(k, LVL_WARN, "cmdline", "remove amd_iommu=on from the kernel command line",
+		    "amd_iommu=on is not a kernel parameter (the AMD IOMMU is on by default)");
+}
+
+static bool word_in(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = line ? line : ""; *(p += strspn(p, " \t\n"));) {
+		size_t len = strcspn(p, " \t\n");
+		if (len == n && strncmp(p, w, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}
+
+/* the arguments generate wants, against the running command line; generated files up to date */
+static void check_generated(struct check *k)
+{
+	struct gen_existing ex = {0};
+	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
+	struct gen_result res;
+	struct gen_error e;
+	size_t stale = 0;
+
+	(void)sysroot_read(k->c->root, "etc/default/grub", &grub, NULL);
+	(void)sysroot_read(k->c->root, "etc/kernel/cmdline", &kcmd, NULL);
+	(void)sysroot_read(k->c->root, "etc/kernelstub/configuration", &kstub, NULL);
+	ex = (struct gen_existing){grub, kcmd, kstub};
+	if (gen_build(k->cfg, k->h, k->sys, &ex, &res, &e) < 0) {
+		add(k, LVL_FAIL, "generate", "fix the configuration", "%s", e.msg[0] ? e.msg : "cannot generate");
+		return;
+	}
+	for (size_t i = 0; i < res.n_files; i++) {
+		_cleanup_free_ char *old = NULL;
+		if (sysroot_read(k->c->root, res.files[i].path, &old, NULL) < 0 || !streq(old, res.files[i].text))
+			stale++;
+	}
+	if (stale)
+		add(k, LVL_WARN, "generate", "run `pcibind generate` to see them, `pcibind generate --write` to apply",
+		    "%zu generated file%s out of date", stale, stale == 1 ? " is" : "s are");
+	else
+		add(k, LVL_OK, "generate", NULL, "generated files are up to date");
+	for (size_t i = 0; i < res.n_args; i++) {
+		if (word_in(k->sys->cmdline, res.args[i]))
+			add(k, LVL_OK, "cmdline", NULL, "%s is on the running kernel's command line", res.args[i]);
+		else
+			add(k, LVL_FAIL, "cmdline",
+			    stale ? "`pcibind generate --write`, then reboot" : "reboot (the configuration already has it)",
+			    "%s is not on the running kernel's command line", res.args[i]);
+	}
+	gen_result_clear(&res);
+}
+
+static void check_modules(struct check *k)
+{
+	static const char *const names[] = {"vfio", "vfio_iommu_type1", "vfio_pci"};
+	const struct system *s = k->sys;
+	_cleanup_free_ char *dep = NULL, *builtin = NULL;
+	char path[4096];
+	bool avail;
+
+	if (!s->running[0]) {
+		add(k, LVL_INFO, "modules", NULL, "running kernel unknown: vfio modules not checked");
+		return;
+	}
+	(void)snprintf(path, sizeof(path), "lib/modules/%s/modules.dep", s->running);
+	(void)sysroot_read(k->c->root, path, &dep, NULL);
+	(void)snprintf(path, sizeof(path), "lib/modules/%s/modules.builtin", s->running);
+	(void)sysroot_read(k->c->root, path, &builtin, NULL);
+	avail = (dep && strstr(dep, "/vfio-pci.ko")) || (builtin && strstr(builtin, "/vfio-pci.ko")) ||
+		s->modules_loaded[2];
+	if (!avail) {
+		add(k, LVL_FAIL, "modules", "install the kernel's modules package",
+		    "vfio-pci is neither built into %s nor a module of it", s->running);
+		return;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		add(k, s->modules_loaded[i] ? LVL_OK : LVL_INFO, "modules",
+		    s->modules_loaded[i] ? NULL : "loaded on demand; `pcibind generate --write` lists it in modules-load.d",
+		    "%s %s", names[i], s->modules_loaded[i] ? "loaded" : "available, not loaded");
+}
+
+static void check_sets(struct check *k)
+{
+	for (size_t i = 0; i < k->cfg->n_sets; i++) {
+		const struct devset *set = &k->cfg->sets[i];
+		char detail[TEXT_MAX] = "", what[80];
+		enum set_verdict v = plan_set_verdict(k->h, k->cfg, set, detail, sizeof(detail));
+		enum level lvl = v == VERDICT_READY || v == VERDICT_BOUND ? LVL_OK : v == VERDICT_ABSENT ? LVL_WARN : LVL_FAIL;
+
+		const char *vn = set_verdict_name(v), *body = detail;
+		size_t n = strlen(vn);
+
+		if (strncmp(detail, vn, n) == 0 && detail[n] == ':' && detail[n + 1] == ' ')
+			body = detail + n + 2; /* plan's detail may start with the verdict's own name */
+		(void)snprintf(what, sizeof(what), "set %s", set->name);
+		add(k, lvl, what,
+		    lvl == LVL_OK     ? NULL
+		    : v == VERDICT_ABSENT ? "check the address with `pcibind status`"
+		    : v == VERDICT_GROUP  ? "add the sibling to the set, or move the card to another slot"
+					  : "see `pcibind status`",
+		    "%s: %s", vn, body);
+	}
+	if (!k->cfg->n_sets)
+		add(k, LVL_INFO, "sets", "add a device set to /etc/pcibind/pcibind.conf", "no device sets configured");
+}
+
+static bool ready(const struct check *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (k->f[i].level == LVL_FAIL)
+			return false;
+	return true;
+}
+
+static void print_text(const struct check *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		const struct finding *f = &k->f[i];
+		printf("%-4s  %s: %s%s%s\n", level_names[f->level], f->what, f->msg, f->fix[0] ? "; fix: " : "", f->fix);
+	}
+	printf("%s\n", ready(k) ? "ready" : "not ready");
+}
+
+static int print_json(const struct check *k)
+{
+	struct json j;
+
+	json_init(&j, stdout, 2);
+	json_object_begin(&j);
+	json_key_int(&j, "schema", CHECK_SCHEMA);
+	json_key_string(&j, "root", sysroot_path(k->c->root));
+	json_key_bool(&j, "ready", ready(k));
+	json_key(&j, "findings");
+	json_array_begin(&j);
+	for (size_t i = 0; i < k->n; i++) {
+		json_object_begin(&j);
+		json_key_string(&j, "check", k->f[i].what);
+		json_key_string(&j, "status", level_names[k->f[i].level]);
+		json_key_string(&j, "message", k->f[i].msg);
+		json_key_string(&j, "fix", k->f[i].fix[0] ? k->f[i].fix : NULL);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	return json_finish(&j) < 0 ? EXIT_FAILURE_ : 0;
+}
+
+static int scan(struct check *k)
+{
+	int err = pcihost_scan(k->c->root, &k->h);
+
+	if (err == -ENOENT) {
+		k->h = calloc(1, sizeof(*k->h));
+		err = k->h ? 0 : -ENOMEM;
+	} else if (err == 0) {
+		err = usage_scan(k->c->root, k->h);
+	}
+	if (err == 0)
+		err = detect_system(k->c->root, &k->sys);
+	if (err < 0) {
+		msg_error("cannot inspect the system below %s: %s", sysroot_path(k->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+/* exit 0: ready (no finding failed), 1: not ready, 2: configuration error */
+static int run(struct ctx *c, int argc, char **argv)
+{
+	struct check *k = calloc(1, sizeof(*k));
+	int r;
+
+	if (!k) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	k->c = c;
+	if (argc > 0) {
+		msg_error("check takes no arguments");
+		r = EXIT_USAGE;
+	} else if ((r = ctx_load_config(c, &k->cfg)) == 0 && (r = scan(k)) == 0) {
+		check_cpu(k);
+		check_iommu(k);
+		check_boot(k);
+		check_modules(k);
+		check_generated(k);
+		check_sets(k);
+		if (c->json)
+			r = print_json(k);
+		else
+			print_text(k);
+		if (r == 0)
+			r = ready(k) ? EXIT_OK : EXIT_FAILURE_;
+	}
+	system_free(k->sys);
+	pcihost_free(k->h);
+	config_free(k->cfg);
+	free(k);
+	return r;
+}
+
+const struct cmd cmd_check = {
+	.name = "check",
+	.args = "",
+	.help = "is this host ready for passthrough? (exit 0 ready, 1 not ready)",
+	.run = run,
+};

@@ -122,6 +122,24 @@ check_case() {
 }
 check_case
 
+# a symlink planted at a target is never written through
+symlink_case() {
+	local c=debian12-grub-efi-intel root=$tmp/symlink st
+	rm -rf "$root"
+	mkdir -p "$root"
+	cp -a "$c/root/." "$root/"
+	mkdir -p "$root/etc/modprobe.d"
+	echo precious >"$tmp/victim"
+	ln -s "$tmp/victim" "$root/etc/modprobe.d/pcibind.conf"
+	"$bin" --root "$root" generate --write >/dev/null 2>"$tmp/symlink.err"
+	st=$?
+	check "symlink at a target: --write fails (exit 1)" test "$st" -eq 1
+	check "symlink at a target: the message says so" grep -q 'symlink' "$tmp/symlink.err"
+	check "symlink at a target: its target is untouched" test "$(cat "$tmp/victim")" = precious
+	check "symlink at a target: the link is still a link" test -L "$root/etc/modprobe.d/pcibind.conf"
+}
+symlink_case
+
 for c in */; do
 	c=${c%/}
 	[ -d "$c/root" ] || continue

@@ -2,6 +2,7 @@
 # mkroots.sh - (re)build the input trees tests/gen/<case>/root from the descriptions below
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The trees are committed; this script documents how they were made and rebuilds them.
+# shellcheck disable=SC2016 # shell syntax in the trees is literal on purpose
 set -eu
 cd "$(dirname "$0")"
 

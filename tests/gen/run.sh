@@ -82,7 +82,9 @@ golden_case() {
 	check "$c: second generate --write exits 0" test "$st" -eq 0
 	check "$c: second run prints 'no changes'" grep -qx 'no changes' <<<"$out"
 	check "$c: second run touches no file (mtimes equal)" cmp -s "$tmp/$c.written" <(snapshot "$root")
-	[ -x "$c/check" ] && { "$c/check" "$root" "$bin" && ok "$c: case-specific checks" || nok "$c: case-specific checks"; }
+	if [ -x "$c/check" ]; then
+		check "$c: case-specific checks" "$c/check" "$root" "$bin"
+	fi
 }
 
 inject_case() {

@@ -29,5 +29,6 @@ install() {
 		[[ -f $f ]] && inst_rules "${f##*/}"
 	done
 	# pre-udev: before udevd replays "add" and loads the GPU driver
+	# shellcheck disable=SC2154 # moddir: set by dracut for each module
 	inst_hook pre-udev 01 "$moddir/pcibind-early.sh"
 }

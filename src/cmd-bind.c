@@ -10,10 +10,12 @@
 #include "cmd.h"
 #include "journal.h"
 #include "plan.h"
+#include "udevwait.h"
 #include "report.h"
 #include "usage.h"
 
 #define LOCK_WAIT_MIN 60
+#define UDEV_WAIT_MS 5000
 
 struct run {
 	struct ctx *c;
@@ -277,23 +279,48 @@ static const char *find_modprobe(const struct ctx *c)
 	return NULL;
 }
 
+/* /dev/vfio/N gets its owner and mode from udev: wait (bounded) until udev has handled the moves */
+static void wait_udev(const struct run *rn, const struct outcome *outs, struct udevwait *w)
+{
+	const char *names[64], *drivers[64], *pending = "";
+	size_t n = 0;
+
+	for (size_t i = 0; i < rn->p->n_acts && n < ARRAY_SIZE(names); i++) {
+		if (outs[i].status != OUT_DONE)
+			continue;
+		names[n] = rn->p->acts[i].name;
+		drivers[n++] = outs[i].driver_now[0] ? outs[i].driver_now : NULL;
+	}
+	if (udevwait_end(w, names, drivers, n, UDEV_WAIT_MS, &pending) == -ETIMEDOUT)
+		msg_warn("udev has not finished with %s within %d s; device nodes may not have their final owner "
+			 "and mode yet", pending[0] ? pending : "the events", UDEV_WAIT_MS / 1000);
+}
+
 static int execute(struct run *rn, struct outcome **ret_outs)
 {
 	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = find_modprobe(rn->c) };
 	struct outcome *outs = NULL;
+	struct udevwait *w = NULL;
 	char msg[512];
 	int jerr = 0, err;
 
+	(void)udevwait_begin(rn->c->root, &w); /* before the first write: no event missed */
 	if (bind_load_drivers(rn->c->root, rn->p, &o, msg, sizeof(msg)) < 0) {
+		udevwait_free(w);
 		msg_error("cannot %s: %s; nothing was changed", verb_name(rn->verb), msg);
 		return EXIT_FAILURE_;
 	}
 	err = bind_run(rn->c->root, rn->h, rn->p, rn->j, &o, &outs, &jerr);
 	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
+		udevwait_free(w);
 		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed",
 			  JOURNAL_FILE, strerror(-err));
 		return EXIT_FAILURE_;
 	}
+	if (err == 0)
+		wait_udev(rn, outs, w);
+	else
+		udevwait_free(w);
 	for (size_t i = 0; i < rn->p->n_acts; i++)
 		if (outs[i].status == OUT_FAILED || outs[i].status == OUT_TIMEOUT)
 			report_failure(rn, &rn->p->acts[i], &outs[i]);

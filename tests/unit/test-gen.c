@@ -326,4 +326,66 @@ TEST(config_rejects_injection_with_file_line)
 	}
 }
 
+TEST(kernel_versions)
+{
+	unsigned ma = 0, mi = 0;
+
+	ASSERT_INT_EQ(kernel_version_parse("6.1.0-13-amd64", &ma, &mi), 0);
+	ASSERT_INT_EQ(ma, 6);
+	ASSERT_INT_EQ(mi, 1);
+	ASSERT_INT_EQ(kernel_version_parse("6.11.4-301.fc41.x86_64", &ma, &mi), 0);
+	ASSERT_INT_EQ(mi, 11);
+	ASSERT_INT_EQ(kernel_version_parse("5.15", &ma, &mi), 0);
+	ASSERT_INT_EQ(ma, 5);
+	ASSERT_INT_EQ(kernel_version_parse("extramodules-6.1", &ma, &mi), -EINVAL);
+	ASSERT_INT_EQ(kernel_version_parse("6", &ma, &mi), -EINVAL);
+}
+
+TEST(virqfd_only_before_6_2)
+{
+	struct kernel old[] = {{"6.1.0", 6, 1, false, 0}, {"6.5.0", 6, 5, false, 0}};
+	struct kernel new[] = {{"6.2.0", 6, 2, false, 0}, {"6.8.0", 6, 8, false, 0}};
+	struct pcihost h = {0};
+	struct system s = {.cpu = CPU_AMD, .kernels = old, .n_kernels = 2};
+	struct gen_existing ex = {0};
+	struct config *cfg = config_new();
+	struct gen_result r;
+	struct gen_error e;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_STR_CONTAINS(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "\nvfio_virqfd\n");
+	ASSERT_INT_EQ(r.n_args, 0); /* AMD: nothing */
+	gen_result_clear(&r);
+	s.kernels = new;
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_FALSE(strstr(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "virqfd"));
+	gen_result_clear(&r);
+	config_free(cfg);
+}
+
+TEST(every_generated_file_carries_the_header)
+{
+	struct kernel k[] = {{"6.8.0", 6, 8, false, 0}};
+	struct pcihost h = {0};
+	struct gen_existing ex = {0};
+	struct config *cfg = config_new();
+	static const enum initrd_tool tools[] = {INITRD_TOOLS, INITRD_DRACUT, INITRD_MKINITCPIO};
+
+	ASSERT_NOT_NULL(cfg);
+	for (size_t t = 0; t < 3; t++) {
+		struct system s = {.cpu = CPU_INTEL, .kernels = k, .n_kernels = 1, .initrd = tools[t],
+				   .boot = BOOT_GRUB, .grub_dropin = true, .grub_refresh = "update-grub"};
+		struct gen_result r;
+		struct gen_error e;
+
+		ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+		for (size_t i = 0; i < r.n_files; i++)
+			if (r.files[i].owned)
+				ASSERT_STR_CONTAINS(r.files[i].text, "# " GEN_HEADER "\n");
+		gen_result_clear(&r);
+	}
+	config_free(cfg);
+}
+
 HARNESS_MAIN

@@ -295,16 +295,18 @@ const struct attr fn_attrs[] = {
 	RO("numa_node", show_numa_node),
 	RO("enable", show_enable),
 	RW("uevent", show_fn_uevent, store_uevent),
-	RW("driver_override", show_driver_override, store_driver_override, .op = "driver_override"),
+	RW("driver_override", show_driver_override, store_driver_override, .op = "driver_override",
+	   .devlock = DEVLOCK_SHOW | DEVLOCK_STORE),
 	RO("boot_vga", show_boot_vga, .visible = vis_vga),
 	RW("reset_method", show_reset_method, store_reset_method, .op = "reset_method", .visible = vis_reset),
 	RO("sriov_totalvfs", show_totalvfs, .visible = vis_pf),
-	RW("sriov_numvfs", show_numvfs, store_numvfs, .op = "sriov_numvfs", .visible = vis_pf),
+	RW("sriov_numvfs", show_numvfs, store_numvfs, .op = "sriov_numvfs", .visible = vis_pf,
+	   .devlock = DEVLOCK_SHOW | DEVLOCK_STORE),
 	RW("sriov_drivers_autoprobe", show_sriov_autoprobe, store_sriov_autoprobe, .visible = vis_pf),
 	RO("sriov_vf_device", show_vf_device, .visible = vis_pf),
 	RO("sriov_offset", show_vf_offset, .visible = vis_pf),
 	RO("sriov_stride", show_vf_stride, .visible = vis_pf),
-	WO("remove", store_remove, .op = "remove"),
+	WO("remove", store_remove, .op = "remove", .devlock = DEVLOCK_STORE),
 	WO("rescan", store_fn_rescan),
 	RO("resource", show_resource),
 	RO("config", show_config, .size = 256),
@@ -333,9 +335,10 @@ STORE(store_remove_id)
 	return sim_store_remove_id(sim, v->drv, buf, count);
 }
 
+/* bind and unbind take the lock of the device they name (device_driver_attach(), device_release_driver()) */
 const struct attr driver_attrs[] = {
-	WO("bind", store_bind, .op = "bind"),
-	WO("unbind", store_unbind, .op = "unbind"),
+	WO("bind", store_bind, .op = "bind", .devlock = DEVLOCK_STORE),
+	WO("unbind", store_unbind, .op = "unbind", .devlock = DEVLOCK_STORE),
 	WO("new_id", store_new_id, .op = "new_id"),
 	WO("remove_id", store_remove_id, .op = "remove_id"),
 	WO("uevent", store_uevent),

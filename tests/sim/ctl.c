@@ -141,7 +141,7 @@ static int c_remove(struct sim *sim, struct cmd *c)
 	fn = sim_find_fn(sim, c->argv[1]);
 	if (!fn)
 		return -ENODEV;
-	sim_remove_fn(sim, fn);
+	sim_unplug(sim, fn);
 	return 0;
 }
 
@@ -163,13 +163,21 @@ static int c_clear(struct sim *sim, struct cmd *c)
 	return 0;
 }
 
+static int c_reset(struct sim *sim, struct cmd *c)
+{
+	if (c->argc != 1)
+		return -EINVAL;
+	sim_reset(sim);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*run)(struct sim *sim, struct cmd *c);
 } commands[] = {
 	{ "fail", c_fail },	{ "failprobe", c_failprobe }, { "block", c_block }, { "release", c_release },
 	{ "vanish", c_vanish }, { "remove", c_remove },	      { "load", c_load },   { "unload", c_unload },
-	{ "clear", c_clear },
+	{ "clear", c_clear },	{ "reset", c_reset },
 };
 
 /* mark TEXT: a line in the log, for tests that want to find their place */
@@ -222,8 +230,9 @@ void ctl_show_state(struct sim *sim, struct strbuf *out)
 		sb_printf(out, "%s driver=%s override=%s group=", fn->name, fn->driver ? fn->driver->name : "none",
 			  fn->override ? fn->override : "(null)");
 		if (sim->iommu && fn->group >= 0)
-			sb_printf(out, "%d\n", fn->group);
+			sb_printf(out, "%d", fn->group);
 		else
-			sb_printf(out, "none\n");
+			sb_printf(out, "none");
+		sb_printf(out, "%s\n", fn->unbinding ? " unbinding" : "");
 	}
 }

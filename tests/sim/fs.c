@@ -313,6 +313,9 @@ static void ll_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
+struct wreq;
+static int devlock_wait(struct fs *fs, fuse_req_t req, struct wreq *wr, struct sim_fn *fn, const char *op);
+
 /* like a seq_file: the text is made at a read from offset 0 */
 static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
@@ -325,6 +328,12 @@ static void ll_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 		v = xcalloc(1, sizeof(*v));
 		pthread_mutex_lock(&fs->sim->lock);
 		r = resolve_ino(fs, ino, v) < 0 ? -ENODEV : 0;
+		/* driver_override_show() and sriov_numvfs_show() take the device lock */
+		if (r == 0 && (v->attr->devlock & DEVLOCK_SHOW) && v->fn && v->fn->unbinding) {
+			r = devlock_wait(fs, req, NULL, v->fn, v->attr->op);
+			if (r >= 0)
+				r = resolve_ino(fs, ino, v) < 0 ? -ENODEV : 0;
+		}
 		if (r == 0) {
 			sb_reset(&h->content);
 			v->attr->show(fs->sim, v, &h->content);
@@ -363,38 +372,146 @@ static bool passed(const struct timespec *deadline)
 	return now.tv_sec > deadline->tv_sec || (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
 
+/* a write in progress; a writer killed while its write sleeps is answered early */
+struct wreq {
+	fuse_req_t req;
+	bool replied;
+};
+
+static bool abandoned(struct fs *fs, unsigned gen)
+{
+	return fs->sim->shutting_down || fuse_session_exited(fs->se) || fs->sim->generation != gen;
+}
+
+/*
+ * A killed writer gets EINTR at once, and its write goes on sleeping and
+ * then completes: in the kernel such a write cannot be interrupted and
+ * completes when it can (the writer is let go early here so tests end).
+ */
+static void check_killed(struct fs *fs, struct wreq *w, const char *target, const char *op)
+{
+	if (w->replied || !fuse_req_interrupted(w->req))
+		return;
+	fuse_reply_err(w->req, EINTR);
+	w->replied = true;
+	sim_event(fs->sim, "interrupted %s %s", target, op);
+}
+
 /*
  * A blocked write sleeps with the lock dropped, so other requests are
- * served. It ends at release, clear, or its deadline; or with nothing done
- * when the writer is killed (the kernel sends an INTERRUPT) or the
- * simulator is told to exit (the loop waits for its workers).
+ * served. It ends at release, clear, or its deadline, and then does its
+ * store; or with nothing done when the simulator is reset or told to exit
+ * (the loop waits for its workers).
  */
-static int block_wait(struct fs *fs, fuse_req_t req, const char *target, const char *op, int seconds)
+static int block_wait(struct fs *fs, struct wreq *wr, const char *target, const char *op, int seconds)
 {
 	struct sim *sim = fs->sim;
 	struct block_waiter w;
 	struct timespec deadline, tick;
+	unsigned gen = sim->generation;
 	int r = 0;
 
 	snprintf(w.target, sizeof(w.target), "%s", target);
 	fault_waiter_add(sim, &w);
 	deadline_after(&deadline, seconds < 0 ? 0 : seconds * 1000L);
 	sim_event(sim, "block %s %s", target, op);
-	while (!w.released && !sim->shutting_down && (seconds < 0 || !passed(&deadline))) {
-		if (fuse_req_interrupted(req) || fuse_session_exited(fs->se)) {
+	while (!w.released && (seconds < 0 || !passed(&deadline))) {
+		if (abandoned(fs, gen)) {
 			r = -EINTR;
 			break;
 		}
+		check_killed(fs, wr, target, op);
 		deadline_after(&tick, 50);
 		(void)pthread_cond_timedwait(&sim->cond, &sim->lock, &tick);
 	}
 	fault_waiter_remove(sim, &w);
-	sim_event(sim, "%s %s %s", r ? "interrupted" : "unblock", target, op);
+	if (r == 0 && abandoned(fs, gen))
+		r = -EINTR;
+	if (r == 0)
+		sim_event(sim, "unblock %s %s", target, op);
 	return r;
 }
 
-/* vanish, block, fail: in that order, before the real store */
-static int fault_gate(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct vnode *v, const char *data)
+/*
+ * Sleep while an unbind of fn holds its device lock. A write (wr) is
+ * answered early if its writer is killed and goes on waiting; a read
+ * (wr NULL) just ends with -EINTR. 1 if it waited, 0 if it did not need to.
+ */
+static int devlock_wait(struct fs *fs, fuse_req_t req, struct wreq *wr, struct sim_fn *fn, const char *op)
+{
+	struct sim *sim = fs->sim;
+	struct timespec tick;
+	unsigned gen = sim->generation;
+	int r = 0;
+
+	while (fn->unbinding) {
+		if (abandoned(fs, gen))
+			return -EINTR;
+		if (wr)
+			check_killed(fs, wr, fn->name, op);
+		else if (fuse_req_interrupted(req))
+			return -EINTR;
+		r = 1;
+		deadline_after(&tick, 50);
+		(void)pthread_cond_timedwait(&sim->cond, &sim->lock, &tick);
+	}
+	return abandoned(fs, gen) ? -EINTR : r;
+}
+
+/* the function whose device lock a write takes in its store, if any */
+static struct sim_fn *devlock_fn(struct sim *sim, const struct vnode *v, const char *data)
+{
+	const char *op = v->attr->op;
+	struct sim_fn *fn;
+
+	if (v->fn)
+		return v->fn;
+	if (!v->drv || !op || !(fn = sim_find_fn(sim, data)))
+		return NULL;
+	if (strcmp(op, "bind") == 0 && sim_match(v->drv, fn))
+		return fn; /* bind_store() matches first, then device_driver_attach() locks */
+	if (strcmp(op, "unbind") == 0 && fn->driver == v->drv)
+		return fn; /* unbind_store() checks dev->driver first, then locks */
+	return NULL;
+}
+
+/* writes that take the device lock wait for an unbind of that device to finish */
+static int devlock_gate(struct fs *fs, struct wreq *wr, fuse_ino_t ino, struct vnode *v, const char *data,
+			bool *ret_waited)
+{
+	struct sim_fn *fn;
+	int r;
+
+	if (!(v->attr->devlock & DEVLOCK_STORE) || !(fn = devlock_fn(fs->sim, v, data)) || !fn->unbinding)
+		return 0;
+	r = devlock_wait(fs, wr->req, wr, fn, v->attr->op);
+	if (r < 0)
+		return r;
+	*ret_waited = true;
+	return resolve_ino(fs, ino, v) < 0 ? -ENODEV : 0;
+}
+
+/* the unbind that held fn's device lock is over: wake the waiters, finish a hot-unplug */
+static void unbind_finished(struct sim *sim, struct sim_fn *fn, unsigned gen)
+{
+	if (sim->generation != gen)
+		return;
+	fn->unbinding = false;
+	if (fn->remove_pending) {
+		fn->remove_pending = false;
+		sim_remove_fn(sim, fn);
+	}
+	pthread_cond_broadcast(&sim->cond);
+}
+
+/*
+ * vanish, block, fail: in that order, before the real store. A blocked
+ * unbind that will succeed is an unbind waiting in remove() for a VFIO
+ * user: __device_release_driver() has already removed the driver link, and
+ * the device lock is held (*ret_unbinding).
+ */
+static int fault_gate(struct fs *fs, struct wreq *wr, fuse_ino_t ino, struct vnode *v, const char *data,
+		      struct sim_fn **ret_unbinding)
 {
 	struct sim *sim = fs->sim;
 	char target[NAME_LEN];
@@ -409,12 +526,16 @@ static int fault_gate(struct fs *fs, fuse_req_t req, fuse_ino_t ino, struct vnod
 		fn = sim_find_fn(sim, target);
 		sim_event(sim, "vanish %s", target);
 		if (fn)
-			sim_remove_fn(sim, fn);
+			sim_unplug(sim, fn);
 		return -ENODEV;
 	}
 	secs = fault_take_block(sim, target, op);
 	if (secs != -2) {
-		err = block_wait(fs, req, target, op, secs);
+		if (strcmp(op, "unbind") == 0 && (fn = devlock_fn(sim, v, data)) && !fn->unbinding) {
+			fn->unbinding = true;
+			*ret_unbinding = fn;
+		}
+		err = block_wait(fs, wr, target, op, secs);
 		if (err)
 			return err;
 		if (resolve_ino(fs, ino, v) < 0)
@@ -448,14 +569,15 @@ static void log_data(struct strbuf *sb, const char *data, size_t len)
 }
 
 /* the write's line goes before the events it caused, which were logged from mark on */
-static void log_write(struct sim *sim, size_t mark, const char *name, const char *data, size_t len, ssize_t r)
+static void log_write(struct sim *sim, size_t mark, const char *name, const char *data, size_t len, ssize_t r,
+		      bool killed)
 {
 	struct strbuf line = { 0 };
 	struct strbuf *log = &sim->log;
 
 	sb_printf(&line, "%s ", name);
 	log_data(&line, data, len);
-	sb_printf(&line, " -> %s\n", r < 0 ? errno_name((int)r) : "ok");
+	sb_printf(&line, " -> %s%s\n", r < 0 ? errno_name((int)r) : "ok", killed ? " (writer killed)" : "");
 	if (mark > log->len)
 		mark = log->len;
 	sb_append(log, line.s, line.len);
@@ -464,13 +586,16 @@ static void log_write(struct sim *sim, size_t mark, const char *name, const char
 	sb_free(&line);
 }
 
-static ssize_t write_locked(struct fs *fs, fuse_req_t req, fuse_ino_t ino, const char *data, size_t len)
+static ssize_t write_locked(struct fs *fs, struct wreq *wr, fuse_ino_t ino, const char *data, size_t len)
 {
 	struct sim *sim = fs->sim;
 	struct vnode *v = xcalloc(1, sizeof(*v));
 	const char *path = ino_path(&fs->ino, ino);
 	char name[SIM_PATH_LEN];
 	size_t mark = sim->log.len;
+	struct sim_fn *unbinding = NULL;
+	unsigned gen = sim->generation;
+	bool waited = false;
 	ssize_t r;
 
 	snprintf(name, sizeof(name), "%s", path ? path : "?");
@@ -479,12 +604,20 @@ static ssize_t write_locked(struct fs *fs, fuse_req_t req, fuse_ino_t ino, const
 		r = -EACCES;
 	if (r == 0) {
 		sysfs_log_name(v, name, sizeof(name));
-		r = fault_gate(fs, req, ino, v, data);
+		r = devlock_gate(fs, wr, ino, v, data, &waited);
+		if (r == 0)
+			r = fault_gate(fs, wr, ino, v, data, &unbinding);
 		mark = sim->log.len;
 	}
 	if (r == 0)
 		r = v->attr->store(sim, v, data, len);
-	log_write(sim, mark, name, data, len, r);
+	/* a second unbind waited for the first: device_release_driver_internal() finds nothing to do */
+	if (r == -ENODEV && waited && v->attr->op && strcmp(v->attr->op, "unbind") == 0)
+		r = (ssize_t)len;
+	if (unbinding)
+		unbind_finished(sim, unbinding, gen);
+	if (sim->generation == gen)
+		log_write(sim, mark, name, data, len, r, wr->replied);
 	hostfiles_sync(sim);
 	free(v);
 	return r;
@@ -496,6 +629,7 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 {
 	struct fs *fs = fuse_req_userdata(req);
 	size_t len = size > SYSFS_PAGE ? SYSFS_PAGE : size;
+	struct wreq wr = { req, false };
 	char *data;
 	ssize_t r;
 
@@ -507,9 +641,11 @@ static void ll_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	}
 	data = xstrndup(buf, len);
 	pthread_mutex_lock(&fs->sim->lock);
-	r = write_locked(fs, req, ino, data, len);
+	r = write_locked(fs, &wr, ino, data, len);
 	pthread_mutex_unlock(&fs->sim->lock);
 	free(data);
+	if (wr.replied)
+		return;
 	if (r < 0)
 		fuse_reply_err(req, (int)-r);
 	else

@@ -461,6 +461,90 @@ bool sim_cdev_active(const struct sim *sim, const struct sim_cdev *c)
 	return c->fn && c->fn->present && c->fn->driver && strcmp(c->fn->driver->name, c->driver) == 0;
 }
 
+struct sim_driver *sim_shown_driver(const struct sim_fn *fn)
+{
+	return fn->unbinding ? NULL : fn->driver;
+}
+
+/* a hot-unplug waits for an unbind in progress (the ACPI hotplug worker sleeps on the device lock) */
+void sim_unplug(struct sim *sim, struct sim_fn *fn)
+{
+	if (fn->unbinding)
+		fn->remove_pending = true;
+	else
+		sim_remove_fn(sim, fn);
+}
+
+void sim_snapshot(struct sim *sim)
+{
+	size_t i;
+
+	for (i = 0; i < sim->n_fns; i++) {
+		struct sim_fn *fn = sim->fns[i];
+
+		fn->boot_driver = fn->driver;
+		free(fn->boot_override);
+		fn->boot_override = fn->override ? xstrdup(fn->override) : NULL;
+		fn->boot_present = fn->present;
+	}
+	for (i = 0; i < sim->n_modules; i++)
+		sim->modules[i]->boot_loaded = sim->modules[i]->loaded;
+	for (i = 0; i < sim->n_drivers; i++)
+		sim->drivers[i]->boot_seq = sim->drivers[i]->load_seq;
+	for (i = 0; i < sim->n_platdevs; i++)
+		sim->platdevs[i]->boot_bound = sim->platdevs[i]->bound;
+	sim->boot_fbcon = sim->fbcon_bound;
+	sim->boot_load_seq = sim->load_seq;
+}
+
+static void reset_fn(struct sim_fn *fn)
+{
+	bool vf = fn->physfn != NULL;
+
+	fn_reset_state(fn);
+	fn->unbinding = false;
+	fn->remove_pending = false;
+	fn->present = !vf && fn->from_topology && fn->boot_present;
+	fn->driver = vf ? NULL : fn->boot_driver;
+	fn->override = !vf && fn->boot_override ? xstrdup(fn->boot_override) : NULL;
+}
+
+/* back to the state at start: what the topology says, VFs enabled again, the log emptied */
+void sim_reset(struct sim *sim)
+{
+	struct sim_fn **pfs;
+	size_t i, n;
+
+	sim->generation++;
+	fault_clear(sim);
+	for (i = 0; i < sim->n_fns; i++)
+		reset_fn(sim->fns[i]);
+	for (i = 0; i < sim->n_modules; i++)
+		sim->modules[i]->loaded = sim->modules[i]->boot_loaded;
+	for (i = 0; i < sim->n_drivers; i++) {
+		struct sim_driver *drv = sim->drivers[i];
+
+		free(drv->dyn);
+		drv->dyn = NULL;
+		drv->n_dyn = 0;
+		drv->load_seq = drv->boot_seq;
+	}
+	for (i = 0; i < sim->n_platdevs; i++)
+		sim->platdevs[i]->bound = sim->platdevs[i]->boot_bound;
+	sim->fbcon_bound = sim->boot_fbcon;
+	sim->load_seq = sim->boot_load_seq;
+	sim->autoprobe = true;
+	n = sim->n_fns;
+	pfs = xcalloc(n, sizeof(*pfs));
+	memcpy(pfs, sim->fns, n * sizeof(*pfs));
+	for (i = 0; i < n; i++)
+		if (pfs[i]->present && pfs[i]->sriov && pfs[i]->sriov->boot_num && pfs[i]->driver)
+			(void)sim_sriov_set(sim, pfs[i], pfs[i]->sriov->boot_num);
+	free(pfs);
+	sb_reset(&sim->log);
+	pthread_cond_broadcast(&sim->cond);
+}
+
 static struct sim_fn *vf_get(struct sim *sim, struct sim_fn *pf, int i)
 {
 	struct sim_sriov *sr = pf->sriov;

@@ -72,6 +72,7 @@ struct sim_module {
 	char **deps;
 	size_t n_deps;
 	bool loaded;
+	bool boot_loaded;
 };
 
 struct sim_driver {
@@ -83,6 +84,7 @@ struct sim_driver {
 	struct sim_id *dyn; /* new_id */
 	size_t n_dyn;
 	unsigned load_seq; /* registration order; the bus tries drivers in this order */
+	unsigned boot_seq;
 };
 
 struct sim_sriov {
@@ -115,6 +117,17 @@ struct sim_fn {
 	struct sim_sriov *sriov; /* PF */
 	struct sim_fn *physfn;   /* VF */
 	int vf_index;
+	/*
+	 * An unbind is waiting in the driver's remove() (a VFIO user holds the
+	 * device): the driver link is gone from sysfs, dev->driver is still set,
+	 * and the device lock is held, so attributes that take it wait.
+	 */
+	bool unbinding;
+	bool remove_pending; /* removed (hot-unplug) while unbinding: goes when the unbind ends */
+	/* the state at start, for the ctl "reset" command */
+	struct sim_driver *boot_driver;
+	char *boot_override;
+	bool boot_present;
 };
 
 enum cdev_kind {
@@ -147,6 +160,7 @@ struct sim_platdev {
 	char name[NAME_LEN];
 	char driver[NAME_LEN];
 	bool bound;
+	bool boot_bound;
 };
 
 struct sim_mount {
@@ -178,6 +192,10 @@ struct block_waiter {
 	struct block_waiter *next;
 };
 
+/* which sleeps an attribute makes while its device's lock is held by an unbind */
+#define DEVLOCK_SHOW 1u  /* reading it waits (driver_override_show(), sriov_numvfs_show()) */
+#define DEVLOCK_STORE 2u /* writing it waits (device_lock() in the store) */
+
 struct sim {
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* block/release */
@@ -208,6 +226,9 @@ struct sim {
 	struct block_waiter *waiters;
 	struct strbuf log;
 	bool shutting_down;
+	unsigned generation; /* bumped by reset: sleeping writes of before end with nothing done */
+	bool boot_fbcon;
+	unsigned boot_load_seq;
 	/* what the host files under rootdir currently show */
 	bool *vfio_node;
 	size_t n_vfio_node;
@@ -232,6 +253,7 @@ int sim_device_attach(struct sim *sim, struct sim_fn *fn);
 void sim_driver_attach(struct sim *sim, struct sim_driver *drv);
 void sim_detach(struct sim *sim, struct sim_fn *fn);
 void sim_remove_fn(struct sim *sim, struct sim_fn *fn);
+void sim_unplug(struct sim *sim, struct sim_fn *fn);
 void sim_rescan(struct sim *sim, struct sim_fn *below);
 int sim_load(struct sim *sim, const char *name);
 int sim_unload(struct sim *sim, const char *name);
@@ -239,6 +261,11 @@ int sim_sriov_set(struct sim *sim, struct sim_fn *pf, int num);
 bool sim_group_exists(struct sim *sim, int group);
 int sim_max_group(struct sim *sim);
 bool sim_cdev_active(const struct sim *sim, const struct sim_cdev *c);
+/* the driver sysfs shows: none while an unbind is waiting */
+struct sim_driver *sim_shown_driver(const struct sim_fn *fn);
+/* remember the state at start / go back to it (faults dropped, sleeping writes abandoned) */
+void sim_snapshot(struct sim *sim);
+void sim_reset(struct sim *sim);
 void sim_event(struct sim *sim, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* the stores of the sysfs attributes that change the model: count or -errno */
@@ -293,6 +320,7 @@ struct attr {
 	void (*show)(struct sim *sim, const struct vnode *v, struct strbuf *out);
 	ssize_t (*store)(struct sim *sim, const struct vnode *v, const char *buf, size_t count);
 	const char *op; /* fault operation name */
+	unsigned devlock; /* DEVLOCK_SHOW | DEVLOCK_STORE */
 	bool (*visible)(struct sim *sim, const struct vnode *v);
 	size_t size; /* st_size; 0: a page, like sysfs */
 };

@@ -85,6 +85,7 @@ start() {
 	ROOTS+=("$R")
 	S=$R/sys
 	if "$SIM" "$here/$1.topo" "$R" && [ -e "$S/.pcisim/state" ]; then
+		cat "$S/.pcisim/state" >"$R/state0"
 		ok "$1.topo: starts, mounts and daemonizes"
 	else
 		nok "$1.topo: starts, mounts and daemonizes" "no $S/.pcisim/state"
@@ -336,7 +337,8 @@ $(test -e "$(dev $d)/driver" || echo none)"
 	(w "$S/bus/pci/drivers/nvidia/unbind" $d >"$R/writer.out") &
 	p=$!
 	if wait_log "^block $d unbind"; then ok "block: the write parks"; else nok "block: the write parks" "no block event"; fi
-	check "block: other requests are served meanwhile" "nvidia" "$(timeout 3 cat "$(dev $d)/driver_override" >/dev/null; timeout 3 basename "$(readlink "$(dev $d)/driver")")"
+	check "block: other requests are served meanwhile" "0x10de nvidia" \
+		"$(timeout 3 cat "$(dev $d)/vendor") $(timeout 3 cat "$(dev 0000:01:00.0)/driver_override" >/dev/null; drv 0000:01:00.0)"
 	check_true "block: the writer is still waiting" kill -0 $p
 	ctl "release $d" >/dev/null
 	wait $p
@@ -351,18 +353,25 @@ $(test -e "$(dev $d)/driver" || echo none)"
 	check_true "timed block took about a second" awk -v e="$(elapsed "$t0")" 'BEGIN { exit !(e >= 0.9 && e < 3) }'
 	w "$S/bus/pci/drivers/nvidia/bind" $d >/dev/null
 
-	# a killed writer
+	# a killed writer: let go at once (the kernel's is not), the unbind still happens at release
 	ctl "block $d unbind forever" >/dev/null
 	bash -c "printf '%s\n' $d >'$S/bus/pci/drivers/nvidia/unbind'" 2>/dev/null &
 	p=$!
 	disown $p # no "Killed" notice from this shell
-	wait_log "^block $d unbind" >/dev/null
+	wait_state $d unbinding
 	kill -9 $p
 	t0=$(now)
 	for _ in $(seq 60); do kill -0 $p 2>/dev/null || break; sleep 0.05; done
 	check_true "a blocked writer can be killed" bash -c "! kill -0 $p 2>/dev/null"
-	check "killed: the unbind did not happen" "nvidia" "$(drv $d)"
-	check_true "killed: logged as EINTR" grep -q "^bus/pci/drivers/nvidia/unbind $d -> EINTR" "$S/.pcisim/log"
+	check_true "killed: logged as interrupted" grep -q "^interrupted $d unbind" "$S/.pcisim/log"
+	check "killed: the unbind is still pending" "none $d driver=nvidia override=(null) group=2 unbinding" \
+		"$(test -e "$(dev $d)/driver" || echo none) $(grep "^$d " "$S/.pcisim/state")"
+	ctl "release $d" >/dev/null
+	wait_log "^bus/pci/drivers/nvidia/unbind $d -> ok (writer killed)" >/dev/null
+	check "killed: the unbind completes at release, logged as such" "$d driver=none override=(null) group=2" \
+		"$(grep "^$d " "$S/.pcisim/state")"
+	check_true "killed: its log line" grep -q "^bus/pci/drivers/nvidia/unbind $d -> ok (writer killed)" "$S/.pcisim/log"
+	w "$S/bus/pci/drivers/nvidia/bind" $d >/dev/null
 	ctl clear >/dev/null
 
 	# vanish and remove
@@ -442,6 +451,161 @@ $(test -e "$S/class/graphics/fb0" && echo present || echo absent)"
 		"$(w "$S/bus/platform/drivers/efi-framebuffer/bind" efi-framebuffer.0) $(cat "$S/class/graphics/fb0/name")"
 }
 
+# pyw FILE DATA: exactly DATA in one write(2) (no newline added); prints "ok COUNT" or the errno name
+pyw() {
+	python3 -c '
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_WRONLY)
+try:
+    print("ok %d" % os.write(fd, sys.argv[2].encode()))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+' "$1" "$2"
+}
+
+# wait_state ADDR PATTERN: until the function's state line matches (3 s at most)
+wait_state() {
+	local i
+	for i in $(seq 60); do
+		grep -q "^$1 .*$2" "$S/.pcisim/state" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+present() { test -e "$1" && echo present || echo absent; }
+
+# What the real kernel answered in tests/vm (Debian 6.1), exactly; see tests/vm/README.md "Kernel facts observed"
+t_facts() {
+	local n=0000:06:00.0 t=0000:05:00.0 f long
+	f="$(dev $n)/driver_override"
+	check "fact: driver_override mode 0644" "644" "$(stat -c %a "$f")"
+	check "fact: driver_override takes a name of no driver at all" "ok 15 no-such-driver igb" \
+		"$(pyw "$f" $'no-such-driver\n') $(cat "$f") $(drv $n)"
+	check "fact: driver_override without a newline stores the same" "ok 8 vfio-pci" "$(pyw "$f" vfio-pci) $(cat "$f")"
+	check "fact: a zero-length driver_override write returns 0, changes nothing" "ok 0 vfio-pci" \
+		"$(pyw "$f" "") $(cat "$f")"
+	long=$(head -c 4094 /dev/zero | tr '\0' x)
+	check "fact: driver_override of 4095 bytes is EINVAL, old value kept" "EINVAL vfio-pci" \
+		"$(pyw "$f" "$long"$'\n') $(cat "$f")"
+	check "fact: driver_override of 4094 bytes is taken" "ok 4094 4093" \
+		"$(pyw "$f" "${long:1}"$'\n') $(($(wc -c <"$f") - 1))"
+	check "fact: \"\\n\" clears driver_override" "ok 1 (null)" "$(pyw "$f" $'\n') $(cat "$f")"
+	check "fact: drivers_probe of a short address (no domain) is ENODEV" "ENODEV" \
+		"$(w "$S/bus/pci/drivers_probe" "${n#0000:}")"
+	check "fact: drivers_probe of garbage is ENODEV" "ENODEV" "$(w "$S/bus/pci/drivers_probe" garbage)"
+	pyw "$f" vfio-pci >/dev/null
+	w "$S/bus/pci/drivers/igb/unbind" $n >/dev/null
+	check "fact: bind to a device whose override names another driver is ENODEV" "ENODEV none" \
+		"$(w "$S/bus/pci/drivers/igb/bind" $n) $(test -e "$(dev $n)/driver" || echo none)"
+	pyw "$f" none >/dev/null
+	check "fact: override none: drivers_probe ok, no driver; host driver's bind ENODEV" "ok none ENODEV" \
+		"$(w "$S/bus/pci/drivers_probe" $n) $(test -e "$(dev $n)/driver" || echo none) $(w "$S/bus/pci/drivers/igb/bind" $n)"
+	pyw "$f" $'\n' >/dev/null
+	check "fact: cleared override: drivers_probe without a newline binds the kernel's pick" "ok 12 igb" \
+		"$(pyw "$S/bus/pci/drivers_probe" $n) $(drv $n)"
+	w "$S/bus/pci/drivers/igb/unbind" $n >/dev/null
+	w "$S/bus/pci/drivers/igb/unbind" $t >/dev/null
+	check "fact: new_id binds every driverless device with those ids (both twins)" "ok vfio-pci vfio-pci" \
+		"$(w "$S/bus/pci/drivers/vfio-pci/new_id" "8086 1533") $(drv $n) $(drv $t)"
+	check "fact: new_id of an id already added is EEXIST" "EEXIST" "$(w "$S/bus/pci/drivers/vfio-pci/new_id" "8086 1533")"
+	check "fact: remove_id does not unbind" "ok vfio-pci vfio-pci" \
+		"$(w "$S/bus/pci/drivers/vfio-pci/remove_id" "8086 1533") $(drv $n) $(drv $t)"
+	w "$S/bus/pci/drivers/vfio-pci/unbind" $n >/dev/null
+	w "$S/bus/pci/drivers/vfio-pci/unbind" $t >/dev/null
+	w "$S/bus/pci/drivers_probe" $n >/dev/null
+	w "$S/bus/pci/drivers_probe" $t >/dev/null
+	check "twins back on igb" "igb igb" "$(drv $n) $(drv $t)"
+	check "fact: no sriov_* files and no boot_vga on a plain NIC" "absent absent" \
+		"$(present "$(dev $n)/sriov_numvfs") $(present "$(dev $n)/boot_vga")"
+	w "$(dev 0000:02:00.0)/driver_override" vfio-pci >/dev/null
+	w "$S/bus/pci/drivers/nvidia/unbind" 0000:02:00.0 >/dev/null
+	w "$S/bus/pci/drivers_probe" 0000:02:00.0 >/dev/null
+	check "fact: /dev/vfio/N comes with the first function of the group (sibling still on its host driver)" \
+		"vfio-pci snd_hda_intel present" "$(drv 0000:02:00.0) $(drv 0000:02:00.1) $(present "$R/dev/vfio/2")"
+	w "$(dev 0000:02:00.0)/driver_override" "" >/dev/null
+	w "$S/bus/pci/drivers/vfio-pci/unbind" 0000:02:00.0 >/dev/null
+	w "$S/bus/pci/drivers_probe" 0000:02:00.0 >/dev/null
+	check "... and goes with the last" "nvidia absent" "$(drv 0000:02:00.0) $(present "$R/dev/vfio/2")"
+}
+
+# An unbind that waits for a VFIO user (the kernel's vfio_unregister_group_dev()), as measured in tests/vm
+t_blocked_unbind() {
+	local n=0000:06:00.0 o=0000:05:00.0 f p q t0
+	f="$(dev $n)/driver_override"
+	w "$f" vfio-pci >/dev/null
+	w "$S/bus/pci/drivers/igb/unbind" $n >/dev/null
+	w "$S/bus/pci/drivers_probe" $n >/dev/null
+	ctl "block $n unbind forever" >/dev/null
+	(w "$S/bus/pci/drivers/vfio-pci/unbind" $n >"$R/unbind.out") &
+	p=$!
+	wait_state $n unbinding
+	check "blocked unbind: the driver link and drivers/vfio-pci/ADDR go at once" "none absent" \
+		"$(test -L "$(dev $n)/driver" || echo none) $(present "$S/bus/pci/drivers/vfio-pci/$n")"
+	check "blocked unbind: /dev/vfio/9 stays until it completes" "present" "$(present "$R/dev/vfio/9")"
+	check "blocked unbind: the state still has the driver, marked unbinding" \
+		"$n driver=vfio-pci override=vfio-pci group=9 unbinding" "$(grep "^$n " "$S/.pcisim/state")"
+	check "blocked unbind: reading driver_override blocks" "124" "$(timeout 1 cat "$f" >/dev/null 2>&1; echo $?)"
+	check "blocked unbind: reading vendor, reset_method does not" "0x8086 flr pm bus" \
+		"$(timeout 2 cat "$(dev $n)/vendor") $(timeout 2 cat "$(dev $n)/reset_method")"
+	(cat "$f" >"$R/ovr.out" 2>&1) &
+	q=$!
+	(w "$f" vfio-pci >"$R/ovw.out") &
+	t0=$(now)
+	check "blocked unbind: drivers_probe of it returns ok at once and does nothing" "ok none" \
+		"$(timeout 2 bash -c "printf '%s\n' $n >$S/bus/pci/drivers_probe" && echo ok) $(test -L "$(dev $n)/driver" || echo none)"
+	check "blocked unbind: bind of it waits too" "124" \
+		"$(timeout 1 bash -c "printf '%s\n' $n >$S/bus/pci/drivers/vfio-pci/bind" 2>/dev/null; echo $?)"
+	check "blocked unbind: other devices are unaffected" "(null) igb ok" \
+		"$(timeout 2 cat "$(dev $o)/driver_override") $(drv $o) $(timeout 2 bash -c "printf '%s\n' $o >$S/bus/pci/drivers_probe" && echo ok)"
+	check "blocked unbind: a reader and a writer of driver_override are waiting" "yes" \
+		"$(kill -0 $q 2>/dev/null && pgrep -f "^cat $f" >/dev/null && echo yes)"
+	ctl "release $n" >/dev/null
+	wait $p
+	wait $q
+	sleep 0.2
+	check "release: the unbind completes; the waiting reader and writer complete" "ok vfio-pci ok" \
+		"$(cat "$R/unbind.out") $(cat "$R/ovr.out") $(cat "$R/ovw.out")"
+	check_true "release: the unbind came first, then the waiting bind (its writer killed) bound it again" \
+		bash -c "grep -A1 '^bus/pci/drivers/vfio-pci/unbind $n -> ok' '$S/.pcisim/log' | grep -q '^unbind $n vfio-pci' &&
+			grep -q '^bus/pci/drivers/vfio-pci/bind $n -> ok (writer killed)' '$S/.pcisim/log'"
+	w "$S/bus/pci/drivers/vfio-pci/unbind" $n >/dev/null
+	check "then unbound: driverless, override kept, /dev/vfio/9 gone" "none vfio-pci absent" \
+		"$(test -L "$(dev $n)/driver" || echo none) $(cat "$f") $(present "$R/dev/vfio/9")"
+	# a hot-unplug meanwhile waits for the unbind, then removes the device
+	w "$S/bus/pci/drivers_probe" $n >/dev/null
+	ctl "block $n unbind forever" >/dev/null
+	(w "$S/bus/pci/drivers/vfio-pci/unbind" $n >/dev/null) &
+	p=$!
+	wait_state $n unbinding
+	check "blocked unbind: a hot-unplug (ctl remove) waits for it" "ok present" "$(ctl "remove $n") $(present "$(dev $n)")"
+	ctl "release $n" >/dev/null
+	wait $p
+	check "... and the device goes when it completes; drivers_probe is then ENODEV" "absent ENODEV" \
+		"$(present "$(dev $n)") $(w "$S/bus/pci/drivers_probe" $n)"
+	check "fact: rescan brings it back on its host driver, override forgotten" "ok igb (null)" \
+		"$(w "$S/bus/pci/rescan" 1) $(drv $n) $(cat "$f")"
+}
+
+# ctl reset: back to the start, whatever happened, blocked writes abandoned
+t_ctl_reset() {
+	local d=0000:02:00.0 p
+	w "$(dev $d)/driver_override" none >/dev/null
+	w "$S/bus/pci/drivers/nvidia/unbind" $d >/dev/null
+	ctl "fail 0000:02:00.1 driver_override EIO" >/dev/null
+	ctl "block 0000:02:00.1 unbind forever" >/dev/null
+	(w "$S/bus/pci/drivers/snd_hda_intel/unbind" 0000:02:00.1 >"$R/reset.out") &
+	p=$!
+	wait_state 0000:02:00.1 unbinding
+	check "ctl reset: state as at start, vfio-pci unloaded again" "ok same absent" \
+		"$(ctl reset) $(cat "$S/.pcisim/state" >"$R/state1"; cmp -s "$R/state0" "$R/state1" && echo same) \
+$(present "$S/bus/pci/drivers/vfio-pci")"
+	wait $p
+	check "ctl reset: a blocked write ends with nothing done, faults are gone" "EINTR snd_hda_intel ok" \
+		"$(cat "$R/reset.out") $(drv 0000:02:00.1) $(w "$(dev 0000:02:00.1)/driver_override" "")"
+	check "ctl reset: the log starts again" "1" "$(grep -c . "$S/.pcisim/log")"
+}
+
 # eight blocked unbinds of one file at once must not serialise. Written
 # without O_TRUNC, like pcibind does: a shell's ">" truncates, and the VFS
 # takes the inode lock for that, which a blocked FUSE write holds shared.
@@ -472,10 +636,13 @@ if start workstation; then
 	t_load
 	t_vfio
 	t_new_id
+	t_facts
+	t_blocked_unbind
 	t_reset
 	t_remove_rescan
 	t_faults
 	t_unload
+	t_ctl_reset
 	stop
 fi
 start noiommu && t_noiommu && stop

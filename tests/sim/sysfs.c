@@ -339,7 +339,7 @@ static void list_fn_links(struct lister *l, struct sim_fn *fn)
 	char target[SIM_PATH_LEN];
 	size_t i;
 
-	if (fn->driver) {
+	if (sim_shown_driver(fn)) {
 		snprintf(target, sizeof(target), "bus/pci/drivers/%s", fn->driver->name);
 		emit_link(l, "driver", target);
 	}
@@ -583,7 +583,7 @@ static void list_driver(struct lister *l)
 		emit_link(l, "module", target);
 	}
 	for (i = 0; i < sim->n_fns; i++)
-		if (sim->fns[i]->present && sim->fns[i]->driver == drv)
+		if (sim->fns[i]->present && sim_shown_driver(sim->fns[i]) == drv)
 			fn_link(l, sim->fns[i]->name, sim->fns[i]);
 }
 

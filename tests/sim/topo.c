@@ -803,6 +803,7 @@ static int topo_finish(struct topo *t)
 	if (sim->n_mounts && i == sim->n_mounts)
 		return topo_err(t, "mount lines given but none for /");
 	sim_sort_fns(sim);
+	sim_snapshot(sim);
 	/* enabling VFs adds functions: collect the PFs first */
 	n = sim->n_fns;
 	pfs = xcalloc(n, sizeof(*pfs));

@@ -24,6 +24,8 @@ tier() {
 
 tier unit tests/run-unit.sh build/asan/tests/test-*
 tier sim tests/sim/run.sh build/asan/pcibind build/pcisim
+tier gen tests/gen/run.sh build/asan/pcibind
+tier lint tests/lint-man.sh build/pcibind
 if [ $fast -eq 0 ]; then
 	tier vm tests/vm/run.sh build/pcibind
 fi

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+# report.py - make bench's tables from the hyperfine JSON and bind.json of one run: medians and ratios
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# usage: bench/report.py OUTDIR "SIZES" BIGGEST
+import json
+import os
+import platform
+import statistics
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError:
+        return None
+
+
+def medians(path):
+    """command -> median seconds"""
+    d = load(path)
+    return {r["command"]: r["median"] for r in d["results"]} if d else {}
+
+
+def cpu_means(path):
+    """command -> mean user+system seconds"""
+    d = load(path)
+    return {r["command"]: r["user"] + r["system"] for r in d["results"]} if d else {}
+
+
+def find(m, needle):
+    for cmd, t in m.items():
+        if needle(cmd):
+            return t
+    return None
+
+
+def fmt_t(t):
+    return "%.1f ms" % (t * 1000) if t < 1 else "%.2f s" % t
+
+
+def machine():
+    model = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return "%d CPUs (%s), kernel %s" % (os.cpu_count(), model, platform.release())
+
+
+def listing(out, big):
+    m = medians(os.path.join(out, "list-fast.json"))
+    cpu = cpu_means(os.path.join(out, "list-fast.json"))
+    slow_notes = {}
+    try:
+        runs = {}
+        with open(os.path.join(out, "list-slow.txt")) as f:
+            for line in f:
+                name, t = line.rstrip("\n").rsplit(" ", 1)
+                runs.setdefault(name, []).append(t)
+        for name, ts in runs.items():
+            ok = [float(t) for t in ts if t != "failed-or-timeout"]
+            if len(ok) == len(ts):
+                m[name] = statistics.median(ok)
+            else:
+                slow_notes[name] = "%d of %d runs failed or timed out" % (len(ts) - len(ok), len(ts))
+    except OSError:
+        pass
+    floor = find(m, lambda c: c.split()[0].endswith("/floor"))
+    rows = [
+        ("floor (bench/floor.c: ids, class, driver, group)", find(m, lambda c: c.split()[0].endswith("/floor"))),
+        ("pcibind status", find(m, lambda c: c.endswith(" status"))),
+        ("pcibind status --json", find(m, lambda c: c.endswith("status --json"))),
+        ("lspci -k", m.get("lspci -k")),
+        ("dpdk-devbind.py --status", m.get("dpdk-devbind.py --status")),
+        ("driverctl list-devices", m.get("driverctl list-devices")),
+    ]
+    print("Listing %s functions (median of hyperfine runs; ratio to the floor)\n" % big)
+    cfloor = find(cpu, lambda c: c.split()[0].endswith("/floor"))
+    cmds = {"pcibind status": lambda c: c.endswith(" status"), "pcibind status --json": lambda c: c.endswith("--json"),
+            "lspci -k": lambda c: c == "lspci -k"}
+    print("| command | median wall | x floor | CPU (user+sys) | CPU x floor |")
+    print("|---|---:|---:|---:|---:|")
+    for name, t in rows:
+        c = find(cpu, cmds[name]) if name in cmds else (cfloor if name.startswith("floor") else None)
+        cpart = "%s | %.2f" % (fmt_t(c), c / cfloor) if c is not None else " | "
+        if t is None:
+            why = slow_notes.get(name, "not installed")
+            print("| %s | not measured (%s) | | | |" % (name, why))
+        else:
+            print("| %s | %s | %.2f | %s |" % (name, fmt_t(t), t / floor, cpart))
+    st, js, ls = rows[1][1], rows[2][1], rows[3][1]
+    rss = {}
+    try:
+        with open(os.path.join(out, "rss.txt")) as f:
+            for line in f:
+                args, kib = line.rsplit(" ", 1)
+                rss[args] = int(kib)
+    except OSError:
+        pass
+    print()
+    print("Targets:")
+    print("- pcibind status within 2x of the floor: %.2fx -> %s" % (st / floor, "met" if st <= 2 * floor else "MISSED"))
+    if ls:
+        print("- at least 3x faster than lspci -k: %.2fx -> %s" % (ls / st, "met" if ls >= 3 * st else "MISSED"))
+    print("- --json no slower than status: %.2fx -> %s" % (js / st, "met" if js <= st * 1.05 else "MISSED"))
+    for args, kib in rss.items():
+        print("- peak memory of pcibind %s: %.1f MiB -> %s" % (args, kib / 1024, "met" if kib < 8192 else "MISSED"))
+    try:
+        with open(os.path.join(out, "lspci-count.txt")) as f:
+            print("- lspci listed %s functions from the tree" % f.read().strip())
+    except OSError:
+        pass
+
+
+def growth(out, sizes):
+    print("\nGrowth (median; per function)\n")
+    print("| functions | floor | pcibind status | status per function | x floor |")
+    print("|---:|---:|---:|---:|---:|")
+    for n in sizes:
+        m = medians(os.path.join(out, "growth-%d.json" % n))
+        fl = find(m, lambda c: c.split()[0].endswith("/floor"))
+        st = find(m, lambda c: c.endswith(" status"))
+        if fl is None or st is None:
+            continue
+        print("| %d | %s | %s | %.1f us | %.2f |" % (n, fmt_t(fl), fmt_t(st), st / n * 1e6, st / fl))
+
+
+def binding(out):
+    b = load(os.path.join(out, "bind.json"))
+    if not b:
+        print("\nBinding: not measured (bench/bind.py failed)")
+        return
+    base = b["baseline"]
+    print("\nBinding 8 GPUs + audio (8 groups, 16 functions) in the simulator, each GPU unbind blocked %d s;"
+          " median of %d\n" % (b["unbind_s"], b["reps"]))
+    print("| what | wall | x one unbind |")
+    print("|---|---:|---:|")
+    print("| one blocked unbind (baseline) | %s | 1.00 |" % fmt_t(base))
+    for key, name in (("bind", "pcibind bind (8 slots)"), ("apply", "pcibind apply (8 boot=yes sets)")):
+        if key in b:
+            r = b[key]["wall"] / base
+            print("| %s | %s | %.2f (%s) |" % (name, fmt_t(b[key]["wall"]), r, "met" if r <= 1.3 else "MISSED 1.3x"))
+        else:
+            print("| %s | failed: %s | |" % (name, b.get(key + "_error")))
+    if "driverctl" in b:
+        print("| driverctl --nosave set-override, 16 functions one after another | %s | %.2f |" % (
+            fmt_t(b["driverctl"]), b["driverctl"] / base))
+    else:
+        print("| driverctl set-override | not measured: %s | |" % b.get("driverctl_error"))
+    if "hook" in b:
+        h = b["hook"]
+        print("\nHook: pcibind hook proxmox 100 pre-start, 8 hostpci slots already on vfio-pci (simulator):"
+              " median wall %s, pcibind's CPU time %s -> %s (target < 5 ms)" % (
+                  fmt_t(h["wall"]), fmt_t(h["cpu"]), "met" if h["cpu"] < 0.005 else "MISSED"))
+    else:
+        print("\nHook: not measured: %s" % b.get("hook_error"))
+
+
+def main():
+    out, sizes, big = sys.argv[1], [int(s) for s in sys.argv[2].split()], sys.argv[3]
+    print("\nMachine: %s\n" % machine())
+    listing(out, big)
+    growth(out, sizes)
+    binding(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -209,18 +209,26 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 		return err;
 	if ((err = link_name(dirfd, "driver", &f->driver)) < 0)
 		return err;
+	/*
+	 * The kernel shows the sriov_* attributes together and only on PFs,
+	 * boot_vga only on VGA functions (pci_dev_attrs_are_visible(),
+	 * pci_is_vga()): on hosts with thousands of VFs, not trying the
+	 * others saves two failing opens per function.
+	 */
+	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
 	/* without a driver, an unbind may be waiting in the kernel: see devlock.c */
 	if (f->driver) {
 		if ((err = read_override(dirfd, &f->override)) < 0)
 			return err;
-		f->sriov_numvfs = read_int(dirfd, "sriov_numvfs", -1);
+		if (f->sriov_totalvfs >= 0)
+			f->sriov_numvfs = read_int(dirfd, "sriov_numvfs", -1);
 	}
 	if ((err = read_reset_method(dirfd, &f->reset_method)) < 0)
 		return err;
 	read_group(dirfd, f);
 	read_physfn(dirfd, f);
-	f->boot_vga = read_int(dirfd, "boot_vga", -1);
-	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
+	if (pcifn_is_vga(f) || (f->class >> 8) == 0x0001)
+		f->boot_vga = read_int(dirfd, "boot_vga", -1);
 	return 0;
 }
 

@@ -189,6 +189,20 @@ fn 0000:05:00.0 1b21 2142 0c0330 40 xhci_hcd
 fn 0000:06:00.0 144d a808 010802 41
 conf '[usb]' 'address = 05:00.0' 'boot = yes' '' '[nvme]' 'address = 06:00.0' 'driver = vfio-pci' 'boot = yes'
 
+# ---- Arch, systemd-boot through kernel-install (/etc/kernel/cmdline), mkinitcpio, AMD, kernel 6.11 ----
+newcase arch-kernel-install-amd
+os 'NAME="Arch Linux"' 'PRETTY_NAME="Arch Linux"' 'ID=arch'
+w etc/kernel/cmdline 'root=UUID=5678 rw quiet'
+w etc/mkinitcpio.conf 'MODULES=()' 'HOOKS=(base systemd autodetect modconf block filesystems)'
+tool usr/bin/mkinitcpio usr/bin/kernel-install
+cpu amd; efi; iommu amd ir
+kernel 6.11.5-arch1-1
+running 6.11.5-arch1-1 'initrd=\initramfs-linux.img root=UUID=5678 rw quiet'
+driver amdgpu amdgpu; driver snd_hda_intel snd_hda_intel; driver vfio-pci vfio_pci
+fn 0000:0c:00.0 1002 73ff 030000 22 amdgpu
+fn 0000:0c:00.1 1002 ab28 040300 22 snd_hda_intel
+conf '[pcibind]' 'iommu_pt = yes' '' '[gpu]' 'address = 0c:00' 'ids = 1002:73ff,1002:ab28' 'boot = yes'
+
 # ---- injection attempt: a value with $( ) in the INI file ----
 newcase inject-cmdline
 os 'ID=debian' 'VERSION_ID="12"'

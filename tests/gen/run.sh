@@ -72,6 +72,16 @@ golden_case() {
 	# nothing else was created or changed
 	check "$c: only the expected files were written" test "$changed" = "$(cd "$c/expected" && find . -type f | sort)"
 	check "$c: refresh commands printed (not run) for a --root other than /" diff -u "$c/commands" "$tmp/$c.cmds"
+	local f sh bad=0
+	for f in $changed; do
+		case $(head -n 1 "$root/$f") in
+		'#!/bin/sh' | '#!/usr/bin/ash') sh="sh" ;;
+		'#!/bin/bash') sh="bash" ;;
+		*) continue ;;
+		esac
+		"$sh" -n "$root/$f" || bad=1
+	done
+	check "$c: generated scripts parse (sh -n, bash -n)" test "$bad" -eq 0
 	check "$c: no temporary files left" test -z "$(find "$root" -name '.*.pcibind-*')"
 
 	[ -x "$c/after-write" ] && "$c/after-write" "$root"

@@ -28,6 +28,29 @@ EMBED(pcibind_mkinitcpio_hook, "initramfs/mkinitcpio/hook");
 
 #define MODULES_MAX 64
 
+/*
+ * The rules (README and pcibind(8) say the same):
+ *
+ * - Only sets with boot = yes reach the boot configuration.
+ * - softdep HOST pre: TARGET for each host driver of a configured function:
+ *   the driver bound now (its module from sys/bus/pci/drivers/D/module, so
+ *   xhci_hcd becomes xhci_pci; none if built in), else, for an unbound or
+ *   vfio-bound function, the drivers known for its kind: NVIDIA display
+ *   nouveau+nvidia, AMD amdgpu+radeon, Intel i915, QEMU std VGA bochs, HD
+ *   audio snd_hda_intel, xHCI xhci_pci, EHCI ehci_pci, NVMe nvme. Other
+ *   kinds get no softdep (a note says so); the udev rule still claims them.
+ * - options vfio-pci ids= only for sets selected by ids alone (ids with an
+ *   address are a guard); disable_vga=1 when a configured function is VGA.
+ *   When vfio-pci is built into an installed kernel both go on the kernel
+ *   command line (vfio-pci.ids=, vfio-pci.disable_vga=1) as well.
+ * - vfio_virqfd in modules-load.d only if an installed kernel is before 6.2.
+ * - Kernel command line: intel_iommu=on on Intel unless every installed
+ *   kernel has CONFIG_INTEL_IOMMU_DEFAULT_ON=y; nothing on AMD (the AMD
+ *   IOMMU is on by default and amd_iommu=on is not a parameter); iommu=pt
+ *   if iommu_pt; rd.driver.pre=vfio-pci with dracut and a modular vfio-pci.
+ * - allow_unsafe_interrupts only when opted in and remapping is known absent.
+ */
+
 /* ---- text buffers ---- */
 
 struct buf {
@@ -876,7 +899,9 @@ static int gen_initrd(const struct system *sys, struct gen_result *res)
 		    (r = add_file(res, "etc/initcpio/hooks/pcibind", script(pcibind_mkinitcpio_hook), 0644, true,
 				  true, false)) == 0)
 			r = add_file(res, "etc/mkinitcpio.conf.d/pcibind.conf",
-				     strdup("# " GEN_HEADER "\n# needs mkinitcpio 35 or later (drop-in directory)\n"
+				     strdup("# " GEN_HEADER "\n# needs mkinitcpio 35 or later (drop-in directory).\n"
+					    "# With the systemd hook, runtime hooks do not run: the udev rule (added by\n"
+					    "# the pcibind install hook) and the softdeps in modprobe.d claim early.\n"
 					    "MODULES+=(vfio_pci vfio vfio_iommu_type1)\nHOOKS+=(pcibind)\n"),
 				     0644, true, true, false);
 		return r;

@@ -1,5 +1,6 @@
 /* cmd-apply.c - pcibind apply: every set with boot = yes to its driver; apply --udev: the rule's fast path */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -500,6 +501,17 @@ out:
 
 /* ---- apply --udev ADDR: from the udev rule, before any host driver module is loaded ---- */
 
+/*
+ * Why every configured function, not only ADDR: udev handles the coldplug
+ * events in parallel, and the module 80-drivers.rules loads for one
+ * function binds every matching function that has no override yet. The
+ * event of the unconfigured twin NIC loads e1000e; had only its own event
+ * claimed the configured twin, e1000e could take it first (seen in the VM
+ * tier). So each event claims all functions of boot sets that are present,
+ * driverless and without an override: the first event processed wins the
+ * race for all of them. Still only driver_override writes, each once.
+ */
+
 static int read_hex(const struct ctx *c, const char *name, const char *attr, unsigned long *ret)
 {
 	char rel[128];
@@ -509,9 +521,9 @@ static int read_hex(const struct ctx *c, const char *name, const char *attr, uns
 	return sysroot_read_ulong(c->root, rel, 16, ret);
 }
 
-/* The boot set that claims this function, or NULL; a failed ids guard is said and claims nothing */
+/* The boot set that claims this function, or NULL; a failed ids guard claims nothing (said for ADDR) */
 static const struct devset *udev_set(const struct config *cfg, const struct pciaddr *a, const char *name,
-				     unsigned long vendor, unsigned long device)
+				     unsigned long vendor, unsigned long device, bool say)
 {
 	for (size_t i = 0; i < cfg->n_sets; i++) {
 		const struct devset *set = &cfg->sets[i];
@@ -522,8 +534,9 @@ static const struct devset *udev_set(const struct config *cfg, const struct pcia
 		for (size_t k = 0; k < set->n_ids; k++)
 			ids_ok |= set->ids[k].vendor == vendor && set->ids[k].device == device;
 		if (!ids_ok) {
-			msg_warn("[%s] expects other ids than %04lx:%04lx at %s; not claiming it", set->name, vendor,
-				 device, name);
+			if (say)
+				msg_warn("[%s] expects other ids than %04lx:%04lx at %s; not claiming it", set->name,
+					 vendor, device, name);
 			return NULL;
 		}
 		return set;
@@ -531,8 +544,8 @@ static const struct devset *udev_set(const struct config *cfg, const struct pcia
 	return NULL;
 }
 
-/* The lock, if it comes within a fraction of a second; the override is written either way */
-static int udev_lock(const struct ctx *c, const char *name)
+/* The lock, if it comes within a fraction of a second; the overrides are written either way */
+static int udev_lock(const struct ctx *c)
 {
 	int fd = -1;
 
@@ -541,36 +554,44 @@ static int udev_lock(const struct ctx *c, const char *name)
 			return fd;
 		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
 	}
-	msg_debug(c, "%s: the lock is busy; writing its driver_override without it", name);
+	msg_debug(c, "the lock is busy; writing driver_override without it");
 	return -1;
 }
 
-static int udev_claim(struct ctx *c, const struct config *cfg, const struct pciaddr *a, const char *name)
+struct claim {
+	struct ctx *c;
+	const struct config *cfg;
+	int lock_fd; /* -2: not tried yet */
+};
+
+/* Write the override of one function if a boot set claims it and nothing has it yet */
+static int claim_one(struct claim *cl, const char *name, bool say)
 {
 	unsigned long vendor, device, cls;
 	const struct devset *set;
+	struct pciaddr a;
 	char rel[128], cur[DRIVER_NAME_MAX + 2], want[DRIVER_NAME_MAX + 2];
 	pid_t stuck;
-	int fd, err;
+	int err;
 
-	if (read_hex(c, name, "vendor", &vendor) < 0 || read_hex(c, name, "device", &device) < 0 ||
-	    read_hex(c, name, "class", &cls) < 0)
+	if (pciaddr_parse(name, &a) < 0 || read_hex(cl->c, name, "vendor", &vendor) < 0 ||
+	    read_hex(cl->c, name, "device", &device) < 0 || read_hex(cl->c, name, "class", &cls) < 0)
 		return EXIT_OK; /* gone again, or not a PCI function */
-	if (!(set = udev_set(cfg, a, name, vendor, device)))
+	if (!(set = udev_set(cl->cfg, &a, name, vendor, device, say)))
 		return EXIT_OK;
 	if (pcifn_is_bridge(&(struct pcifn){ .class = (uint32_t)cls }))
 		return EXIT_OK; /* a slot's bridge function stays with pcieport */
-	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", name) == 0 && sysroot_exists(c->root, rel) == 0)
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", name) == 0 &&
+	    sysroot_exists(cl->c->root, rel) == 0)
 		return EXIT_OK; /* a built-in driver has it already: moving it is the unit's work */
-	(void)snprintf(want, sizeof(want), "%s", devset_driver(cfg, set));
 	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", name) < 0)
 		return EXIT_FAILURE_;
-	if (sysroot_read_line(c->root, rel, cur, sizeof(cur)) == 0 && streq(cur, want))
-		return EXIT_OK;
-	fd = udev_lock(c, name);
-	(void)snprintf(want, sizeof(want), "%s\n", devset_driver(cfg, set));
-	err = kwrite(c->root, rel, want, UDEV_WRITE_TIMEOUT_MS, &stuck);
-	lock_release(fd);
+	if (sysroot_read_line(cl->c->root, rel, cur, sizeof(cur)) < 0 || !streq(cur, "(null)"))
+		return EXIT_OK; /* already claimed, or someone chose otherwise */
+	if (cl->lock_fd == -2)
+		cl->lock_fd = udev_lock(cl->c);
+	(void)snprintf(want, sizeof(want), "%s\n", devset_driver(cl->cfg, set));
+	err = kwrite(cl->c->root, rel, want, UDEV_WRITE_TIMEOUT_MS, &stuck);
 	if (err < 0) {
 		msg_error("[%s]: cannot write driver_override of %s: %s", set->name, name, strerror(-err));
 		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
@@ -578,8 +599,32 @@ static int udev_claim(struct ctx *c, const struct config *cfg, const struct pcia
 	return EXIT_OK;
 }
 
+static int claim_all(struct claim *cl, const char *addr)
+{
+	struct dirent *de;
+	DIR *d;
+	int st = claim_one(cl, addr, true), st2;
+
+	if (sysroot_opendir(cl->c->root, "sys/bus/pci/devices", &d) < 0)
+		return st;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && !streq(de->d_name, addr) && (st2 = claim_one(cl, de->d_name, false)) && !st)
+			st = st2;
+	closedir(d);
+	return st;
+}
+
+static bool any_boot_set(const struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if (cfg->sets[i].boot)
+			return true;
+	return false;
+}
+
 static int apply_udev(struct ctx *c, int argc, char **argv)
 {
+	struct claim cl = { .c = c, .lock_fd = -2 };
 	struct config *cfg = NULL;
 	struct pciaddr a;
 	char name[PCIADDR_STRLEN];
@@ -592,7 +637,11 @@ static int apply_udev(struct ctx *c, int argc, char **argv)
 	pciaddr_format(&a, name);
 	if ((st = ctx_load_config(c, &cfg))) /* said as FILE:LINE; udev logs it; nothing is touched */
 		return st;
-	st = udev_claim(c, cfg, &a, name);
+	cl.cfg = cfg;
+	if (any_boot_set(cfg))
+		st = claim_all(&cl, name);
+	if (cl.lock_fd >= 0)
+		lock_release(cl.lock_fd);
 	config_free(cfg);
 	return st;
 }

@@ -98,7 +98,15 @@ scenario_apply_json() {
 
 scenario_apply_udev() {
 	sim_start apply-udev boot || return
-	apply_conf
+	conf <<-'EOF2'
+	[nic2]
+	address = 0000:06:00.0
+	boot = yes
+
+	[later]
+	address = 0000:03:00.0
+	boot = no
+	EOF2
 	pb apply --udev 0000:06:00.0
 	check "--udev for a configured function exits 0" exit_is 0
 	check "--udev prints nothing" test -z "$OUT"
@@ -114,13 +122,29 @@ scenario_apply_udev() {
 	pb apply --udev 0000:01:00.0
 	check "--udev for a function on a driver exits 0" exit_is 0
 	check "--udev wrote nothing for those" test "$(writes)" -eq 1
-	pb apply --udev 0000:02:00.1
-	check "--udev for the GPU audio (slot, ids guard) writes its override" is_override 0000:02:00.1 vfio-pci
 	pb apply
 	check "apply then binds what udev claimed" is_driver 0000:06:00.0 vfio-pci
 	check "and reports it changed" exit_is 5
 	pb apply --udev
 	check "--udev without an address is a usage error" exit_is 2
+	sim_stop
+}
+
+# udev runs coldplug events in parallel: the unconfigured twin's event (which loads the
+# host driver by modalias) must already claim the configured functions
+scenario_apply_udev_twin_first() {
+	sim_start apply-udev-twin-first boot || return
+	apply_conf
+	pb apply --udev 0000:05:00.0
+	check "--udev for the unconfigured twin exits 0" exit_is 0
+	check "it claims the configured twin" is_override 0000:06:00.0 vfio-pci
+	check "it claims the GPU (slot, ids guard)" is_override 0000:02:00.0 vfio-pci
+	check "it claims the GPU audio" is_override 0000:02:00.1 vfio-pci
+	check "three writes, all driver_override" test "$(writes)" -eq 3 -a "$(sim_log | grep ' -> ' | grep -v '^\.pcisim/' | grep -vc '/driver_override ')" -eq 0
+	check "the unconfigured twin is untouched" is_override 0000:05:00.0 "(null)"
+	check "the boot = no set is untouched" is_override 0000:03:00.0 "(null)"
+	pb apply --udev 0000:06:00.0
+	check "the configured twin's own event then writes nothing" test "$(writes)" -eq 3
 	sim_stop
 }
 

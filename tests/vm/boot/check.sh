@@ -1,0 +1,88 @@
+#!/bin/bash
+# check.sh - in the booted guest: did pcibind's udev rule and unit do their work?
+# SPDX-License-Identifier: GPL-2.0-or-later
+# vmtest.conf=good|broken on the kernel command line says which configuration was installed.
+CONF=$(sed -n 's/.*vmtest\.conf=\([a-z]*\).*/\1/p' /proc/cmdline)
+NIC1=0000:00:06.0 NIC2=0000:02:00.0 VGA=0000:01:00.0 AUD=0000:01:00.1 OLD=0000:04:01.0
+
+ok() { echo "ok - vm: boot-$CONF: $*"; }
+nok() { echo "not ok - vm: boot-$CONF: $*"; }
+drv() { basename "$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null)" 2>/dev/null || echo none; }
+expect_driver() {
+	local d
+	d=$(drv "$1")
+	if [ "$d" = "$2" ]; then ok "$1 on $2${3:+ ($3)}"; else nok "$1 on $2${3:+ ($3)}: it is on '$d'"; fi
+}
+# really_probe's dev_dbg line (dyndbg on drivers/base/dd.c): did DRIVER ever probe FN?
+probed() { dmesg | grep -F "$2" | grep -q "probing driver $1 with device"; }
+never_probed() {
+	if probed "$1" "$2"; then nok "$1 never probed $2: $(dmesg | grep -F "$2" | grep -F "driver $1" | head -n 2 | tr '\n' '|')"
+	else ok "$1 never probed $2"; fi
+}
+did_probe() { if probed "$1" "$2"; then ok "$1 probed $2 (control)"; else nok "$1 probed $2 (control): no such dmesg line"; fi; }
+
+echo "@@vmtest boot-check $CONF"
+echo "# vm: boot-$CONF: up $(cut -d' ' -f1 /proc/uptime)s; pcibind.service: $(systemctl show -p ActiveState,Result,ExecMainStatus --value pcibind.service | tr '\n' ' ')"
+journalctl -b -u pcibind.service --no-pager -o short-monotonic 2>&1 | tail -n 15 | sed "s/^/# vm: boot-$CONF: journal: /"
+if [ "$CONF" = good ]; then
+	expect_driver $NIC2 vfio-pci "configured twin"
+	expect_driver $VGA vfio-pci "GPU"
+	expect_driver $AUD vfio-pci "GPU audio"
+	expect_driver $NIC1 e1000e "unconfigured twin keeps its driver"
+	expect_driver $OLD vfio-pci "its driver was loaded before udev: moved by the unit"
+	never_probed e1000e $NIC2
+	never_probed bochs-drm $VGA
+	never_probed snd_hda_intel $AUD
+	did_probe e1000e $NIC1
+	did_probe e1000 $OLD
+	st=$(systemctl show -p Result --value pcibind.service)
+	act=$(systemctl is-active pcibind.service)
+	if [ "$act" = active ] && [ "$st" = success ]; then ok "systemctl: pcibind.service succeeded (active, result success)"
+	else nok "systemctl: pcibind.service succeeded: active=$act result=$st"; fi
+	out=$(journalctl -b -u pcibind.service --no-pager -o cat 2>&1)
+	if grep -q "oldnic: 1 function bound to vfio-pci" <<<"$out"; then ok "the unit reports it moved oldnic"
+	else nok "the unit reports it moved oldnic: $(tr '\n' '|' <<<"$out" | cut -c1-600)"; fi
+	if [ -e "/dev/vfio/$(basename "$(readlink /sys/bus/pci/devices/$NIC2/iommu_group)")" ]; then ok "/dev/vfio node of the NIC's group exists"
+	else nok "/dev/vfio node of the NIC's group exists: $(ls /dev/vfio 2>&1 | tr '\n' ' ')"; fi
+	pcibind apply >/tmp/apply.out 2>&1
+	rc=$?
+	if [ $rc = 0 ]; then ok "a second apply has nothing to do (exit 0)"; else nok "a second apply exits 0: $rc $(tr '\n' '|' </tmp/apply.out)"; fi
+	# bind and restore wait for udev: when they return, udev's queue is empty and /dev/vfio/N is there
+	G=$(basename "$(readlink /sys/bus/pci/devices/$NIC2/iommu_group)")
+	pcibind restore nic2 >/tmp/restore.out 2>&1
+	rc=$?; udevadm settle --timeout=0; q=$?
+	if [ $rc = 0 ] && [ $q = 0 ] && [ "$(drv $NIC2)" = e1000e ] && [ ! -e /dev/vfio/$G ]; then ok "restore nic2: back on e1000e, udev done when pcibind returns"
+	else nok "restore nic2: back on e1000e, udev done when pcibind returns: rc=$rc queue-empty=$q driver=$(drv $NIC2) $(tr '\n' '|' </tmp/restore.out)"; fi
+	pcibind bind nic2 >/tmp/bind.out 2>&1
+	rc=$?; udevadm settle --timeout=0; q=$?
+	if [ $rc = 0 ] && [ $q = 0 ] && [ -c /dev/vfio/$G ]; then ok "bind nic2: udev done and /dev/vfio/$G present when pcibind returns ($(stat -c '%U:%G %a' /dev/vfio/$G))"
+	else nok "bind nic2: udev done and /dev/vfio/$G present when pcibind returns: rc=$rc queue-empty=$q $(ls -l /dev/vfio 2>&1 | tr '\n' ' ') $(tr '\n' '|' </tmp/bind.out)"; fi
+	# the man pages are checked on the build host (tests/lint-man.sh): no man(1) here
+	if systemd-analyze verify --man=no /usr/lib/systemd/system/pcibind.service >/tmp/verify.out 2>&1 && ! grep -q pcibind /tmp/verify.out; then
+		ok "systemd-analyze verify pcibind.service"
+	else nok "systemd-analyze verify pcibind.service: $(tr '\n' '|' </tmp/verify.out)"; fi
+	# udev 252 has no 'udevadm verify': udevadm test shows the rule parsed and its RUN before the module load
+	udevadm test --action=add /sys/bus/pci/devices/$NIC1 >/tmp/udevtest.out 2>&1
+	run=$(grep -n "pcibind apply --udev" /tmp/udevtest.out | head -n 1 | cut -d: -f1)
+	kmod=$(grep -n "kmod load" /tmp/udevtest.out | head -n 1 | cut -d: -f1)
+	if [ -n "$run" ] && [ -n "$kmod" ] && [ "$run" -lt "$kmod" ]; then ok "udevadm test: the rule's RUN comes before 80-drivers.rules' kmod load"
+	else nok "udevadm test: the rule's RUN comes before the kmod load: run=$run kmod=$kmod $(grep -iE 'pcibind|kmod|error|invalid' /tmp/udevtest.out | head -n 5 | tr '\n' '|')"; fi
+	if grep -qiE "invalid|error" /tmp/udevtest.out && grep -iE "invalid|error" /tmp/udevtest.out | grep -q pcibind; then nok "udevadm test reports no error in 60-pcibind.rules"
+	else ok "udevadm test reports no error in 60-pcibind.rules"; fi
+else
+	act=$(systemctl is-active pcibind.service)
+	if [ "$act" = failed ]; then ok "pcibind.service failed on the broken config"; else nok "pcibind.service failed on the broken config: it is $act"; fi
+	out=$(journalctl -b -u pcibind.service --no-pager -o cat 2>&1)
+	if grep -q "/etc/pcibind/pcibind.conf:4:" <<<"$out"; then ok "the journal names pcibind.conf:4"
+	else nok "the journal names pcibind.conf:4: $(tr '\n' '|' <<<"$out" | cut -c1-600)"; fi
+	expect_driver $NIC2 e1000e "host driver kept"
+	expect_driver $NIC1 e1000e "host driver kept"
+	expect_driver $VGA bochs-drm "host driver kept"
+	expect_driver $AUD snd_hda_intel "host driver kept"
+	expect_driver $OLD e1000 "host driver kept"
+	if grep -rl vfio /sys/bus/pci/devices/*/driver_override 2>/dev/null | grep -q .; then nok "no driver_override was written"
+	else ok "no driver_override was written"; fi
+	if [ "$(systemctl is-active multi-user.target)" = active ]; then ok "the system still booted (multi-user.target active)"
+	else nok "the system still booted: multi-user.target is $(systemctl is-active multi-user.target)"; fi
+fi
+echo "@@vmtest boot-done $CONF"

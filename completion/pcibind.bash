@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Commands, options, and selectors: PCI addresses from /sys/bus/pci/devices
 # (under --root DIR when given) and section names from the configuration.
+# shellcheck disable=SC2207 # COMPREPLY=($(compgen ...)) is the completion idiom: words never hold blanks
 
 _pcibind_root()
 {

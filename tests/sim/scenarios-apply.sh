@@ -23,6 +23,7 @@ apply_conf() {
 }
 
 # pb_json ARGS...: like pb, stdout only (the messages on stderr are not part of the document)
+# shellcheck disable=SC2034 # ST is read by lib.sh's checks
 pb_json() {
 	OUT=$("$PCIBIND" --root "$ROOT" "$@" 2>/dev/null)
 	ST=$?

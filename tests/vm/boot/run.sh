@@ -30,7 +30,7 @@ die() {
 say() { echo "# vm: boot: $*"; }
 
 rootfs_tar() {
-	local key tar tmp
+	local key tar tmp old
 	key="bookworm-$(echo "$PKGS" | md5sum | cut -c1-8)"
 	tar="$CACHE/rootfs/$key-$(date +%G-W%V).tar"
 	if [ ! -s "$tar" ]; then
@@ -39,7 +39,9 @@ rootfs_tar() {
 		tmp="$tar.tmp"
 		if mmdebstrap --format=tar --variant=minbase --include="$PKGS" bookworm "$tmp" >"$WORK/mmdebstrap.log" 2>&1; then
 			mv "$tmp" "$tar"
-			ls "$CACHE/rootfs/$key"-*.tar | grep -vF "$tar" | xargs -r rm -f
+			for old in "$CACHE/rootfs/$key"-*.tar; do
+				[ "$old" = "$tar" ] || rm -f "$old"
+			done
 		else
 			rm -f "$tmp"
 			say "mmdebstrap failed ($(tail -n 2 "$WORK/mmdebstrap.log" | tr '\n' ' ')); using a cached userland"

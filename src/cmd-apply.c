@@ -45,6 +45,7 @@ struct moved {
 	char name[PCIADDR_STRLEN];
 	char before[DRIVER_NAME_MAX]; /* "" = none */
 	char after[DRIVER_NAME_MAX];
+	bool wait; /* its driver changes in this set's run: udev gets an event for it */
 };
 
 struct report {
@@ -265,14 +266,28 @@ static void read_back(struct applier *ap, struct report *rep)
 		result(rep, RES_FAILED, "failed: %zu of %zu functions on %s", ok, rep->n_moved, rep->driver);
 }
 
+/* A function an earlier set's module load already bound has had its event: do not wait for it */
+static void mark_waits(const struct applier *ap, struct report *rep)
+{
+	for (size_t i = 0; i < rep->n_moved; i++) {
+		struct pciaddr a;
+		const struct pcifn *f;
+
+		rep->moved[i].wait = pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->h, &a)) &&
+				     !streq_null(f->driver, rep->driver);
+	}
+}
+
 static void settle(struct udevwait *w, const struct report *rep)
 {
 	const char *names[64], *drivers[64], *pending = "";
 	size_t n = 0;
 
-	for (size_t i = 0; i < rep->n_moved && n < ARRAY_SIZE(names); i++, n++) {
+	for (size_t i = 0; i < rep->n_moved && n < ARRAY_SIZE(names); i++) {
+		if (!rep->moved[i].wait)
+			continue;
 		names[n] = rep->moved[i].name;
-		drivers[n] = rep->driver;
+		drivers[n++] = rep->driver;
 	}
 	if (udevwait_end(w, names, drivers, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
 		msg_warn("[%s]: udev has not finished with %s within %u s; its /dev/vfio node may not have its "
@@ -293,6 +308,7 @@ static int execute(struct applier *ap, struct report *rep, struct plan **pp)
 	char msg[512];
 	int jerr = 0, err, st;
 
+	mark_waits(ap, rep);
 	(void)udevwait_begin(ap->c->root, &w);
 	if (bind_load_drivers(ap->c->root, *pp, &o, msg, sizeof(msg)) < 0) {
 		udevwait_free(w);

@@ -23,7 +23,7 @@
 /* One hook run: which VM, what it holds, the host as scanned */
 struct hook {
 	struct ctx *c;
-	char vm[VM_SHOWN_MAX + 8]; /* printable, shortened: for messages only */
+	char vm[VM_SHOWN_MAX + 16]; /* printable, shortened: for messages only */
 	const char *phase;
 	struct config *cfg;
 	struct pcihost *h;

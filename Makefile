@@ -153,7 +153,7 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=$(BF)/fuzz-%)
 $(BF)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BF)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
-$(BF)/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB_OBJ) | $(BF)/obj
+$(BF)/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJ) | $(BF)/obj
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
 
 $(BF)/obj:

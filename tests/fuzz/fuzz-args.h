@@ -24,11 +24,24 @@ static size_t key_len(const char *a)
 	return eq ? (size_t)(eq - a) : strlen(a);
 }
 
+/* the kernel's parameter names: '-' and '_' are the same character */
+static int same_key(const char *a, const char *b)
+{
+	size_t n = key_len(a);
+
+	if (n != key_len(b))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i] && !((a[i] == '-' || a[i] == '_') && (b[i] == '-' || b[i] == '_')))
+			return 0;
+	return 1;
+}
+
 /* an argument whose key another one already has: generate never emits two */
 static int key_taken(const struct fuzz_input *in, const char *a)
 {
 	for (size_t i = 0; i < in->n_args; i++)
-		if (key_len(in->args[i]) == key_len(a) && strncmp(in->args[i], a, key_len(a)) == 0)
+		if (same_key(in->args[i], a))
 			return 1;
 	return 0;
 }

@@ -330,6 +330,8 @@ static void fn_notes(const struct pcifn *f, char *buf, size_t size)
 {
 	char n[CELL_MAX] = "", uses[CELL_MAX] = "";
 
+	if (f->busy)
+		append(n, sizeof(n), ", busy: an unbind is waiting for a process to let go of it");
 	if (f->boot_vga == 1)
 		append(n, sizeof(n), ", boot VGA");
 	if (f->is_vf)
@@ -352,7 +354,8 @@ static void fn_row(struct status *st, const struct pcifn *f, struct row *r)
 	r->w_name = cell(fn_name(st->names, f, text, sizeof(text)), NAME_COLS_MAX, r->name, sizeof(r->name));
 	(void)snprintf(text, sizeof(text), "driver=%s", f->driver ? f->driver : "-");
 	r->w_driver = cell(text, 80, r->driver, sizeof(r->driver));
-	(void)snprintf(text, sizeof(text), "override=%s", f->override ? f->override : "-");
+	/* a busy function's override cannot be read until the kernel lets go of it */
+	(void)snprintf(text, sizeof(text), "override=%s", f->busy ? "?" : f->override ? f->override : "-");
 	r->w_override = cell(text, 80, r->override, sizeof(r->override));
 	fn_notes(f, text, sizeof(text));
 	(void)cell(text, 200, r->notes, sizeof(r->notes));

@@ -97,16 +97,18 @@ in_tree "$t" hyperfine -N --style basic --warmup 2 --runs "$runs" --export-json 
 # runs each, every run cut off after BENCH_SLOW_TIMEOUT seconds.
 slow_timeout=${BENCH_SLOW_TIMEOUT:-300}
 slow_one() { # NAME COMMAND...: one line "NAME SECONDS" or "NAME timeout" per run
-	local name=$1 t0 t1 i
+	local name=$1 t0 t1 i rc
 	shift
 	for i in $(seq "$slow_runs"); do
 		t0=$(date +%s.%N)
-		if in_tree "$t" timeout "$slow_timeout" "$@" >/dev/null 2>&1; then
-			t1=$(date +%s.%N)
-			echo "$name $(echo "$t1 - $t0" | bc)"
-		else
-			echo "$name failed-or-timeout"
-		fi
+		rc=0
+		in_tree "$t" timeout "$slow_timeout" "$@" >/dev/null 2>&1 || rc=$?
+		t1=$(date +%s.%N)
+		case $rc in
+		0) echo "$name $(echo "$t1 - $t0" | bc)" ;;
+		124) echo "$name >$slow_timeout" ;;
+		*) echo "$name failed" ;;
+		esac
 	done
 }
 command -v bc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y bc >/dev/null 2>&1 || true

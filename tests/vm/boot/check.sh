@@ -39,6 +39,9 @@ if [ "$CONF" = good ]; then
 	act=$(systemctl is-active pcibind.service)
 	if [ "$act" = active ] && [ "$st" = success ]; then ok "systemctl: pcibind.service succeeded (active, result success)"
 	else nok "systemctl: pcibind.service succeeded: active=$act result=$st"; fi
+	en=$(systemctl is-enabled pcibind.service)
+	if [ "$en" = enabled ]; then ok "pcibind.service is enabled (systemctl --root enable at image build: WantedBy=sysinit.target)"
+	else nok "pcibind.service is enabled: $en"; fi
 	out=$(journalctl -b -u pcibind.service --no-pager -o cat 2>&1)
 	if grep -q "oldnic: 1 function bound to vfio-pci" <<<"$out"; then ok "the unit reports it moved oldnic"
 	else nok "the unit reports it moved oldnic: $(tr '\n' '|' <<<"$out" | cut -c1-600)"; fi

@@ -78,7 +78,7 @@ build_image() {
 			die "cannot copy $lib"
 	done
 	rm -f "$R/etc/pcibind/pcibind.conf" # each boot brings its own
-	ln -sf /usr/lib/systemd/system/pcibind.service "$R/etc/systemd/system/sysinit.target.wants/pcibind.service"
+	systemctl --root="$R" enable pcibind.service >"$WORK/enable.log" 2>&1 || die "systemctl --root enable pcibind.service: $(tr '\n' ' ' <"$WORK/enable.log")"
 	install -D -m 0755 "$HERE/check.sh" "$R/vmtest/check.sh"
 	install -m 0644 "$HERE/vmtest-early.service" "$HERE/vmtest-check.service" "$R/etc/systemd/system/"
 	ln -sf ../vmtest-early.service "$R/etc/systemd/system/sysinit.target.wants/vmtest-early.service"

@@ -268,6 +268,24 @@ static int execute(struct hook *hk, struct plan *p)
 	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 }
 
+/* Steps an earlier restore could not undo (a unit that did not start): no function record calls bind_run */
+static int retry_steps(struct hook *hk)
+{
+	struct steps_opts so = { steps_find_systemctl(hk->c->root), timeout_s(hk) * 1000 };
+	char msg[512];
+	int n;
+
+	if (!hk->j->n_steps || hk->c->dry_run)
+		return EXIT_OK;
+	if ((n = steps_undo(hk->c->root, hk->j, &so, msg, sizeof(msg))) < 0) {
+		hook_msg(3, hk, "%s; 'pcibind restore' retries", msg);
+		return EXIT_FAILURE_;
+	}
+	if (n)
+		hook_msg(6, hk, "%d single-GPU step(s) left from an earlier run undone", n);
+	return EXIT_OK;
+}
+
 /* Give every function of the VM back (post-stop, or a failed pre-start) */
 static int give_back(struct hook *hk)
 {
@@ -278,7 +296,7 @@ static int give_back(struct hook *hk)
 		return st;
 	if ((st = make_plan(hk, VERB_RESTORE, &p)) == -1) {
 		hook_msg(6, hk, "nothing to give back: pcibind moved none of the VM's functions");
-		return EXIT_OK;
+		return retry_steps(hk);
 	}
 	if (st)
 		return st;

@@ -416,3 +416,21 @@ scenario_hook_single_gpu_sigkill() {
 	single_gpu_kill_case unbind efi-framebuffer.0
 	single_gpu_kill_case unbind $SG
 }
+
+scenario_hook_single_gpu_unit_restart_fails() {
+	single_gpu_start hook-single-gpu-restart-fails || return
+	pb hook proxmox 200 pre-start
+	check "pre-start exits 0" exit_is 0
+	echo "start display-manager.service" >"$ROOT/systemctl-fail"
+	pb hook proxmox 200 post-stop
+	check "post-stop exits 0 even when a unit does not start" exit_is 0
+	check "the message names the unit" out_has "cannot start display-manager.service again"
+	check "the GPU is back anyway" is_driver $SG amdgpu
+	check "the console is back anyway" vtcon_bound 1
+	check "the journal keeps the unit to start" grep -q "^unit	name=display-manager.service" "$ROOT/run/pcibind/journal"
+	rm -f "$ROOT/systemctl-fail"
+	pb hook proxmox 200 post-stop
+	check "the next post-stop retries it (exit 0)" exit_is 0
+	single_gpu_host_state "after the retry"
+	sim_stop
+}

@@ -27,6 +27,7 @@ tier sim tests/sim/run.sh build/asan/pcibind build/pcisim
 tier gen tests/gen/run.sh build/asan/pcibind
 tier lint tests/lint-man.sh build/pcibind
 if [ $fast -eq 0 ]; then
+	tier fuzz make -s --no-print-directory fuzz-quick
 	tier vm tests/vm/run.sh build/pcibind
 fi
 passed=$(grep -c "^ok - " "$log")

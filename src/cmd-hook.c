@@ -182,7 +182,7 @@ static int make_plan(struct hook *hk, enum verb v, struct plan **ret)
  * The console refusal is what release_console is for: a set that asks for
  * it has said the host may lose its display while the VM runs.
  */
-static int check_refusals(struct hook *hk, struct plan *p)
+static int check_refusals(struct hook *hk, struct plan *p, bool again)
 {
 	bool refused = false, busy = false;
 
@@ -194,7 +194,8 @@ static int check_refusals(struct hook *hk, struct plan *p)
 		if (f->kind == REFUSE_CONSOLE && pciaddr_parse(f->fn, &a) == 0 && (set = set_of(hk, &a)) &&
 		    set->release_console) {
 			f->forced = true;
-			hook_msg(6, hk, "[%s] release_console: %s", set->name, f->msg);
+			if (!again)
+				hook_msg(6, hk, "[%s] release_console: %s", set->name, f->msg);
 			continue;
 		}
 		if (f->forced) {
@@ -422,7 +423,7 @@ static int take(struct hook *hk)
 		hook_msg(6, hk, "no PCI devices to hand over");
 		return EXIT_OK;
 	}
-	if ((st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p)))
+	if ((st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p, false)))
 		goto out;
 	if (hk->c->dry_run) {
 		hook_msg(6, hk, "dry run: would hand %zu function(s) over, nothing changed", p->n_acts);
@@ -435,7 +436,7 @@ static int take(struct hook *hk)
 	if (steps > 0) { /* the host changed: plan again on what it is now */
 		plan_free(p);
 		p = NULL;
-		if ((st = scan(hk)) || (st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p))) {
+		if ((st = scan(hk)) || (st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p, true))) {
 			st = abort_start(hk, st);
 			goto out;
 		}

@@ -6,6 +6,7 @@ PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
+HOOKDIR    ?= $(PREFIX)/share/pcibind/hooks
 DESTDIR    ?=
 
 CC         ?= cc
@@ -123,6 +124,8 @@ install: $(B)/pcibind $(TEMPLATES)
 	install -D -m 0644 man/pcibind.8 $(DESTDIR)$(MANDIR)/man8/pcibind.8
 	install -D -m 0644 man/pcibind.conf.5 $(DESTDIR)$(MANDIR)/man5/pcibind.conf.5
 	install -D -m 0644 completion/pcibind.bash $(DESTDIR)$(BASHCOMPDIR)/pcibind
+	install -D -m 0755 hooks/proxmox-hookscript $(DESTDIR)$(HOOKDIR)/proxmox-hookscript
+	install -D -m 0755 hooks/libvirt-qemu $(DESTDIR)$(HOOKDIR)/libvirt-qemu
 
 # pcibind.conf and conf.d are the administrator's: kept
 uninstall:
@@ -132,7 +135,9 @@ uninstall:
 		$(DESTDIR)$(SYSCONFDIR)/pcibind/pcibind.conf.example \
 		$(DESTDIR)$(MANDIR)/man8/pcibind.8 \
 		$(DESTDIR)$(MANDIR)/man5/pcibind.conf.5 \
-		$(DESTDIR)$(BASHCOMPDIR)/pcibind
+		$(DESTDIR)$(BASHCOMPDIR)/pcibind \
+		$(DESTDIR)$(HOOKDIR)/proxmox-hookscript \
+		$(DESTDIR)$(HOOKDIR)/libvirt-qemu
 
 clean:
 	rm -rf $(B)

@@ -178,7 +178,7 @@ int main(int argc, char **argv)
 	/* options after it too, anywhere among its arguments, unless they are raw data */
 	argc -= optind;
 	argv += optind;
-	optind = 0; /* glibc: 0 reinitialises getopt for the new argv */
+	optind = cmd->raw_args ? 1 : 0; /* glibc: 0 reinitialises getopt for the new argv */
 	if (!cmd->raw_args && (st = parse_options(&c, argc, argv, "nfvqhV", &help)) >= 0)
 		return st;
 	if (help) {

@@ -666,7 +666,7 @@ static int on_continuation(struct parser *p, const char *value)
 	strip_inline_comment(buf);
 	if (!k->list)
 		return fail(p,
-			    "indented line continues '%s' from line %u; only address and ids may span lines; "
+			    "indented line continues '%s' from line %u; only address, ids and stop_units may span lines; "
 			    "remove the indentation",
 			    k->name, p->prev_line);
 	if (buf[0] == '[' || strchr(buf, '='))

@@ -405,7 +405,7 @@ static const struct err_case err_cases[] = {
 	{ "[a]\naddress = 01:00\n  02:00 `x`\n", 3, "value of 'address' contains '`'" },
 	/* indented lines continue the previous value */
 	{ "[a]\naddress = 01:00\nboot = yes\n  no\n", 4,
-	  "indented line continues 'boot' from line 3; only address and ids may span lines; remove the indentation" },
+	  "indented line continues 'boot' from line 3; only address, ids and stop_units may span lines; remove the indentation" },
 	{ "[a]\naddress = 01:00\n  boot = yes\n", 3,
 	  "indented line is read as more entries for 'address' from line 2; remove the indentation" },
 	{ "[a]\naddress = 01:00\n  [b]\n", 3,

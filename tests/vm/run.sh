@@ -35,7 +35,7 @@ JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
 
 # every boot, in the order their results are printed
-ALL_BOOTS="host cycles hotplug noiommu facts boot"
+ALL_BOOTS="host cycles hotplug noiommu facts boot generate"
 
 # modules that go into the initramfs (with their dependencies)
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub"
@@ -248,6 +248,9 @@ boot_def() {
 	boot) # tests/vm/boot: full Debian boots with systemd and udev, its own image and checks
 		B_RUN=
 		B_TIMEOUT=1500 ;;
+	generate) # tests/vm/generate: generate --write, update-initramfs, then a boot from that initrd
+		B_RUN=
+		B_TIMEOUT=1500 ;;
 	*) return 1 ;;
 	esac
 	# for working on one scenario: PCIBIND_VM_RUN=scen1,scen2 tests/vm/run.sh BIN BOOT
@@ -296,8 +299,8 @@ qmp_bridge() {
 # run_boot NAME: one guest, start to power-off; verdicts end up in NAME.out
 run_boot() {
 	local name=$1 t0 t1 rc bridge
-	if [ "$name" = boot ]; then
-		PCIBIND_VM_BOOT_TIMEOUT=${PCIBIND_VM_TIMEOUT:-} "$HERE/boot/run.sh" "$WORK" "$VMLINUZ" "$KROOT" "$KVER" >"$WORK/boot.out" 2>&1
+	if [ "$name" = boot ] || [ "$name" = generate ]; then
+		PCIBIND_VM_BOOT_TIMEOUT=${PCIBIND_VM_TIMEOUT:-} "$HERE/$name/run.sh" "$WORK" "$VMLINUZ" "$KROOT" "$KVER" >"$WORK/$name.out" 2>&1
 		return
 	fi
 	boot_def "$name"

@@ -330,9 +330,10 @@ matrix() {
 # the two requests run side by side, one simulator each (two cores)
 start=$SECONDS
 out_bind=$(mktemp) out_restore=$(mktemp)
-matrix bind >"$out_bind" 2>&1 &
+# each in a subshell of its own, which does not inherit the EXIT trap: set it there
+(trap cleanup EXIT; matrix bind) >"$out_bind" 2>&1 &
 pid_bind=$!
-matrix restore >"$out_restore" 2>&1 &
+(trap cleanup EXIT; matrix restore) >"$out_restore" 2>&1 &
 pid_restore=$!
 wait $pid_bind $pid_restore
 total=0 good=0

@@ -19,7 +19,6 @@
 #include "usage.h"
 
 #define APPLY_SCHEMA 1
-#define LOCK_WAIT_MIN 60
 #define UDEV_LOCK_TRIES 15       /* x 20 ms: the udev path never waits long for the lock */
 #define UDEV_WRITE_TIMEOUT_MS 1000
 #define UDEV_SETTLE_MS 5000      /* /dev/vfio/N final before the unit reports success */
@@ -81,12 +80,12 @@ static void applier_free(struct applier *ap)
 
 static unsigned timeout_s(const struct applier *ap)
 {
-	return ap->c->timeout ? ap->c->timeout : ap->cfg->unbind_timeout;
+	return ctx_timeout(ap->c, ap->cfg);
 }
 
 static int take_lock(struct applier *ap)
 {
-	unsigned wait = timeout_s(ap) * 3 > LOCK_WAIT_MIN ? timeout_s(ap) * 3 : LOCK_WAIT_MIN;
+	unsigned wait = ctx_lock_wait(ap->c, ap->cfg);
 	long holder = 0;
 	int err = lock_acquire(ap->c->root, wait, &ap->lock_fd, &holder);
 
@@ -133,17 +132,6 @@ static int load_journal(struct applier *ap)
 	return 0;
 }
 
-static const char *find_modprobe(const struct ctx *c)
-{
-	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
-
-	if (!sysroot_is_host(c->root))
-		return getenv("PCIBIND_MODPROBE"); /* tests and image builds only */
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
 
 static void copy_driver(char *dst, const char *driver)
 {
@@ -302,7 +290,7 @@ static void settle(struct udevwait *w, const struct report *rep)
  */
 static int execute(struct applier *ap, struct report *rep, struct plan **pp)
 {
-	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = find_modprobe(ap->c) };
+	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = ctx_modprobe(ap->c) };
 	struct outcome *outs = NULL;
 	struct udevwait *w = NULL;
 	char msg[512];

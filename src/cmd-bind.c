@@ -14,7 +14,6 @@
 #include "report.h"
 #include "usage.h"
 
-#define LOCK_WAIT_MIN 60
 #define UDEV_WAIT_MS 5000
 
 struct run {
@@ -61,12 +60,12 @@ static int parse_selectors(struct run *rn, int argc, char **argv)
 
 static unsigned timeout_s(const struct run *rn)
 {
-	return rn->c->timeout ? rn->c->timeout : rn->cfg->unbind_timeout;
+	return ctx_timeout(rn->c, rn->cfg);
 }
 
 static int take_lock(struct run *rn)
 {
-	unsigned wait = timeout_s(rn) * 3 > LOCK_WAIT_MIN ? timeout_s(rn) * 3 : LOCK_WAIT_MIN;
+	unsigned wait = ctx_lock_wait(rn->c, rn->cfg);
 	long holder = 0;
 	int err = lock_acquire(rn->c->root, wait, &rn->lock_fd, &holder);
 
@@ -267,17 +266,6 @@ static void report_done(const struct run *rn, const struct outcome *outs)
 	msg_debug(rn->c, "%zu of %zu functions changed", done, rn->p->n_acts);
 }
 
-static const char *find_modprobe(const struct ctx *c)
-{
-	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
-
-	if (!sysroot_is_host(c->root))
-		return getenv("PCIBIND_MODPROBE"); /* tests and image builds only */
-	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
-		if (access(paths[i], X_OK) == 0)
-			return paths[i];
-	return NULL;
-}
 
 /* /dev/vfio/N gets its owner and mode from udev: wait (bounded) until udev has handled the moves */
 static void wait_udev(const struct run *rn, const struct outcome *outs, struct udevwait *w)
@@ -298,7 +286,7 @@ static void wait_udev(const struct run *rn, const struct outcome *outs, struct u
 
 static int execute(struct run *rn, struct outcome **ret_outs)
 {
-	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = find_modprobe(rn->c) };
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
 	struct outcome *outs = NULL;
 	struct udevwait *w = NULL;
 	char msg[512];

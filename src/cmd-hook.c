@@ -17,7 +17,6 @@
 #include "plan.h"
 #include "usage.h"
 
-#define LOCK_WAIT_MIN 60
 #define VM_SHOWN_MAX 64
 
 /* One hook run: which VM, what it holds, the host as scanned */
@@ -74,12 +73,12 @@ static void hook_free(struct hook *hk)
 
 static unsigned timeout_s(const struct hook *hk)
 {
-	return hk->c->timeout ? hk->c->timeout : hk->cfg->unbind_timeout;
+	return ctx_timeout(hk->c, hk->cfg);
 }
 
 static int take_lock(struct hook *hk)
 {
-	unsigned wait = timeout_s(hk) * 3 > LOCK_WAIT_MIN ? timeout_s(hk) * 3 : LOCK_WAIT_MIN;
+	unsigned wait = ctx_lock_wait(hk->c, hk->cfg);
 	long holder = 0;
 	int err = lock_acquire(hk->c->root, wait, &hk->lock_fd, &holder);
 
@@ -214,15 +213,10 @@ static int check_refusals(struct hook *hk, struct plan *p, bool again)
 
 static struct bind_opts bind_opts_for(const struct hook *hk, char *steps_msg, size_t size)
 {
-	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
 	struct bind_opts o = { .timeout_ms = timeout_s(hk) * 1000, .steps_msg = steps_msg, .steps_msg_size = size };
 
 	o.systemctl = steps_find_systemctl(hk->c->root);
-	if (!sysroot_is_host(hk->c->root))
-		o.modprobe = getenv("PCIBIND_MODPROBE"); /* tests and image builds only */
-	for (size_t i = 0; sysroot_is_host(hk->c->root) && i < ARRAY_SIZE(paths) && !o.modprobe; i++)
-		if (access(paths[i], X_OK) == 0)
-			o.modprobe = paths[i];
+	o.modprobe = ctx_modprobe(hk->c);
 	return o;
 }
 

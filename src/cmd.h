@@ -56,6 +56,13 @@ void msg_warn(const char *fmt, ...) _printf_(1, 2);
 void msg_info(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 void msg_debug(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 
+/* Seconds before a kernel write counts as hung: --timeout, else unbind_timeout */
+unsigned ctx_timeout(const struct ctx *c, const struct config *cfg);
+/* How long to wait for another pcibind's lock: three write deadlines, at least a minute */
+unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg);
+/* The module loader: modprobe on the host; under another --root only $PCIBIND_MODPROBE (tests, images) */
+const char *ctx_modprobe(const struct ctx *c);
+
 /* Load the config; on error print "FILE:LINE: msg" and return EXIT_USAGE, else 0 */
 int ctx_load_config(struct ctx *c, struct config **ret);
 

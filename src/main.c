@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -186,6 +187,30 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	return run(&c, cmd, argc - optind, argv + optind);
+}
+
+unsigned ctx_timeout(const struct ctx *c, const struct config *cfg)
+{
+	return c->timeout ? c->timeout : cfg->unbind_timeout;
+}
+
+unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg)
+{
+	unsigned w = ctx_timeout(c, cfg) * 3;
+
+	return w > 60 ? w : 60;
+}
+
+const char *ctx_modprobe(const struct ctx *c)
+{
+	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
+
+	if (!sysroot_is_host(c->root))
+		return getenv("PCIBIND_MODPROBE");
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++)
+		if (access(paths[i], X_OK) == 0)
+			return paths[i];
+	return NULL;
 }
 
 int ctx_load_config(struct ctx *c, struct config **ret)

@@ -128,11 +128,54 @@ static int link_name(int dirfd, const char *name, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/*
+ * "pci:v00008086d00001572sv00008086sd00000001bc02sc00i00": the kernel prints
+ * modalias from the same cached pci_dev fields as the vendor, device,
+ * subsystem_* and class attributes (modalias_show() in pci-sysfs.c), so one
+ * read gives all five; on hosts with thousands of VFs that is 12 syscalls
+ * fewer per function. Never the config file: reading it resumes a
+ * runtime-suspended device.
+ */
+static int parse_modalias(const char *s, struct pcifn *f)
+{
+	static const char *const keys[] = { "pci:v", "d", "sv", "sd", "bc", "sc", "i" };
+	static const unsigned char digits[] = { 8, 8, 8, 8, 2, 2, 2 };
+	unsigned long v[7];
+
+	for (size_t i = 0; i < 7; i++) {
+		char hex[9];
+		size_t k = strlen(keys[i]);
+
+		if (strncmp(s, keys[i], k) != 0)
+			return -EINVAL;
+		s += k;
+		if (strspn(s, "0123456789abcdefABCDEF") < digits[i])
+			return -EINVAL;
+		memcpy(hex, s, digits[i]);
+		hex[digits[i]] = '\0';
+		if (parse_uint(hex, 16, i < 4 ? 0xffff : 0xff, &v[i]) < 0)
+			return -EINVAL;
+		s += digits[i];
+	}
+	if (*s && *s != '\n')
+		return -EINVAL;
+	f->vendor = (uint16_t)v[0];
+	f->device = (uint16_t)v[1];
+	f->subvendor = (uint16_t)v[2];
+	f->subdevice = (uint16_t)v[3];
+	f->class = (uint32_t)(v[4] << 16 | v[5] << 8 | v[6]);
+	return 0;
+}
+
 static int read_ids(int dirfd, struct pcifn *f)
 {
+	char alias[64];
 	unsigned long v;
 	int err;
 
+	if (sysroot_read_line_at(dirfd, "modalias", alias, sizeof(alias)) == 0 && parse_modalias(alias, f) == 0)
+		return 0;
+	/* no modalias (an old or partial tree): the attributes one by one */
 	if ((err = read_hex(dirfd, "vendor", 0xffff, &v)) < 0)
 		return err;
 	f->vendor = (uint16_t)v;

@@ -1,0 +1,189 @@
+/* test-pcidev.c - the device model read from a plain sysfs tree: ids from modalias, or attribute by attribute */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "pcidev.h"
+
+#define DEV "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0"
+
+static struct sysroot *temp_root(char *dir, size_t size)
+{
+	struct sysroot *r = NULL;
+
+	snprintf(dir, size, "/tmp/pcibind-pcidev.XXXXXX");
+	if (!mkdtemp(dir) || sysroot_open(dir, &r) < 0)
+		return NULL;
+	return r;
+}
+
+static void remove_root(struct sysroot *r, const char *dir)
+{
+	char cmd[128];
+
+	sysroot_free(r);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	(void)!system(cmd);
+}
+
+static int put(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	if (!(f = fopen(path, "w")))
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+static int link_to(const char *dir, const char *target, const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	return symlink(target, path);
+}
+
+/* one GPU function on nvidia in group 7; ids in the attribute files differ from modalias on purpose */
+static int make_fn(const char *dir, const char *modalias)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "mkdir -p '%1$s/" DEV "' '%1$s/sys/bus/pci/devices' '%1$s/sys/bus/pci/drivers/nvidia' "
+		 "'%1$s/sys/kernel/iommu_groups/7/devices'",
+		 dir);
+	if (system(cmd) != 0)
+		return -1;
+	if (link_to(dir, "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0",
+		    "sys/bus/pci/devices/0000:01:00.0") < 0 ||
+	    link_to(dir, "../../../../bus/pci/drivers/nvidia", DEV "/driver") < 0 ||
+	    link_to(dir, "../../../../kernel/iommu_groups/7", DEV "/iommu_group") < 0)
+		return -1;
+	if (put(dir, DEV "/vendor", "0x1111\n") < 0 || put(dir, DEV "/device", "0x2222\n") < 0 ||
+	    put(dir, DEV "/class", "0x030000\n") < 0 || put(dir, DEV "/subsystem_vendor", "0x3333\n") < 0 ||
+	    put(dir, DEV "/subsystem_device", "0x4444\n") < 0 || put(dir, DEV "/driver_override", "(null)\n") < 0)
+		return -1;
+	if (modalias && put(dir, DEV "/modalias", modalias) < 0)
+		return -1;
+	return 0;
+}
+
+static int read_fn(const struct sysroot *r, struct pcifn *f)
+{
+	struct pciaddr a;
+
+	if (pciaddr_parse("0000:01:00.0", &a) < 0)
+		return -EINVAL;
+	return pcifn_read(r, &a, f);
+}
+
+TEST(ids_from_modalias)
+{
+	char dir[64];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcifn f = { 0 };
+
+	ASSERT_TRUE(r);
+	ASSERT_INT_EQ(make_fn(dir, "pci:v000010DEd00002204sv00001458sd0000403Bbc03sc00i00\n"), 0);
+	ASSERT_INT_EQ(read_fn(r, &f), 0);
+	ASSERT_INT_EQ(f.vendor, 0x10de);
+	ASSERT_INT_EQ(f.device, 0x2204);
+	ASSERT_INT_EQ(f.subvendor, 0x1458);
+	ASSERT_INT_EQ(f.subdevice, 0x403b);
+	ASSERT_INT_EQ(f.class, 0x030000);
+	ASSERT_STR_EQ(f.driver, "nvidia");
+	ASSERT_INT_EQ(f.group, 7);
+	ASSERT_TRUE(f.override == NULL);
+	pcifn_clear(&f);
+	remove_root(r, dir);
+}
+
+/* the kernel prints the prog-if in lower case in uevent's MODALIAS; accept either */
+TEST(modalias_prog_if_any_case)
+{
+	char dir[64];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcifn f = { 0 };
+
+	ASSERT_TRUE(r);
+	ASSERT_INT_EQ(make_fn(dir, "pci:v00008086d00001572sv00008086sd00000001bc0Csc03i3a\n"), 0);
+	ASSERT_INT_EQ(read_fn(r, &f), 0);
+	ASSERT_INT_EQ(f.class, 0x0c033a);
+	ASSERT_INT_EQ(f.vendor, 0x8086);
+	pcifn_clear(&f);
+	remove_root(r, dir);
+}
+
+TEST(ids_attribute_by_attribute_without_modalias)
+{
+	char dir[64];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcifn f = { 0 };
+
+	ASSERT_TRUE(r);
+	ASSERT_INT_EQ(make_fn(dir, NULL), 0);
+	ASSERT_INT_EQ(read_fn(r, &f), 0);
+	ASSERT_INT_EQ(f.vendor, 0x1111);
+	ASSERT_INT_EQ(f.device, 0x2222);
+	ASSERT_INT_EQ(f.subvendor, 0x3333);
+	ASSERT_INT_EQ(f.subdevice, 0x4444);
+	ASSERT_INT_EQ(f.class, 0x030000);
+	pcifn_clear(&f);
+	remove_root(r, dir);
+}
+
+/* anything but the exact kernel format is not trusted: the attribute files decide */
+TEST(malformed_modalias_falls_back)
+{
+	static const char *const bad[] = {
+		"pci:v10DEd2204sv1458sd403Bbc03sc00i00\n",			  /* short fields */
+		"pci:v000010DEd00002204sv00001458sd0000403Bbc03sc00\n",		  /* no prog-if */
+		"pci:v000110DEd00002204sv00001458sd0000403Bbc03sc00i00\n",	  /* vendor over 16 bits */
+		"pci:v000010DEd00002204sv00001458sd0000403Bbc03sc00i00 extra\n", /* trailing text */
+		"usb:v1D6Bp0002d0601dc09dsc00dp01ic09isc00ip00in00\n",		  /* another bus */
+		"pci:v000010DEd0000220Gsv00001458sd0000403Bbc03sc00i00\n",	  /* not hex */
+		"\n",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char dir[64];
+		struct sysroot *r = temp_root(dir, sizeof(dir));
+		struct pcifn f = { 0 };
+
+		ASSERT_TRUE(r);
+		ASSERT_INT_EQ(make_fn(dir, bad[i]), 0);
+		ASSERT_INT_EQ(read_fn(r, &f), 0);
+		if (f.vendor != 0x1111 || f.device != 0x2222 || f.subvendor != 0x3333 || f.subdevice != 0x4444)
+			FAIL_AT("modalias \"%.*s\" was trusted: %04x:%04x %04x:%04x", (int)strcspn(bad[i], "\n"),
+				bad[i], f.vendor, f.device, f.subvendor, f.subdevice);
+		pcifn_clear(&f);
+		remove_root(r, dir);
+	}
+}
+
+TEST(scan_reads_the_same)
+{
+	char dir[64];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcihost *h = NULL;
+
+	ASSERT_TRUE(r);
+	ASSERT_INT_EQ(make_fn(dir, "pci:v000010DEd00002204sv00001458sd0000403Bbc03sc00i00\n"), 0);
+	ASSERT_INT_EQ(pcihost_scan(r, &h), 0);
+	ASSERT_INT_EQ(h->n, 1);
+	ASSERT_STR_EQ(h->fns[0].name, "0000:01:00.0");
+	ASSERT_INT_EQ(h->fns[0].vendor, 0x10de);
+	ASSERT_INT_EQ(h->fns[0].subdevice, 0x403b);
+	ASSERT_STR_EQ(h->fns[0].driver, "nvidia");
+	pcihost_free(h);
+	remove_root(r, dir);
+}
+HARNESS_MAIN

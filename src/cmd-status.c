@@ -709,11 +709,15 @@ static int run(struct ctx *c, int argc, char **argv)
 	int r;
 
 	if ((r = parse_selectors(&st, argc, argv)) != 0 || (r = ctx_load_config(c, &st.cfg)) != 0 ||
-	    (r = check_names(&st, argv)) != 0 || (r = scan(&st)) != 0 || (r = select_shown(&st)) != 0)
+	    (r = check_names(&st, argv)) != 0)
 		goto out;
-	warn_unmatched(&st, argv);
+	/* pci.ids is parsed while sysfs is scanned */
 	if (names_new(&st.names) < 0)
 		st.names = NULL; /* every name falls back to its ids */
+	names_preload(st.names);
+	if ((r = scan(&st)) != 0 || (r = select_shown(&st)) != 0)
+		goto out;
+	warn_unmatched(&st, argv);
 	r = c->json ? print_json(&st) : print_text(&st);
 	if (r == 0)
 		r = flush_stdout();

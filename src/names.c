@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@ struct names {
 	struct pci_access *pacc; /* created on the first lookup */
 	char *ids_path;		 /* NULL: libpci's default pci.ids */
 	bool broken;		 /* libpci failed (out of memory, corrupt pci.ids): fallback text only */
+	bool loading;		 /* a names_preload() thread owns pacc until joined */
+	pthread_t loader;
 };
 
 /*
@@ -73,6 +76,7 @@ void names_free(struct names *n)
 {
 	if (!n)
 		return;
+	names_wait(n);
 	if (n->pacc)
 		pci_cleanup(n->pacc);
 	free(n->ids_path);
@@ -100,12 +104,48 @@ static bool names_open(struct names *n)
 	return true;
 }
 
+/* pci_load_name_list() under the same error handling as a lookup */
+static void *load_names(void *arg)
+{
+	struct names *n = arg;
+	jmp_buf env;
+
+	if (!names_open(n))
+		return NULL;
+	if (setjmp(env)) {
+		lookup_jmp = NULL;
+		n->broken = true;
+		return NULL;
+	}
+	lookup_jmp = &env;
+	(void)pci_load_name_list(n->pacc); /* a missing pci.ids is no error: lookups then miss */
+	lookup_jmp = NULL;
+	return NULL;
+}
+
+void names_preload(struct names *n)
+{
+	if (!n || n->loading || n->pacc || n->broken)
+		return;
+	/* without a thread, the first lookup loads the file as before */
+	n->loading = pthread_create(&n->loader, NULL, load_names, n) == 0;
+}
+
+void names_wait(struct names *n)
+{
+	if (n && n->loading) {
+		(void)pthread_join(n->loader, NULL);
+		n->loading = false;
+	}
+}
+
 /* One pci_lookup_name() call; NULL when the database has no entry */
 static const char *db_lookup(struct names *n, char *buf, size_t size, int flags, int id1, int id2)
 {
 	jmp_buf env;
 	const char *name;
 
+	names_wait(n);
 	if (size < 4 || !names_open(n))
 		return NULL;
 	if (setjmp(env)) {

@@ -13,6 +13,13 @@ int names_new(struct names **ret);
 /* the same with another pci.ids file (tests); path is copied */
 int names_new_file(const char *ids_path, struct names **ret);
 void names_free(struct names *n);
+/*
+ * Parse pci.ids in a thread while the caller does other work (the sysfs
+ * scan): on a many-core host its ~20 ms of CPU leave the wall time. The
+ * first lookup (or names_wait(), or names_free()) joins it.
+ */
+void names_preload(struct names *n);
+void names_wait(struct names *n);
 /* "NVIDIA Corporation"; falls back to "Device 10de" style text when unknown */
 const char *names_vendor(struct names *n, uint16_t vendor, char *buf, size_t size);
 const char *names_device(struct names *n, uint16_t vendor, uint16_t device, char *buf, size_t size);

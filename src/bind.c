@@ -564,6 +564,7 @@ static bool driver_registered(const struct sysroot *r, const char *driver)
 	       sysroot_exists(r, path) == 0;
 }
 
+/* 1: its module was loaded now, 0: it was registered already */
 static int load_driver(const struct sysroot *r, const char *driver, const struct bind_opts *o, char *msg,
 		       size_t size)
 {
@@ -579,7 +580,7 @@ static int load_driver(const struct sysroot *r, const char *driver, const struct
 	}
 	err = run_modprobe(o->modprobe, driver, why, sizeof(why));
 	if (err == 0 && driver_registered(r, driver))
-		return 0;
+		return 1;
 	snprintf(msg, size, "driver %s is not loaded and loading it failed: %s", driver,
 		 why[0] ? why : "the module loaded but registered no PCI driver of that name");
 	return -ENOENT;
@@ -588,6 +589,8 @@ static int load_driver(const struct sysroot *r, const char *driver, const struct
 int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg,
 		      size_t size)
 {
+	int loaded = 0;
+
 	for (size_t i = 0; i < p->n_acts; i++) {
 		const struct action *a = &p->acts[i];
 		int err;
@@ -596,6 +599,7 @@ int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struc
 			continue;
 		if ((err = load_driver(r, a->target.driver, o, msg, size)) < 0)
 			return err;
+		loaded += err;
 	}
-	return 0;
+	return loaded;
 }

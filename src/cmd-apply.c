@@ -266,21 +266,36 @@ static void mark_waits(const struct applier *ap, struct report *rep)
 	}
 }
 
-static void settle(struct udevwait *w, const struct report *rep)
+/* The udev events of every function that moved (reps with rep == NULL: all changed sets) */
+static void settle(struct udevwait *w, const struct applier *ap, const struct report *only)
 {
-	const char *names[64], *drivers[64], *pending = "";
-	size_t n = 0;
+	_cleanup_free_ const char **names = NULL, **drivers = NULL;
+	const char *pending = "";
+	size_t n = 0, max = 0;
 
-	for (size_t i = 0; i < rep->n_moved && n < ARRAY_SIZE(names); i++) {
-		if (!rep->moved[i].wait)
+	for (size_t i = 0; i < ap->n_reps; i++)
+		max += ap->reps[i].n_moved;
+	names = calloc(max ? max : 1, sizeof(*names));
+	drivers = calloc(max ? max : 1, sizeof(*drivers));
+	if (!names || !drivers) {
+		udevwait_free(w);
+		return;
+	}
+	for (size_t i = 0; i < ap->n_reps; i++) {
+		const struct report *rep = &ap->reps[i];
+
+		if (only ? rep != only : rep->res != RES_CHANGED)
 			continue;
-		names[n] = rep->moved[i].name;
-		drivers[n++] = rep->driver;
+		for (size_t m = 0; m < rep->n_moved; m++) {
+			if (!rep->moved[m].wait)
+				continue;
+			names[n] = rep->moved[m].name;
+			drivers[n++] = rep->driver;
+		}
 	}
 	if (udevwait_end(w, names, drivers, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
-		msg_warn("[%s]: udev has not finished with %s within %u s; its /dev/vfio node may not have its "
-			 "final owner and mode yet", rep->set->name, pending[0] ? pending : "its events",
-			 UDEV_SETTLE_MS / 1000);
+		msg_warn("udev has not finished with %s within %u s; its /dev/vfio node may not have its final owner "
+			 "and mode yet", pending[0] ? pending : "the events", UDEV_SETTLE_MS / 1000);
 }
 
 /*
@@ -326,7 +341,7 @@ static int execute(struct applier *ap, struct report *rep, struct plan **pp)
 	if ((st = scan(ap)))
 		goto out;
 	read_back(ap, rep);
-	settle(w, rep);
+	settle(w, ap, rep);
 	w = NULL;
 out:
 	udevwait_free(w);
@@ -377,6 +392,152 @@ static int apply_set(struct applier *ap, struct report *rep)
 	st = execute(ap, rep, &p);
 	plan_free(p);
 	return st;
+}
+
+/* ---- all pending sets at once ---- */
+
+/* A set's target modules; 1 when they were loaded now, -1 when the set failed (reported) */
+static int load_set_drivers(struct applier *ap, struct report *rep, const struct bind_opts *o)
+{
+	struct plan *p = NULL;
+	char msg[512];
+	int err;
+
+	if (plan_set(ap, rep, &p)) /* gone since the survey */
+		return -1;
+	err = bind_load_drivers(ap->c->root, p, o, msg, sizeof(msg));
+	plan_free(p);
+	if (err < 0) {
+		result(rep, RES_FAILED, "failed: %s; nothing was changed", msg);
+		return -1;
+	}
+	return err > 0;
+}
+
+/* 1 when the set still has functions to move on the host as it is now; else its result is set */
+static int still_pending(struct applier *ap, struct report *rep)
+{
+	struct plan *p = NULL;
+	int pending = 0;
+
+	if (plan_set(ap, rep, &p) || refused(ap, rep, p))
+		goto out;
+	if (plan_changes(p))
+		pending = 1;
+	else
+		read_back(ap, rep); /* the module load bound them (their overrides came from the udev rule) */
+out:
+	plan_free(p);
+	return pending;
+}
+
+/* What the joint run says when it fails, before each set is tried alone */
+static void say_joint_failure(const struct plan *p, const struct outcome *outs)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+		const struct outcome *o = &outs[i];
+
+		if (o->status == OUT_FAILED || o->status == OUT_TIMEOUT)
+			msg_warn("[%s]: cannot bind %s to %s: %s", a->set ? a->set : "?", a->name,
+				 a->target.driver ? a->target.driver : "no driver", o->msg);
+		if (o->changed && o->rollback_err < 0)
+			msg_error("[%s]: %s was NOT put back: %s; run 'pcibind restore %s'", a->set ? a->set : "?",
+				  a->name, o->rollback_msg, a->name);
+	}
+	msg_warn("the boot sets were put back as they were; binding each set on its own");
+}
+
+/*
+ * One request for every pending set: plan_make() sorts their functions by
+ * IOMMU group and bind_run() moves the groups in parallel, so eight GPUs
+ * whose unbinds each take half a second are done in about half a second,
+ * not four, and sysfs is scanned at most three times in all. 1: done (each
+ * pending set has its result); 0: fall back to one set at a time (the
+ * joint plan was refused, or bind_run() failed and put everything back).
+ */
+static int joint_run(struct applier *ap, int *pending, const struct bind_opts *o, int *st)
+{
+	_cleanup_free_ struct selector *sels = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*sels));
+	struct request req = { .verb = VERB_BIND, .force = ap->c->force };
+	struct plan_error e = { { 0 } };
+	struct outcome *outs = NULL;
+	struct udevwait *w = NULL;
+	struct plan *p = NULL;
+	int loaded = 0, done = 1, jerr = 0, err;
+	size_t n = 0;
+
+	if (!sels)
+		return 0;
+	for (size_t i = 0; i < ap->n_reps; i++)
+		if (pending[i])
+			mark_waits(ap, &ap->reps[i]);
+	(void)udevwait_begin(ap->c->root, &w); /* before the first module load: no event missed */
+	for (size_t i = 0; i < ap->n_reps; i++) {
+		int r = pending[i] ? load_set_drivers(ap, &ap->reps[i], o) : 0;
+
+		if (r < 0)
+			pending[i] = 0;
+		loaded |= r > 0;
+	}
+	if (loaded && (*st = scan(ap)))
+		goto out;
+	for (size_t i = 0; i < ap->n_reps; i++) {
+		if (!pending[i] || !(pending[i] = still_pending(ap, &ap->reps[i])))
+			continue;
+		sels[n].kind = SEL_NAME;
+		(void)snprintf(sels[n++].name, sizeof(sels[0].name), "%s", ap->reps[i].set->name);
+	}
+	if (n == 0)
+		goto out;
+	req.sels = sels;
+	req.n_sels = n;
+	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 || plan_refused(p)) {
+		done = 0; /* each set alone says why */
+		goto out;
+	}
+	err = bind_run(ap->c->root, ap->h, p, ap->j, o, &outs, &jerr);
+	if (jerr < 0)
+		msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
+	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
+		for (size_t i = 0; i < ap->n_reps; i++)
+			if (pending[i])
+				result(&ap->reps[i], RES_FAILED,
+				       "failed: cannot write the journal %s: %s; nothing was changed", JOURNAL_FILE,
+				       strerror(-err));
+		goto out;
+	}
+	if (err < 0) {
+		say_joint_failure(p, outs);
+		done = 0;
+		goto out;
+	}
+	if ((*st = scan(ap)))
+		goto out;
+	for (size_t i = 0; i < ap->n_reps; i++)
+		if (pending[i])
+			read_back(ap, &ap->reps[i]);
+out:
+	if (*st == 0)
+		settle(w, ap, NULL); /* the sets done so far; a fallback run waits for its own */
+	else
+		udevwait_free(w);
+	free(outs);
+	plan_free(p);
+	return done;
+}
+
+static int apply_pending(struct applier *ap, int *pending)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = ctx_modprobe(ap->c) };
+	int st = 0;
+
+	if (joint_run(ap, pending, &o, &st))
+		return st;
+	for (size_t i = 0; i < ap->n_reps; i++)
+		if (pending[i] && (st = apply_set(ap, &ap->reps[i])))
+			return st;
+	return 0;
 }
 
 /* ---- the report ---- */
@@ -490,9 +651,8 @@ static int apply_all(struct ctx *c)
 		goto out;
 	for (size_t i = 0; i < ap.n_reps; i++)
 		pending[i] = survey_set(&ap, &ap.reps[i]);
-	for (size_t i = 0; i < ap.n_reps; i++)
-		if (pending[i] && (st = apply_set(&ap, &ap.reps[i])))
-			goto out;
+	if ((st = apply_pending(&ap, pending)))
+		goto out;
 	st = exit_status(&ap);
 	if (c->json)
 		st = print_json(&ap, st);

@@ -193,3 +193,67 @@ scenario_apply_nothing() {
 	check "apply with a SEL is a usage error" exit_is 2
 	sim_stop
 }
+
+# eight boot sets, one GPU each: apply moves them as one request, the groups in parallel
+eight_sets() {
+	local s
+	for s in 11 21 31 41 51 61 71 81; do
+		printf '[gpu%s]\naddress = %s:00\nboot = yes\n\n' "$s" "$s"
+	done | conf
+}
+
+scenario_apply_parallel() {
+	local t0 t1 s
+	sim_start apply-parallel eightgpu || return
+	eight_sets
+	for s in 11 21 31 41 51 61 71 81; do ctl "block 0000:$s:00.0 unbind 1"; done
+	t0=$(date +%s%N)
+	pb apply
+	t1=$(date +%s%N)
+	check "apply of 8 sets exits 5 (changed)" exit_is 5
+	for s in 11 21 31 41 51 61 71 81; do
+		check "GPU $s:00.0 and its audio on vfio-pci" eval "is_driver 0000:$s:00.0 vfio-pci && is_driver 0000:$s:00.1 vfio-pci"
+	done
+	check "every set reported bound" test "$(grep -c ': 2 functions bound to vfio-pci' <<<"$OUT")" -eq 8
+	check "8 sets with a 1 s unbind each overlap (took $(((t1 - t0) / 1000000)) ms, one after another >= 8000)" \
+		test $(((t1 - t0) / 1000000)) -lt 5000
+	check "one journal record per function" test "$(journal_lines)" -eq 16
+	pb restore
+	check "restore puts all 16 back" eval "is_driver 0000:81:00.1 snd_hda_intel && is_driver 0000:11:00.0 nvidia && no_journal"
+	sim_stop
+}
+
+# one set fails: the joint run is put back, then each set alone; the good ones still get bound
+scenario_apply_one_set_fails() {
+	sim_start apply-one-fails eightgpu || return
+	conf <<-'EOF2'
+	[gpu21]
+	address = 21:00
+	boot = yes
+
+	[gpu31]
+	address = 31:00
+	boot = yes
+
+	[gpu41]
+	address = 41:00
+	boot = yes
+	EOF2
+	ctl "failprobe 0000:31:00.0 vfio-pci EIO"
+	pb apply
+	check "apply exits 1 (a set failed)" exit_is 1
+	check "says the joint run was put back" out_has "binding each set on its own"
+	check "gpu21 bound" eval "is_driver 0000:21:00.0 vfio-pci && is_driver 0000:21:00.1 vfio-pci"
+	check "gpu41 bound" eval "is_driver 0000:41:00.0 vfio-pci && is_driver 0000:41:00.1 vfio-pci"
+	check "gpu31 back on its host drivers" eval "is_driver 0000:31:00.0 nvidia && is_driver 0000:31:00.1 snd_hda_intel"
+	check "gpu31 has no stale override" eval "is_override 0000:31:00.0 '(null)' && is_override 0000:31:00.1 '(null)'"
+	check "gpu31 reported failed" out_has "gpu31: failed: 0000:31:00.0"
+	check "gpu21 reported bound" out_has "gpu21: 2 functions bound to vfio-pci"
+	check "the journal holds the 4 bound functions only" test "$(journal_lines)" -eq 4
+	ctl clear
+	pb apply
+	check "once the fault is gone, apply binds gpu31 (exit 5)" exit_is 5
+	check "gpu31 on vfio-pci" is_driver 0000:31:00.0 vfio-pci
+	check "the others are reported unchanged" out_has "gpu21: already bound"
+	sim_stop
+}

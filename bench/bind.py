@@ -162,7 +162,22 @@ def driverctl_run(pcisim, topo, root, top):
         sim.stop()
 
 
-def hook_run(pcibind, pcisim, topo, root, top):
+def hook_series(argv, env=None):
+    walls, cpus = [], []
+    for _ in range(HOOK_REPS):
+        wall, cpu, rc = timed(argv, env=env)
+        if rc != 0:
+            return None, "%s exited %d" % (" ".join(argv), rc)
+        walls.append(wall)
+        cpus.append(cpu)
+    return {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}, None
+
+
+def hook_run(pcibind, pcisim, topo, root, top, work):
+    """The hook in the simulator, and on a plain copy of its tree (tmpfs: no FUSE round trip per
+    syscall, closer to what sysfs costs), with /bin/true as the cost of starting any process."""
+    plain = os.path.join(work, "plain")
+    shutil.rmtree(plain, ignore_errors=True)
     sim = Sim(pcisim, topo, root)
     try:
         env = sim_env(root, top)
@@ -177,18 +192,26 @@ def hook_run(pcibind, pcisim, topo, root, top):
             for i, s in enumerate(SLOTS):
                 f.write("hostpci%d: %s,pcie=1\n" % (i, s))
             f.write("machine: q35\nmemory: 16384\nname: bench\n")
-        walls, cpus = [], []
-        for _ in range(HOOK_REPS):
-            wall, cpu, rc = timed([pcibind, "--root", root, "hook", "proxmox", "100", "pre-start"], env=env)
-            if rc != 0:
-                return None, "pcibind hook proxmox exited %d" % rc
-            walls.append(wall)
-            cpus.append(cpu)
+        argv = [pcibind, "--root", root, "hook", "proxmox", "100", "pre-start"]
+        res, why = hook_series(argv, env)
+        if res is None:
+            return None, why
         if not sim.all_on_vfio():
             return None, "the hook moved a function"
-        return {"wall": statistics.median(walls), "cpu": statistics.median(cpus)}, None
+        # write-only attributes (uevent, bind, ...) cannot be read: cp complains, the copy is complete otherwise
+        subprocess.run(["cp", "-a", root, plain], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finally:
         sim.stop()
+    plain_argv = [pcibind, "--root", plain, "hook", "proxmox", "100", "pre-start"]
+    if not os.path.exists(os.path.join(plain, "sys/bus/pci/devices/%s.0/driver" % SLOTS[0])):
+        return None, "could not copy the simulator's tree"
+    res["plain"], why = hook_series(plain_argv)
+    if res["plain"] is None:
+        return None, "on the plain tree: " + why
+    res["true"], _ = hook_series(["/bin/true"])
+    res["version"], _ = hook_series([pcibind, "--version"])
+    shutil.rmtree(plain, ignore_errors=True)
+    return res, None
 
 
 def main():
@@ -196,7 +219,7 @@ def main():
     topo = os.path.join(top, "tests/sim/eightgpu.topo")
     root = os.path.join(work, "m")
     os.makedirs(work, exist_ok=True)
-    res = {"unbind_s": UNBIND_S, "reps": REPS}
+    res = {"unbind_s": UNBIND_S, "reps": REPS, "hook_reps": HOOK_REPS}
     res["baseline"] = statistics.median(baseline(pcisim, topo, root) for _ in range(REPS))
     for name, args, cfg in (("bind", ["bind"] + SLOTS, False), ("apply", ["apply"], True)):
         runs = [pcibind_run(pcibind, pcisim, topo, root, top, args, cfg) for _ in range(REPS)]
@@ -210,7 +233,7 @@ def main():
         res["driverctl_error"] = why
     else:
         res["driverctl"] = wall
-    hook, why = hook_run(pcibind, pcisim, topo, root, top)
+    hook, why = hook_run(pcibind, pcisim, topo, root, top, work)
     if hook is None:
         res["hook_error"] = why
     else:

@@ -90,7 +90,7 @@ hf() { # hyperfine NAME RUNS JSON COMMAND... (each command one argument, no shel
 # ---- listing at the largest size, every tool in one namespace ----
 t=$dir/host-$big
 say "bench: listing, $big functions"
-cmds=("$floor $t" "$pcibind --root $t status" "$pcibind --root $t status --json")
+cmds=("$floor $t" "$floor --modalias $t" "$pcibind --root $t status" "$pcibind --root $t status --json")
 command -v lspci >/dev/null && cmds+=("lspci -k")
 in_tree "$t" hyperfine -N --style basic --warmup 2 --runs "$runs" --export-json "$out/list-fast.json" "${cmds[@]}" >&2
 # The shell and Python peers take seconds to minutes at this size: a few

@@ -90,7 +90,8 @@ static int load_state(struct run *rn)
 		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
 		return EXIT_FAILURE_;
 	}
-	(void)usage_scan(rn->c->root, rn->h);
+	if (rn->verb != VERB_RESTORE) /* a restore is never refused for a use */
+		(void)usage_scan(rn->c->root, rn->h);
 	err = journal_load(rn->c->root, &rn->j, &line);
 	if (err == -EBADMSG) {
 		msg_error("the journal %s is damaged at line %u; it records what pcibind changed: inspect it, then "

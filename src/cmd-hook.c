@@ -103,8 +103,7 @@ static int scan(struct hook *hk)
 		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
 		return EXIT_FAILURE_;
 	}
-	(void)usage_scan(hk->c->root, hk->h);
-	return 0;
+	return 0; /* the uses (usage_scan) only when something would move: plan_take() */
 }
 
 /* config, lock, devices, journal: everything a phase that acts needs */
@@ -175,6 +174,23 @@ static int make_plan(struct hook *hk, enum verb v, struct plan **ret)
 		return EXIT_FAILURE_;
 	}
 	return 0;
+}
+
+/*
+ * What the host uses a function for (console, mounts, swap, routes, input)
+ * refuses only a function that would move: a VM whose functions are all on
+ * vfio-pci already starts without reading mountinfo and the routing table.
+ */
+static int plan_take(struct hook *hk, struct plan **ret)
+{
+	int st = make_plan(hk, VERB_BIND, ret);
+
+	if (st || !plan_changes(*ret))
+		return st;
+	plan_free(*ret);
+	*ret = NULL;
+	(void)usage_scan(hk->c->root, hk->h);
+	return make_plan(hk, VERB_BIND, ret);
 }
 
 /*
@@ -281,13 +297,13 @@ static int retry_steps(struct hook *hk)
 	return EXIT_OK;
 }
 
-/* Give every function of the VM back (post-stop, or a failed pre-start) */
-static int give_back(struct hook *hk)
+/* Give every function of the VM back (post-stop, or a failed pre-start: rescan, the host changed) */
+static int give_back(struct hook *hk, bool rescan)
 {
 	struct plan *p = NULL;
 	int st;
 
-	if ((st = scan(hk)))
+	if (rescan && (st = scan(hk)))
 		return st;
 	if ((st = make_plan(hk, VERB_RESTORE, &p)) == -1) {
 		hook_msg(6, hk, "nothing to give back: pcibind moved none of the VM's functions");
@@ -400,7 +416,7 @@ static int apply_reset_methods(struct hook *hk)
 /* A failed start: put everything back, say so; the start is aborted */
 static int abort_start(struct hook *hk, int st)
 {
-	if (give_back(hk) == EXIT_OK)
+	if (give_back(hk, true) == EXIT_OK)
 		hook_msg(3, hk, "everything was put back; the VM is not started");
 	else
 		hook_msg(3, hk, "the VM is not started; run 'pcibind restore' to put the rest back");
@@ -417,7 +433,7 @@ static int take(struct hook *hk)
 		hook_msg(6, hk, "no PCI devices to hand over");
 		return EXIT_OK;
 	}
-	if ((st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p, false)))
+	if ((st = plan_take(hk, &p)) || (st = check_refusals(hk, p, false)))
 		goto out;
 	if (hk->c->dry_run) {
 		hook_msg(6, hk, "dry run: would hand %zu function(s) over, nothing changed", p->n_acts);
@@ -430,7 +446,7 @@ static int take(struct hook *hk)
 	if (steps > 0) { /* the host changed: plan again on what it is now */
 		plan_free(p);
 		p = NULL;
-		if ((st = scan(hk)) || (st = make_plan(hk, VERB_BIND, &p)) || (st = check_refusals(hk, p, true))) {
+		if ((st = scan(hk)) || (st = plan_take(hk, &p)) || (st = check_refusals(hk, p, true))) {
 			st = abort_start(hk, st);
 			goto out;
 		}
@@ -455,7 +471,7 @@ static int give_back_all(struct hook *hk)
 		hook_msg(6, hk, "no PCI devices to give back");
 		return EXIT_OK;
 	}
-	return give_back(hk);
+	return give_back(hk, false); /* prepare() has just scanned */
 }
 
 /* ---- Proxmox ---- */

@@ -434,3 +434,27 @@ scenario_hook_single_gpu_unit_restart_fails() {
 	single_gpu_host_state "after the retry"
 	sim_stop
 }
+
+# The uses (routes, mounts, console) are read only when a function would move: a VM already on
+# vfio-pci starts without them, and a VM that would take the host's uplink or disk is still refused.
+scenario_hook_uses_when_moving() {
+	sim_start hook-uses workstation || return
+	vm_conf 110 <<<"hostpci0: 0000:05:00.0"
+	pb hook proxmox 110 pre-start
+	check "the default-route NIC: pre-start refused (exit 3)" exit_is 3
+	check "the refusal says it carries the default route" out_has "carries the default route"
+	check "nothing written" nowrites
+	vm_conf 111 <<<"hostpci0: 0000:03:00.0"
+	pb hook proxmox 111 pre-start
+	check "the NVMe holding /: pre-start refused (exit 3)" exit_is 3
+	check "the refusal says it holds a mounted filesystem" out_has "holds a mounted filesystem"
+	vm_conf 112 <<<"hostpci0: 0000:06:00.0"
+	pb hook proxmox 112 pre-start
+	check "the other NIC: handed over (exit 0)" exit_is 0
+	check "06:00.0 on vfio-pci" is_driver 0000:06:00.0 vfio-pci
+	pb hook proxmox 112 pre-start
+	check "again, already on vfio-pci: exit 0" exit_is 0
+	pb hook proxmox 112 post-stop
+	check "post-stop gives it back" is_driver 0000:06:00.0 igb
+	sim_stop
+}

@@ -60,6 +60,8 @@ void pcifn_clear(struct pcifn *f)
 	free(f->override);
 	free(f->reset_method);
 	free(f->use_detail);
+	for (size_t i = 0; i < PCIFN_N_USES; i++)
+		free(f->use_details[i]);
 	memset(f, 0, sizeof(*f));
 	f->group = -1;
 	f->boot_vga = -1;
@@ -75,8 +77,13 @@ int pcifn_copy(const struct pcifn *src, struct pcifn *ret)
 	f.override = xstrdup_null(src->override);
 	f.reset_method = xstrdup_null(src->reset_method);
 	f.use_detail = xstrdup_null(src->use_detail);
-	if ((src->driver && !f.driver) || (src->override && !f.override) ||
-	    (src->reset_method && !f.reset_method) || (src->use_detail && !f.use_detail)) {
+	bool lost = (src->driver && !f.driver) || (src->override && !f.override) ||
+		    (src->reset_method && !f.reset_method) || (src->use_detail && !f.use_detail);
+	for (size_t i = 0; i < PCIFN_N_USES; i++) {
+		f.use_details[i] = xstrdup_null(src->use_details[i]);
+		lost |= src->use_details[i] && !f.use_details[i];
+	}
+	if (lost) {
 		pcifn_clear(&f);
 		return -ENOMEM;
 	}

@@ -62,6 +62,9 @@ enum pcifn_use {
 	USE_ROUTE = 1 << 3,   /* a NIC carrying the default route */
 	USE_INPUT = 1 << 4,   /* a USB (or other) controller with an input device */
 };
+#define PCIFN_N_USES 5
+/* the index of a use flag in pcifn.use_details */
+#define PCIFN_USE_INDEX(flag) ((unsigned)__builtin_ctz(flag))
 
 struct pcifn {
 	struct pciaddr addr;
@@ -80,7 +83,8 @@ struct pcifn {
 	bool busy; /* the kernel holds its lock (an unbind waiting for a VFIO user): override unknown */
 	char physfn[PCIADDR_STRLEN]; /* PF address when is_vf */
 	unsigned uses; /* enum pcifn_use */
-	char *use_detail; /* "/ on nvme0n1p2", "default route via eth0" ... */
+	char *use_detail; /* all uses: "/ on nvme0n1p2; swap on nvme0n1p3" ... */
+	char *use_details[PCIFN_N_USES]; /* each use's own, by PCIFN_USE_INDEX() */
 };
 
 struct pcihost {

@@ -488,16 +488,17 @@ static const struct use_refusal {
 static int refuse_uses(struct planner *pl, const struct pcifn *f)
 {
 	const char *verbing = pl->req->verb == VERB_BIND ? "binding" : "unbinding";
-	char detail[256] = "";
 	int r;
 
-	if (f->use_detail)
-		(void)snprintf(detail, sizeof(detail), " (%s)", f->use_detail);
 	for (size_t i = 0; i < ARRAY_SIZE(use_refusals); i++) {
 		const struct use_refusal *u = &use_refusals[i];
+		const char *own = f->use_details[PCIFN_USE_INDEX(u->use)];
+		char detail[256] = "";
 
 		if (!(f->uses & u->use))
 			continue;
+		if (own)
+			(void)snprintf(detail, sizeof(detail), " (%s)", own);
 		r = refuse(pl, u->kind, true, f->name, "%s %s%s; %s it %s; use --force if you mean it",
 			   f->name, u->what, detail, verbing, u->loss);
 		if (r < 0)

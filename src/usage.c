@@ -12,17 +12,25 @@
 
 #define MAX_DEPTH 8 /* dm on md on partitions: stacks are shallow */
 
-static void add_use(struct pcifn *f, unsigned flag, const char *detail)
+/* "a; b": detail appended to *list unless it is there already */
+static void append_detail(char **list, const char *detail)
 {
 	char *n;
 
+	if (*list && strstr(*list, detail))
+		return;
+	if (asprintf(&n, "%s%s%s", *list ? *list : "", *list ? "; " : "", detail) < 0)
+		return;
+	free(*list);
+	*list = n;
+}
+
+/* The use, its own detail (for its refusal) and the detail of all uses (status) */
+static void add_use(struct pcifn *f, unsigned flag, const char *detail)
+{
 	f->uses |= flag;
-	if (f->use_detail && strstr(f->use_detail, detail))
-		return;
-	if (asprintf(&n, "%s%s%s", f->use_detail ? f->use_detail : "", f->use_detail ? "; " : "", detail) < 0)
-		return;
-	free(f->use_detail);
-	f->use_detail = n;
+	append_detail(&f->use_details[PCIFN_USE_INDEX(flag)], detail);
+	append_detail(&f->use_detail, detail);
 }
 
 /*

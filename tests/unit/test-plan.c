@@ -68,6 +68,9 @@ static struct pcihost *host_make(bool iommu, const struct fnspec *s, size_t n)
 		f->sriov_totalvfs = -1;
 		f->uses = s[i].uses;
 		f->use_detail = xstrdup_null(s[i].detail);
+		for (unsigned u = 0; u < PCIFN_N_USES; u++) /* one detail for each of its uses */
+			if (f->uses & (1u << u))
+				f->use_details[u] = xstrdup_null(s[i].detail);
 	}
 	qsort(h->fns, n, sizeof(*h->fns), fn_cmp);
 	return h;
@@ -899,6 +902,28 @@ TEST(safety_refusal_without_detail_and_several_uses)
 	ASSERT_INT_EQ(p->refusals[1].kind, REFUSE_SWAP);
 	ASSERT_STR_EQ(p->refusals[1].msg,
 		      "0000:04:00.0 holds active swap; binding it pulls swap from under the "
+		      "kernel; use --force if you mean it");
+}
+
+/* Each refusal carries its own use's detail, not the others' */
+TEST(safety_refusal_detail_per_use)
+{
+	_cleanup_host_ struct pcihost *h =
+	    HOST(true, FN("0000:04:00.0", 0x144d, 0xa808, C_NVME, "nvme", 4, .uses = USE_MOUNT | USE_SWAP));
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+	struct pcifn *f = &h->fns[0];
+
+	f->use_detail = strdup("/ on nvme0n1p2; swap on nvme0n1p3");
+	f->use_details[PCIFN_USE_INDEX(USE_MOUNT)] = strdup("/ on nvme0n1p2");
+	f->use_details[PCIFN_USE_INDEX(USE_SWAP)] = strdup("swap on nvme0n1p3");
+	ASSERT_INT_EQ(BIND(h, NULL, "04:00.0", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_refusals, 2);
+	ASSERT_STR_EQ(p->refusals[0].msg,
+		      "0000:04:00.0 holds a mounted filesystem (/ on nvme0n1p2); binding it pulls the filesystem "
+		      "from under the host; use --force if you mean it");
+	ASSERT_STR_EQ(p->refusals[1].msg,
+		      "0000:04:00.0 holds active swap (swap on nvme0n1p3); binding it pulls swap from under the "
 		      "kernel; use --force if you mean it");
 }
 

@@ -70,6 +70,10 @@ sim: $(B)/pcisim
 $(B)/pcisim: $(wildcard tests/sim/*.c tests/sim/*.h) | $(B)
 	$(CC) $(SIM_CFLAGS) -o $@ $(filter %.c,$^) $(SIM_LIBS)
 
+# the gen tier's fault shim (tests/gen/atomic-faults.sh): LD_PRELOAD, fails calls below a root
+$(B)/faultfs.so: tests/gen/faultfs.c | $(B)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -D_GNU_SOURCE -shared -fPIC -o $@ $< -ldl
+
 deps:
 	@tests/install-deps.sh
 
@@ -84,12 +88,12 @@ test-vm: $(B)/pcibind
 
 # unit and simulator tiers only, for quick iteration
 check-fast: deps
-	@$(MAKE) --no-print-directory $(UNIT_BIN) $(BA)/pcibind $(B)/pcibind $(B)/pcisim
+	@$(MAKE) --no-print-directory $(UNIT_BIN) $(BA)/pcibind $(B)/pcibind $(B)/pcisim $(B)/faultfs.so
 	@tests/run-all.sh --fast
 
 # every tier; the last line is "N passed, N failed"
 check: deps
-	@$(MAKE) --no-print-directory $(UNIT_BIN) $(BA)/pcibind $(B)/pcibind $(B)/pcisim
+	@$(MAKE) --no-print-directory $(UNIT_BIN) $(BA)/pcibind $(B)/pcibind $(B)/pcisim $(B)/faultfs.so
 	@tests/run-all.sh
 
 demo: deps

@@ -1,10 +1,12 @@
 /* atomicfile.c - temp file in the same directory, fsync, rename, fsync the directory */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -13,6 +15,8 @@
 #include "util.h"
 
 #define TEMP_TRIES 64
+#define TEMP_INFIX ".pcibind-"
+#define TEMP_HEX   "0123456789abcdef"
 
 static int write_all(int fd, const char *p, size_t len)
 {
@@ -73,6 +77,50 @@ static int target_state(int dirfd, const char *name, struct stat *st)
 	return 0;
 }
 
+/* ".NAME.pcibind-" and eight hex digits: a temporary file create_temp made for name */
+static bool is_temp_of(const char *ent, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (ent[0] != '.' || strncmp(ent + 1, name, n) != 0 ||
+	    strncmp(ent + 1 + n, TEMP_INFIX, strlen(TEMP_INFIX)) != 0)
+		return false;
+	ent += 1 + n + strlen(TEMP_INFIX);
+	return strspn(ent, TEMP_HEX) == 8 && ent[8] == '\0';
+}
+
+/* its writer holds a lock on it while it lives; a killed writer's lock went with it */
+static void remove_if_stale(int dirfd, const char *ent)
+{
+	_cleanup_close_ int fd =
+	    openat(dirfd, ent, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat locked, now;
+
+	if (fd < 0 || fstat(fd, &locked) < 0 || !S_ISREG(locked.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	if (fstatat(dirfd, ent, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == locked.st_dev &&
+	    now.st_ino == locked.st_ino)
+		(void)unlinkat(dirfd, ent, 0);
+}
+
+/* temporary files for name that a killed run left behind; best effort, they are never read */
+static void remove_stale_temps(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			(void)close(fd);
+		return;
+	}
+	while ((e = readdir(d)))
+		if (is_temp_of(e->d_name, name))
+			remove_if_stale(dirfd, e->d_name);
+	(void)closedir(d);
+}
+
 static int create_temp(int dirfd, const char *name, char *tmp, size_t size)
 {
 	unsigned seed = (unsigned)getpid() ^ (unsigned)time(NULL) ^ (unsigned)(size_t)tmp;
@@ -84,8 +132,12 @@ static int create_temp(int dirfd, const char *name, char *tmp, size_t size)
 		if (xsnprintf(tmp, size, ".%s.pcibind-%08x", name, seed) < 0)
 			return -ENAMETOOLONG;
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd >= 0)
+		if (fd >= 0) {
+			/* marks it live for remove_stale_temps; without the lock (no flock on this
+			 * file system) another run may remove it, and the rename fails cleanly */
+			(void)flock(fd, LOCK_EX | LOCK_NB);
 			return fd;
+		}
 		if (errno != EEXIST)
 			return -errno;
 	}
@@ -121,6 +173,7 @@ int atomicfile_write(const struct sysroot *r, const char *rel, const void *data,
 		return err;
 	if ((state = target_state(dirfd, name, &st)) < 0)
 		return state;
+	remove_stale_temps(dirfd, name);
 	if ((fd = create_temp(dirfd, name, tmp, sizeof(tmp))) < 0)
 		return fd;
 	err = fill_temp(fd, data, len, state == 0 ? &st : NULL, mode);

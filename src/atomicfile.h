@@ -16,6 +16,12 @@
  * gets mode. A symlink (or anything but a regular file) at rel is refused
  * with -ELOOP (-EISDIR, -EINVAL); no temporary file is left behind on any
  * failure. Returns 0 or -errno.
+ *
+ * rel holds either its old or its new bytes at every moment. A failure
+ * syncing the directory comes after the rename: rel has the new bytes, which
+ * a crash may still undo. A run killed before its rename leaves its
+ * temporary file (".NAME.pcibind-XXXXXXXX"); the next write of rel removes
+ * it, recognised as stale because no live writer holds its flock.
  */
 int atomicfile_write(const struct sysroot *r, const char *rel, const void *data, size_t len, mode_t mode);
 

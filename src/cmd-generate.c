@@ -141,6 +141,52 @@ static void pick_commands(struct generate *g)
 		g->cmd_status[i] = -1;
 }
 
+/* the changed files in [from, to) as "/a, /b", "none" if there are none; NULL if out of memory */
+static char *changed_paths(const struct generate *g, size_t from, size_t to)
+{
+	char *text = NULL;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = from; i < to; i++)
+		if (g->changed[i])
+			fprintf(f, "%s/%s", n++ ? ", " : "", g->res.files[i].path);
+	if (!n)
+		fputs("none", f);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* file i failed: the ones before it are new, the ones after it old; say where the run stopped */
+static void write_failed(const struct generate *g, size_t i, int err)
+{
+	const struct gen_file *f = &g->res.files[i];
+	_cleanup_free_ char *now = NULL, *done = NULL, *todo = NULL;
+	int rerr = 0;
+	bool replaced;
+
+	/* a failed directory sync comes after the rename: the new text is in place, maybe not on disk */
+	now = read_or_null(g->c->root, f->path, &rerr);
+	replaced = now && streq(now, f->text);
+	if (replaced)
+		msg_error("wrote /%s below %s, but cannot sync its directory: %s; a crash may undo it",
+			  f->path, sysroot_path(g->c->root), strerror(-err));
+	else
+		msg_error("cannot write /%s below %s: %s%s", f->path, sysroot_path(g->c->root), strerror(-err),
+			  err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
+	done = changed_paths(g, 0, i + replaced);
+	todo = changed_paths(g, i + replaced, g->res.n_files);
+	if (done && todo)
+		msg_error("written: %s; not written: %s; each file has its old or its new text, never part "
+			  "of one; run 'pcibind generate --write' again once fixed",
+			  done, todo);
+}
+
 static int write_files(struct generate *g)
 {
 	for (size_t i = 0; i < g->res.n_files; i++) {
@@ -151,8 +197,7 @@ static int write_files(struct generate *g)
 			continue;
 		err = atomicfile_write(g->c->root, f->path, f->text, strlen(f->text), f->mode);
 		if (err < 0) {
-			msg_error("cannot write /%s below %s: %s%s", f->path, sysroot_path(g->c->root),
-				  strerror(-err), err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
+			write_failed(g, i, err);
 			return EXIT_FAILURE_;
 		}
 		msg_info(g->c, "wrote /%s", f->path);

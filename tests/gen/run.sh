@@ -6,6 +6,7 @@
 # (nothing may change), `--write` (files compared byte for byte with <case>/expected, refresh
 # commands with <case>/commands), then `--write` again: "no changes", no file touched.
 # inject-*: a value with shell syntax in the INI is refused with file:line, nothing generated.
+# Then atomic-faults.sh: the fault matrix of --write (needs build/faultfs.so: make build/faultfs.so).
 # --update rewrites expected/ and commands from the current output (review the diff!).
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -160,5 +161,18 @@ for c in */; do
 	*) golden_case "$c" ;;
 	esac
 done
+# generated files under ENOSPC, EIO, short writes and kills at each open, write, fsync and rename
+# (atomic-faults.sh with build/faultfs.so): every file old or new, never part; no temporary file left
+while IFS= read -r line; do
+	echo "$line"
+	case $line in
+	"ok - "*) pass=$((pass + 1)) ;;
+	"not ok - "*) fail=$((fail + 1)) ;;
+	esac
+done < <(./atomic-faults.sh "$bin" 2>&1)
+wait $!
+st=$?
+[ "$st" -eq 0 ] || [ "$fail" -gt 0 ] || nok "atomic-faults.sh exited with status $st, no check failed"
+
 echo "# gen: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

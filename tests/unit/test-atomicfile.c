@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -184,6 +185,37 @@ TEST(symlinked_parent_of_temp_is_not_a_way_out)
 	ASSERT_INT_EQ(atomicfile_write(t.r, "f", "ok\n", 3, 0644), 0);
 	ASSERT_INT_EQ(access("/tmp/pcibind-must-not-exist", F_OK), -1);
 	ASSERT_INT_EQ(count_entries(&t, "."), 2);
+	tree_free(&t);
+}
+
+TEST(stale_temp_of_a_killed_run_is_removed)
+{
+	struct tree t;
+	int fd, live;
+
+	ASSERT_INT_EQ(tree_new(&t), 0);
+	/* a killed run's temporary file: nobody holds its lock */
+	fd = openat(sysroot_fd(t.r), ".f.pcibind-0badc0de", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	/* a live run's: locked, kept */
+	live = openat(sysroot_fd(t.r), ".f.pcibind-12345678", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_TRUE(live >= 0);
+	ASSERT_INT_EQ(flock(live, LOCK_EX | LOCK_NB), 0);
+	/* another file's, a name that only looks alike, a symlink: none of them ours to remove */
+	fd = openat(sysroot_fd(t.r), ".g.pcibind-0badc0de", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	fd = openat(sysroot_fd(t.r), ".f.pcibind-0badc0dex", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	close(fd);
+	ASSERT_INT_EQ(symlinkat("f", sysroot_fd(t.r), ".f.pcibind-deadbeef"), 0);
+
+	ASSERT_INT_EQ(atomicfile_write(t.r, "f", "new\n", 4, 0644), 0);
+	ASSERT_INT_EQ(faccessat(sysroot_fd(t.r), ".f.pcibind-0badc0de", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	ASSERT_INT_EQ(faccessat(sysroot_fd(t.r), ".f.pcibind-12345678", F_OK, AT_SYMLINK_NOFOLLOW), 0);
+	ASSERT_INT_EQ(count_entries(&t, "."), 5);
+	close(live);
 	tree_free(&t);
 }
 

@@ -93,17 +93,45 @@ static int take_lock(struct hook *hk)
 	return 0;
 }
 
+/*
+ * The driver_override of a driverless function is read in a guarded child
+ * (devlock.c): only for the VM's functions and their IOMMU groups, the
+ * ones a plan looks at. When they all have drivers, there is no fork.
+ */
+static int read_locked(struct hook *hk)
+{
+	_cleanup_free_ bool *want = calloc(hk->h->n ? hk->h->n : 1, sizeof(*want));
+	int err;
+
+	if (!want) {
+		hook_msg(3, hk, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+
+		for (size_t k = 0; f && k < hk->h->n; k++)
+			want[k] |= &hk->h->fns[k] == f || (f->group >= 0 && hk->h->fns[k].group == f->group);
+	}
+	if ((err = pcihost_read_locked(hk->c->root, hk->h, want)) < 0) {
+		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
 static int scan(struct hook *hk)
 {
 	int err;
 
 	pcihost_free(hk->h);
 	hk->h = NULL;
-	if ((err = pcihost_scan(hk->c->root, &hk->h)) < 0) {
+	if ((err = pcihost_scan_deferred(hk->c->root, &hk->h)) < 0) {
 		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
 		return EXIT_FAILURE_;
 	}
-	return 0; /* the uses (usage_scan) only when something would move: plan_take() */
+	/* the uses (usage_scan) only when something would move: plan_take() */
+	return hk->devs.n ? read_locked(hk) : 0; /* the first scan comes before the devices are known */
 }
 
 /* config, lock, devices, journal: everything a phase that acts needs */
@@ -542,7 +570,7 @@ static int hook_proxmox(struct hook *hk, int argc, char **argv)
 		hook_msg(3, hk, "invalid VMID: a VM id is a number from 100 to 999999999");
 		return start ? EXIT_USAGE : EXIT_OK;
 	}
-	if ((st = prepare(hk)) || (st = proxmox_devices(hk, argv[0])))
+	if ((st = prepare(hk)) || (st = proxmox_devices(hk, argv[0])) || (st = read_locked(hk)))
 		return start ? st : EXIT_OK;
 	st = start ? take(hk) : give_back_all(hk);
 	return start ? st : EXIT_OK; /* only a failed start may stop Proxmox */
@@ -632,7 +660,7 @@ static int hook_libvirt(struct hook *hk, int argc, char **argv)
 	}
 	if (!start && !stop)
 		return EXIT_OK;
-	if ((st = prepare(hk)) || (st = libvirt_devices(hk, xml, len)))
+	if ((st = prepare(hk)) || (st = libvirt_devices(hk, xml, len)) || (st = read_locked(hk)))
 		return start ? st : EXIT_OK;
 	st = start ? take(hk) : give_back_all(hk);
 	return start ? st : EXIT_OK;

@@ -267,6 +267,7 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 	 */
 	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
 	/* without a driver, an unbind may be waiting in the kernel: see devlock.c */
+	f->locked_unread = !f->driver;
 	if (f->driver) {
 		if ((err = read_override(dirfd, &f->override)) < 0)
 			return err;
@@ -297,6 +298,7 @@ int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *r
 		return dirfd;
 	err = read_fn_at(dirfd, a, &f);
 	if (err == 0 && !f.driver) {
+		f.locked_unread = false;
 		devfd = sysroot_openat(r, PCI_DEVICES, O_RDONLY | O_DIRECTORY, 0);
 		err = devfd < 0 ? devfd : devlock_read(devfd, &fp, 1, DEVLOCK_TIMEOUT_MS);
 		err = err > 0 ? 0 : err;
@@ -364,7 +366,7 @@ static int scan_one(int devfd, const char *name, struct pcihost *h, size_t *cap)
 }
 
 /* The device-locked attributes of driverless functions, all in one guarded child */
-static int read_driverless(int devfd, struct pcihost *h)
+static int read_driverless(int devfd, struct pcihost *h, const bool *want)
 {
 	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
 	size_t n = 0;
@@ -373,12 +375,29 @@ static int read_driverless(int devfd, struct pcihost *h)
 	if (!list)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->n; i++)
-		if (!h->fns[i].driver)
+		if (h->fns[i].locked_unread && (!want || want[i])) {
+			h->fns[i].locked_unread = false;
 			list[n++] = &h->fns[i];
+		}
 	if (n == 0)
 		return 0;
 	err = devlock_read(devfd, list, n, DEVLOCK_TIMEOUT_MS);
 	return err < 0 ? err : 0;
+}
+
+int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *want)
+{
+	_cleanup_close_ int devfd = -1;
+	bool any = false;
+
+	for (size_t i = 0; i < h->n && !any; i++)
+		any = h->fns[i].locked_unread && (!want || want[i]);
+	if (!any)
+		return 0;
+	devfd = sysroot_openat(r, PCI_DEVICES, O_RDONLY | O_DIRECTORY, 0);
+	if (devfd < 0)
+		return devfd;
+	return read_driverless(devfd, h, want);
 }
 
 static bool iommu_present(const struct sysroot *r)
@@ -395,7 +414,7 @@ static bool iommu_present(const struct sysroot *r)
 	return found;
 }
 
-int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
+static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 {
 	struct pcihost *h = calloc(1, sizeof(*h));
 	struct dirent *de;
@@ -416,8 +435,8 @@ int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
 		if ((err = scan_one(dirfd(d), de->d_name, h, &cap)) < 0)
 			break;
 	}
-	if (err == 0)
-		err = read_driverless(dirfd(d), h);
+	if (err == 0 && !deferred)
+		err = read_driverless(dirfd(d), h, NULL);
 	closedir(d);
 	if (err < 0) {
 		pcihost_free(h);
@@ -427,6 +446,16 @@ int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
 	h->iommu = iommu_present(r);
 	*ret = h;
 	return 0;
+}
+
+int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
+{
+	return scan(r, false, ret);
+}
+
+int pcihost_scan_deferred(const struct sysroot *r, struct pcihost **ret)
+{
+	return scan(r, true, ret);
 }
 
 struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a)

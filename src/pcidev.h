@@ -81,6 +81,7 @@ struct pcifn {
 	int sriov_totalvfs;
 	bool is_vf;
 	bool busy; /* the kernel holds its lock (an unbind waiting for a VFIO user): override unknown */
+	bool locked_unread; /* driverless, scanned deferred: override and sriov_numvfs not read yet */
 	char physfn[PCIADDR_STRLEN]; /* PF address when is_vf */
 	unsigned uses; /* enum pcifn_use */
 	char *use_detail; /* all uses: "/ on nvme0n1p2; swap on nvme0n1p3" ... */
@@ -117,6 +118,15 @@ int pcifn_copy(const struct pcifn *src, struct pcifn *ret);
 
 /* Enumerate every function under sys/bus/pci/devices, sorted. */
 int pcihost_scan(const struct sysroot *r, struct pcihost **ret);
+/*
+ * The same without the attributes of driverless functions that need the
+ * guarded child of devlock.c (each marked locked_unread): a caller that
+ * acts on a few functions reads them for those with pcihost_read_locked()
+ * and spares the fork when they all have drivers.
+ */
+int pcihost_scan_deferred(const struct sysroot *r, struct pcihost **ret);
+/* Read them for h->fns[i] with want[i] (want NULL: every one still unread) */
+int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *want);
 void pcihost_free(struct pcihost *h);
 struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a);
 

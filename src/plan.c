@@ -512,6 +512,9 @@ static int refuse_action(struct planner *pl, const struct action *a)
 	const struct pcifn *f = &pl->h->fns[a->fn];
 	int r;
 
+	if (f->locked_unread) /* a caller's mistake (pcihost_scan_deferred): never act on an unread state */
+		return refuse(pl, REFUSE_BUSY, false, f->name, "%s: its driver_override was not read; nothing done",
+			      f->name);
 	if (f->busy)
 		return refuse(pl, REFUSE_BUSY, false, f->name,
 			      "%s is busy: the kernel is still detaching it from its driver and waits for a "

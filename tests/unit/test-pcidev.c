@@ -186,4 +186,39 @@ TEST(scan_reads_the_same)
 	pcihost_free(h);
 	remove_root(r, dir);
 }
+/* A driverless function's override comes from devlock's child: deferred, then read for the wanted ones */
+TEST(deferred_scan_reads_locked_attributes_on_request)
+{
+	char dir[64], path[256];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcihost *h = NULL;
+	bool want[1] = { true };
+
+	ASSERT_TRUE(r);
+	ASSERT_INT_EQ(make_fn(dir, "pci:v000010DEd00002204sv00001458sd0000403Bbc03sc00i00\n"), 0);
+	snprintf(path, sizeof(path), "%s/" DEV "/driver", dir);
+	ASSERT_INT_EQ(unlink(path), 0);
+	ASSERT_INT_EQ(put(dir, DEV "/driver_override", "vfio-pci\n"), 0);
+
+	ASSERT_INT_EQ(pcihost_scan_deferred(r, &h), 0);
+	ASSERT_INT_EQ(h->n, 1);
+	ASSERT_TRUE(h->fns[0].driver == NULL);
+	ASSERT_TRUE(h->fns[0].locked_unread);
+	ASSERT_TRUE(h->fns[0].override == NULL);
+	want[0] = false;
+	ASSERT_INT_EQ(pcihost_read_locked(r, h, want), 0);
+	ASSERT_TRUE(h->fns[0].locked_unread); /* not wanted: still unread */
+	want[0] = true;
+	ASSERT_INT_EQ(pcihost_read_locked(r, h, want), 0);
+	ASSERT_FALSE(h->fns[0].locked_unread);
+	ASSERT_STR_EQ(h->fns[0].override, "vfio-pci");
+	pcihost_free(h);
+
+	ASSERT_INT_EQ(pcihost_scan(r, &h), 0); /* the full scan reads it at once */
+	ASSERT_FALSE(h->fns[0].locked_unread);
+	ASSERT_STR_EQ(h->fns[0].override, "vfio-pci");
+	pcihost_free(h);
+	remove_root(r, dir);
+}
+
 HARNESS_MAIN

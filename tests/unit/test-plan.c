@@ -905,6 +905,21 @@ TEST(safety_refusal_without_detail_and_several_uses)
 		      "kernel; use --force if you mean it");
 }
 
+/* A function scanned deferred whose locked attributes were never read is never acted on */
+TEST(unread_override_is_refused)
+{
+	_cleanup_host_ struct pcihost *h = HOST(true, FN("0000:02:00.0", 0x8086, 0x1533, C_NIC, NULL, 2));
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	h->fns[0].locked_unread = true;
+	ASSERT_INT_EQ(BIND(h, NULL, "02:00.0", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_refusals, 1);
+	ASSERT_INT_EQ(p->refusals[0].kind, REFUSE_BUSY);
+	ASSERT_FALSE(p->refusals[0].forceable);
+	ASSERT_STR_EQ(p->refusals[0].msg, "0000:02:00.0: its driver_override was not read; nothing done");
+}
+
 /* Each refusal carries its own use's detail, not the others' */
 TEST(safety_refusal_detail_per_use)
 {

@@ -530,8 +530,13 @@ out:
 static int apply_pending(struct applier *ap, int *pending)
 {
 	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = ctx_modprobe(ap->c) };
+	bool any = false;
 	int st = 0;
 
+	for (size_t i = 0; i < ap->n_reps; i++)
+		any |= pending[i];
+	if (!any) /* nothing to move (or a dry run): no udev monitor, no module load */
+		return 0;
 	if (joint_run(ap, pending, &o, &st))
 		return st;
 	for (size_t i = 0; i < ap->n_reps; i++)

@@ -260,12 +260,13 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 	if ((err = link_name(dirfd, "driver", &f->driver)) < 0)
 		return err;
 	/*
-	 * The kernel shows the sriov_* attributes together and only on PFs,
-	 * boot_vga only on VGA functions (pci_dev_attrs_are_visible(),
-	 * pci_is_vga()): on hosts with thousands of VFs, not trying the
-	 * others saves two failing opens per function.
+	 * The kernel shows the sriov_* attributes together and only on PFs
+	 * (a VF never has the SR-IOV capability), boot_vga only on VGA
+	 * functions (pci_dev_attrs_are_visible(), pci_is_vga()): on hosts
+	 * with thousands of VFs, not trying the others saves failing opens.
 	 */
-	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
+	read_physfn(dirfd, f);
+	f->sriov_totalvfs = f->is_vf ? -1 : read_int(dirfd, "sriov_totalvfs", -1);
 	/* without a driver, an unbind may be waiting in the kernel: see devlock.c */
 	f->locked_unread = !f->driver;
 	if (f->driver) {
@@ -277,7 +278,6 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 	if ((err = read_reset_method(dirfd, &f->reset_method)) < 0)
 		return err;
 	read_group(dirfd, f);
-	read_physfn(dirfd, f);
 	if (pcifn_is_vga(f) || (f->class >> 8) == 0x0001)
 		f->boot_vga = read_int(dirfd, "boot_vga", -1);
 	return 0;

@@ -13,6 +13,7 @@
 #include "atomicfile.h"
 #include "harness.h"
 #include "sysroot.h"
+#include "tmproot.h"
 
 struct tree {
 	char dir[64];
@@ -21,19 +22,12 @@ struct tree {
 
 static int tree_new(struct tree *t)
 {
-	snprintf(t->dir, sizeof(t->dir), "/tmp/pcibind-atomic-XXXXXX");
-	if (!mkdtemp(t->dir))
-		return -errno;
-	return sysroot_open(t->dir, &t->r);
+	return (t->r = tmproot_open(t->dir, sizeof(t->dir), "atomic")) ? 0 : -EIO;
 }
 
 static void tree_free(struct tree *t)
 {
-	char cmd[128];
-
-	sysroot_free(t->r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	(void)!system(cmd);
+	tmproot_remove(t->r, t->dir);
 }
 
 static char *slurp(struct tree *t, const char *rel)

@@ -8,27 +8,19 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tmproot.h"
 #include "journal.h"
 #include "util.h"
 
+/* dir: at least 64 bytes */
 static struct sysroot *temp_root(char *dir)
 {
-	struct sysroot *r = NULL;
+	struct sysroot *r = tmproot_open(dir, 64, "hookj");
 
-	strcpy(dir, "/tmp/pcibind-hookj.XXXXXX");
-	if (!mkdtemp(dir) || sysroot_open(dir, &r) < 0 || sysroot_mkdir_p(r, RUN_DIR, 0700) < 0)
-		return NULL;
-	return r;
+	return r && sysroot_mkdir_p(r, RUN_DIR, 0700) == 0 ? r : NULL;
 }
 
-static void remove_root(struct sysroot *r, const char *dir)
-{
-	char cmd[128];
-
-	sysroot_free(r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)!system(cmd);
-}
+#define remove_root tmproot_remove
 
 static int write_journal(const struct sysroot *r, const char *text)
 {

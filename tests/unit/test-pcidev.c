@@ -8,28 +8,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tmproot.h"
 #include "pcidev.h"
 
 #define DEV "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0"
 
-static struct sysroot *temp_root(char *dir, size_t size)
-{
-	struct sysroot *r = NULL;
-
-	snprintf(dir, size, "/tmp/pcibind-pcidev.XXXXXX");
-	if (!mkdtemp(dir) || sysroot_open(dir, &r) < 0)
-		return NULL;
-	return r;
-}
-
-static void remove_root(struct sysroot *r, const char *dir)
-{
-	char cmd[128];
-
-	sysroot_free(r);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	(void)!system(cmd);
-}
+#define temp_root(dir, size) tmproot_open(dir, size, "pcidev")
+#define remove_root tmproot_remove
 
 static int put(const char *dir, const char *rel, const char *text)
 {

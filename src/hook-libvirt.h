@@ -13,9 +13,10 @@
 
 /*
  * The <hostdev mode='subsystem' type='pci'> source addresses of the domain
- * XML (managed='no' only unless all). No network access, no entity
- * expansion, no DTD. -EINVAL with err naming the line for broken XML or
- * a bad address, -EFBIG above LIBVIRT_XML_MAX.
+ * XML (managed='no' only unless all). Nothing is read but xml: no network,
+ * no file, no DTD (a DOCTYPE is refused), no entity but the predefined five.
+ * -EINVAL with err naming the line for broken XML or a bad address, -EFBIG
+ * above LIBVIRT_XML_MAX, -ENOMEM without a message.
  */
 int libvirt_domain_devices(const char *xml, size_t len, bool all, struct hook_devs *ret, char *err, size_t size);
 

@@ -2,7 +2,7 @@
 # install-deps.sh - install what building and testing pcibind needs (Debian/Ubuntu)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -e
-pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev libxml2-dev pciutils
+pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev libexpat1-dev pciutils
       libfuse3-dev fuse3 qemu-system-x86 busybox-static cpio kmod socat python3
       groff man-db systemd clang libclang-rt-14-dev"
 # --list: print the package names (.ci/run installs exactly these)

@@ -1,4 +1,4 @@
-/* test-hook-libvirt.c - libvirt domain XML to functions: managed, several hostdevs, broken XML, XXE, size */
+/* test-hook-libvirt.c - libvirt domain XML to functions: managed, several hostdevs, nesting, broken XML, XXE, size */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdio.h>
@@ -117,6 +117,124 @@ TEST(bad_addresses)
 	ASSERT_STR_CONTAINS(err, "without <source><address>");
 }
 
+#define PCIDEV(attrs, inner) "<hostdev mode='subsystem' type='pci'" attrs ">" inner "</hostdev>"
+#define SRC(bus) "<source><address domain='0' bus='" bus "' slot='0' function='0'/></source>"
+
+TEST(only_domain_devices_hostdev_counts)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<domain>" PCIDEV("", SRC("1")) "<os><devices>" PCIDEV("", SRC("2")) "</devices></os>"
+			  "<devices><x>" PCIDEV("", SRC("3")) "</x>" PCIDEV("", "<x>" SRC("4") "</x>")
+			  PCIDEV("", "<source><x><address domain='0' bus='5' slot='0' function='0'/></x></source>")
+			  PCIDEV("", "<address domain='0' bus='6' slot='0' function='0'/>" SRC("7"))
+			  "</devices><devices>" PCIDEV("", SRC("8")) "</devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "without <source><address>"); /* the one whose <source> is inside <x> */
+	ASSERT_INT_EQ(run("<domain>" PCIDEV("", SRC("1")) "<os><devices>" PCIDEV("", SRC("2")) "</devices></os>"
+			  "<devices><x>" PCIDEV("", SRC("3")) "</x>"
+			  PCIDEV("", "<address domain='0' bus='6' slot='0' function='0'/>" SRC("7"))
+			  PCIDEV("", SRC("9") PCIDEV("", SRC("10")))
+			  "</devices><devices>" PCIDEV("", SRC("8")) "</devices></domain>",
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "0000:07:00.0 0000:09:00.0 0000:08:00.0");
+}
+
+TEST(first_source_address_wins_and_duplicates_collapse)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<domain><devices>"
+			  PCIDEV("", "<source/><source><x/><address domain='0' bus='1' slot='0' function='0'/>"
+				     "<address bus='bad'/></source>" SRC("2")) PCIDEV("", SRC("0x1"))
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "0000:01:00.0");
+	ASSERT_INT_EQ(run("<domain><devices>" PCIDEV("", "<source><address bus='bad'/>" SRC("1") "</source>")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+}
+
+TEST(domain_attribute)
+{
+	char got[256];
+
+	/* missing: 0; present: must be good */
+	ASSERT_INT_EQ(run("<domain><devices>" PCIDEV("", "<source><address bus='1' slot='0' function='0'/></source>")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "0000:01:00.0");
+	ASSERT_INT_EQ(run("<domain><devices>"
+			  PCIDEV("", "<source><address domain='' bus='1' slot='0' function='0'/></source>")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_INT_EQ(run("<domain><devices>"
+			  PCIDEV("", "<source><address domain='0x100000000' bus='1' slot='0' function='0'/></source>")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+}
+
+TEST(references_and_namespaces)
+{
+	char got[256];
+
+	/* character references and the predefined entities are plain text */
+	ASSERT_INT_EQ(run("<domain><name>a&amp;b</name><devices>"
+			  PCIDEV("", "<source><address domain='0' bus='&#x31;' slot='0' function='&#48;'/></source>")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "0000:01:00.0");
+	/* any other entity is undefined: there is no DTD to define it */
+	ASSERT_INT_EQ(run("<domain><name>&x;</name></domain>", false, got, sizeof(got)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "broken domain XML: line 1:");
+	/* element names are compared without their namespace; attributes must have none */
+	ASSERT_INT_EQ(run("<v:domain xmlns:v='urn:v' xmlns:q='urn:q'><v:devices>" PCIDEV("", SRC("1"))
+			  "<hostdev q:mode='subsystem' type='pci'>" SRC("2") "</hostdev></v:devices></v:domain>",
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "0000:01:00.0");
+	ASSERT_INT_EQ(run("<v:domain/>", false, got, sizeof(got)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "broken domain XML");
+	/* XML 1.0 and 1.1 only, as libxml2 had it */
+	ASSERT_INT_EQ(run("<?xml version='1.1'?><domain/>", false, got, sizeof(got)), 0);
+	ASSERT_INT_EQ(run("<?xml version='2.0'?><domain/>", false, got, sizeof(got)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "broken domain XML: line 1:");
+	ASSERT_INT_EQ(run("<?xml version='1.0-x'?><domain/>", false, got, sizeof(got)), -EINVAL);
+	ASSERT_INT_EQ(run("<?xml version='1.'?><domain/>", false, got, sizeof(got)), 0);
+}
+
+TEST(errors_name_the_input_and_line)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run("<domain>\n<devices>\n<hostdev mode='subsystem' type='pci'/>\n</devices></domain>", false, got,
+			  sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "domain XML: line 3: a PCI <hostdev> without <source><address>");
+	ASSERT_INT_EQ(run("<domain>\n<devices>\n" PCIDEV("", "\n<source><address bus='0x100' slot='0' function='0'/></source>")
+			  "</devices></domain>",
+			  false, got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "domain XML: line 4: <hostdev> source <address> needs");
+	/* broken XML wins over a bad hostdev before it, as the whole document is read first */
+	ASSERT_INT_EQ(run("<domain>\n<devices>\n<hostdev mode='subsystem' type='pci'/>\n</devices><x></domain>", false,
+			  got, sizeof(got)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "broken domain XML: line 4:");
+	/* nothing after a NUL byte is ignored: the NUL itself is broken XML */
+	ASSERT_INT_EQ(libvirt_domain_devices("<domain/>\0<x", 12, false, &(struct hook_devs){ 0 }, err, sizeof(err)),
+		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "broken domain XML: line 1:");
+}
+
 TEST(broken_xml_names_the_line)
 {
 	char got[256];
@@ -140,9 +258,13 @@ TEST(xxe_refused)
 			  "</devices></domain>",
 			  false, got, sizeof(got)),
 		      -EINVAL);
-	ASSERT_STR_CONTAINS(err, "DOCTYPE");
+	ASSERT_STR_CONTAINS(err, "domain XML: line 2: a DOCTYPE");
 	ASSERT_INT_EQ(run("<!DOCTYPE domain SYSTEM 'http://127.0.0.1:1/x.dtd'><domain/>", false, got, sizeof(got)),
 		      -EINVAL);
+	ASSERT_STR_CONTAINS(err, "DOCTYPE");
+	/* refused where it stands, before anything after it is read */
+	ASSERT_INT_EQ(run("<!DOCTYPE domain><domain><x></domain>", false, got, sizeof(got)), -EINVAL);
+	ASSERT_STR_CONTAINS(err, "DOCTYPE");
 }
 
 TEST(billion_laughs_refused)

@@ -37,11 +37,12 @@ struct names {
  * pointer to act on. The only way back to our caller is a longjmp to a
  * jump buffer the handler can find without an argument: this thread-local
  * pointer is that one global, forced by libpci's interface. It is set only
- * around pci_lookup_name() calls.
+ * around pci_lookup_name() and pci_load_name_list() calls; being
+ * thread-local, the loader thread of names_preload() has its own.
  */
 static _Thread_local jmp_buf *lookup_jmp;
 
-static _Noreturn _printf_(1, 2) void pci_error_cb(char *msg _unused_, ...)
+static __attribute__((noreturn)) _printf_(1, 2) void pci_error_cb(char *msg _unused_, ...)
 {
 	if (!lookup_jmp)
 		abort(); /* a libpci error outside a lookup: nothing to return to */

@@ -140,6 +140,9 @@ int devlock_read(int devfd, struct pcifn **fns, size_t n, unsigned timeout_ms)
 		err = collect(fd, fns, n, &next, timeout_ms);
 		close(fd);
 		if (err == -ETIMEDOUT) {
+			/* every line came, only the child's exit is late: nothing is busy */
+			if (next >= n)
+				break;
 			/* abandon the child: it is stuck in the kernel */
 			fns[next]->busy = true;
 			busy++;

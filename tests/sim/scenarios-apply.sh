@@ -215,7 +215,7 @@ scenario_apply_parallel() {
 		check "GPU $s:00.0 and its audio on vfio-pci" eval "is_driver 0000:$s:00.0 vfio-pci && is_driver 0000:$s:00.1 vfio-pci"
 	done
 	check "every set reported bound" test "$(grep -c ': 2 functions bound to vfio-pci' <<<"$OUT")" -eq 8
-	check "8 sets with a 1 s unbind each overlap (took $(((t1 - t0) / 1000000)) ms, one after another >= 8000)" \
+	timing_check "8 sets with a 1 s unbind each overlap (took $(((t1 - t0) / 1000000)) ms, one after another >= 8000)" \
 		test $(((t1 - t0) / 1000000)) -lt 5000
 	check "one journal record per function" test "$(journal_lines)" -eq 16
 	pb restore

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,11 +416,116 @@ static bool iommu_present(const struct sysroot *r)
 	return found;
 }
 
+/*
+ * A big host is read by several threads, each a slice of the directory:
+ * sysfs reads of different devices do not contend, so on hosts with
+ * thousands of SR-IOV functions the scan takes a fraction of the time on
+ * the cores that such hosts have. Small hosts are not worth a thread.
+ */
+#define SCAN_SLICE_MIN 512 /* functions per thread, at least */
+#define SCAN_THREADS_MAX 4
+
+struct slice {
+	int devfd;
+	char **names;
+	size_t from, to;
+	struct pcihost part;
+	size_t cap;
+	int err;
+};
+
+static void *scan_slice(void *arg)
+{
+	struct slice *sl = arg;
+
+	for (size_t i = sl->from; i < sl->to && sl->err == 0; i++)
+		sl->err = scan_one(sl->devfd, sl->names[i], &sl->part, &sl->cap);
+	return NULL;
+}
+
+static size_t scan_threads(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t = n / SCAN_SLICE_MIN;
+
+	if (cpus > 0 && t > (size_t)cpus)
+		t = (size_t)cpus;
+	return t < 1 ? 1 : t > SCAN_THREADS_MAX ? SCAN_THREADS_MAX : t;
+}
+
+/* Every entry of the directory, then the slices in parallel, then one array */
+static int scan_entries(DIR *d, struct pcihost *h)
+{
+	struct slice sl[SCAN_THREADS_MAX] = { { 0 } };
+	pthread_t tids[SCAN_THREADS_MAX];
+	bool started[SCAN_THREADS_MAX] = { false };
+	char **names = NULL;
+	size_t n = 0, cap = 0, t, total = 0;
+	struct dirent *de;
+	int err = 0;
+
+	errno = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.') {
+			errno = 0;
+			continue;
+		}
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+			if (!nn) {
+				err = -ENOMEM;
+				goto out;
+			}
+			names = nn;
+		}
+		if (!(names[n] = strdup(de->d_name))) {
+			err = -ENOMEM;
+			goto out;
+		}
+		n++;
+		errno = 0;
+	}
+	if (errno) {
+		err = -errno;
+		goto out;
+	}
+	t = scan_threads(n);
+	for (size_t k = 0; k < t; k++)
+		sl[k] = (struct slice){ .devfd = dirfd(d), .names = names, .from = n * k / t, .to = n * (k + 1) / t };
+	for (size_t k = 1; k < t; k++)
+		started[k] = pthread_create(&tids[k], NULL, scan_slice, &sl[k]) == 0;
+	scan_slice(&sl[0]);
+	for (size_t k = 1; k < t; k++) {
+		if (started[k])
+			pthread_join(tids[k], NULL);
+		else
+			scan_slice(&sl[k]); /* no thread: this one reads it */
+	}
+	for (size_t k = 0; k < t; k++) {
+		total += sl[k].part.n;
+		if (sl[k].err < 0 && err == 0)
+			err = sl[k].err;
+	}
+	if (err == 0 && !(h->fns = calloc(total ? total : 1, sizeof(*h->fns))))
+		err = -ENOMEM;
+	for (size_t k = 0; k < t; k++) {
+		for (size_t i = 0; i < sl[k].part.n; i++)
+			if (err == 0)
+				h->fns[h->n++] = sl[k].part.fns[i];
+			else
+				pcifn_clear(&sl[k].part.fns[i]);
+		free(sl[k].part.fns);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return err;
+}
+
 static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 {
 	struct pcihost *h = calloc(1, sizeof(*h));
-	struct dirent *de;
-	size_t cap = 0;
 	DIR *d;
 	int err;
 
@@ -429,12 +536,7 @@ static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 		free(h);
 		return err;
 	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if ((err = scan_one(dirfd(d), de->d_name, h, &cap)) < 0)
-			break;
-	}
+	err = scan_entries(d, h);
 	if (err == 0 && !deferred)
 		err = read_driverless(dirfd(d), h, NULL);
 	closedir(d);

@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "tmproot.h"
 #include "pcidev.h"
+#include "util.h"
 
 #define DEV "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0"
 
@@ -202,6 +203,59 @@ TEST(deferred_scan_reads_locked_attributes_on_request)
 	ASSERT_INT_EQ(pcihost_scan(r, &h), 0); /* the full scan reads it at once */
 	ASSERT_FALSE(h->fns[0].locked_unread);
 	ASSERT_STR_EQ(h->fns[0].override, "vfio-pci");
+	pcihost_free(h);
+	remove_root(r, dir);
+}
+
+/*
+ * A host big enough for the scan's threads (pcidev.c reads 512 or more
+ * functions per thread): every function the scan returns must equal what
+ * pcifn_read() reads of it alone, none lost, none twice, in address order.
+ */
+TEST(parallel_scan_equals_reading_each_function)
+{
+	enum { N = 1300 };
+	char dir[64], rel[160], text[96];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcihost *h = NULL;
+	char cmd[256];
+
+	ASSERT_TRUE(r);
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/sys/bus/pci/devices' '%s/sys/bus/pci/drivers/vfio-pci'", dir, dir);
+	ASSERT_INT_EQ(system(cmd), 0);
+	for (int i = 0; i < N; i++) {
+		char name[16], path[256];
+
+		snprintf(name, sizeof(name), "0000:%02x:%02x.%d", 0x10 + i / 256, (i / 8) % 32, i % 8);
+		snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s", name);
+		ASSERT_INT_EQ(sysroot_mkdir_p(r, rel, 0755), 0);
+		snprintf(path, sizeof(path), "%s/sys/bus/pci/devices/%s", dir, name);
+		snprintf(text, sizeof(text), "../../../devices/pci0000:00/%s", name);
+		ASSERT_INT_EQ(symlink(text, path), 0);
+		snprintf(text, sizeof(text), "pci:v00008086d%08Xsv00008086sd%08Xbc02sc00i00\n", 0x1000 + i, i);
+		snprintf(path, sizeof(path), "%s/modalias", rel);
+		ASSERT_INT_EQ(put(dir, path, text), 0);
+		snprintf(path, sizeof(path), "%s/driver_override", rel);
+		ASSERT_INT_EQ(put(dir, path, "(null)\n"), 0);
+		if (i % 8 != 0) { /* most on vfio-pci, every eighth driverless (its override through devlock) */
+			snprintf(path, sizeof(path), "%s/%s/driver", dir, rel);
+			ASSERT_INT_EQ(symlink("../../../bus/pci/drivers/vfio-pci", path), 0);
+		}
+	}
+	ASSERT_INT_EQ(pcihost_scan(r, &h), 0);
+	ASSERT_INT_EQ(h->n, N);
+	for (size_t i = 0; i < h->n; i++) {
+		struct pcifn one = { 0 };
+
+		if (i > 0 && pciaddr_cmp(&h->fns[i - 1].addr, &h->fns[i].addr) >= 0)
+			FAIL_AT("not in address order at %zu: %s, %s", i, h->fns[i - 1].name, h->fns[i].name);
+		ASSERT_INT_EQ(pcifn_read(r, &h->fns[i].addr, &one), 0);
+		if (one.vendor != h->fns[i].vendor || one.device != h->fns[i].device ||
+		    one.subdevice != h->fns[i].subdevice || !streq_null(one.driver, h->fns[i].driver) ||
+		    !streq_null(one.override, h->fns[i].override) || h->fns[i].locked_unread)
+			FAIL_AT("%s differs from reading it alone", h->fns[i].name);
+		pcifn_clear(&one);
+	}
 	pcihost_free(h);
 	remove_root(r, dir);
 }

@@ -105,22 +105,33 @@ static bool names_open(struct names *n)
 	return true;
 }
 
-/* pci_load_name_list() under the same error handling as a lookup */
-static void *load_names(void *arg)
+/* fn(n, arg) with libpci's fatal errors caught: false (and n broken) when one came */
+static bool guarded(struct names *n, void (*fn)(struct names *n, void *arg), void *arg)
 {
-	struct names *n = arg;
 	jmp_buf env;
 
-	if (!names_open(n))
-		return NULL;
 	if (setjmp(env)) {
 		lookup_jmp = NULL;
 		n->broken = true;
-		return NULL;
+		return false;
 	}
 	lookup_jmp = &env;
-	(void)pci_load_name_list(n->pacc); /* a missing pci.ids is no error: lookups then miss */
+	fn(n, arg);
 	lookup_jmp = NULL;
+	return true;
+}
+
+static void load_list(struct names *n, void *arg _unused_)
+{
+	(void)pci_load_name_list(n->pacc); /* a missing pci.ids is no error: lookups then miss */
+}
+
+static void *load_names(void *arg)
+{
+	struct names *n = arg;
+
+	if (names_open(n))
+		(void)guarded(n, load_list, NULL);
 	return NULL;
 }
 
@@ -140,25 +151,28 @@ void names_wait(struct names *n)
 	}
 }
 
+struct lookup {
+	char *buf;
+	int size, flags, id1, id2;
+	const char *name;
+};
+
+static void lookup_one(struct names *n, void *arg)
+{
+	struct lookup *l = arg;
+
+	l->name = pci_lookup_name(n->pacc, l->buf, l->size, l->flags | LOOKUP_FLAGS, l->id1, l->id2);
+}
+
 /* One pci_lookup_name() call; NULL when the database has no entry */
 static const char *db_lookup(struct names *n, char *buf, size_t size, int flags, int id1, int id2)
 {
-	jmp_buf env;
-	const char *name;
+	struct lookup l = { buf, size > INT_MAX ? INT_MAX : (int)size, flags, id1, id2, NULL };
 
 	names_wait(n);
-	if (size < 4 || !names_open(n))
+	if (size < 4 || !names_open(n) || !guarded(n, lookup_one, &l))
 		return NULL;
-	if (setjmp(env)) {
-		lookup_jmp = NULL;
-		n->broken = true;
-		return NULL;
-	}
-	lookup_jmp = &env;
-	name = pci_lookup_name(n->pacc, buf, size > INT_MAX ? INT_MAX : (int)size, flags | LOOKUP_FLAGS, id1,
-			       id2);
-	lookup_jmp = NULL;
-	return name;
+	return l.name;
 }
 
 const char *names_lookup_vendor(struct names *n, uint16_t vendor, char *buf, size_t size)

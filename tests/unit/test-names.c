@@ -161,6 +161,34 @@ TEST(corrupt_ids_file_falls_back)
 	drop(n, path);
 }
 
+/* The same parse in names_preload()'s thread: its error is caught there, lookups fall back */
+TEST(corrupt_ids_file_preloaded_falls_back)
+{
+	char *path = write_tmp("8086  Intel Corporation\nzzzz  not hex\n"), buf[256];
+	struct names *n = NULL;
+
+	ASSERT_NOT_NULL(path);
+	ASSERT_INT_EQ(names_new_file(path, &n), 0);
+	names_preload(n);
+	ASSERT_STR_EQ(names_vendor(n, 0x8086, buf, sizeof(buf)), "Vendor 8086");
+	drop(n, path);
+}
+
+/* A preloaded good file answers as a lazily loaded one does */
+TEST(preloaded_names_exact)
+{
+	char *path = write_tmp("10de  NVIDIA Corporation\n\t2204  GA102 [GeForce RTX 3090]\n"), buf[256];
+	struct names *n = NULL;
+
+	ASSERT_NOT_NULL(path);
+	ASSERT_INT_EQ(names_new_file(path, &n), 0);
+	names_preload(n);
+	names_preload(n); /* twice is harmless */
+	ASSERT_STR_EQ(names_device(n, 0x10de, 0x2204, buf, sizeof(buf)), "GA102 [GeForce RTX 3090]");
+	ASSERT_STR_EQ(names_vendor(n, 0x10de, buf, sizeof(buf)), "NVIDIA Corporation");
+	drop(n, path);
+}
+
 TEST(duplicate_entry_falls_back)
 {
 	char *path = write_tmp("8086  Intel Corporation\n8086  Intel again\n"), buf[256];

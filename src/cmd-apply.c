@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,19 +86,12 @@ static unsigned timeout_s(const struct applier *ap)
 
 static int take_lock(struct applier *ap)
 {
-	unsigned wait = ctx_lock_wait(ap->c, ap->cfg);
-	long holder = 0;
-	int err = lock_acquire(ap->c->root, wait, &ap->lock_fd, &holder);
+	char msg[PATH_MAX + 128];
+	int st = ctx_lock(ap->c, ap->cfg, &ap->lock_fd, msg, sizeof(msg));
 
-	if (err == -ETIMEDOUT) {
-		msg_error("another pcibind (pid %ld) has held %s for %u s; giving up", holder, LOCK_FILE, wait);
-		return EXIT_TIMEOUT;
-	}
-	if (err < 0) {
-		msg_error("cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	if (st)
+		msg_error("%s", msg);
+	return st;
 }
 
 static int scan(struct applier *ap)
@@ -117,21 +111,13 @@ static int scan(struct applier *ap)
 
 static int load_journal(struct applier *ap)
 {
-	unsigned line = 0;
-	int err = journal_load(ap->c->root, &ap->j, &line);
+	char msg[256];
+	int st = ctx_journal(ap->c, &ap->j, msg, sizeof(msg));
 
-	if (err == -EBADMSG) {
-		msg_error("the journal %s is damaged at line %u; it records what pcibind changed: inspect it, then "
-			  "remove it", JOURNAL_FILE, line);
-		return EXIT_FAILURE_;
-	}
-	if (err < 0) {
-		msg_error("cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	if (st)
+		msg_error("%s", msg);
+	return st;
 }
-
 
 static void copy_driver(char *dst, const char *driver)
 {
@@ -266,8 +252,8 @@ static void mark_waits(const struct applier *ap, struct report *rep)
 	}
 }
 
-/* The udev events of every function that moved (reps with rep == NULL: all changed sets) */
-static void settle(struct udevwait *w, const struct applier *ap, const struct report *only)
+/* The udev events of every function that moved in the sets of this run (mine[i]) */
+static void settle(struct udevwait *w, const struct applier *ap, const bool *mine)
 {
 	_cleanup_free_ const char **names = NULL, **drivers = NULL;
 	const char *pending = "";
@@ -284,7 +270,7 @@ static void settle(struct udevwait *w, const struct applier *ap, const struct re
 	for (size_t i = 0; i < ap->n_reps; i++) {
 		const struct report *rep = &ap->reps[i];
 
-		if (only ? rep != only : rep->res != RES_CHANGED)
+		if (!mine[i] || rep->res != RES_CHANGED)
 			continue;
 		for (size_t m = 0; m < rep->n_moved; m++) {
 			if (!rep->moved[m].wait)
@@ -296,57 +282,6 @@ static void settle(struct udevwait *w, const struct applier *ap, const struct re
 	if (udevwait_end(w, names, drivers, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
 		msg_warn("udev has not finished with %s within %u s; its /dev/vfio node may not have its final owner "
 			 "and mode yet", pending[0] ? pending : "the events", UDEV_SETTLE_MS / 1000);
-}
-
-/*
- * Loading the target module binds every function whose driver_override
- * names it (the udev rule set them): plan again after it, so the journal
- * records what the host really had.
- */
-static int execute(struct applier *ap, struct report *rep, struct plan **pp)
-{
-	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = ctx_modprobe(ap->c) };
-	struct outcome *outs = NULL;
-	struct udevwait *w = NULL;
-	char msg[512];
-	int jerr = 0, err, st;
-
-	mark_waits(ap, rep);
-	(void)udevwait_begin(ap->c->root, &w);
-	if (bind_load_drivers(ap->c->root, *pp, &o, msg, sizeof(msg)) < 0) {
-		udevwait_free(w);
-		result(rep, RES_FAILED, "failed: %s; nothing was changed", msg);
-		return 0;
-	}
-	plan_free(*pp);
-	*pp = NULL;
-	if ((st = scan(ap)))
-		goto out;
-	if (plan_set(ap, rep, pp) || refused(ap, rep, *pp))
-		goto out;
-	if (plan_changes(*pp)) {
-		err = bind_run(ap->c->root, ap->h, *pp, ap->j, &o, &outs, &jerr);
-		if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
-			result(rep, RES_FAILED, "failed: cannot write the journal %s: %s; nothing was changed",
-			       JOURNAL_FILE, strerror(-err));
-			goto out;
-		}
-		if (jerr < 0)
-			msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
-		if (err < 0) {
-			report_outcomes(rep, *pp, outs, err);
-			goto out;
-		}
-	}
-	if ((st = scan(ap)))
-		goto out;
-	read_back(ap, rep);
-	settle(w, ap, rep);
-	w = NULL;
-out:
-	udevwait_free(w);
-	free(outs);
-	return st;
 }
 
 /*
@@ -380,18 +315,6 @@ static int survey_set(struct applier *ap, struct report *rep)
 out:
 	plan_free(p);
 	return pending;
-}
-
-static int apply_set(struct applier *ap, struct report *rep)
-{
-	struct plan *p = NULL;
-	int st;
-
-	if (plan_set(ap, rep, &p)) /* gone since the survey */
-		return 0;
-	st = execute(ap, rep, &p);
-	plan_free(p);
-	return st;
 }
 
 /* ---- all pending sets at once ---- */
@@ -431,7 +354,7 @@ out:
 	return pending;
 }
 
-/* What the joint run says when it fails, before each set is tried alone */
+/* What a joint run says when it fails, before each set is tried alone */
 static void say_joint_failure(const struct plan *p, const struct outcome *outs)
 {
 	for (size_t i = 0; i < p->n_acts; i++) {
@@ -449,28 +372,38 @@ static void say_joint_failure(const struct plan *p, const struct outcome *outs)
 }
 
 /*
- * One request for every pending set: plan_make() sorts their functions by
- * IOMMU group and bind_run() moves the groups in parallel, so eight GPUs
- * whose unbinds each take half a second are done in about half a second,
- * not four, and sysfs is scanned at most three times in all. 1: done (each
- * pending set has its result); 0: fall back to one set at a time (the
- * joint plan was refused, or bind_run() failed and put everything back).
+ * The sets with pending[i] as one request: plan_make() sorts their
+ * functions by IOMMU group and bind_run() moves the groups in parallel, so
+ * eight GPUs whose unbinds each take half a second are done in about half
+ * a second, not four. Each set's modules are loaded first (a set whose
+ * driver cannot be had fails alone); loading one binds whatever the udev
+ * rule claimed for it, so the host is read again then, and each set planned
+ * again on it. fresh: ap->h is the host as it is now (else it is read
+ * first). 1: done, every set of the run has its result; 0: a run of
+ * several sets was refused together or failed (bind_run() put everything
+ * back): run them one at a time.
  */
-static int joint_run(struct applier *ap, int *pending, const struct bind_opts *o, int *st)
+static int run_sets(struct applier *ap, int *pending, bool fresh, const struct bind_opts *o, int *st)
 {
 	_cleanup_free_ struct selector *sels = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*sels));
+	_cleanup_free_ bool *mine = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*mine));
 	struct request req = { .verb = VERB_BIND, .force = ap->c->force };
 	struct plan_error e = { { 0 } };
 	struct outcome *outs = NULL;
 	struct udevwait *w = NULL;
 	struct plan *p = NULL;
-	int loaded = 0, done = 1, jerr = 0, err;
+	int done = 1, jerr = 0, err;
+	bool loaded = false;
 	size_t n = 0;
 
-	if (!sels)
-		return 0;
+	if (!sels || !mine) {
+		*st = EXIT_FAILURE_;
+		return 1;
+	}
+	if (!fresh && (*st = scan(ap)))
+		return 1;
 	for (size_t i = 0; i < ap->n_reps; i++)
-		if (pending[i])
+		if ((mine[i] = pending[i]))
 			mark_waits(ap, &ap->reps[i]);
 	(void)udevwait_begin(ap->c->root, &w); /* before the first module load: no event missed */
 	for (size_t i = 0; i < ap->n_reps; i++) {
@@ -492,6 +425,7 @@ static int joint_run(struct applier *ap, int *pending, const struct bind_opts *o
 		goto out;
 	req.sels = sels;
 	req.n_sels = n;
+	/* a single set's plan is the one still_pending() accepted */
 	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 || plan_refused(p)) {
 		done = 0; /* each set alone says why */
 		goto out;
@@ -507,19 +441,22 @@ static int joint_run(struct applier *ap, int *pending, const struct bind_opts *o
 				       strerror(-err));
 		goto out;
 	}
-	if (err < 0) {
+	if (err < 0 && n > 1) {
 		say_joint_failure(p, outs);
 		done = 0;
 		goto out;
 	}
-	if ((*st = scan(ap)))
+	for (size_t i = 0; err < 0 && i < ap->n_reps; i++)
+		if (pending[i])
+			report_outcomes(&ap->reps[i], p, outs, err); /* the one set: put back as it was */
+	if (err == 0 && (*st = scan(ap)))
 		goto out;
-	for (size_t i = 0; i < ap->n_reps; i++)
+	for (size_t i = 0; err == 0 && i < ap->n_reps; i++)
 		if (pending[i])
 			read_back(ap, &ap->reps[i]);
 out:
 	if (*st == 0)
-		settle(w, ap, NULL); /* the sets done so far; a fallback run waits for its own */
+		settle(w, ap, mine); /* the sets done in this run */
 	else
 		udevwait_free(w);
 	free(outs);
@@ -527,8 +464,10 @@ out:
 	return done;
 }
 
+/* All pending sets together; if that fails, each on its own, on the host as it is then */
 static int apply_pending(struct applier *ap, int *pending)
 {
+	_cleanup_free_ int *one = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*one));
 	struct bind_opts o = { .timeout_ms = timeout_s(ap) * 1000, .modprobe = ctx_modprobe(ap->c) };
 	bool any = false;
 	int st = 0;
@@ -537,11 +476,19 @@ static int apply_pending(struct applier *ap, int *pending)
 		any |= pending[i];
 	if (!any) /* nothing to move (or a dry run): no udev monitor, no module load */
 		return 0;
-	if (joint_run(ap, pending, &o, &st))
+	if (!one)
+		return EXIT_FAILURE_;
+	if (run_sets(ap, pending, true, &o, &st))
 		return st;
-	for (size_t i = 0; i < ap->n_reps; i++)
-		if (pending[i] && (st = apply_set(ap, &ap->reps[i])))
+	for (size_t i = 0; i < ap->n_reps; i++) {
+		if (!pending[i])
+			continue;
+		memset(one, 0, ap->n_reps * sizeof(*one));
+		one[i] = 1;
+		(void)run_sets(ap, one, false, &o, &st); /* one set is always done */
+		if (st)
 			return st;
+	}
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* cmd-bind.c - pcibind bind, unbind and restore: plan, refuse or carry out, report */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,26 +66,18 @@ static unsigned timeout_s(const struct run *rn)
 
 static int take_lock(struct run *rn)
 {
-	unsigned wait = ctx_lock_wait(rn->c, rn->cfg);
-	long holder = 0;
-	int err = lock_acquire(rn->c->root, wait, &rn->lock_fd, &holder);
+	char msg[PATH_MAX + 128];
+	int st = ctx_lock(rn->c, rn->cfg, &rn->lock_fd, msg, sizeof(msg));
 
-	if (err == -ETIMEDOUT) {
-		msg_error("another pcibind (pid %ld) has held %s/%s for %u s; giving up", holder,
-			  sysroot_is_host(rn->c->root) ? "" : sysroot_path(rn->c->root), LOCK_FILE, wait);
-		return EXIT_TIMEOUT;
-	}
-	if (err < 0) {
-		msg_error("cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	if (st)
+		msg_error("%s", msg);
+	return st;
 }
 
 static int load_state(struct run *rn)
 {
-	unsigned line = 0;
-	int err = pcihost_scan(rn->c->root, &rn->h);
+	char msg[256];
+	int err = pcihost_scan(rn->c->root, &rn->h), st;
 
 	if (err < 0) {
 		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
@@ -92,17 +85,9 @@ static int load_state(struct run *rn)
 	}
 	if (rn->verb != VERB_RESTORE) /* a restore is never refused for a use */
 		(void)usage_scan(rn->c->root, rn->h);
-	err = journal_load(rn->c->root, &rn->j, &line);
-	if (err == -EBADMSG) {
-		msg_error("the journal %s is damaged at line %u; it records what pcibind changed: inspect it, then "
-			  "remove it", JOURNAL_FILE, line);
-		return EXIT_FAILURE_;
-	}
-	if (err < 0) {
-		msg_error("cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	if ((st = ctx_journal(rn->c, &rn->j, msg, sizeof(msg))))
+		msg_error("%s", msg);
+	return st;
 }
 
 static void warn_absent_records(const struct run *rn)

@@ -2,6 +2,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,19 +79,12 @@ static unsigned timeout_s(const struct hook *hk)
 
 static int take_lock(struct hook *hk)
 {
-	unsigned wait = ctx_lock_wait(hk->c, hk->cfg);
-	long holder = 0;
-	int err = lock_acquire(hk->c->root, wait, &hk->lock_fd, &holder);
+	char msg[PATH_MAX + 128];
+	int st = ctx_lock(hk->c, hk->cfg, &hk->lock_fd, msg, sizeof(msg));
 
-	if (err == -ETIMEDOUT) {
-		hook_msg(3, hk, "another pcibind (pid %ld) has held %s for %u s; giving up", holder, LOCK_FILE, wait);
-		return EXIT_TIMEOUT;
-	}
-	if (err < 0) {
-		hook_msg(3, hk, "cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	if (st)
+		hook_msg(3, hk, "%s", msg);
+	return st;
 }
 
 /*
@@ -137,8 +131,8 @@ static int scan(struct hook *hk)
 /* config, lock, devices, journal: everything a phase that acts needs */
 static int prepare(struct hook *hk)
 {
-	unsigned line = 0;
-	int st, err;
+	char msg[256];
+	int st;
 
 	if ((st = ctx_load_config(hk->c, &hk->cfg)))
 		return st;
@@ -146,16 +140,9 @@ static int prepare(struct hook *hk)
 		return st;
 	if ((st = scan(hk)))
 		return st;
-	err = journal_load(hk->c->root, &hk->j, &line);
-	if (err == -EBADMSG) {
-		hook_msg(3, hk, "the journal %s is damaged at line %u; inspect it, then remove it", JOURNAL_FILE, line);
-		return EXIT_FAILURE_;
-	}
-	if (err < 0) {
-		hook_msg(3, hk, "cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	if ((st = ctx_journal(hk->c, &hk->j, msg, sizeof(msg))))
+		hook_msg(3, hk, "%s", msg);
+	return st;
 }
 
 /* The set (if any) a function belongs to */

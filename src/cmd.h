@@ -58,8 +58,15 @@ void msg_debug(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 
 /* Seconds before a kernel write counts as hung: --timeout, else unbind_timeout */
 unsigned ctx_timeout(const struct ctx *c, const struct config *cfg);
-/* How long to wait for another pcibind's lock: three write deadlines, at least a minute */
-unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg);
+/*
+ * The run lock (LOCK_FILE), waiting for another pcibind three write
+ * deadlines, at least a minute: 0 with *fd, or an exit status (EXIT_TIMEOUT
+ * when the holder kept it) with the reason in msg.
+ */
+int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, size_t size);
+struct journal;
+/* The journal: 0 with *j, or EXIT_FAILURE_ with the reason (a damaged file: its line) in msg */
+int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size);
 /* The module loader: modprobe on the host; under another --root only $PCIBIND_MODPROBE (tests, images) */
 const char *ctx_modprobe(const struct ctx *c);
 

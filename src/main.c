@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "journal.h"
 
 static const struct cmd *const commands[] = {
 	&cmd_status,
@@ -194,11 +195,37 @@ unsigned ctx_timeout(const struct ctx *c, const struct config *cfg)
 	return c->timeout ? c->timeout : cfg->unbind_timeout;
 }
 
-unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg)
+int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, size_t size)
 {
-	unsigned w = ctx_timeout(c, cfg) * 3;
+	unsigned wait = ctx_timeout(c, cfg) * 3;
+	long holder = 0;
+	int err;
 
-	return w > 60 ? w : 60;
+	wait = wait > 60 ? wait : 60;
+	err = lock_acquire(c->root, wait, fd, &holder);
+	if (err == -ETIMEDOUT) {
+		snprintf(msg, size, "another pcibind (pid %ld) has held %s/%s for %u s; giving up", holder,
+			 sysroot_is_host(c->root) ? "" : sysroot_path(c->root), LOCK_FILE, wait);
+		return EXIT_TIMEOUT;
+	}
+	if (err < 0) {
+		snprintf(msg, size, "cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
+{
+	unsigned line = 0;
+	int err = journal_load(c->root, j, &line);
+
+	if (err == -EBADMSG)
+		snprintf(msg, size, "the journal %s is damaged at line %u; it records what pcibind changed: inspect it, "
+			 "then remove it", JOURNAL_FILE, line);
+	else if (err < 0)
+		snprintf(msg, size, "cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
+	return err < 0 ? EXIT_FAILURE_ : 0;
 }
 
 const char *ctx_modprobe(const struct ctx *c)

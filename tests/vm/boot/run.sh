@@ -6,7 +6,7 @@
 #   (called by tests/vm/run.sh with its unpacked Debian kernel)
 #
 # Builds a bookworm userland (mmdebstrap --variant=minbase, cached under
-# $PCIBIND_CACHE/rootfs keyed by package list and ISO week), installs the
+# $PCIBIND_CACHE/rootfs by tests/lib/debroot.sh), installs the
 # kernel's needed modules and pcibind (make install DESTDIR=) into it, packs
 # it as an uncompressed initramfs and boots it twice with
 # rdinit=/lib/systemd/systemd: with a good configuration and with a broken
@@ -17,8 +17,9 @@ set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=../../lib/debroot.sh
+. "$REPO/tests/lib/debroot.sh"
 WORK=$(realpath -m "$1/boot") VMLINUZ=$(realpath "$2") KROOT=$(realpath "$3") KVER=$4
-CACHE=${PCIBIND_CACHE:-$HOME/.cache/pcibind-tests}
 TIMEOUT=${PCIBIND_VM_BOOT_TIMEOUT:-600}
 PKGS=systemd,systemd-sysv,udev,kmod,pciutils,libinih1,libudev1,libpci3
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs"
@@ -29,32 +30,9 @@ die() {
 }
 say() { echo "# vm: boot: $*"; }
 
-rootfs_tar() {
-	local key tar tmp old
-	key="bookworm-$(echo "$PKGS" | md5sum | cut -c1-8)"
-	tar="$CACHE/rootfs/$key-$(date +%G-W%V).tar"
-	if [ ! -s "$tar" ]; then
-		command -v mmdebstrap >/dev/null || { DEBIAN_FRONTEND=noninteractive apt-get install -y mmdebstrap >"$WORK/apt.log" 2>&1 || die "cannot install mmdebstrap"; }
-		mkdir -p "$CACHE/rootfs"
-		tmp="$tar.tmp"
-		if mmdebstrap --format=tar --variant=minbase --include="$PKGS" bookworm "$tmp" >"$WORK/mmdebstrap.log" 2>&1; then
-			mv "$tmp" "$tar"
-			for old in "$CACHE/rootfs/$key"-*.tar; do
-				[ "$old" = "$tar" ] || rm -f "$old"
-			done
-		else
-			rm -f "$tmp"
-			say "mmdebstrap failed ($(tail -n 2 "$WORK/mmdebstrap.log" | tr '\n' ' ')); using a cached userland"
-			tar=$(ls "$CACHE/rootfs/$key"-*.tar 2>/dev/null | sort | tail -n 1)
-			[ -n "$tar" ] || die "no Debian userland: mmdebstrap failed and nothing is cached"
-		fi
-	fi
-	echo "$tar"
-}
-
 build_image() {
 	local R=$WORK/root ko m rel tar
-	tar=$(rootfs_tar) || exit 1
+	tar=$(debroot_tar bookworm "$PKGS") || die "no Debian userland (tests/lib/debroot.sh says why above)"
 	rm -rf "$R"
 	mkdir -p "$R"
 	tar -C "$R" -xf "$tar" || die "cannot unpack $tar"

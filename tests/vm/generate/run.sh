@@ -17,8 +17,9 @@ set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=../../lib/debroot.sh
+. "$REPO/tests/lib/debroot.sh"
 WORK=$(realpath -m "$1/generate") VMLINUZ=$(realpath "$2") KROOT=$(realpath "$3") KVER=$4
-CACHE=${PCIBIND_CACHE:-$HOME/.cache/pcibind-tests}
 TIMEOUT=${PCIBIND_VM_BOOT_TIMEOUT:-600}
 PKGS=kmod,udev,initramfs-tools,busybox,libinih1,libudev1,libpci3,pciutils,cpio,zstd
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e 9p 9pnet_virtio virtio_pci"
@@ -32,22 +33,9 @@ ok() { echo "ok - vm: generate: $*"; }
 nok() { echo "not ok - vm: generate: $*"; FAIL=1; }
 FAIL=0
 
-rootfs_tar() {
-	local key tar
-	key="gen-bookworm-$(echo "$PKGS" | md5sum | cut -c1-8)"
-	tar="$CACHE/rootfs/$key-$(date +%G-W%V).tar"
-	if [ ! -s "$tar" ]; then
-		mkdir -p "$CACHE/rootfs"
-		mmdebstrap --format=tar --variant=minbase --include="$PKGS" bookworm "$tar.tmp" >"$WORK/mmdebstrap.log" 2>&1 ||
-			{ rm -f "$tar.tmp"; die "mmdebstrap failed: $(tail -n 2 "$WORK/mmdebstrap.log" | tr '\n' ' ')"; }
-		mv "$tar.tmp" "$tar"
-	fi
-	echo "$tar"
-}
-
 build_image() {
 	local R=$WORK/root tar m ko rel lib
-	tar=$(rootfs_tar) || exit 1
+	tar=$(debroot_tar bookworm "$PKGS") || die "no Debian userland (tests/lib/debroot.sh says why above)"
 	rm -rf "$R"
 	mkdir -p "$R"
 	tar -C "$R" -xf "$tar" || die "cannot unpack $tar"

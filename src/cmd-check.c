@@ -105,19 +105,6 @@ static void check_boot(struct check *k)
 		    "amd_iommu=on is not a kernel parameter (the AMD IOMMU is on by default)");
 }
 
-static bool word_in(const char *line, const char *w)
-{
-	size_t n = strlen(w);
-
-	for (const char *p = line ? line : ""; *(p += strspn(p, " \t\n"));) {
-		size_t len = strcspn(p, " \t\n");
-		if (len == n && strncmp(p, w, n) == 0)
-			return true;
-		p += len;
-	}
-	return false;
-}
-
 /* the arguments generate wants, against the running command line; generated files up to date */
 static void check_generated(struct check *k)
 {
@@ -146,7 +133,7 @@ static void check_generated(struct check *k)
 	else
 		add(k, LVL_OK, "generate", NULL, "generated files are up to date");
 	for (size_t i = 0; i < res.n_args; i++) {
-		if (word_in(k->sys->cmdline, res.args[i]))
+		if (words_contain(k->sys->cmdline, res.args[i]))
 			add(k, LVL_OK, "cmdline", NULL, "%s is on the running kernel's command line", res.args[i]);
 		else
 			add(k, LVL_FAIL, "cmdline",

@@ -348,17 +348,30 @@ static int print_json(struct generate *g)
 	return 0;
 }
 
-static int run(struct ctx *c, int argc, char **argv)
+/* what setup needs to know to say whether a reboot is due */
+static void summarise(const struct generate *g, struct generate_summary *sum)
 {
-	struct generate g = {.c = c};
+	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->res.grubby_cmd != NULL};
+	for (size_t i = 0; i < g->res.n_files; i++) {
+		sum->boot_changed |= g->changed[i] && g->res.files[i].boot;
+		sum->initrd_changed |= g->changed[i] && g->res.files[i].initrd;
+	}
+	for (size_t i = 0; i < g->res.n_args; i++) {
+		size_t len = strlen(sum->args_missing);
+
+		if (words_contain(g->sys->cmdline, g->res.args[i]) || len + strlen(g->res.args[i]) + 2 >= sizeof(sum->args_missing))
+			continue;
+		(void)snprintf(sum->args_missing + len, sizeof(sum->args_missing) - len, "%s%s", len ? " " : "",
+			       g->res.args[i]);
+	}
+}
+
+int generate_with_config(struct ctx *c, struct config *cfg, struct generate_summary *ret_sum)
+{
+	struct generate g = {.c = c, .cfg = cfg};
 	int r;
 
-	if (argc > 0) {
-		msg_error("generate takes no arguments (it works from the configuration); try 'pcibind generate --help'");
-		return EXIT_USAGE;
-	}
-	if ((r = ctx_load_config(c, &g.cfg)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 ||
-	    (r = compare(&g)) != 0)
+	if ((r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = compare(&g)) != 0)
 		goto out;
 	pick_commands(&g);
 	if (!c->json && (r = print_text(&g)) != 0)
@@ -371,8 +384,26 @@ static int run(struct ctx *c, int argc, char **argv)
 		r = print_json(&g);
 	if (fflush(stdout) != 0 && r == 0)
 		r = EXIT_FAILURE_;
+	if (ret_sum)
+		summarise(&g, ret_sum);
 out:
+	g.cfg = NULL; /* the caller's */
 	generate_free(&g);
+	return r;
+}
+
+static int run(struct ctx *c, int argc, char **argv)
+{
+	struct config *cfg = NULL;
+	int r;
+
+	if (argc > 0) {
+		msg_error("generate takes no arguments (it works from the configuration); try 'pcibind generate --help'");
+		return EXIT_USAGE;
+	}
+	if ((r = ctx_load_config(c, &cfg)) == 0)
+		r = generate_with_config(c, cfg, NULL);
+	config_free(cfg);
 	return r;
 }
 

@@ -70,6 +70,21 @@ int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
 /* The module loader: modprobe on the host; under another --root only $PCIBIND_MODPROBE (tests, images) */
 const char *ctx_modprobe(const struct ctx *c);
 
+/* What a generate run changed or found, for setup's reboot verdict */
+struct generate_summary {
+	size_t files_changed;
+	bool boot_changed;	/* a kernel command line input changed (or a grubby command is due) */
+	bool initrd_changed;	/* an initramfs input changed */
+	char args_missing[512]; /* wanted kernel arguments the running kernel lacks, space separated */
+};
+/*
+ * generate's whole run on a loaded configuration (borrowed): the diff,
+ * with c->write the files and refresh commands; an exit status. setup
+ * runs it after writing its set; ret_sum (may be NULL) is filled when the
+ * run got that far.
+ */
+int generate_with_config(struct ctx *c, struct config *cfg, struct generate_summary *ret_sum);
+
 /* Load the config; on error print "FILE:LINE: msg" and return EXIT_USAGE, else 0 */
 int ctx_load_config(struct ctx *c, struct config **ret);
 

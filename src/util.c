@@ -80,3 +80,16 @@ long long now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+bool words_contain(const char *line, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = line ? line : ""; *(p += strspn(p, " \t\n"));) {
+		size_t len = strcspn(p, " \t\n");
+		if (len == n && strncmp(p, w, n) == 0)
+			return true;
+		p += len;
+	}
+	return false;
+}

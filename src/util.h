@@ -63,6 +63,9 @@ int parse_uint(const char *s, int base, unsigned long max, unsigned long *ret);
 /* 1 if s is a safe token for generated files and sysfs: [A-Za-z0-9_.:+-], 1..max */
 bool token_is_safe(const char *s, size_t max);
 
+/* w is one of the blank-separated words of line (a kernel command line); line may be NULL */
+bool words_contain(const char *line, const char *w);
+
 /* monotonic time in milliseconds */
 long long now_ms(void);
 

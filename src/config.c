@@ -1004,7 +1004,19 @@ static int open_missing(const struct sysroot *r, const char *rel, const char *pa
 	return 0;
 }
 
-static int load_file(const struct sysroot *r, const char *rel, struct config *cfg, struct config_error *err)
+/* one file's text given by the caller instead of what is on disk (setup checks an edit before writing it) */
+struct override {
+	const char *rel;
+	const char *text; /* NULL: the file is absent */
+};
+
+static bool overridden(const struct override *ov, const char *rel)
+{
+	return ov && ov->rel && streq(ov->rel, rel);
+}
+
+static int load_file(const struct sysroot *r, const char *rel, const struct override *ov, struct config *cfg,
+		     struct config_error *err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *text = NULL;
@@ -1014,6 +1026,8 @@ static int load_file(const struct sysroot *r, const char *rel, struct config *cf
 
 	if ((e = display_path(r, rel, path, sizeof(path))) < 0)
 		return errno_at(err, rel, e, "cannot make the path");
+	if (overridden(ov, rel))
+		return ov->text ? config_parse_text(cfg, ov->text, path, err) : 0;
 	/* O_NONBLOCK: a FIFO put in place of the file must not hang us; it fails the check below */
 	fd = sysroot_openat(r, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
 	if (fd == -ENOENT)
@@ -1086,7 +1100,35 @@ static int read_dropin_names(DIR *d, const char *path, struct names *l, struct c
 	return 0;
 }
 
-static int load_dropins(const struct sysroot *r, struct config *cfg, struct config_error *err)
+static bool dropin_rel(const char *rel, const char **ret_name)
+{
+	size_t n = strlen(CONFIG_DROPIN_DIR);
+
+	if (strncmp(rel, CONFIG_DROPIN_DIR "/", n + 1) != 0 || strchr(rel + n + 1, '/') || !dropin_name(rel + n + 1))
+		return false;
+	*ret_name = rel + n + 1;
+	return true;
+}
+
+/* the override's drop-in is read even before it is on disk */
+static int add_override_name(const struct override *ov, struct names *l)
+{
+	const char *name;
+	int e;
+
+	if (!ov || !ov->rel || !ov->text || !dropin_rel(ov->rel, &name))
+		return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (streq(l->v[i], name))
+			return 0;
+	if ((e = names_add(l, name)) < 0)
+		return e;
+	qsort(l->v, l->n, sizeof(*l->v), cmp_names);
+	return 0;
+}
+
+static int load_dropins(const struct sysroot *r, const struct override *ov, struct config *cfg,
+			struct config_error *err)
 {
 	_cleanup_(names_clear) struct names l = {0};
 	char path[PATH_MAX], rel[PATH_MAX];
@@ -1096,15 +1138,17 @@ static int load_dropins(const struct sysroot *r, struct config *cfg, struct conf
 	if ((e = display_path(r, CONFIG_DROPIN_DIR, path, sizeof(path))) < 0)
 		return errno_at(err, CONFIG_DROPIN_DIR, e, "cannot make the path");
 	e = sysroot_opendir(r, CONFIG_DROPIN_DIR, &d);
-	if (e == -ENOENT)
-		return 0;
-	if (e < 0)
+	if (e < 0 && e != -ENOENT)
 		return errno_at(err, path, e, "cannot open the drop-in directory");
-	e = read_dropin_names(d, path, &l, err);
-	closedir(d);
+	if (e == 0) {
+		e = read_dropin_names(d, path, &l, err);
+		closedir(d);
+	}
+	if (e == 0 || e == -ENOENT)
+		e = add_override_name(ov, &l);
 	for (size_t i = 0; e == 0 && i < l.n; i++) {
 		if ((e = xsnprintf(rel, sizeof(rel), "%s/%s", CONFIG_DROPIN_DIR, l.v[i])) == 0)
-			e = load_file(r, rel, cfg, err);
+			e = load_file(r, rel, ov, cfg, err);
 	}
 	return e;
 }
@@ -1114,19 +1158,35 @@ static void config_freep(struct config **cfg)
 	config_free(*cfg);
 }
 
-int config_load(const struct sysroot *r, struct config **ret, struct config_error *err)
+static int load(const struct sysroot *r, const struct override *ov, struct config **ret, struct config_error *err)
 {
 	_cleanup_(config_freep) struct config *cfg = config_new();
 	int e;
 
 	if (!cfg)
 		return -ENOMEM;
-	if ((e = load_file(r, CONFIG_FILE, cfg, err)) < 0 || (e = load_dropins(r, cfg, err)) < 0 ||
+	if ((e = load_file(r, CONFIG_FILE, ov, cfg, err)) < 0 || (e = load_dropins(r, ov, cfg, err)) < 0 ||
 	    (e = config_finish(cfg, err)) < 0)
 		return e;
 	*ret = cfg;
 	cfg = NULL;
 	return 0;
+}
+
+int config_load(const struct sysroot *r, struct config **ret, struct config_error *err)
+{
+	return load(r, NULL, ret, err);
+}
+
+int config_load_text(const struct sysroot *r, const char *rel, const char *text, struct config **ret,
+		     struct config_error *err)
+{
+	const struct override ov = {rel, text};
+	const char *name;
+
+	if (!streq(rel, CONFIG_FILE) && !dropin_rel(rel, &name))
+		return -EINVAL;
+	return load(r, &ov, ret, err);
 }
 
 /* ---- the object ---- */

@@ -77,6 +77,14 @@ struct config_error {
  */
 int config_load(const struct sysroot *r, struct config **ret, struct config_error *err);
 
+/*
+ * config_load() as if the file rel (CONFIG_FILE or CONFIG_DROPIN_DIR/NAME.conf)
+ * held text (NULL: as if it were absent): an edit checked before it is
+ * written. -EINVAL for another rel.
+ */
+int config_load_text(const struct sysroot *r, const char *rel, const char *text, struct config **ret,
+		     struct config_error *err);
+
 /* Parse one file's text into cfg (for tests and fuzzing): 0 or -EINVAL with *err */
 int config_parse_text(struct config *cfg, const char *text, const char *filename, struct config_error *err);
 /* Checks that span files (a section without address or ids, duplicate addresses) */

@@ -8,7 +8,7 @@
 
 static const char *const fault_ops[] = {
 	"driver_override", "unbind",	"bind",		"drivers_probe", "new_id",
-	"remove_id",	   "reset_method", "sriov_numvfs", "remove",
+	"remove_id",	   "reset_method", "sriov_numvfs", "remove",	 "sriov_drivers_autoprobe",
 };
 
 bool fault_op_valid(const char *op)

@@ -172,6 +172,9 @@ static int probe_check(struct sim *sim, struct sim_driver *drv, struct sim_fn *f
 			return -EINVAL;
 		if (!sim->iommu || fn->group < 0)
 			return -EINVAL;
+		/* vfio_pci_core_register_device(): "Cannot bind to PF with SR-IOV enabled" */
+		if (fn->sriov && fn->sriov->num)
+			return -EBUSY;
 	}
 	return 0;
 }
@@ -251,12 +254,15 @@ static void sriov_disable(struct sim *sim, struct sim_fn *pf)
 	pf->sriov->num = 0;
 }
 
-/* a driver's remove() disables SR-IOV, so the VFs go with the PF's driver */
+/*
+ * igb's remove() disables SR-IOV, so the VFs go with the PF's driver;
+ * nvme's leaves them (pci_iov_remove(): "driver left SR-IOV enabled")
+ */
 void sim_detach(struct sim *sim, struct sim_fn *fn)
 {
 	if (!fn->driver)
 		return;
-	if (fn->sriov && fn->sriov->num)
+	if (fn->sriov && fn->sriov->num && fn->driver->sriov == DRV_SRIOV_DISABLE)
 		sriov_disable(sim, fn);
 	sim_event(sim, "unbind %s %s", fn->name, fn->driver->name);
 	fn->driver = NULL;
@@ -824,7 +830,8 @@ ssize_t sim_store_sriov_numvfs(struct sim *sim, struct sim_fn *fn, const char *b
 		return -ERANGE;
 	if ((int)num == fn->sriov->num)
 		return (ssize_t)count;
-	if (!fn->driver)
+	/* "no driver bound to device" / "driver does not support SR-IOV configuration via sysfs" */
+	if (!fn->driver || fn->driver->sriov == DRV_SRIOV_NONE)
 		return -ENOENT;
 	r = sim_sriov_set(sim, fn, (int)num);
 	return r < 0 ? r : (ssize_t)count;

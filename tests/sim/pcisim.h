@@ -67,6 +67,13 @@ enum drv_kind {
 	DRV_VFIO, /* probe needs an IOMMU group and a normal header; makes /dev/vfio/N */
 };
 
+/* what a driver does for SR-IOV: its sriov_configure callback and its remove() */
+enum drv_sriov {
+	DRV_SRIOV_DISABLE, /* configures VFs; remove() disables them (igb_remove()) */
+	DRV_SRIOV_KEEP,    /* configures VFs; remove() leaves them (nvme_remove(): "driver left SR-IOV enabled") */
+	DRV_SRIOV_NONE,    /* no sriov_configure (vfio-pci without enable_sriov=1): writes are ENOENT */
+};
+
 struct sim_module {
 	char name[NAME_LEN]; /* with '_' like /sys/module */
 	char **deps;
@@ -79,6 +86,7 @@ struct sim_driver {
 	char name[NAME_LEN];
 	struct sim_module *module; /* NULL: built in */
 	enum drv_kind kind;
+	enum drv_sriov sriov;
 	struct sim_id *ids; /* static table */
 	size_t n_ids;
 	struct sim_id *dyn; /* new_id */

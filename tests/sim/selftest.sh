@@ -627,6 +627,39 @@ if [ ! -x "$SIM" ]; then
 	nok "simulator built" "$SIM is missing (make build/pcisim)"
 	exit 0
 fi
+# what drivers do with SR-IOV (measured in tests/vm, scenario sriov-facts; drivers/pci/iov.c,
+# nvme_remove(), vfio_pci_core_register_device(), vfio_pci_sriov_configure())
+t_sriov_drivers() {
+	local pf=0000:5e:00.0 mlx=0000:af:00.0
+	check "VFs of a driver configuring SR-IOV: created and probed (the nvme class matches)" "ok nvme nvme" \
+		"$(w "$(dev $pf)/sriov_numvfs" 2) $(drv 0000:5e:00.1) $(drv 0000:5e:00.2)"
+	check "sriov_offset and sriov_stride as the VFs sit" "1 1 ../0000:5e:00.2" \
+		"$(cat "$(dev $pf)/sriov_offset") $(cat "$(dev $pf)/sriov_stride") $(readlink "$(dev $pf)/virtfn1")"
+	check "a driver that leaves SR-IOV on in remove(): unbinding the PF keeps its VFs" "ok 2 nvme" \
+		"$(w "$S/bus/pci/drivers/nvme/unbind" $pf) $(cat "$(dev $pf)/sriov_numvfs") $(drv 0000:5e:00.2)"
+	check "then no driver can change the count: ENOENT" "ENOENT" "$(w "$(dev $pf)/sriov_numvfs" 0)"
+	PCISIM_ROOT=$R "$MODPROBE" vfio-pci
+	check "vfio-pci does not take a PF with VFs: drivers_probe ok, nothing bound, bind EBUSY" "ok ok none EBUSY" \
+		"$(w "$(dev $pf)/driver_override" vfio-pci) $(w "$S/bus/pci/drivers_probe" $pf) \
+$(drv $pf || true)$(test -e "$(dev $pf)/driver" || echo none) $(w "$S/bus/pci/drivers/vfio-pci/bind" $pf)"
+	w "$(dev $pf)/driver_override" "" >/dev/null
+	w "$S/bus/pci/drivers_probe" $pf >/dev/null
+	check "back on its driver, the count can go to 0" "nvme ok 0 absent" \
+		"$(drv $pf) $(w "$(dev $pf)/sriov_numvfs" 0) $(cat "$(dev $pf)/sriov_numvfs") \
+$(test -e "$(dev 0000:5e:00.1)" && echo present || echo absent)"
+	w "$(dev $mlx)/driver_override" vfio-pci >/dev/null
+	w "$(dev $mlx)/driver/unbind" $mlx >/dev/null
+	w "$S/bus/pci/drivers_probe" $mlx >/dev/null
+	check "vfio-pci takes a PF without VFs but cannot configure them (no enable_sriov): ENOENT" "vfio-pci ENOENT" \
+		"$(drv $mlx) $(w "$(dev $mlx)/sriov_numvfs" 1)"
+	check "sriov_drivers_autoprobe takes kstrtobool words, not others" "ok 0 ok 1 EINVAL 1" \
+		"$(w "$(dev $pf)/sriov_drivers_autoprobe" n) $(cat "$(dev $pf)/sriov_drivers_autoprobe") \
+$(w "$(dev $pf)/sriov_drivers_autoprobe" on) $(cat "$(dev $pf)/sriov_drivers_autoprobe") \
+$(w "$(dev $pf)/sriov_drivers_autoprobe" maybe) $(cat "$(dev $pf)/sriov_drivers_autoprobe")"
+	check "a variant driver's module links its driver: module/mlx5_vfio_pci/drivers/pci:mlx5-vfio-pci" "present" \
+		"$(PCISIM_ROOT=$R "$MODPROBE" mlx5_vfio_pci; test -L "$S/module/mlx5_vfio_pci/drivers/pci:mlx5-vfio-pci" && echo present)"
+}
+
 if start workstation; then
 	t_tree
 	t_classdevs
@@ -647,5 +680,6 @@ if start workstation; then
 fi
 start noiommu && t_noiommu && stop
 start sriov && t_sriov && stop
+start sriov-boot && t_sriov_drivers && stop
 start eightgpu && t_parallel && stop
 exit 0

@@ -311,13 +311,31 @@ static int driver_module(struct topo *t, struct tokens *tk, struct sim_driver *d
 	return 0;
 }
 
+/* vfio-pci's sriov_configure is ENOENT unless enable_sriov=1; host drivers disable VFs in remove() */
+static int driver_sriov(struct topo *t, struct sim_driver *drv, const char *v)
+{
+	drv->sriov = drv->kind == DRV_VFIO ? DRV_SRIOV_NONE : DRV_SRIOV_DISABLE;
+	if (!v)
+		return 0;
+	if (strcmp(v, "disable") == 0)
+		drv->sriov = DRV_SRIOV_DISABLE;
+	else if (strcmp(v, "keep") == 0)
+		drv->sriov = DRV_SRIOV_KEEP;
+	else if (strcmp(v, "none") == 0)
+		drv->sriov = DRV_SRIOV_NONE;
+	else
+		return topo_err(t, "sriov=%s: expected disable, keep or none", v);
+	return 0;
+}
+
 static int t_driver(struct topo *t, struct tokens *tk)
 {
 	struct sim_driver *drv;
 	const char *v;
 
 	if (tk->n_words < 2)
-		return topo_err(t, "usage: driver NAME [ids=..] [class=..] [module=M] [loaded=no] [kind=vfio]");
+		return topo_err(t, "usage: driver NAME [ids=..] [class=..] [module=M] [loaded=no] [kind=vfio] "
+				   "[sriov=disable|keep|none]");
 	if (sim_find_driver(t->sim, tk->words[1]))
 		return topo_err(t, "driver %s defined twice", tk->words[1]);
 	drv = xcalloc(1, sizeof(*drv));
@@ -330,6 +348,8 @@ static int t_driver(struct topo *t, struct tokens *tk)
 		return topo_err(t, "kind=%s: expected vfio or normal", v);
 	if (v)
 		drv->kind = strcmp(v, "vfio") == 0 ? DRV_VFIO : DRV_NORMAL;
+	if (driver_sriov(t, drv, get(tk, "sriov")) < 0)
+		return -EINVAL;
 	if ((v = get(tk, "ids")) && driver_ids(t, drv, v) < 0)
 		return -EINVAL;
 	if ((v = get(tk, "class")) && driver_classes(t, drv, v) < 0)

@@ -32,7 +32,7 @@ enum level {
 	AT_TOP,	    /* outside the root element */
 	AT_DOMAIN,  /* the root <domain> */
 	AT_DEVICES, /* a <devices> of it */
-	AT_HOSTDEV, /* a <hostdev> of that which counts */
+	AT_HOSTDEV, /* a <hostdev> (or <interface type='hostdev'>) of that which counts */
 	AT_SOURCE,  /* a <source> of that; its first <address> is the answer */
 };
 
@@ -43,6 +43,7 @@ struct walk {
 	unsigned long depth;
 	unsigned long skip; /* depth of an element ignored with all it holds; 0 none */
 	bool is_domain;
+	bool is_interface; /* the hostdev being walked is an <interface type='hostdev'> */
 	unsigned long hostdev_line;
 	bool have_addr;
 	struct pciaddr addr;
@@ -141,14 +142,41 @@ static int num(const char *s, unsigned long max, unsigned long *ret)
 	return parse_uint(s, 10, max, ret);
 }
 
-/* mode='subsystem' type='pci', and managed='no' (libvirt's default) unless all */
+/*
+ * libvirt detaches a managed device itself and refuses to start with an
+ * unmanaged one still on a host driver ("Unmanaged PCI device %s must be
+ * manually detached from the host", virHostdevPreparePCIDevicesImpl() in
+ * src/hypervisor/virhostdev.c): managed='no' (the default) is ours, the
+ * managed ones too when all.
+ */
+static bool managed_counts(const struct walk *w, const XML_Char **atts)
+{
+	const char *managed = attr(atts, "managed");
+
+	return w->all || !managed || !streq(managed, "yes");
+}
+
+/* <hostdev mode='subsystem' type='pci'> */
 static bool hostdev_counts(const struct walk *w, const XML_Char **atts)
 {
-	const char *mode = attr(atts, "mode"), *type = attr(atts, "type"), *managed = attr(atts, "managed");
+	const char *mode = attr(atts, "mode"), *type = attr(atts, "type");
 
 	if (!mode || !streq(mode, "subsystem") || !type || !streq(type, "pci"))
 		return false;
-	return w->all || !managed || streq(managed, "no");
+	return managed_counts(w, atts);
+}
+
+/*
+ * <interface type='hostdev'>: an SR-IOV VF as a guest NIC. domain_conf.c
+ * parses it with the hostdev parser (managed read from <interface>, the
+ * PCI address from <source><address type='pci'>) and puts it on the
+ * domain's hostdev list, so it is detached like any PCI <hostdev>.
+ */
+static bool interface_counts(const struct walk *w, const XML_Char **atts)
+{
+	const char *type = attr(atts, "type");
+
+	return type && streq(type, "hostdev") && managed_counts(w, atts);
 }
 
 /* a missing domain is 0; one that is there (in whatever namespace) has to be good */
@@ -161,7 +189,7 @@ static void source_addr(struct walk *w, const XML_Char **atts)
 	    num(attr(atts, "bus"), 0xff, &bus) < 0 || num(attr(atts, "slot"), 0x1f, &slot) < 0 ||
 	    num(attr(atts, "function"), 7, &fn) < 0) {
 		fail(w, -EINVAL,
-		     "domain XML: line %lu: <hostdev> source <address> needs domain, bus, slot and function "
+		     "domain XML: line %lu: a PCI source <address> needs domain, bus, slot and function "
 		     "(like domain='0x0000' bus='0x01' slot='0x00' function='0x0')",
 		     line(w));
 		return;
@@ -176,12 +204,14 @@ static void hostdev_end(struct walk *w)
 	char origin[32];
 	int r;
 
+	if (!w->have_addr && w->is_interface)
+		return; /* a USB or absent source address: no PCI function */
 	if (!w->have_addr) {
 		fail(w, -EINVAL, "domain XML: line %lu: a PCI <hostdev> without <source><address>",
 		     w->hostdev_line);
 		return;
 	}
-	snprintf(origin, sizeof(origin), "hostdev at line %lu", w->hostdev_line);
+	snprintf(origin, sizeof(origin), "%s at line %lu", w->is_interface ? "interface" : "hostdev", w->hostdev_line);
 	if ((r = hook_devs_add(&w->devs, &w->addr, origin)) < 0) {
 		w->r = r;
 		(void)XML_StopParser(w->p, XML_FALSE);
@@ -206,7 +236,8 @@ static void XMLCALL start(void *data, const XML_Char *name, const XML_Char **att
 		deeper = streq(n, "devices");
 		break;
 	case AT_DEVICES:
-		if ((deeper = streq(n, "hostdev") && hostdev_counts(w, atts))) {
+		w->is_interface = streq(n, "interface");
+		if ((deeper = w->is_interface ? interface_counts(w, atts) : streq(n, "hostdev") && hostdev_counts(w, atts))) {
 			w->hostdev_line = line(w);
 			w->have_addr = false;
 		}
@@ -215,7 +246,9 @@ static void XMLCALL start(void *data, const XML_Char *name, const XML_Char **att
 		deeper = streq(n, "source");
 		break;
 	case AT_SOURCE:
-		if (streq(n, "address") && !w->have_addr)
+		/* an interface's source address says its type; only a PCI one is a function */
+		if (streq(n, "address") && !w->have_addr &&
+		    (!w->is_interface || (attr(atts, "type") && streq(attr(atts, "type"), "pci"))))
 			source_addr(w, atts);
 		break;
 	}

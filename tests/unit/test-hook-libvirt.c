@@ -63,7 +63,7 @@ TEST(all_hostdevs_when_configured)
 	char got[256];
 
 	ASSERT_INT_EQ(run(several, true, got, sizeof(got)), 0);
-	ASSERT_STR_EQ(got, "0000:02:00.0 0000:02:00.1 0000:06:00.0");
+	ASSERT_STR_EQ(got, "0000:02:00.0 0000:02:00.1 0000:06:00.0 0000:07:10.1");
 }
 
 TEST(managed_default_is_no)
@@ -80,6 +80,56 @@ TEST(managed_yes_skipped)
 
 	ASSERT_INT_EQ(run(DOMAIN(HOSTDEV("managed='yes'", "0x02", "0x00", "0x0")), false, got, sizeof(got)), 0);
 	ASSERT_STR_EQ(got, "");
+}
+
+/*
+ * Disagreement 4: <interface type='hostdev'> is a PCI hostdev to libvirt
+ * (domain_conf.c puts it on the domain's hostdev list; virhostdev.c
+ * detaches it, or requires it detached, by the same managed rule).
+ */
+#define VF_IF(managed, extra)                                                                                   \
+	"<interface type='hostdev' " managed "><mac address='52:54:00:6d:90:02'/>"                               \
+	"<source><address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x1'/></source>"         \
+	"<address type='pci' domain='0x0000' bus='0x00' slot='0x03' function='0x0'/>" extra "</interface>\n"
+
+TEST(interface_hostdev_counts_like_hostdev)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(DOMAIN(VF_IF("managed='no'", "")), false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "0000:07:10.1");
+	ASSERT_INT_EQ(run(DOMAIN(VF_IF("", "<vlan><tag id='42'/></vlan>")), false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "0000:07:10.1");
+	ASSERT_INT_EQ(run(DOMAIN(VF_IF("managed='yes'", "")), false, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "");
+	ASSERT_INT_EQ(run(DOMAIN(VF_IF("managed='yes'", "")), true, got, sizeof(got)), 0);
+	ASSERT_STR_EQ(got, "0000:07:10.1");
+}
+
+TEST(interface_other_types_do_not)
+{
+	char got[256];
+
+	ASSERT_INT_EQ(run(DOMAIN("<interface type='network'><source network='default'/>"
+				 "<address type='pci' domain='0x0000' bus='0x07' slot='0x10' function='0x1'/></interface>"
+				 "<interface type='bridge'><source bridge='br0'/></interface>"
+				 "<interface type='hostdev' managed='no'><source><address type='usb' bus='1' device='2'/>"
+				 "</source></interface>"
+				 "<interface type='hostdev' managed='no'><source/></interface>"),
+			  false, got, sizeof(got)),
+		      0);
+	ASSERT_STR_EQ(got, "");
+}
+
+TEST(interface_origin_names_it)
+{
+	struct hook_devs d = { 0 };
+	const char *xml = DOMAIN(VF_IF("managed='no'", ""));
+
+	ASSERT_INT_EQ(libvirt_domain_devices(xml, strlen(xml), false, &d, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_STR_CONTAINS(d.origin[0], "interface at line 7");
+	hook_devs_free(&d);
 }
 
 TEST(no_devices)
@@ -223,7 +273,7 @@ TEST(errors_name_the_input_and_line)
 			  "</devices></domain>",
 			  false, got, sizeof(got)),
 		      -EINVAL);
-	ASSERT_STR_CONTAINS(err, "domain XML: line 4: <hostdev> source <address> needs");
+	ASSERT_STR_CONTAINS(err, "domain XML: line 4: a PCI source <address> needs");
 	/* broken XML wins over a bad hostdev before it, as the whole document is read first */
 	ASSERT_INT_EQ(run("<domain>\n<devices>\n<hostdev mode='subsystem' type='pci'/>\n</devices><x></domain>", false,
 			  got, sizeof(got)),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bind.h"
@@ -14,8 +15,11 @@
 #include "console.h"
 #include "hook-libvirt.h"
 #include "hook-proxmox.h"
+#include "hook-record.h"
 #include "journal.h"
+#include "json.h"
 #include "plan.h"
+#include "report.h"
 #include "usage.h"
 
 #define VM_SHOWN_MAX 64
@@ -23,13 +27,20 @@
 /* One hook run: which VM, what it holds, the host as scanned */
 struct hook {
 	struct ctx *c;
+	const char *kind;           /* "proxmox", "libvirt" */
+	const char *name;           /* the VMID or domain name as given: for the record and the JSON report */
 	char vm[VM_SHOWN_MAX + 16]; /* printable, shortened: for messages only */
 	const char *phase;
+	char record[PATH_MAX];      /* HOOK_RECORD_DIR/KIND-NAME */
 	struct config *cfg;
 	struct pcihost *h;
 	struct journal *j;
 	int lock_fd;
-	struct hook_devs devs;
+	struct hook_devs devs;      /* what the VM gets from pcibind, or got: what is given back */
+	struct hook_devs kept;      /* Proxmox driver=keep: the VM's, left where they are */
+	struct plan *plan;          /* the plan carried out (or planned), for --json */
+	struct outcome *outs;
+	int result;                 /* the phase's own status (a stop's failure does not reach Proxmox), -1: none */
 };
 
 static void hook_msg(int level, const struct hook *hk, const char *fmt, ...) _printf_(3, 4);
@@ -65,7 +76,10 @@ static void shown_name(const char *kind, const char *name, char *buf, size_t siz
 
 static void hook_free(struct hook *hk)
 {
+	plan_free(hk->plan);
+	free(hk->outs);
 	hook_devs_free(&hk->devs);
+	hook_devs_free(&hk->kept);
 	journal_free(hk->j);
 	pcihost_free(hk->h);
 	config_free(hk->cfg);
@@ -268,14 +282,27 @@ static void report(const struct hook *hk, const struct plan *p, const struct out
 	}
 }
 
+/* The plan a --json report shows: the first one carried out (a failed start's give-back is not it) */
+static void keep_for_report(struct hook *hk, struct plan *p, struct outcome *outs)
+{
+	if (!hk->plan) {
+		hk->plan = p;
+		hk->outs = outs;
+		return;
+	}
+	plan_free(p);
+	free(outs);
+}
+
 /* Carry a plan out; an exit status */
-static int execute(struct hook *hk, struct plan *p)
+static int execute(struct hook *hk, struct plan *p, struct outcome **ret_outs)
 {
 	char steps_msg[512] = "", msg[512];
 	struct bind_opts o = bind_opts_for(hk, steps_msg, sizeof(steps_msg));
 	struct outcome *outs = NULL;
 	int jerr = 0, err;
 
+	*ret_outs = NULL;
 	if (bind_load_drivers(hk->c->root, p, &o, msg, sizeof(msg)) < 0) {
 		hook_msg(3, hk, "%s", msg);
 		return EXIT_FAILURE_;
@@ -290,7 +317,7 @@ static int execute(struct hook *hk, struct plan *p)
 		hook_msg(4, hk, "could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
 	if (steps_msg[0])
 		hook_msg(3, hk, "%s; 'pcibind restore' retries", steps_msg);
-	free(outs);
+	*ret_outs = outs;
 	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 }
 
@@ -312,27 +339,61 @@ static int retry_steps(struct hook *hk)
 	return EXIT_OK;
 }
 
+static const char *origin_of(const struct hook *hk, const struct pciaddr *a)
+{
+	for (size_t i = 0; i < hk->devs.n; i++)
+		if (pciaddr_cmp(&hk->devs.addrs[i], a) == 0)
+			return hk->devs.origin[i];
+	return "";
+}
+
+/* --dry-run: each function with where it is and where it would go */
+static void print_dry_run(const struct hook *hk, const struct plan *p, const char *what)
+{
+	if (hk->c->json)
+		return;
+	printf("dry run, nothing changed; %s %s would %s:\n", hk->vm, hk->phase, what);
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct action *a = &p->acts[i];
+		const char *from = a->before.driver ? a->before.driver : "no driver";
+		struct pciaddr addr;
+
+		(void)pciaddr_parse(a->name, &addr);
+		if (a->noop)
+			printf("  %s  group %-3d already on %s  (%s)\n", a->name, a->group, from, origin_of(hk, &addr));
+		else
+			printf("  %s  group %-3d %s -> %s  (%s)\n", a->name, a->group, from,
+			       a->target.kernel_picks ? "the host driver the kernel picks"
+			       : a->target.driver     ? a->target.driver
+						      : "no driver",
+			       origin_of(hk, &addr));
+	}
+	if (!p->n_acts)
+		printf("  nothing\n");
+}
+
 /* Give every function of the VM back (post-stop, or a failed pre-start: rescan, the host changed) */
 static int give_back(struct hook *hk, bool rescan)
 {
 	struct plan *p = NULL;
+	struct outcome *outs = NULL;
 	int st;
 
 	if (rescan && (st = scan(hk)))
 		return st;
 	if ((st = make_plan(hk, VERB_RESTORE, &p)) == -1) {
 		hook_msg(6, hk, "nothing to give back: pcibind moved none of the VM's functions");
+		if (hk->c->dry_run)
+			printf("dry run, nothing changed; %s %s would give back nothing\n", hk->vm, hk->phase);
 		return retry_steps(hk);
 	}
 	if (st)
 		return st;
-	if (hk->c->dry_run) {
-		hook_msg(6, hk, "dry run: would give back %zu function(s)", p->n_acts);
-		plan_free(p);
-		return EXIT_OK;
-	}
-	st = execute(hk, p);
-	plan_free(p);
+	if (hk->c->dry_run)
+		print_dry_run(hk, p, "give back");
+	else
+		st = execute(hk, p, &outs);
+	keep_for_report(hk, p, outs);
 	return st;
 }
 
@@ -431,29 +492,66 @@ static int apply_reset_methods(struct hook *hk)
 /* A failed start: put everything back, say so; the start is aborted */
 static int abort_start(struct hook *hk, int st)
 {
-	if (give_back(hk, true) == EXIT_OK)
+	if (give_back(hk, true) == EXIT_OK) {
 		hook_msg(3, hk, "everything was put back; the VM is not started");
-	else
+		(void)hook_record_remove(hk->c->root, hk->record);
+	} else {
 		hook_msg(3, hk, "the VM is not started; run 'pcibind restore' to put the rest back");
+	}
 	return st ? st : EXIT_FAILURE_;
+}
+
+/*
+ * The record of what this start hands over, written before anything moves:
+ * the stop gives back what it lists, whatever the VM config says by then.
+ * What an earlier start recorded and no stop gave back is named, not taken
+ * over: another VM may have it now.
+ */
+static int write_record(struct hook *hk)
+{
+	struct hook_devs old = { 0 };
+	char a[PCIADDR_STRLEN];
+	int err;
+
+	if (hook_record_load(hk->c->root, hk->record, &old, NULL) == 0) {
+		for (size_t i = 0; i < old.n; i++) {
+			pciaddr_format(&old.addrs[i], a);
+			if (!hook_devs_has(&hk->devs, &old.addrs[i]) && journal_find(hk->j, a))
+				hook_msg(4, hk, "%s, handed to this VM at an earlier start, was never given back (no stop "
+					 "ran); it stays as it is until 'pcibind restore %s'", a, a);
+		}
+		hook_devs_free(&old);
+	}
+	if ((err = hook_record_save(hk->c->root, hk->record, &hk->devs, hk->vm)) < 0) {
+		hook_msg(3, hk, "cannot write /%s: %s; nothing was changed", hk->record, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	return 0;
 }
 
 /* pre-start / prepare: every function to vfio-pci (or its set's driver), single-GPU steps first */
 static int take(struct hook *hk)
 {
 	struct plan *p = NULL;
+	struct outcome *outs = NULL;
 	int st, steps;
 
 	if (!hk->devs.n) {
 		hook_msg(6, hk, "no PCI devices to hand over");
+		if (!hk->c->dry_run)
+			(void)hook_record_remove(hk->c->root, hk->record);
+		else if (!hk->c->json)
+			printf("dry run, nothing changed; %s %s would hand over nothing\n", hk->vm, hk->phase);
 		return EXIT_OK;
 	}
 	if ((st = plan_take(hk, &p)) || (st = check_refusals(hk, p, false)))
 		goto out;
 	if (hk->c->dry_run) {
-		hook_msg(6, hk, "dry run: would hand %zu function(s) over, nothing changed", p->n_acts);
+		print_dry_run(hk, p, "hand over");
 		goto out;
 	}
+	if ((st = write_record(hk)))
+		goto out;
 	if ((steps = apply_steps(hk)) < 0) {
 		st = abort_start(hk, EXIT_FAILURE_);
 		goto out;
@@ -466,7 +564,9 @@ static int take(struct hook *hk)
 			goto out;
 		}
 	}
-	if (plan_changes(p) && (st = execute(hk, p))) {
+	if (plan_changes(p) && (st = execute(hk, p, &outs))) {
+		keep_for_report(hk, p, outs);
+		p = NULL;
 		st = abort_start(hk, st);
 		goto out;
 	}
@@ -475,18 +575,49 @@ static int take(struct hook *hk)
 	else
 		hook_msg(6, hk, "%zu function(s) ready for the VM", hk->devs.n);
 out:
-	plan_free(p);
+	if (p)
+		keep_for_report(hk, p, outs);
 	return st;
 }
 
 /* post-stop / release: every function back to its host driver, then the steps undone */
 static int give_back_all(struct hook *hk)
 {
+	int st;
+
 	if (!hk->devs.n) {
 		hook_msg(6, hk, "no PCI devices to give back");
-		return EXIT_OK;
+		if (hk->c->dry_run && !hk->c->json)
+			printf("dry run, nothing changed; %s %s would give back nothing\n", hk->vm, hk->phase);
+		return retry_steps(hk);
 	}
-	return give_back(hk, false); /* prepare() has just scanned */
+	st = give_back(hk, false); /* prepare() has just scanned */
+	if (st == EXIT_OK && !hk->c->dry_run)
+		(void)hook_record_remove(hk->c->root, hk->record);
+	return st;
+}
+
+/*
+ * post-stop / release end: what the start recorded, not what the config
+ * says now (it may have been edited while the VM ran). 1 with hk->devs
+ * when there is a record, 0 when there is none, else an exit status.
+ */
+static int recorded_devices(struct hook *hk)
+{
+	unsigned line = 0;
+	int err = hook_record_load(hk->c->root, hk->record, &hk->devs, &line);
+
+	if (err == 0)
+		return 1;
+	if (err == -ENOENT)
+		return 0;
+	if (err == -EBADMSG && line)
+		hook_msg(3, hk, "/%s:%u: not a PCI address; this is not a record pcibind wrote: nothing is given back "
+			 "(inspect it, remove it, and run 'pcibind restore')", hk->record, line);
+	else
+		hook_msg(3, hk, "cannot read /%s: %s; nothing is given back (run 'pcibind restore')", hk->record,
+			 err == -EBADMSG ? "not a regular file of root's, or writable by others" : strerror(-err));
+	return EXIT_FAILURE_;
 }
 
 /* ---- Proxmox ---- */
@@ -504,34 +635,86 @@ static int read_rel(const struct hook *hk, const char *rel, char **ret, bool opt
 	return err;
 }
 
-/* The node name as Proxmox knows it: the short host name */
-static void node_name(const struct hook *hk, char *buf, size_t size)
+/* Entries qemu-server's schema refuses: it starts the VM without them, so nothing moves for them */
+static void say_ignored(const struct hook *hk, const struct pve_vm *vm)
 {
-	buf[0] = '\0';
-	if (sysroot_read_line(hk->c->root, PVE_HOSTNAME, buf, size) < 0 && sysroot_is_host(hk->c->root))
-		(void)gethostname(buf, size - 1);
-	buf[strcspn(buf, ". \t")] = '\0';
+	for (size_t i = 0; i < PVE_HOSTPCI_MAX; i++)
+		if (vm->hostpci[i].value && vm->hostpci[i].why[0])
+			hook_msg(4, hk, "hostpci%zu: %s: qemu-server ignores this entry and starts the VM without it; "
+				 "nothing is handed over for it", i, vm->hostpci[i].why);
 }
 
-static int proxmox_devices(struct hook *hk, const char *vmid)
+static void say_kept(const struct hook *hk)
 {
-	_cleanup_free_ char *vm = NULL, *map = NULL;
-	char path[128], node[256], err[768];
-	int r;
+	for (size_t i = 0; i < hk->kept.n; i++) {
+		const struct pcifn *f = pcihost_find(hk->h, &hk->kept.addrs[i]);
 
-	if (sysroot_pathf(path, sizeof(path), PVE_VM_CONF_FMT, vmid) < 0 || read_rel(hk, path, &vm, false) < 0 ||
-	    read_rel(hk, PVE_PCI_MAPPING, &map, true) < 0)
+		if (f)
+			hook_msg(6, hk, "%s: %s: driver=keep, left on %s", hk->kept.origin[i], f->name,
+				 f->driver ? f->driver : "no driver");
+	}
+}
+
+/* The reservations other VMs hold, and which of those VMs run (qemu-server's own view of them) */
+static int read_reservations(const struct hook *hk, struct pve_reservations *res)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (read_rel(hk, PVE_RESERVATIONS, &text, true) < 0)
 		return EXIT_FAILURE_;
-	node_name(hk, node, sizeof(node));
-	r = proxmox_vm_devices(vm, map, node, hk->h, &hk->devs, err, sizeof(err));
-	if (r == -ENOMEM) {
+	if (proxmox_reservations_parse(text, res) < 0) {
 		hook_msg(3, hk, "out of memory");
 		return EXIT_FAILURE_;
 	}
-	if (r < 0) {
-		hook_msg(3, hk, "/%s: %s", path, err);
+	proxmox_reservations_check(hk->c->root, res);
+	return 0;
+}
+
+/* What qemu-server will give the VM now: pre-start, and post-stop when there is no record */
+static int proxmox_choose(struct hook *hk, const char *path, const char *text, unsigned long vmid)
+{
+	_cleanup_free_ char *map = NULL;
+	struct pve_reservations res = { 0 };
+	struct pve_env env = { .h = hk->h, .vmid = vmid, .now = (long long)time(NULL), .root = hk->c->root };
+	char node[256], err[768];
+	struct pve_vm vm;
+	int r;
+
+	if (proxmox_vm_parse(text, &vm) < 0) {
+		hook_msg(3, hk, "out of memory");
 		return EXIT_FAILURE_;
 	}
+	say_ignored(hk, &vm);
+	if (vm.template)
+		hook_msg(6, hk, "a template: qemu-server starts it without its PCI devices (for a backup)");
+	proxmox_node_name(hk->c->root, node, sizeof(node));
+	env.node = node;
+	r = read_rel(hk, PVE_PCI_MAPPING, &map, true) < 0 || read_reservations(hk, &res) ? -EIO : 0;
+	env.map_text = map;
+	env.res = &res;
+	if (r == 0 && (r = proxmox_vm_choose(&vm, &env, &hk->devs, &hk->kept, err, sizeof(err))) < 0)
+		hook_msg(3, hk, "/%s: %s", path, r == -ENOMEM ? "out of memory" : err);
+	proxmox_vm_free(&vm);
+	proxmox_reservations_free(&res);
+	return r < 0 ? EXIT_FAILURE_ : 0;
+}
+
+static int proxmox_devices(struct hook *hk, const char *vmid, bool start)
+{
+	_cleanup_free_ char *text = NULL;
+	char path[128];
+	int st;
+
+	if (!start && (st = recorded_devices(hk)))
+		return st == 1 ? 0 : st;
+	if (sysroot_pathf(path, sizeof(path), PVE_VM_CONF_FMT, vmid) < 0 || read_rel(hk, path, &text, false) < 0)
+		return EXIT_FAILURE_;
+	if (!start)
+		hook_msg(4, hk, "no record of what the start handed over (/%s): giving back what the config names now",
+			 hk->record);
+	if ((st = proxmox_choose(hk, path, text, strtoul(vmid, NULL, 10))))
+		return st;
+	say_kept(hk);
 	return 0;
 }
 
@@ -544,6 +727,8 @@ static int hook_proxmox(struct hook *hk, int argc, char **argv)
 		msg_error("usage: pcibind hook proxmox VMID PHASE");
 		return EXIT_USAGE;
 	}
+	hk->kind = "proxmox";
+	hk->name = argv[0];
 	hk->phase = argv[1];
 	shown_name("VM", argv[0], hk->vm, sizeof(hk->vm));
 	start = streq(argv[1], "pre-start");
@@ -557,9 +742,10 @@ static int hook_proxmox(struct hook *hk, int argc, char **argv)
 		hook_msg(3, hk, "invalid VMID: a VM id is a number from 100 to 999999999");
 		return start ? EXIT_USAGE : EXIT_OK;
 	}
-	if ((st = prepare(hk)) || (st = proxmox_devices(hk, argv[0])) || (st = read_locked(hk)))
-		return start ? st : EXIT_OK;
-	st = start ? take(hk) : give_back_all(hk);
+	(void)hook_record_path(hk->kind, argv[0], hk->record, sizeof(hk->record));
+	if (!(st = prepare(hk)) && !(st = proxmox_devices(hk, argv[0], start)) && !(st = read_locked(hk)))
+		st = start ? take(hk) : give_back_all(hk);
+	hk->result = st;
 	return start ? st : EXIT_OK; /* only a failed start may stop Proxmox */
 }
 
@@ -599,11 +785,17 @@ static int read_stdin(char **ret, size_t *ret_len)
 	return 0;
 }
 
-static int libvirt_devices(struct hook *hk, const char *xml, size_t len)
+static int libvirt_devices(struct hook *hk, const char *xml, size_t len, bool start)
 {
 	char err[768];
-	int r = libvirt_domain_devices(xml, len, hk->cfg->libvirt_all, &hk->devs, err, sizeof(err));
+	int r;
 
+	if (!start && (r = recorded_devices(hk)))
+		return r == 1 ? 0 : r;
+	if (!start)
+		hook_msg(4, hk, "no record of what the start handed over (/%s): giving back what the domain XML names",
+			 hk->record);
+	r = libvirt_domain_devices(xml, len, hk->cfg->libvirt_all, &hk->devs, err, sizeof(err));
 	if (r == -ENOMEM) {
 		hook_msg(3, hk, "out of memory");
 		return EXIT_FAILURE_;
@@ -635,6 +827,8 @@ static int hook_libvirt(struct hook *hk, int argc, char **argv)
 		msg_error("usage: pcibind hook libvirt GUEST OP SUBOP [EXTRA] (domain XML on stdin)");
 		return EXIT_USAGE;
 	}
+	hk->kind = "libvirt";
+	hk->name = argv[0];
 	shown_name("domain", argv[0], hk->vm, sizeof(hk->vm));
 	start = streq(argv[1], "prepare") && streq(argv[2], "begin");
 	stop = streq(argv[1], "release") && streq(argv[2], "end");
@@ -647,28 +841,102 @@ static int hook_libvirt(struct hook *hk, int argc, char **argv)
 	}
 	if (!start && !stop)
 		return EXIT_OK;
-	if ((st = prepare(hk)) || (st = libvirt_devices(hk, xml, len)) || (st = read_locked(hk)))
-		return start ? st : EXIT_OK;
-	st = start ? take(hk) : give_back_all(hk);
-	return start ? st : EXIT_OK;
+	if (hook_record_path(hk->kind, argv[0], hk->record, sizeof(hk->record)) < 0) {
+		hook_msg(3, hk, "the domain name is too long");
+		return start ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!(st = prepare(hk)) && !(st = libvirt_devices(hk, xml, len, start)) && !(st = read_locked(hk)))
+		st = start ? take(hk) : give_back_all(hk);
+	hk->result = st;
+	return start ? st : EXIT_OK; /* only a failed start stops the domain */
+}
+
+/* --json: the report bind --json gives, with the VM, its phase and its functions */
+static int print_report(const struct hook *hk, int st)
+{
+	struct json j;
+
+	json_init(&j, stdout, 2);
+	json_object_begin(&j);
+	json_key_int(&j, "schema", 1);
+	json_key_string(&j, "command", "hook");
+	json_key_string(&j, "hook", hk->kind);
+	json_key_string(&j, "vm", hk->name);
+	json_key_string(&j, "phase", hk->phase);
+	json_key_bool(&j, "dry_run", hk->c->dry_run);
+	int res = hk->result >= 0 ? hk->result : st;
+
+	json_key_string(&j, "result", hk->c->dry_run && res == EXIT_OK ? "planned" : report_result(hk->plan, res));
+	json_key_int(&j, "exit_status", st);
+	json_key(&j, "devices");
+	json_array_begin(&j);
+	for (size_t i = 0; i < hk->devs.n + hk->kept.n; i++) {
+		bool kept = i >= hk->devs.n;
+		const struct hook_devs *d = kept ? &hk->kept : &hk->devs;
+		size_t k = kept ? i - hk->devs.n : i;
+		char a[PCIADDR_STRLEN];
+
+		pciaddr_format(&d->addrs[k], a);
+		json_object_begin(&j);
+		json_key_string(&j, "address", a);
+		json_key_string(&j, "origin", d->origin[k]);
+		json_key_bool(&j, "kept", kept);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	report_request_json(&j, hk->plan, hk->outs, hk->c->dry_run);
+	json_object_end(&j);
+	if (json_finish(&j) < 0 || fputc('\n', stdout) == EOF || fflush(stdout) == EOF)
+		return -EIO;
+	return 0;
+}
+
+/* Options before the kind ("pcibind hook --dry-run proxmox 100 pre-start"); names after it are data */
+static int hook_options(struct ctx *c, int *argc, char ***argv)
+{
+	while (*argc > 0 && (*argv)[0][0] == '-') {
+		const char *o = (*argv)[0];
+
+		if (streq(o, "-n") || streq(o, "--dry-run"))
+			c->dry_run = true;
+		else if (streq(o, "--json"))
+			c->json = true;
+		else if (streq(o, "-f") || streq(o, "--force"))
+			c->force = true;
+		else if (streq(o, "-v") || streq(o, "--verbose"))
+			c->verbosity++;
+		else if (streq(o, "-q") || streq(o, "--quiet"))
+			c->verbosity = -1;
+		else {
+			msg_error("hook: unknown option '%s' (options go before proxmox or libvirt)", o);
+			return EXIT_USAGE;
+		}
+		(*argc)--, (*argv)++;
+	}
+	return 0;
 }
 
 static int run_hook(struct ctx *c, int argc, char **argv)
 {
-	struct hook hk = { .c = c, .lock_fd = -1, .vm = "", .phase = "" };
+	struct hook hk = { .c = c, .lock_fd = -1, .vm = "", .phase = "", .kind = "", .name = "", .result = -1 };
 	int st;
 
 	/* main.c hands raw_args commands their own name first (optind 0); a kind is never "hook" */
 	if (argc >= 1 && streq(argv[0], "hook"))
 		argc--, argv++;
+	if ((st = hook_options(c, &argc, &argv)))
+		return st;
 	if (argc >= 1 && streq(argv[0], "proxmox"))
 		st = hook_proxmox(&hk, argc - 1, argv + 1);
 	else if (argc >= 1 && streq(argv[0], "libvirt"))
 		st = hook_libvirt(&hk, argc - 1, argv + 1);
 	else {
-		msg_error("usage: pcibind hook proxmox VMID PHASE | pcibind hook libvirt GUEST OP SUBOP");
+		msg_error("usage: pcibind hook [--dry-run] [--json] proxmox VMID PHASE | pcibind hook libvirt GUEST OP "
+			  "SUBOP");
 		st = EXIT_USAGE;
 	}
+	if (c->json && hk.kind[0] && print_report(&hk, st) < 0 && !st)
+		st = EXIT_FAILURE_;
 	hook_free(&hk);
 	return st;
 }
@@ -676,7 +944,7 @@ static int run_hook(struct ctx *c, int argc, char **argv)
 const struct cmd cmd_hook = {
 	.name = "hook",
 	.run = run_hook,
-	.args = "proxmox|libvirt ARGS",
+	.args = "[-n] [--json] proxmox|libvirt ARGS",
 	.help = "VM hookscript: hand the VM's PCI functions over at start, back at stop",
 	.raw_args = true,
 };

@@ -1,0 +1,33 @@
+/* hook-record.h - what a hook handed to one VM at its start, kept in /run/pcibind/vm until it stops */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#ifndef PCIBIND_HOOK_RECORD_H
+#define PCIBIND_HOOK_RECORD_H
+
+#include <stddef.h>
+
+#include "hook-proxmox.h"
+#include "journal.h"
+#include "sysroot.h"
+
+#define HOOK_RECORD_DIR RUN_DIR "/vm"
+/* a VM hands over at most a few dozen functions; anything longer was not written by pcibind */
+#define HOOK_RECORD_MAX (64u << 10)
+
+/*
+ * The record of one VM: "run/pcibind/vm/proxmox-100", "run/pcibind/vm/libvirt-win11".
+ * A libvirt name is data: bytes other than [A-Za-z0-9_-] are written %XX,
+ * a long name is cut and given a hash of the whole. 0 or -ENAMETOOLONG.
+ */
+int hook_record_path(const char *kind, const char *name, char *buf, size_t size);
+
+/*
+ * The functions the record lists, each with origin "recorded at start".
+ * -ENOENT: no record. -EBADMSG with *ret_line: a line that is no PCI
+ * address (the file was not written by pcibind). -EFBIG: too large.
+ */
+int hook_record_load(const struct sysroot *r, const char *rel, struct hook_devs *ret, unsigned *ret_line);
+/* Replace the record atomically (mode 0600); an empty list removes it */
+int hook_record_save(const struct sysroot *r, const char *rel, const struct hook_devs *d, const char *vm);
+int hook_record_remove(const struct sysroot *r, const char *rel);
+
+#endif

@@ -501,16 +501,29 @@ static int abort_start(struct hook *hk, int st)
 	return st ? st : EXIT_FAILURE_;
 }
 
+static bool same_functions(const struct hook_devs *a, const struct hook_devs *b)
+{
+	if (a->n != b->n)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (!hook_devs_has(b, &a->addrs[i]))
+			return false;
+	return true;
+}
+
 /*
  * The record of what this start hands over, written before anything moves:
  * the stop gives back what it lists, whatever the VM config says by then.
  * What an earlier start recorded and no stop gave back is named, not taken
- * over: another VM may have it now.
+ * over: another VM may have it now. A record that already says the same is
+ * not written again (a VM whose functions stay on vfio-pci starts without
+ * an fsync).
  */
 static int write_record(struct hook *hk)
 {
 	struct hook_devs old = { 0 };
 	char a[PCIADDR_STRLEN];
+	bool same = false;
 	int err;
 
 	if (hook_record_load(hk->c->root, hk->record, &old, NULL) == 0) {
@@ -520,9 +533,10 @@ static int write_record(struct hook *hk)
 				hook_msg(4, hk, "%s, handed to this VM at an earlier start, was never given back (no stop "
 					 "ran); it stays as it is until 'pcibind restore %s'", a, a);
 		}
+		same = same_functions(&old, &hk->devs);
 		hook_devs_free(&old);
 	}
-	if ((err = hook_record_save(hk->c->root, hk->record, &hk->devs, hk->vm)) < 0) {
+	if (!same && (err = hook_record_save(hk->c->root, hk->record, &hk->devs, hk->vm)) < 0) {
 		hook_msg(3, hk, "cannot write /%s: %s; nothing was changed", hk->record, strerror(-err));
 		return EXIT_FAILURE_;
 	}

@@ -8,7 +8,7 @@ G=$(grp $VGA)
 
 mkdir -p /etc/pve/qemu-server /etc/pcibind
 echo pve1 >/etc/hostname
-printf 'boot: order=scsi0\nhostpci0: 01:00,pcie=1,x-vga=1\nname: gpu-vm\n[snap]\nhostpci1: 02:00.0\n' >/etc/pve/qemu-server/100.conf
+printf 'boot: order=scsi0\nhostpci0: 01:00,pcie=1,x-vga=1\nmachine: q35\nname: gpu-vm\n[snap]\nhostpci1: 02:00.0\n' >/etc/pve/qemu-server/100.conf
 printf '[gpu]\naddress = 0000:01:00\nrelease_console = yes\n' >/etc/pcibind/pcibind.conf
 chmod 0644 /etc/pcibind/pcibind.conf
 

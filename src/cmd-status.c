@@ -7,14 +7,16 @@
 
 #include "cmd.h"
 #include "config.h"
+#include "describe.h"
 #include "json.h"
+#include "modalias.h"
 #include "names.h"
 #include "pcidev.h"
+#include "pcitree.h"
 #include "plan.h"
 #include "usage.h"
 
 #define STATUS_SCHEMA 1
-#define NAME_COLS_MAX 60 /* the vendor+device column; longer names end in "..." */
 #define CELL_MAX      512
 #define DETAIL_MAX    512
 
@@ -23,6 +25,8 @@ struct status {
 	struct config *cfg;
 	struct pcihost *h;
 	struct names *names;
+	struct modaliases *mods; /* NULL: modules.alias not found */
+	size_t width;		 /* columns of the terminal; 0: not a terminal */
 	struct selector *sels;
 	size_t n_sels;
 	size_t *order; /* indices of the functions shown: by group (none last), then address */
@@ -36,6 +40,7 @@ static void status_free(struct status *st)
 	free(st->order);
 	free(st->set_shown);
 	names_free(st->names);
+	modaliases_free(st->mods);
 	pcihost_free(st->h);
 	config_free(st->cfg);
 }
@@ -159,18 +164,27 @@ static int order_cmp(const void *a, const void *b, void *fns)
 	return i < j ? -1 : i > j; /* fns are sorted by address */
 }
 
-static void warn_unmatched(const struct status *st, char **argv)
+/*
+ * A selector that matches nothing is an error, as bind makes it, with
+ * bind's message: exit 2 after showing what the others matched.
+ */
+static int check_unmatched(const struct status *st)
 {
-	for (size_t i = 0; i < st->n_sels; i++) {
-		bool hit = false;
+	int r = 0;
 
-		if (st->sels[i].kind == SEL_NAME)
-			continue; /* an absent set is reported by its verdict */
-		for (size_t k = 0; k < st->h->n && !hit; k++)
-			hit = sel_matches_fn(st, &st->sels[i], &st->h->fns[k]);
-		if (!hit)
-			msg_warn("no PCI function matches '%s'", argv[i]);
+	for (size_t i = 0; i < st->n_sels; i++) {
+		struct plan_error e = {{0}};
+		int err = plan_check_selector(st->h, st->cfg, &st->sels[i], &e);
+
+		if (err == -EINVAL) {
+			msg_error("%s", e.msg);
+			r = EXIT_USAGE;
+		} else if (err < 0) {
+			msg_error("out of memory");
+			return EXIT_FAILURE_;
+		}
 	}
+	return r;
 }
 
 static bool set_shown(const struct status *st, const struct devset *set)
@@ -222,22 +236,6 @@ static void sel_format(const struct selector *s, char *buf)
 		if (dot)
 			*dot = '\0';
 	}
-}
-
-/* "NVIDIA Corporation GA102 [GeForce RTX 3090]", "NVIDIA Corporation Device 2204", "Device 10de:2204" */
-static const char *fn_name(struct names *nm, const struct pcifn *f, char *buf, size_t size)
-{
-	char v[256], d[256];
-	const char *vn = names_lookup_vendor(nm, f->vendor, v, sizeof(v));
-	const char *dn = names_lookup_device(nm, f->vendor, f->device, d, sizeof(d));
-
-	if (vn && dn)
-		(void)snprintf(buf, size, "%s %s", vn, dn);
-	else if (vn)
-		(void)snprintf(buf, size, "%s Device %04x", vn, f->device);
-	else
-		return names_device(nm, f->vendor, f->device, buf, size);
-	return buf;
 }
 
 /* plan's detail for ready and bound starts with the verdict's own name: drop it */
@@ -306,10 +304,38 @@ static size_t cell(const char *s, size_t max, char *buf, size_t size)
 	return w;
 }
 
-struct row {
-	char name[CELL_MAX], driver[CELL_MAX], override[CELL_MAX], notes[CELL_MAX];
-	size_t w_addr, w_name, w_driver, w_override;
-};
+static int pad(size_t width, size_t used)
+{
+	return width > used ? (int)(width - used) : 0;
+}
+
+#define LINE_MAX_ 4096
+#define MODULES_SHOWN 16
+
+/*
+ * One line of output: control characters become '?', and on a terminal a
+ * line wider than it is cut at a character boundary and ends in "..."
+ * (st->width 0: not a terminal, every line whole).
+ */
+static void emit(const struct status *st, const char *text)
+{
+	char buf[LINE_MAX_];
+
+	(void)cell(text, st->width ? st->width : (size_t)-1 / 2, buf, sizeof(buf));
+	fputs(buf, stdout);
+	putchar('\n');
+}
+
+_printf_(2, 3) static void emitf(const struct status *st, const char *fmt, ...)
+{
+	char buf[LINE_MAX_];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	emit(st, buf);
+}
 
 static void uses_note(const struct pcifn *f, char *buf, size_t size)
 {
@@ -325,7 +351,7 @@ static void uses_note(const struct pcifn *f, char *buf, size_t size)
 		append(buf, size, ": %s", f->use_detail);
 }
 
-/* "[boot VGA, console: fbcon on framebuffer fb0 'efidrmfb']", or "" */
+/* "boot VGA, console: fbcon on framebuffer fb0 'efidrmfb'", or "" */
 static void fn_notes(const struct pcifn *f, char *buf, size_t size)
 {
 	char n[CELL_MAX] = "", uses[CELL_MAX] = "";
@@ -343,77 +369,65 @@ static void fn_notes(const struct pcifn *f, char *buf, size_t size)
 		append(n, sizeof(n), ", %s", uses);
 	buf[0] = '\0';
 	if (n[0])
-		append(buf, size, "[%s]", n + 2);
+		append(buf, size, "%s", n + 2);
 }
 
-static void fn_row(struct status *st, const struct pcifn *f, struct row *r)
+/* "nouveau, nvidia" from modules.alias, as lspci -k's "Kernel modules:"; "" when none or unknown */
+static void fn_modules(const struct status *st, const struct pcifn *f, char *buf, size_t size)
 {
-	char text[CELL_MAX];
+	const char *mods[MODULES_SHOWN];
+	char alias[128];
+	size_t n;
 
-	r->w_addr = strlen(f->name);
-	r->w_name = cell(fn_name(st->names, f, text, sizeof(text)), NAME_COLS_MAX, r->name, sizeof(r->name));
-	(void)snprintf(text, sizeof(text), "driver=%s", f->driver ? f->driver : "-");
-	r->w_driver = cell(text, 80, r->driver, sizeof(r->driver));
+	buf[0] = '\0';
+	modalias_of(f, alias, sizeof(alias));
+	n = modaliases_match(st->mods, alias, mods, ARRAY_SIZE(mods));
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++)
+		append(buf, size, "%s%s", i ? ", " : "", mods[i]);
+	if (n > ARRAY_SIZE(mods))
+		append(buf, size, ", ...");
+}
+
+/*
+ * lspci -k's block: the function, then indented its subsystem, its
+ * driver (with the override when one is set, the candidate modules) and
+ * what the host uses it for.
+ */
+static void print_fn(struct status *st, const struct pcifn *f)
+{
+	char text[DESCRIBE_MAX], mods[CELL_MAX], notes[CELL_MAX], line[LINE_MAX_] = "";
+
+	emitf(st, "  %s", describe_fn(st->names, f, text, sizeof(text)));
+	if (describe_subsystem(st->names, f, text, sizeof(text)))
+		emitf(st, "      subsystem: %s", text);
+	append(line, sizeof(line), "      driver: %s", f->driver ? f->driver : "none");
 	/* a busy function's override cannot be read until the kernel lets go of it */
-	(void)snprintf(text, sizeof(text), "override=%s", f->busy ? "?" : f->override ? f->override : "-");
-	r->w_override = cell(text, 80, r->override, sizeof(r->override));
-	fn_notes(f, text, sizeof(text));
-	(void)cell(text, 200, r->notes, sizeof(r->notes));
-}
-
-static void max_widths(struct status *st, struct row *w)
-{
-	struct row r;
-
-	*w = (struct row){0};
-	for (size_t i = 0; i < st->n_order; i++) {
-		fn_row(st, &st->h->fns[st->order[i]], &r);
-		if (r.w_addr > w->w_addr)
-			w->w_addr = r.w_addr;
-		if (r.w_name > w->w_name)
-			w->w_name = r.w_name;
-		if (r.w_driver > w->w_driver)
-			w->w_driver = r.w_driver;
-		if (r.w_override > w->w_override)
-			w->w_override = r.w_override;
-	}
-}
-
-static int pad(size_t width, size_t used)
-{
-	return width > used ? (int)(width - used) : 0;
-}
-
-static void print_fn(struct status *st, const struct pcifn *f, const struct row *w)
-{
-	struct row r;
-
-	fn_row(st, f, &r);
-	printf("  %s%*s  %04x  %04x:%04x  %s%*s  %s%*s  %s", f->name, pad(w->w_addr, r.w_addr), "",
-	       (unsigned)(f->class >> 8) & 0xffff, f->vendor, f->device, r.name, pad(w->w_name, r.w_name), "",
-	       r.driver, pad(w->w_driver, r.w_driver), "", r.override);
-	if (r.notes[0])
-		printf("%*s  %s", pad(w->w_override, r.w_override), "", r.notes);
-	putchar('\n');
+	if (f->busy || f->override)
+		append(line, sizeof(line), "  override: %s", f->busy ? "?" : f->override);
+	fn_modules(st, f, mods, sizeof(mods));
+	if (mods[0])
+		append(line, sizeof(line), "  modules: %s", mods);
+	emit(st, line);
+	fn_notes(f, notes, sizeof(notes));
+	if (notes[0])
+		emitf(st, "      %s", notes);
 }
 
 static void print_groups(struct status *st)
 {
-	struct row w;
 	int group = -2;
 
-	max_widths(st, &w);
 	for (size_t i = 0; i < st->n_order; i++) {
 		const struct pcifn *f = &st->h->fns[st->order[i]];
 
 		if (f->group != group) {
 			group = f->group;
 			if (group >= 0)
-				printf("IOMMU group %d\n", group);
+				emitf(st, "IOMMU group %d", group);
 			else
-				printf("no IOMMU group\n");
+				emit(st, "no IOMMU group");
 		}
-		print_fn(st, f, &w);
+		print_fn(st, f);
 	}
 }
 
@@ -439,7 +453,7 @@ static void set_row(const struct status *st, const struct devset *set, struct se
 	(void)cell(text, 300, r->verdict, sizeof(r->verdict));
 }
 
-static void print_set_rows(const struct set_row *rows, size_t n)
+static void print_set_rows(const struct status *st, const struct set_row *rows, size_t n)
 {
 	struct set_row w = {0};
 
@@ -448,13 +462,14 @@ static void print_set_rows(const struct set_row *rows, size_t n)
 		w.w_sel = rows[i].w_sel > w.w_sel ? rows[i].w_sel : w.w_sel;
 		w.w_driver = rows[i].w_driver > w.w_driver ? rows[i].w_driver : w.w_driver;
 	}
-	printf("\nConfigured sets\n");
+	putchar('\n');
+	emit(st, "Configured sets");
 	for (size_t i = 0; i < n; i++) {
 		const struct set_row *r = &rows[i];
 
-		printf("  %s%*s  %s%*s  %s%*s  boot=%-3s  %s\n", r->name, pad(w.w_name, r->w_name), "",
-		       r->sel, pad(w.w_sel, r->w_sel), "", r->driver, pad(w.w_driver, r->w_driver), "",
-		       r->boot ? "yes" : "no", r->verdict);
+		emitf(st, "  %s%*s  %s%*s  %s%*s  boot=%-3s  %s", r->name, pad(w.w_name, r->w_name), "", r->sel,
+		      pad(w.w_sel, r->w_sel), "", r->driver, pad(w.w_driver, r->w_driver), "", r->boot ? "yes" : "no",
+		      r->verdict);
 	}
 }
 
@@ -471,17 +486,142 @@ static int print_sets(const struct status *st)
 		if (st->set_shown[i])
 			set_row(st, &st->cfg->sets[i], &rows[n++]);
 	if (n)
-		print_set_rows(rows, n);
+		print_set_rows(st, rows, n);
 	else if (!st->n_sels)
-		printf("\nConfigured sets: none\n");
+	{
+		putchar('\n');
+		emit(st, "Configured sets: none");
+	}
 	free(rows);
+	return 0;
+}
+
+/* ---- the tree (--tree): bridges as lspci -tv draws them, each function with its group ---- */
+
+struct tree_walk {
+	struct status *st;
+	const struct pcitree *t;
+	const bool *shown;
+	char prefix[512];
+};
+
+static void tree_node(struct tree_walk *w, size_t i, bool last)
+{
+	const struct pcifn *f = &w->st->h->fns[i];
+	char cls[256], dev[DESCRIBE_MAX], notes[CELL_MAX], group[24] = "no group";
+	size_t len = strlen(w->prefix);
+
+	if (f->group >= 0)
+		(void)snprintf(group, sizeof(group), "group %d", f->group);
+	fn_notes(f, notes, sizeof(notes));
+	emitf(w->st, "%s%s %s  %s  %s: %s  driver: %s%s%s%s", w->prefix, last ? "\\-" : "+-", f->name, group,
+	      describe_class_name(w->st->names, f->class, cls, sizeof(cls)),
+	      describe_device(w->st->names, f->vendor, f->device, dev, sizeof(dev)), f->driver ? f->driver : "none",
+	      notes[0] ? "  [" : "", notes, notes[0] ? "]" : "");
+	if (len + 4 >= sizeof(w->prefix))
+		return;
+	memcpy(w->prefix + len, last ? "   " : "|  ", 4);
+	for (size_t c = 0, n = 0; c < w->st->h->n; c++) {
+		size_t next;
+
+		if (w->t->parent[c] != (long)i || !w->shown[c])
+			continue;
+		/* the last shown child gets the corner */
+		for (next = c + 1; next < w->st->h->n && !(w->t->parent[next] == (long)i && w->shown[next]); next++)
+			;
+		tree_node(w, c, next == w->st->h->n);
+		n++;
+	}
+	w->prefix[len] = '\0';
+}
+
+static void tree_bus(struct tree_walk *w, const char *bus)
+{
+	const struct pcihost *h = w->st->h;
+
+	emitf(w->st, "%s", bus);
+	for (size_t i = 0, next; i < h->n; i = next) {
+		for (next = i + 1; next < h->n && !(w->t->parent[next] < 0 && w->shown[next] && streq(w->t->rootbus[next], bus));
+		     next++)
+			;
+		if (w->t->parent[i] < 0 && w->shown[i] && streq(w->t->rootbus[i], bus))
+			tree_node(w, i, next == h->n);
+	}
+}
+
+/* the groups shown with more than one function: who is in them, and why */
+static void tree_groups(struct status *st, const struct pcitree *t, const bool *shown)
+{
+	bool header = false;
+
+	for (size_t i = 0; i < st->n_order; i++) {
+		const struct pcifn *f = &st->h->fns[st->order[i]];
+		char members[LINE_MAX_ / 2] = "", why[512];
+		size_t n = 0;
+
+		if (f->group < 0 || (i && st->h->fns[st->order[i - 1]].group == f->group))
+			continue;
+		for (size_t k = 0; k < st->h->n; k++)
+			if (st->h->fns[k].group == f->group && shown[k])
+				append(members, sizeof(members), "%s%s", n++ ? ", " : "", st->h->fns[k].name);
+		if (n < 2)
+			continue;
+		if (!header) {
+			putchar('\n');
+			emit(st, "IOMMU groups of more than one function");
+		}
+		header = true;
+		emitf(st, "  group %d: %s", f->group, members);
+		if (pcitree_why_group(t, f->group, why, sizeof(why))[0])
+			emitf(st, "      why: %s", why);
+	}
+}
+
+static int print_tree(struct status *st)
+{
+	struct pcitree *t = NULL;
+	struct tree_walk w = {.st = st};
+	bool *shown = calloc(st->h->n ? st->h->n : 1, sizeof(*shown));
+	int err = shown ? pcitree_build(st->c->root, st->h, &t) : -ENOMEM;
+
+	if (err < 0) {
+		free(shown);
+		msg_error("cannot read the PCI topology: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	/* what was asked for, the rest of its groups, and the bridges on the way to them */
+	for (size_t i = 0; i < st->n_order; i++) {
+		const struct pcifn *f = &st->h->fns[st->order[i]];
+
+		for (size_t k = 0; k < st->h->n; k++)
+			if (k == st->order[i] || (f->group >= 0 && st->h->fns[k].group == f->group))
+				for (long p = (long)k; p >= 0 && !shown[p]; p = t->parent[p])
+					shown[p] = true;
+	}
+	w.t = t;
+	w.shown = shown;
+	if (!st->h->iommu)
+		emit(st, "no IOMMU groups: the IOMMU is off or absent; vfio-pci cannot be used");
+	for (size_t i = 0; i < st->h->n; i++) {
+		bool first = true;
+
+		for (size_t k = 0; k < i && first; k++)
+			first = !streq(t->rootbus[k], t->rootbus[i]) || !shown[k] || t->parent[k] >= 0;
+		if (shown[i] && t->parent[i] < 0 && first)
+			tree_bus(&w, t->rootbus[i]);
+	}
+	tree_groups(st, t, shown);
+	pcitree_free(t);
+	free(shown);
 	return 0;
 }
 
 static int print_text(struct status *st)
 {
+	if (st->c->tree)
+		return print_tree(st);
 	if (!st->h->iommu)
-		printf("no IOMMU groups: the IOMMU is off or absent; vfio-pci cannot be used\n");
+		emit(st, "no IOMMU groups: the IOMMU is off or absent; vfio-pci cannot be used");
 	print_groups(st);
 	return print_sets(st);
 }
@@ -559,12 +699,32 @@ static void json_uses(struct json *j, const struct pcifn *f)
 	json_key_string(j, "use_detail", f->use_detail);
 }
 
-static void json_fn(struct json *j, struct names *nm, const struct pcifn *f)
+static void json_modules(struct json *j, const struct modaliases *m, const struct pcifn *f)
+{
+	const char *mods[MODULES_SHOWN * 4];
+	char alias[128];
+	size_t n;
+
+	json_key(j, "modules");
+	if (!m) {
+		json_null(j);
+		return;
+	}
+	modalias_of(f, alias, sizeof(alias));
+	n = modaliases_match(m, alias, mods, ARRAY_SIZE(mods));
+	json_array_begin(j);
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++)
+		json_string(j, mods[i]);
+	json_array_end(j);
+}
+
+static void json_fn(struct json *j, struct names *nm, const struct modaliases *m, const struct pcifn *f)
 {
 	json_object_begin(j);
 	json_key_string(j, "address", f->name);
 	json_ids_names(j, nm, f);
 	json_key_string(j, "driver", f->driver);
+	json_modules(j, m, f);
 	json_key_string(j, "driver_override", f->override);
 	json_key(j, "iommu_group");
 	if (f->group >= 0)
@@ -609,7 +769,7 @@ static void json_groups(struct json *j, struct status *st)
 			}
 			json_group_begin(j, f->group);
 		}
-		json_fn(j, st->names, f);
+		json_fn(j, st->names, st->mods, f);
 	}
 	if (st->n_order) {
 		json_array_end(j);
@@ -706,7 +866,7 @@ static int flush_stdout(void)
 static int run(struct ctx *c, int argc, char **argv)
 {
 	struct status st = {.c = c};
-	int r;
+	int r, unmatched;
 
 	if ((r = parse_selectors(&st, argc, argv)) != 0 || (r = ctx_load_config(c, &st.cfg)) != 0 ||
 	    (r = check_names(&st, argv)) != 0)
@@ -715,12 +875,16 @@ static int run(struct ctx *c, int argc, char **argv)
 	if (names_new(&st.names) < 0)
 		st.names = NULL; /* every name falls back to its ids */
 	names_preload(st.names);
+	st.width = msg_term_width();
+	(void)modaliases_load(c->root, &st.mods); /* none: no "modules:" */
 	if ((r = scan(&st)) != 0 || (r = select_shown(&st)) != 0)
 		goto out;
-	warn_unmatched(&st, argv);
+	unmatched = check_unmatched(&st);
 	r = c->json ? print_json(&st) : print_text(&st);
 	if (r == 0)
 		r = flush_stdout();
+	if (r == 0)
+		r = unmatched;
 out:
 	status_free(&st);
 	return r;

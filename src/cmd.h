@@ -30,6 +30,7 @@ struct ctx {
 	unsigned timeout;   /* --timeout seconds, 0: from config */
 	bool write;         /* generate --write */
 	bool udev;          /* apply --udev: called from the udev rule */
+	bool tree;          /* status --tree */
 };
 
 struct cmd {
@@ -55,6 +56,9 @@ void msg_error(const char *fmt, ...) _printf_(1, 2);
 void msg_warn(const char *fmt, ...) _printf_(1, 2);
 void msg_info(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 void msg_debug(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+
+/* The columns of the terminal standard output is, 0 when it is not one (output is then never cut) */
+size_t msg_term_width(void);
 
 /* Seconds before a kernel write counts as hung: --timeout, else unbind_timeout */
 unsigned ctx_timeout(const struct ctx *c, const struct config *cfg);

@@ -54,7 +54,7 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV };
+enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE };
 
 static const struct option options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -65,6 +65,7 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "write", no_argument, NULL, OPT_WRITE },
 	{ "udev", no_argument, NULL, OPT_UDEV },
+	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -109,6 +110,9 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		return -1;
 	case OPT_UDEV:
 		c->udev = true;
+		return -1;
+	case OPT_TREE:
+		c->tree = true;
 		return -1;
 	case 'v':
 		c->verbosity++;

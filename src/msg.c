@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -73,4 +75,20 @@ void msg_debug(const struct ctx *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(7, NULL, fmt, ap);
 	va_end(ap);
+}
+
+size_t msg_term_width(void)
+{
+	struct winsize ws;
+	unsigned long cols;
+	const char *env;
+
+	if (!isatty(STDOUT_FILENO))
+		return 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	env = getenv("COLUMNS");
+	if (env && parse_uint(env, 10, 10000, &cols) == 0 && cols > 0)
+		return cols;
+	return 80;
 }

@@ -153,7 +153,7 @@ void names_wait(struct names *n)
 
 struct lookup {
 	char *buf;
-	int size, flags, id1, id2;
+	int size, flags, id1, id2, id3, id4;
 	const char *name;
 };
 
@@ -161,18 +161,32 @@ static void lookup_one(struct names *n, void *arg)
 {
 	struct lookup *l = arg;
 
-	l->name = pci_lookup_name(n->pacc, l->buf, l->size, l->flags | LOOKUP_FLAGS, l->id1, l->id2);
+	/* a variadic call: a kind that takes fewer ids ignores the rest */
+	l->name = pci_lookup_name(n->pacc, l->buf, l->size, l->flags | LOOKUP_FLAGS, l->id1, l->id2, l->id3, l->id4);
 }
 
 /* One pci_lookup_name() call; NULL when the database has no entry */
-static const char *db_lookup(struct names *n, char *buf, size_t size, int flags, int id1, int id2)
+static const char *db_lookup4(struct names *n, char *buf, size_t size, int flags, int id1, int id2, int id3,
+			      int id4)
 {
-	struct lookup l = { buf, size > INT_MAX ? INT_MAX : (int)size, flags, id1, id2, NULL };
+	struct lookup l = { buf, size > INT_MAX ? INT_MAX : (int)size, flags, id1, id2, id3, id4, NULL };
 
 	names_wait(n);
 	if (size < 4 || !names_open(n) || !guarded(n, lookup_one, &l))
 		return NULL;
 	return l.name;
+}
+
+static const char *db_lookup(struct names *n, char *buf, size_t size, int flags, int id1, int id2)
+{
+	return db_lookup4(n, buf, size, flags, id1, id2, 0, 0);
+}
+
+const char *names_lookup_subsystem(struct names *n, uint16_t vendor, uint16_t device, uint16_t subvendor,
+				   uint16_t subdevice, char *buf, size_t size)
+{
+	return db_lookup4(n, buf, size, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor, device, subvendor,
+			  subdevice);
 }
 
 const char *names_lookup_vendor(struct names *n, uint16_t vendor, char *buf, size_t size)

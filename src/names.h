@@ -28,6 +28,9 @@ const char *names_class(struct names *n, uint32_t class, char *buf, size_t size)
 /* The database's text only: NULL when pci.ids has no entry or cannot be loaded */
 const char *names_lookup_vendor(struct names *n, uint16_t vendor, char *buf, size_t size);
 const char *names_lookup_device(struct names *n, uint16_t vendor, uint16_t device, char *buf, size_t size);
+/* the name pci.ids gives the subsystem subvendor:subdevice of vendor:device ("GeForce RTX 3090 Gaming OC") */
+const char *names_lookup_subsystem(struct names *n, uint16_t vendor, uint16_t device, uint16_t subvendor,
+				   uint16_t subdevice, char *buf, size_t size);
 const char *names_lookup_class(struct names *n, uint32_t class, char *buf, size_t size);
 
 #endif

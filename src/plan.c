@@ -604,6 +604,18 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 	return 0;
 }
 
+int plan_check_selector(const struct pcihost *h, const struct config *cfg, const struct selector *sel,
+			struct plan_error *err)
+{
+	_cleanup_free_ bool *picked = calloc(h->n ? h->n : 1, sizeof(*picked));
+	_cleanup_free_ const struct devset **via = calloc(h->n ? h->n : 1, sizeof(*via));
+	struct planner pl = {.h = h, .cfg = cfg, .picked = picked, .via = via, .checked_group = -1};
+
+	if (!picked || !via)
+		return -ENOMEM;
+	return resolve_selector(&pl, sel, err);
+}
+
 bool plan_refused(const struct plan *p)
 {
 	for (size_t i = 0; p && i < p->n_refusals; i++)

@@ -94,6 +94,15 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 	      size_t n_records, const struct request *req, struct plan **ret, struct plan_error *err);
 void plan_free(struct plan *p);
 
+/*
+ * The check plan_make() makes of one selector: -EINVAL with the message
+ * bind gives when it matches no function on h (for a set name: no function
+ * of the set is present, or no such set), else 0. status uses it so both
+ * say the same.
+ */
+int plan_check_selector(const struct pcihost *h, const struct config *cfg, const struct selector *sel,
+			struct plan_error *err);
+
 /* true if any refusal is not forced */
 bool plan_refused(const struct plan *p);
 /* number of actions that change something */

@@ -68,6 +68,10 @@ driver_of() {
 override_of() { cat "$ROOT/sys/bus/pci/devices/$1/driver_override" 2>/dev/null || echo missing; }
 journal_lines() { grep -vc '^#' "$ROOT/run/pcibind/journal" 2>/dev/null || echo 0; }
 
+# the block status prints for ADDR in $OUT: its line ("  ADDR class: name") and the indented lines below it
+fn_block() { awk -v a="  $1 " 'index($0, a) == 1 { p = 1; print; next } p && /^      / { print; next } { p = 0 }' <<<"$OUT"; }
+fn_shows() { fn_block "$1" | grep -q -- "$2"; }
+
 is_driver() { [ "$(driver_of "$1")" = "$2" ]; }
 is_override() { [ "$(override_of "$1")" = "$2" ]; }
 exit_is() { [ "$ST" -eq "$1" ]; }

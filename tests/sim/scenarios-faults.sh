@@ -25,8 +25,8 @@ scenario_blocked_unbind() {
 	ST=$?
 	t1=$SECONDS
 	check "status does not hang (exit 0, $((t1 - t0)) s)" exit_is 0
-	check "status shows the function as busy" grep -q "^  $gpu .*busy" <<<"$OUT"
-	check "status still shows the other functions" grep -q "0000:02:00.1 .*driver=vfio-pci" <<<"$OUT"
+	check "status shows the function as busy" fn_shows $gpu "busy"
+	check "status still shows the other functions" fn_shows 0000:02:00.1 "driver: vfio-pci"
 	t0=$SECONDS
 	OUT=$(timeout 20 "$PCIBIND" --root "$ROOT" --timeout 1 restore 2>&1)
 	ST=$?

@@ -57,7 +57,7 @@ $(B)/pcibind: $(LIB_OBJ) $(CMD_OBJ)
 $(BA)/pcibind: $(LIB_OBJ_A) $(CMD_OBJ_A)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
-$(BA)/tests/%: tests/unit/%.c tests/unit/harness.h tests/unit/tmproot.h $(LIB_OBJ_A) | $(BA)/tests
+$(BA)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ_A) | $(BA)/tests
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_OBJ_A) $(LDLIBS)
 
 $(B) $(BA) $(BA)/tests:

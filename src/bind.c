@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bind.h"
 #include "console.h"
 #include "kwrite.h"
+#include "spawn.h"
 #include "util.h"
 
 #define MAX_PARALLEL 64
@@ -516,43 +516,34 @@ out:
 	return err;
 }
 
-/* Run the module loader; its stderr becomes part of the message. */
-static int run_modprobe(const char *modprobe, const char *module, char *msg, size_t size)
+/* Run the module loader, with a deadline; its output becomes part of the message. */
+static int run_modprobe(const char *modprobe, const char *module, unsigned timeout_ms, char *msg, size_t size)
 {
-	char *argv[] = { (char *)modprobe, (char *)module, NULL };
-	char out[512] = "";
-	int pipefd[2], status;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
+	/* "--": a name is never taken for an option */
+	char *argv[] = { (char *)modprobe, (char *)"--", (char *)module, NULL };
+	char out[512] = "", what[256];
+	struct spawn s = {
+		.what = what,
+		.timeout_ms = timeout_ms * SPAWN_PROGRAM_DEADLINES,
+		.kill_on_timeout = true,
+		.output = SPAWN_OUTPUT_CAPTURE,
+		.out = out,
+		.out_size = sizeof(out),
+	};
+	struct spawn_result res;
+	int err;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
+	snprintf(what, sizeof(what), "'%s %s'", modprobe, module);
+	err = spawn_program(&s, argv, &res);
+	if (err < 0) {
+		snprintf(msg, size, "%s", res.msg);
+		return err == -ETIMEDOUT ? err : -ENOENT;
 	}
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		execv(modprobe, argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	while (len < sizeof(out) - 1 && (n = read(pipefd[0], out + len, sizeof(out) - 1 - len)) != 0)
-		if (n > 0)
-			len += (size_t)n;
-		else if (errno != EINTR)
-			break;
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (res.status == 0)
 		return 0;
 	strip_trailing(out);
-	snprintf(msg, size, "'%s %s' failed%s%s", modprobe, module, out[0] ? ": " : "", out);
+	snprintf(msg, size, "%s %s %d%s%s", what, res.signaled ? "was killed by signal" : "exited",
+		 res.signaled ? res.status - 128 : res.status, out[0] ? ": " : "", out);
 	return -ENOENT;
 }
 
@@ -578,12 +569,12 @@ static int load_driver(const struct sysroot *r, const char *driver, const struct
 			 sysroot_path(r));
 		return -ENOENT;
 	}
-	err = run_modprobe(o->modprobe, driver, why, sizeof(why));
+	err = run_modprobe(o->modprobe, driver, o->timeout_ms, why, sizeof(why));
 	if (err == 0 && driver_registered(r, driver))
 		return 1;
 	snprintf(msg, size, "driver %s is not loaded and loading it failed: %s", driver,
 		 why[0] ? why : "the module loaded but registered no PCI driver of that name");
-	return -ENOENT;
+	return err == -ETIMEDOUT ? err : -ENOENT;
 }
 
 int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg,

@@ -58,7 +58,9 @@ struct outcome {
  * opts->modprobe if its sys/bus/pci/drivers directory is missing. Nothing
  * is changed in sysfs by pcibind itself (a loaded module binds whatever
  * functions name it in driver_override). Returns the number of modules
- * loaded, or -ENOENT with msg filled when a driver cannot be had.
+ * loaded, or -ENOENT with msg filled when a driver cannot be had
+ * (-ETIMEDOUT: modprobe did not finish within SPAWN_PROGRAM_DEADLINES
+ * write deadlines and was killed).
  */
 int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg,
 		      size_t size);

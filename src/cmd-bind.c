@@ -279,10 +279,10 @@ static int execute(struct run *rn, struct outcome **ret_outs)
 	int jerr = 0, err;
 
 	(void)udevwait_begin(rn->c->root, &w); /* before the first write: no event missed */
-	if (bind_load_drivers(rn->c->root, rn->p, &o, msg, sizeof(msg)) < 0) {
+	if ((err = bind_load_drivers(rn->c->root, rn->p, &o, msg, sizeof(msg))) < 0) {
 		udevwait_free(w);
 		msg_error("cannot %s: %s; nothing was changed", verb_name(rn->verb), msg);
-		return EXIT_FAILURE_;
+		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 	}
 	err = bind_run(rn->c->root, rn->h, rn->p, rn->j, &o, &outs, &jerr);
 	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {

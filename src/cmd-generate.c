@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "atomicfile.h"
@@ -13,8 +12,11 @@
 #include "gen.h"
 #include "json.h"
 #include "pcidev.h"
+#include "spawn.h"
 
 #define GENERATE_SCHEMA 1
+/* a refresh command (update-initramfs on a host with many kernels takes minutes) ends within this, or --timeout */
+#define REFRESH_TIMEOUT_S 900
 
 struct generate {
 	struct ctx *c;
@@ -205,28 +207,48 @@ static int write_files(struct generate *g)
 	return 0;
 }
 
-static int run_command(const char *cmd)
+/* a refresh command's output goes to stderr: stdout may be --json */
+static void relay(void *userdata, const char *data, size_t len)
 {
-	pid_t pid = fork();
-	int st;
+	while (len) {
+		ssize_t n = write(2, data, len);
 
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
+		if (n <= 0)
+			return;
+		data += n;
+		len -= (size_t)n;
 	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* its exit status; 124 when it did not finish in time, 127 when it could not run (why says which) */
+static int run_command(const struct generate *g, const char *cmd, char *why, size_t size)
+{
+	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)cmd, NULL }, what[512];
+	unsigned timeout_s = g->c->timeout ? g->c->timeout : REFRESH_TIMEOUT_S;
+	struct spawn s = {
+		.what = what,
+		.timeout_ms = timeout_s * 1000,
+		.kill_on_timeout = true,
+		.output = SPAWN_OUTPUT_CAPTURE,
+		.on_output = relay,
+	};
+	struct spawn_result res;
+	int err;
+
+	snprintf(what, sizeof(what), "'%s'", cmd);
+	err = spawn_program(&s, argv, &res);
+	if (err < 0) {
+		snprintf(why, size, "%s", res.msg);
+		return err == -ETIMEDOUT ? 124 : 127;
+	}
+	return res.status;
 }
 
 /* run on the host; print for an image (another root) or a dry run */
 static int refresh(struct generate *g)
 {
 	bool run = sysroot_is_host(g->c->root) && !g->c->dry_run;
-	int rc = 0;
+	char why[512];
 
 	for (size_t i = 0; i < g->n_cmds; i++) {
 		if (!run) {
@@ -235,15 +257,17 @@ static int refresh(struct generate *g)
 			continue;
 		}
 		msg_info(g->c, "running: %s", g->cmds[i]);
-		g->cmd_status[i] = run_command(g->cmds[i]);
-		if (g->cmd_status[i] != 0) {
+		why[0] = '\0';
+		g->cmd_status[i] = run_command(g, g->cmds[i], why, sizeof(why));
+		if (why[0])
+			msg_error("%s; the files are written, run it again once fixed", why);
+		else if (g->cmd_status[i] != 0)
 			msg_error("'%s' failed (status %d); the files are written, run it again once fixed",
 				  g->cmds[i], g->cmd_status[i]);
-			rc = EXIT_FAILURE_;
-			break;
-		}
+		if (g->cmd_status[i] != 0)
+			return EXIT_FAILURE_;
 	}
-	return rc;
+	return 0;
 }
 
 static void print_args(const struct generate *g)

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "console.h"
 #include "kwrite.h"
+#include "spawn.h"
 #include "util.h"
 
 /* platform drivers that drive the firmware's framebuffer in the boot GPU's memory */
@@ -41,43 +41,46 @@ const char *steps_find_systemctl(const struct sysroot *r)
 	return NULL;
 }
 
-/* systemctl VERB [--quiet] UNIT; its output becomes part of out; exit status or -errno */
-static int systemctl(const char *prog, const char *verb, const char *unit, char *out, size_t size)
+/*
+ * systemctl VERB --quiet -- UNIT, with a deadline of SPAWN_PROGRAM_DEADLINES
+ * write deadlines; its output becomes part of out. The exit status, or
+ * -ETIMEDOUT / -errno with the reason in out.
+ */
+static int systemctl(const char *prog, const char *verb, const char *unit, unsigned timeout_ms, char *out,
+		     size_t size)
 {
-	char *argv[] = { (char *)prog, (char *)verb, (char *)"--quiet", (char *)unit, NULL };
-	int pipefd[2], status;
-	size_t len = 0;
-	ssize_t n;
-	pid_t pid;
+	char *argv[] = { (char *)prog, (char *)verb, (char *)"--quiet", (char *)"--", (char *)unit, NULL };
+	char what[256];
+	struct spawn s = {
+		.what = what,
+		.timeout_ms = timeout_ms * SPAWN_PROGRAM_DEADLINES,
+		.kill_on_timeout = true,
+		.output = SPAWN_OUTPUT_CAPTURE,
+		.out = out,
+		.out_size = size,
+	};
+	struct spawn_result res;
+	int err;
 
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	if ((pid = fork()) < 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -errno;
+	snprintf(what, sizeof(what), "'systemctl %s %s'", verb, unit);
+	err = spawn_program(&s, argv, &res);
+	if (err < 0) {
+		snprintf(out, size, "%s", res.msg);
+		return err;
 	}
-	if (pid == 0) {
-		dup2(pipefd[1], 1);
-		dup2(pipefd[1], 2);
-		execv(prog, argv);
-		_exit(127);
-	}
-	close(pipefd[1]);
-	out[0] = '\0';
-	while ((n = read(pipefd[0], out + len, size - 1 - len)) != 0 && len < size - 1) {
-		if (n < 0 && errno != EINTR)
-			break;
-		if (n > 0)
-			len += (size_t)n;
-	}
-	out[len] = '\0';
 	strip_trailing(out);
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return res.status;
+}
+
+/* "exited 1: Failed to stop ...", or what spawn said */
+static const char *systemctl_why(int st, const char *out, char *buf, size_t size)
+{
+	if (st < 0)
+		snprintf(buf, size, "%s", out);
+	else
+		snprintf(buf, size, "systemctl %s %d%s%s", st > 128 ? "was killed by signal" : "exited",
+			 st > 128 ? st - 128 : st, out[0] ? ": " : "", out);
+	return buf;
 }
 
 static int save(const struct sysroot *r, const struct journal *j, char *msg, size_t size)
@@ -92,19 +95,22 @@ static int save(const struct sysroot *r, const struct journal *j, char *msg, siz
 static int stop_unit(const struct sysroot *r, struct journal *j, const char *unit, const char *fns,
 		     const struct steps_opts *o, char *msg, size_t size)
 {
-	char out[512];
+	char out[512], why[640];
 	int st, err;
 
 	if (!o->systemctl)
 		return errf(msg, size, -ENOENT, "cannot stop %s: no systemctl for root %s", unit, sysroot_path(r));
-	if (systemctl(o->systemctl, "is-active", unit, out, sizeof(out)) != 0)
+	st = systemctl(o->systemctl, "is-active", unit, o->timeout_ms, out, sizeof(out));
+	if (st < 0)
+		return errf(msg, size, st, "cannot tell whether %s runs: %s", unit, out);
+	if (st != 0)
 		return 0; /* not running: nothing to stop, nothing to start again */
 	if ((err = journal_add_step(j, JSTEP_UNIT, unit, NULL, fns)) < 0 || (err = save(r, j, msg, size)) < 0)
 		return err == -ENOMEM ? errf(msg, size, err, "out of memory") : err;
-	st = systemctl(o->systemctl, "stop", unit, out, sizeof(out));
+	st = systemctl(o->systemctl, "stop", unit, o->timeout_ms, out, sizeof(out));
 	if (st != 0)
-		return errf(msg, size, -EIO, "cannot stop %s: systemctl stop exited %d%s%s", unit, st, out[0] ? ": " : "",
-			    out);
+		return errf(msg, size, st < 0 ? st : -EIO, "cannot stop %s: %s", unit,
+			    systemctl_why(st, out, why, sizeof(why)));
 	return 1;
 }
 
@@ -203,7 +209,7 @@ int steps_apply(const struct sysroot *r, struct journal *j, const struct devset 
 static int undo_one(const struct sysroot *r, const struct jstep *s, const struct steps_opts *o, char *msg,
 		    size_t size)
 {
-	char path[256], out[512];
+	char path[256], out[512], why[640];
 	pid_t stuck = 0;
 	int err;
 
@@ -212,10 +218,10 @@ static int undo_one(const struct sysroot *r, const struct jstep *s, const struct
 		if (!o->systemctl)
 			return errf(msg, size, -ENOENT, "cannot start %s again: no systemctl for root %s", s->name,
 				    sysroot_path(r));
-		err = systemctl(o->systemctl, "start", s->name, out, sizeof(out));
+		err = systemctl(o->systemctl, "start", s->name, o->timeout_ms, out, sizeof(out));
 		if (err != 0)
-			return errf(msg, size, -EIO, "cannot start %s again: systemctl start exited %d%s%s", s->name, err,
-				    out[0] ? ": " : "", out);
+			return errf(msg, size, err < 0 ? err : -EIO, "cannot start %s again: %s", s->name,
+				    systemctl_why(err, out, why, sizeof(why)));
 		return 0;
 	case JSTEP_VTCON:
 		if (sysroot_pathf(path, sizeof(path), "sys/class/vtconsole/%s/bind", s->name) < 0)

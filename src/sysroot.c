@@ -294,6 +294,13 @@ int sysroot_mkdir_p(const struct sysroot *r, const char *rel, mode_t mode)
 	}
 }
 
+int sysroot_open_devnull(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 int sysroot_pathf(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;

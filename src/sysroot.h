@@ -43,6 +43,13 @@ int sysroot_canonical(const struct sysroot *r, const char *rel, char **ret);
 int sysroot_opendir(const struct sysroot *r, const char *rel, DIR **ret);
 int sysroot_mkdir_p(const struct sysroot *r, const char *rel, mode_t mode);
 
+/*
+ * The running system's /dev/null, never one below the root: it is this
+ * process's own (a child's stdin, the standard fds main() finds closed).
+ * Async-signal-safe; an fd or -errno.
+ */
+int sysroot_open_devnull(void);
+
 /* path formatting with overflow checking: 0 or -ENAMETOOLONG */
 int sysroot_pathf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

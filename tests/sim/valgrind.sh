@@ -232,7 +232,7 @@ vg_summary() {
 		echo "# valgrind said (not counted as errors):"
 		sort "$PCIBIND_VG_SHARED/warnings" | uniq -c | sed 's/^ */#   /'
 		grep -q 'syscall: 434$' "$PCIBIND_VG_SHARED/warnings" &&
-			echo "#   (434 is pidfd_open: under this valgrind kwrite waits for its child by its waitpid fallback)"
+			echo "#   (434 is pidfd_open: under this valgrind spawn.c waits for its children by its waitpid fallback)"
 	fi
 	[ "$leaks" -gt 0 ] &&
 		echo "# valgrind: $leaks leak records in forked children at _exit, not judged (tests/sim/valgrind.sh vg_judged)"

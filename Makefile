@@ -47,8 +47,8 @@ $(B)/%.o: src/%.c $(wildcard src/*.h) | $(B)
 $(BA)/%.o: src/%.c $(wildcard src/*.h) | $(BA)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
 
-# gen.c embeds the initramfs scripts (.incbin)
-$(B)/gen.o $(BA)/gen.o: $(wildcard initramfs/*/*)
+# the initrd-*.c methods embed the initramfs scripts (.incbin)
+$(patsubst src/%.c,$(B)/%.o,$(wildcard src/initrd-*.c)) $(patsubst src/%.c,$(BA)/%.o,$(wildcard src/initrd-*.c)): $(wildcard initramfs/*/*)
 
 $(B)/pcibind: $(LIB_OBJ) $(CMD_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)

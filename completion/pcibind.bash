@@ -94,7 +94,7 @@ _pcibind()
 		COMPREPLY=($(compgen -W "--udev --json --dry-run --root --force --verbose --quiet --help" -- "$cur"))
 		;;
 	generate)
-		COMPREPLY=($(compgen -W "--write --json --root --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--write --remove --dry-run --force --json --root --help" -- "$cur"))
 		;;
 	hook)
 		[[ ${words[cword - 1]} == hook ]] && COMPREPLY=($(compgen -W "proxmox libvirt" -- "$cur"))

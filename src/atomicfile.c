@@ -36,7 +36,7 @@ static int write_all(int fd, const char *p, size_t len)
 }
 
 /* the directory of rel, opened for fsync, and the last component */
-static int open_parent(const struct sysroot *r, const char *rel, int *ret_fd, const char **ret_name)
+static int open_parent(const struct sysroot *r, const char *rel, bool create, int *ret_fd, const char **ret_name)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(rel, '/');
@@ -48,7 +48,7 @@ static int open_parent(const struct sysroot *r, const char *rel, int *ret_fd, co
 	} else {
 		if (xsnprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel) < 0)
 			return -ENAMETOOLONG;
-		if ((err = sysroot_mkdir_p(r, dir, 0755)) < 0)
+		if (create && (err = sysroot_mkdir_p(r, dir, 0755)) < 0)
 			return err;
 		*ret_name = slash + 1;
 		fd = sysroot_openat(r, dir, O_RDONLY | O_DIRECTORY, 0);
@@ -169,7 +169,7 @@ int atomicfile_write(const struct sysroot *r, const char *rel, const void *data,
 
 	while (*rel == '/')
 		rel++;
-	if ((err = open_parent(r, rel, &dirfd, &name)) < 0)
+	if ((err = open_parent(r, rel, true, &dirfd, &name)) < 0)
 		return err;
 	if ((state = target_state(dirfd, name, &st)) < 0)
 		return state;
@@ -185,4 +185,45 @@ int atomicfile_write(const struct sysroot *r, const char *rel, const void *data,
 		return err;
 	}
 	return fsync(dirfd) < 0 ? -errno : 0;
+}
+
+/* the parents of rel up to and including prune, while the removal leaves them empty */
+static void prune_dirs(const struct sysroot *r, const char *rel, const char *prune)
+{
+	size_t n = strlen(prune);
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (xsnprintf(dir, sizeof(dir), "%s", rel) < 0)
+		return;
+	while ((slash = strrchr(dir, '/'))) {
+		*slash = '\0';
+		if (strlen(dir) < n || strncmp(dir, prune, n) != 0 || (dir[n] && dir[n] != '/'))
+			return;
+		if (unlinkat(sysroot_fd(r), dir, AT_REMOVEDIR) < 0)
+			return; /* not empty, or not there: done */
+	}
+}
+
+int atomicfile_remove(const struct sysroot *r, const char *rel, const char *prune)
+{
+	_cleanup_close_ int dirfd = -1;
+	const char *name;
+	struct stat st;
+	int err, state;
+
+	while (*rel == '/')
+		rel++;
+	if ((err = open_parent(r, rel, false, &dirfd, &name)) < 0)
+		return err == -ENOENT ? 0 : err;
+	if ((state = target_state(dirfd, name, &st)) < 0)
+		return state;
+	remove_stale_temps(dirfd, name);
+	if (state == 0 && unlinkat(dirfd, name, 0) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fsync(dirfd) < 0)
+		return -errno;
+	if (prune)
+		prune_dirs(r, rel, prune);
+	return 0;
 }

@@ -25,4 +25,12 @@
  */
 int atomicfile_write(const struct sysroot *r, const char *rel, const void *data, size_t len, mode_t mode);
 
+/*
+ * Remove the regular file rel (absent: nothing to do), never what a symlink
+ * there points to (-ELOOP), and fsync its directory. prune (may be NULL): a
+ * directory above rel that is pcibind's own; it and the ones between are
+ * removed while they are empty. Returns 0 or -errno.
+ */
+int atomicfile_remove(const struct sysroot *r, const char *rel, const char *prune);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "bootstate.h"
 #include "detect.h"
 #include "gen.h"
 #include "json.h"
@@ -105,28 +106,49 @@ static void check_boot(struct check *k)
 		    "amd_iommu=on is not a kernel parameter (the AMD IOMMU is on by default)");
 }
 
+/* a file of the result that differs from the disk (an owned one not pcibind's counts as left alone) */
+static bool out_of_date(const struct check *k, const struct gen_file *f)
+{
+	_cleanup_free_ char *old = NULL;
+
+	if (f->state)
+		return false;
+	if (sysroot_read(k->c->root, f->path, &old, NULL) < 0)
+		return f->text != NULL;
+	if (!f->text)
+		return !f->owned || gen_is_ours(old);
+	return !streq(old, f->text);
+}
+
 /* the arguments generate wants, against the running command line; generated files up to date */
 static void check_generated(struct check *k)
 {
-	struct gen_existing ex = {0};
 	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
+	struct bootstate state = {0};
+	struct gen_existing ex;
 	struct gen_result res;
 	struct gen_error e;
 	size_t stale = 0;
+	char msg[512];
 
 	(void)sysroot_read(k->c->root, "etc/default/grub", &grub, NULL);
 	(void)sysroot_read(k->c->root, "etc/kernel/cmdline", &kcmd, NULL);
 	(void)sysroot_read(k->c->root, "etc/kernelstub/configuration", &kstub, NULL);
-	ex = (struct gen_existing){grub, kcmd, kstub};
-	if (gen_build(k->cfg, k->h, k->sys, &ex, &res, &e) < 0) {
-		add(k, LVL_FAIL, "generate", "fix the configuration", "%s", e.msg[0] ? e.msg : "cannot generate");
+	if (bootstate_load(k->c->root, &state, msg, sizeof(msg)) < 0) {
+		add(k, LVL_FAIL, "generate", "inspect the file, then remove it", "%s", msg);
 		return;
 	}
-	for (size_t i = 0; i < res.n_files; i++) {
-		_cleanup_free_ char *old = NULL;
-		if (sysroot_read(k->c->root, res.files[i].path, &old, NULL) < 0 || !streq(old, res.files[i].text))
-			stale++;
+	ex = (struct gen_existing){grub, kcmd, kstub, &state};
+	if (gen_build(k->cfg, k->h, k->sys, &ex, &res, &e) < 0) {
+		add(k, LVL_FAIL, "generate", "fix the configuration", "%s", e.msg[0] ? e.msg : "cannot generate");
+		bootstate_clear(&state);
+		return;
 	}
+	for (size_t i = 0; i < res.n_files; i++)
+		stale += out_of_date(k, &res.files[i]);
+	for (size_t i = 0; i < res.n_hazards; i++)
+		add(k, LVL_FAIL, "generate", "take the driver out of blacklist or move the function at boot",
+		    "%s", res.hazards[i]);
 	if (stale)
 		add(k, LVL_WARN, "generate", "run `pcibind generate` to see them, `pcibind generate --write` to apply",
 		    "%zu generated file%s out of date", stale, stale == 1 ? " is" : "s are");
@@ -141,6 +163,7 @@ static void check_generated(struct check *k)
 			    "%s is not on the running kernel's command line", res.args[i]);
 	}
 	gen_result_clear(&res);
+	bootstate_clear(&state);
 }
 
 static void check_modules(struct check *k)

@@ -1,4 +1,4 @@
-/* cmd-generate.c - pcibind generate: the persistent setup as a diff, or written with --write */
+/* cmd-generate.c - pcibind generate: the persistent setup as a diff, written with --write, taken out with --remove */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "bootstate.h"
 #include "cmd.h"
 #include "detect.h"
 #include "gen.h"
@@ -23,13 +24,16 @@ struct generate {
 	struct config *cfg;
 	struct pcihost *h;
 	struct system *sys;
+	struct bootstate state;
 	struct gen_result res;
-	char **old;     /* per res.files: text on disk, NULL if absent */
+	char **old;     /* per res.files: text on disk (or as an earlier entry leaves it), NULL if absent */
 	bool *changed;  /* per res.files */
-	size_t n_changed;
-	const char *cmds[3];
+	size_t n_changed; /* files the user sees (the record is not shown) */
+	size_t n_now;     /* commands that are a change themselves */
+	const char **cmds; /* the refresh commands to run, in order */
 	size_t n_cmds;
-	int cmd_status[3]; /* -1: not run */
+	int *cmd_status; /* -1: not run */
+	int lock_fd;
 };
 
 static void generate_free(struct generate *g)
@@ -38,10 +42,15 @@ static void generate_free(struct generate *g)
 		free(g->old[i]);
 	free(g->old);
 	free(g->changed);
+	free(g->cmds);
+	free(g->cmd_status);
 	gen_result_clear(&g->res);
+	bootstate_clear(&g->state);
 	system_free(g->sys);
 	pcihost_free(g->h);
 	config_free(g->cfg);
+	if (g->lock_fd >= 0)
+		(void)close(g->lock_fd);
 }
 
 static char *read_or_null(const struct sysroot *r, const char *rel, int *ret_err)
@@ -56,9 +65,9 @@ static char *read_or_null(const struct sysroot *r, const char *rel, int *ret_err
 
 static int scan(struct generate *g)
 {
-	int err = pcihost_scan(g->c->root, &g->h);
+	int err = g->c->remove ? -ENOENT : pcihost_scan(g->c->root, &g->h);
 
-	if (err == -ENOENT) { /* no sysfs: an image; no devices */
+	if (err == -ENOENT) { /* no sysfs: an image; no devices (or none needed: the way back) */
 		g->h = calloc(1, sizeof(*g->h));
 		err = g->h ? 0 : -ENOMEM;
 	}
@@ -74,11 +83,26 @@ static int scan(struct generate *g)
 	return 0;
 }
 
+/* only one generate writes at a time (on the host; an image below --root has one builder) */
+static int lock(struct generate *g)
+{
+	char msg[512];
+	int r;
+
+	if (!sysroot_is_host(g->c->root) || g->c->dry_run || (!g->c->write && !g->c->remove))
+		return 0;
+	r = ctx_lock(g->c, g->cfg, &g->lock_fd, msg, sizeof(msg));
+	if (r != 0)
+		msg_error("%s", msg);
+	return r;
+}
+
 static int build(struct generate *g)
 {
 	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
 	struct gen_existing ex;
 	struct gen_error e;
+	char msg[512];
 	int err = 0, r;
 
 	grub = read_or_null(g->c->root, "etc/default/grub", &err);
@@ -89,8 +113,12 @@ static int build(struct generate *g)
 			  strerror(-err));
 		return EXIT_FAILURE_;
 	}
-	ex = (struct gen_existing){grub, kcmd, kstub};
-	r = gen_build(g->cfg, g->h, g->sys, &ex, &g->res, &e);
+	if (bootstate_load(g->c->root, &g->state, msg, sizeof(msg)) < 0) {
+		msg_error("%s; nothing changed", msg);
+		return EXIT_FAILURE_;
+	}
+	ex = (struct gen_existing){grub, kcmd, kstub, &g->state};
+	r = g->c->remove ? gen_remove(g->sys, &ex, &g->res, &e) : gen_build(g->cfg, g->h, g->sys, &ex, &g->res, &e);
 	if (r == -EINVAL) {
 		msg_error("%s; nothing generated", e.msg);
 		return EXIT_USAGE;
@@ -102,10 +130,25 @@ static int build(struct generate *g)
 	return 0;
 }
 
-static int compare(struct generate *g)
+/* what file i holds before it is written: an earlier entry's text (the record is written twice), or the disk's */
+static int old_text(struct generate *g, size_t i)
 {
 	int err = 0;
 
+	for (size_t j = i; j-- > 0;) {
+		if (streq(g->res.files[j].path, g->res.files[i].path)) {
+			const char *t = g->changed[j] ? g->res.files[j].text : g->old[j];
+
+			g->old[i] = t ? strdup(t) : NULL;
+			return t && !g->old[i] ? -ENOMEM : 0;
+		}
+	}
+	g->old[i] = read_or_null(g->c->root, g->res.files[i].path, &err);
+	return err;
+}
+
+static int compare(struct generate *g)
+{
 	g->old = calloc(g->res.n_files + 1, sizeof(*g->old));
 	g->changed = calloc(g->res.n_files + 1, sizeof(*g->changed));
 	if (!g->old || !g->changed) {
@@ -113,19 +156,28 @@ static int compare(struct generate *g)
 		return EXIT_FAILURE_;
 	}
 	for (size_t i = 0; i < g->res.n_files; i++) {
-		g->old[i] = read_or_null(g->c->root, g->res.files[i].path, &err);
+		const struct gen_file *f = &g->res.files[i];
+		int err = old_text(g, i);
+
 		if (err < 0) {
-			msg_error("cannot read /%s: %s", g->res.files[i].path, strerror(-err));
+			msg_error("cannot read /%s: %s", f->path, strerror(-err));
 			return EXIT_FAILURE_;
 		}
-		g->changed[i] = !g->old[i] || !streq(g->old[i], g->res.files[i].text);
-		g->n_changed += g->changed[i];
+		if (!f->text && g->old[i] && f->owned && !gen_is_ours(g->old[i])) {
+			msg_warn("/%s was not written by pcibind (no \"generated by pcibind\" line): left alone",
+				 f->path);
+			continue;
+		}
+		g->changed[i] = !streq_null(g->old[i], f->text);
+		g->n_changed += g->changed[i] && !f->state;
 	}
+	for (size_t i = 0; i < g->res.n_cmds; i++)
+		g->n_now += g->res.cmds[i].when == GEN_NOW;
 	return 0;
 }
 
 /* the refresh commands the changed files call for, in the order they must run */
-static void pick_commands(struct generate *g)
+static int pick_commands(struct generate *g)
 {
 	bool initrd = false, boot = false;
 
@@ -133,14 +185,21 @@ static void pick_commands(struct generate *g)
 		initrd |= g->changed[i] && g->res.files[i].initrd;
 		boot |= g->changed[i] && g->res.files[i].boot;
 	}
-	if (initrd && g->res.initrd_cmd)
-		g->cmds[g->n_cmds++] = g->res.initrd_cmd;
-	if (g->res.grubby_cmd)
-		g->cmds[g->n_cmds++] = g->res.grubby_cmd;
-	else if (boot && g->res.boot_cmd)
-		g->cmds[g->n_cmds++] = g->res.boot_cmd;
-	for (size_t i = 0; i < ARRAY_SIZE(g->cmd_status); i++)
+	g->cmds = calloc(g->res.n_cmds + 1, sizeof(*g->cmds));
+	g->cmd_status = calloc(g->res.n_cmds + 1, sizeof(*g->cmd_status));
+	if (!g->cmds || !g->cmd_status) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < g->res.n_cmds; i++) {
+		const struct gen_cmd *k = &g->res.cmds[i];
+
+		if (k->when == GEN_NOW || (k->when == GEN_AFTER_INITRD && initrd) || (k->when == GEN_AFTER_BOOT && boot))
+			g->cmds[g->n_cmds++] = k->cmd;
+	}
+	for (size_t i = 0; i < g->n_cmds; i++)
 		g->cmd_status[i] = -1;
+	return 0;
 }
 
 /* the changed files in [from, to) as "/a, /b", "none" if there are none; NULL if out of memory */
@@ -174,19 +233,20 @@ static void write_failed(const struct generate *g, size_t i, int err)
 
 	/* a failed directory sync comes after the rename: the new text is in place, maybe not on disk */
 	now = read_or_null(g->c->root, f->path, &rerr);
-	replaced = now && streq(now, f->text);
+	replaced = f->text ? now && streq(now, f->text) : !now && rerr == 0;
 	if (replaced)
-		msg_error("wrote /%s below %s, but cannot sync its directory: %s; a crash may undo it",
-			  f->path, sysroot_path(g->c->root), strerror(-err));
+		msg_error("%s /%s below %s, but cannot sync its directory: %s; a crash may undo it",
+			  f->text ? "wrote" : "removed", f->path, sysroot_path(g->c->root), strerror(-err));
 	else
-		msg_error("cannot write /%s below %s: %s%s", f->path, sysroot_path(g->c->root), strerror(-err),
+		msg_error("cannot %s /%s below %s: %s%s", f->text ? "write" : "remove", f->path,
+			  sysroot_path(g->c->root), strerror(-err),
 			  err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
 	done = changed_paths(g, 0, i + replaced);
 	todo = changed_paths(g, i + replaced, g->res.n_files);
 	if (done && todo)
 		msg_error("written: %s; not written: %s; each file has its old or its new text, never part "
-			  "of one; run 'pcibind generate --write' again once fixed",
-			  done, todo);
+			  "of one; run 'pcibind generate %s' again once fixed",
+			  done, todo, g->c->remove ? "--remove" : "--write");
 }
 
 static int write_files(struct generate *g)
@@ -197,12 +257,16 @@ static int write_files(struct generate *g)
 
 		if (!g->changed[i])
 			continue;
-		err = atomicfile_write(g->c->root, f->path, f->text, strlen(f->text), f->mode);
+		if (f->text)
+			err = atomicfile_write(g->c->root, f->path, f->text, strlen(f->text), f->mode);
+		else
+			err = atomicfile_remove(g->c->root, f->path, f->prune);
 		if (err < 0) {
 			write_failed(g, i, err);
 			return EXIT_FAILURE_;
 		}
-		msg_info(g->c, "wrote /%s", f->path);
+		if (!f->state)
+			msg_info(g->c, "%s /%s", f->text ? "wrote" : "removed", f->path);
 	}
 	return 0;
 }
@@ -270,6 +334,28 @@ static int refresh(struct generate *g)
 	return 0;
 }
 
+/* a hazard stops --write unless forced; the diff alone only warns */
+static int hazards(struct generate *g)
+{
+	bool acting = (g->c->write || g->c->remove) && !g->c->dry_run;
+
+	for (size_t i = 0; i < g->res.n_hazards; i++) {
+		if (acting && !g->c->force)
+			msg_error("%s", g->res.hazards[i]);
+		else
+			msg_warn("%s%s", g->res.hazards[i], g->c->force ? " (--force: written anyway)" : "");
+	}
+	if (!g->res.n_hazards || g->c->force)
+		return 0;
+	if (acting) {
+		msg_error("refused, nothing written: take the driver out of blacklist, give the function a set "
+			  "with boot = yes, or run again with --force");
+		return EXIT_REFUSED;
+	}
+	msg_warn("`pcibind generate --write` refuses this without --force");
+	return 0;
+}
+
 static void print_args(const struct generate *g)
 {
 	printf("kernel command line (%s): ", bootloader_name(g->sys->boot));
@@ -283,7 +369,7 @@ static int print_text(struct generate *g)
 	for (size_t i = 0; i < g->res.n_files; i++) {
 		_cleanup_free_ char *d = NULL;
 
-		if (!g->changed[i])
+		if (!g->changed[i] || g->res.files[i].state)
 			continue;
 		d = gen_diff(g->res.files[i].path, g->old[i], g->res.files[i].text);
 		if (!d) {
@@ -294,11 +380,11 @@ static int print_text(struct generate *g)
 	}
 	for (size_t i = 0; i < g->res.n_notes; i++)
 		msg_info(g->c, "note: %s", g->res.notes[i]);
-	if (g->c->verbosity > 0)
+	if (g->c->verbosity > 0 && !g->c->remove)
 		print_args(g);
-	if (!g->n_changed && !g->res.grubby_cmd)
+	if (!g->n_changed && !g->n_now)
 		printf("no changes\n");
-	else if (!g->c->write)
+	else if (!g->c->write && !g->c->remove)
 		for (size_t i = 0; i < g->n_cmds; i++)
 			printf("after --write: %s\n", g->cmds[i]);
 	return 0;
@@ -306,14 +392,16 @@ static int print_text(struct generate *g)
 
 static void json_file(struct json *j, const struct generate *g, size_t i)
 {
-	_cleanup_free_ char *d = gen_diff(g->res.files[i].path, g->old[i], g->res.files[i].text);
+	const struct gen_file *f = &g->res.files[i];
+	_cleanup_free_ char *d = gen_diff(f->path, g->old[i], f->text);
 	char path[4200];
 
-	(void)snprintf(path, sizeof(path), "/%s", g->res.files[i].path);
+	(void)snprintf(path, sizeof(path), "/%s", f->path);
 	json_object_begin(j);
 	json_key_string(j, "path", path);
-	json_key_string(j, "action", !g->changed[i] ? "unchanged" : g->old[i] ? "change" : "create");
-	json_key_bool(j, "owned", g->res.files[i].owned);
+	json_key_string(j, "action", !g->changed[i] ? "unchanged" : !f->text ? "remove" : g->old[i] ? "change" : "create");
+	json_key_bool(j, "owned", f->owned || f->state);
+	json_key_bool(j, "record", f->state);
 	json_key_string(j, "diff", d);
 	json_object_end(j);
 }
@@ -352,8 +440,9 @@ static int print_json(struct generate *g)
 	json_object_begin(&j);
 	json_key_int(&j, "schema", GENERATE_SCHEMA);
 	json_key_string(&j, "root", sysroot_path(g->c->root));
-	json_key_bool(&j, "write", g->c->write && !g->c->dry_run);
-	json_key_bool(&j, "changes", g->n_changed > 0 || g->res.grubby_cmd);
+	json_key_bool(&j, "write", (g->c->write || g->c->remove) && !g->c->dry_run);
+	json_key_bool(&j, "remove", g->c->remove);
+	json_key_bool(&j, "changes", g->n_changed > 0 || g->n_now > 0);
 	json_key_string(&j, "bootloader", bootloader_name(g->sys->boot));
 	json_key_string(&j, "initramfs", initrd_tool_name(g->sys->initrd));
 	json_strings(&j, "kernel_args", g->res.args, g->res.n_args);
@@ -364,6 +453,7 @@ static int print_json(struct generate *g)
 	json_array_end(&j);
 	json_commands(&j, g);
 	json_strings(&j, "notes", g->res.notes, g->res.n_notes);
+	json_strings(&j, "hazards", g->res.hazards, g->res.n_hazards);
 	json_object_end(&j);
 	if (json_finish(&j) < 0) {
 		msg_error("cannot write the output");
@@ -375,7 +465,7 @@ static int print_json(struct generate *g)
 /* what setup needs to know to say whether a reboot is due */
 static void summarise(const struct generate *g, struct generate_summary *sum)
 {
-	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->res.grubby_cmd != NULL};
+	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0};
 	for (size_t i = 0; i < g->res.n_files; i++) {
 		sum->boot_changed |= g->changed[i] && g->res.files[i].boot;
 		sum->initrd_changed |= g->changed[i] && g->res.files[i].initrd;
@@ -392,17 +482,18 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 
 int generate_with_config(struct ctx *c, struct config *cfg, struct generate_summary *ret_sum)
 {
-	struct generate g = {.c = c, .cfg = cfg};
+	struct generate g = {.c = c, .cfg = cfg, .lock_fd = -1};
+	bool act = (c->write || c->remove) && !c->dry_run;
 	int r;
 
-	if ((r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = compare(&g)) != 0)
+	if ((r = lock(&g)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = compare(&g)) != 0 ||
+	    (r = pick_commands(&g)) != 0 || (r = hazards(&g)) != 0)
 		goto out;
-	pick_commands(&g);
 	if (!c->json && (r = print_text(&g)) != 0)
 		goto out;
-	if (c->write && !c->dry_run && (r = write_files(&g)) != 0)
+	if (act && (r = write_files(&g)) != 0)
 		goto out;
-	if (c->write)
+	if (c->write || c->remove)
 		r = refresh(&g);
 	if (c->json && r == 0)
 		r = print_json(&g);
@@ -419,13 +510,18 @@ out:
 static int run(struct ctx *c, int argc, char **argv)
 {
 	struct config *cfg = NULL;
-	int r;
+	int r = 0;
 
 	if (argc > 0) {
 		msg_error("generate takes no arguments (it works from the configuration); try 'pcibind generate --help'");
 		return EXIT_USAGE;
 	}
-	if ((r = ctx_load_config(c, &cfg)) == 0)
+	/* the way back needs no configuration: a broken or missing one must not keep the setup in place */
+	if (c->remove && !(cfg = config_new())) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	if (cfg || (r = ctx_load_config(c, &cfg)) == 0)
 		r = generate_with_config(c, cfg, NULL);
 	config_free(cfg);
 	return r;
@@ -433,7 +529,7 @@ static int run(struct ctx *c, int argc, char **argv)
 
 const struct cmd cmd_generate = {
 	.name = "generate",
-	.args = "[--write]",
-	.help = "persistent setup (modprobe.d, kernel command line, initramfs): a diff, or written with --write",
+	.args = "[--write | --remove]",
+	.help = "persistent setup (modprobe.d, kernel command line, initramfs): a diff; --remove takes it out",
 	.run = run,
 };

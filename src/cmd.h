@@ -29,6 +29,7 @@ struct ctx {
 	const char *driver; /* --driver */
 	unsigned timeout;   /* --timeout seconds, 0: from config */
 	bool write;         /* generate --write */
+	bool remove;        /* generate --remove: take pcibind's boot setup out */
 	bool udev;          /* apply --udev: called from the udev rule */
 	bool tree;          /* status --tree */
 };

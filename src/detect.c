@@ -7,16 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootops.h"
 #include "detect.h"
 #include "util.h"
 
 #define KERNELS_MAX 64
 #define DRVMODS_MAX 512
 
-static bool exists(const struct sysroot *r, const char *rel)
+bool detect_exists(const struct sysroot *r, const char *rel)
 {
 	return sysroot_exists(r, rel) == 0;
 }
+
+#define exists detect_exists
 
 /* ---- os-release ---- */
 
@@ -53,7 +56,7 @@ static void detect_os(const struct sysroot *r, struct system *s)
 	os_release_value(text, "PRETTY_NAME", s->os_name, sizeof(s->os_name));
 }
 
-static bool os_is(const struct system *s, const char *id)
+bool system_os_is(const struct system *s, const char *id)
 {
 	size_t n = strlen(id);
 
@@ -68,9 +71,38 @@ static bool os_is(const struct system *s, const char *id)
 	return false;
 }
 
-/* ---- bootloader and initramfs ---- */
+/* ---- bootloader and initramfs: each method's own detect, in this order ---- */
 
-static bool have_tool(const struct sysroot *r, const char *name)
+/*
+ * kernelstub first (Pop!_OS keeps its own config), proxmox-boot-tool
+ * booting systemd-boot (EFI with /etc/kernel/cmdline), grubby on a BLS
+ * system (Fedora), GRUB, kernel-install last (systemd ships it everywhere).
+ */
+const struct boot_ops *const boot_methods[] = {
+	&boot_kernelstub, &boot_proxmox_sdboot, &boot_grubby, &boot_grub, &boot_kernel_install, NULL,
+};
+
+const struct initrd_ops *const initrd_methods[] = {
+	&initrd_tools, &initrd_dracut, &initrd_mkinitcpio, NULL,
+};
+
+const struct boot_ops *boot_ops_find(enum bootloader id)
+{
+	for (const struct boot_ops *const *m = boot_methods; *m; m++)
+		if ((*m)->id == id)
+			return *m;
+	return NULL;
+}
+
+const struct initrd_ops *initrd_ops_find(enum initrd_tool id)
+{
+	for (const struct initrd_ops *const *m = initrd_methods; *m; m++)
+		if ((*m)->id == id)
+			return *m;
+	return NULL;
+}
+
+bool detect_have_tool(const struct sysroot *r, const char *name)
 {
 	static const char *const dirs[] = {"usr/sbin", "usr/bin", "sbin", "bin"};
 	char path[PATH_MAX];
@@ -81,75 +113,25 @@ static bool have_tool(const struct sysroot *r, const char *name)
 	return false;
 }
 
-static void detect_grub_refresh(const struct sysroot *r, struct system *s)
-{
-	if (have_tool(r, "update-grub"))
-		s->grub_refresh = "update-grub";
-	else if (have_tool(r, "grub2-mkconfig"))
-		s->grub_refresh = exists(r, "boot/grub2") ? "grub2-mkconfig -o /boot/grub2/grub.cfg"
-							   : "grub2-mkconfig -o /boot/grub/grub.cfg";
-	else
-		s->grub_refresh = "grub-mkconfig -o /boot/grub/grub.cfg";
-}
-
-/*
- * In order: kernelstub (Pop!_OS keeps its own config), proxmox-boot-tool
- * booting systemd-boot (EFI with /etc/kernel/cmdline), grubby on a BLS
- * system (Fedora), GRUB, kernel-install with /etc/kernel/cmdline.
- */
 static void detect_boot(const struct sysroot *r, struct system *s)
 {
 	s->proxmox_boot_tool = exists(r, "etc/kernel/proxmox-boot-uuids");
 	s->proxmox = s->proxmox_boot_tool || exists(r, "usr/bin/pveversion") || exists(r, "etc/pve");
-	/* Debian's grub-mkconfig sources /etc/default/grub.d/ *.cfg (a Debian patch, also in Ubuntu) */
-	s->grub_dropin = os_is(s, "debian") || os_is(s, "ubuntu");
-	detect_grub_refresh(r, s);
-	if (exists(r, "etc/kernelstub/configuration"))
-		s->boot = BOOT_KERNELSTUB;
-	else if (s->proxmox_boot_tool && s->efi && exists(r, "etc/kernel/cmdline"))
-		s->boot = BOOT_PROXMOX_SDBOOT;
-	else if (have_tool(r, "grubby") && exists(r, "boot/loader/entries"))
-		s->boot = BOOT_GRUBBY;
-	else if (exists(r, "etc/default/grub"))
-		s->boot = BOOT_GRUB;
-	else if (exists(r, "etc/kernel/cmdline") && have_tool(r, "kernel-install"))
-		s->boot = BOOT_KERNEL_INSTALL;
+	for (const struct boot_ops *const *m = boot_methods; *m; m++) {
+		if ((*m)->detect(r, s)) {
+			s->boot = (*m)->id;
+			return;
+		}
+	}
 }
 
 static void detect_initrd(const struct sysroot *r, struct system *s)
 {
-	if (have_tool(r, "update-initramfs") || exists(r, "etc/initramfs-tools/initramfs.conf"))
-		s->initrd = INITRD_TOOLS;
-	else if (have_tool(r, "dracut") || exists(r, "etc/dracut.conf"))
-		s->initrd = INITRD_DRACUT;
-	else if (have_tool(r, "mkinitcpio") || exists(r, "etc/mkinitcpio.conf"))
-		s->initrd = INITRD_MKINITCPIO;
-}
-
-/* the "options" line of the first BLS entry (grubby applies --update-kernel=ALL to each alike) */
-static void detect_bls(const struct sysroot *r, struct system *s)
-{
-	char first[NAME_MAX + 1] = "", path[PATH_MAX];
-	_cleanup_free_ char *text = NULL;
-	struct dirent *e;
-	DIR *d;
-
-	if (s->boot != BOOT_GRUBBY || sysroot_opendir(r, "boot/loader/entries", &d) < 0)
-		return;
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-		if (n > 5 && streq(e->d_name + n - 5, ".conf") && (!first[0] || strcmp(e->d_name, first) < 0))
-			(void)snprintf(first, sizeof(first), "%s", e->d_name);
-	}
-	closedir(d);
-	if (!first[0] || xsnprintf(path, sizeof(path), "boot/loader/entries/%s", first) < 0 ||
-	    sysroot_read(r, path, &text, NULL) < 0)
-		return;
-	for (const char *p = text; *p;) {
-		size_t len = strcspn(p, "\n");
-		if (strncmp(p, "options", 7) == 0 && (p[7] == ' ' || p[7] == '\t'))
-			s->bls_options = strndup(p + 8, len - 8);
-		p += len + (p[len] == '\n');
+	for (const struct initrd_ops *const *m = initrd_methods; *m; m++) {
+		if ((*m)->detect(r, s)) {
+			s->initrd = (*m)->id;
+			return;
+		}
 	}
 }
 
@@ -232,6 +214,17 @@ static int iommu_default_on(const struct sysroot *r, const char *ver)
 	return strstr(text, "\nCONFIG_INTEL_IOMMU_DEFAULT_ON=y\n") != NULL;
 }
 
+/* where kernel-install finds its image: next to the modules (Arch, Fedora), else /boot (Debian) */
+static void kernel_image(const struct sysroot *r, struct kernel *k)
+{
+	char path[sizeof(k->image) - 1];
+
+	if ((xsnprintf(path, sizeof(path), "usr/lib/modules/%s/vmlinuz", k->version) == 0 && exists(r, path)) ||
+	    (xsnprintf(path, sizeof(path), "lib/modules/%s/vmlinuz", k->version) == 0 && exists(r, path)) ||
+	    (xsnprintf(path, sizeof(path), "boot/vmlinuz-%s", k->version) == 0 && exists(r, path)))
+		(void)xsnprintf(k->image, sizeof(k->image), "/%s", path);
+}
+
 static int kernel_cmp(const void *a, const void *b)
 {
 	const struct kernel *x = a, *y = b;
@@ -262,6 +255,7 @@ static int detect_kernels(const struct sysroot *r, struct system *s)
 		    kernel_version_parse(e->d_name, &k->major, &k->minor) < 0)
 			continue;
 		memcpy(k->version, e->d_name, strlen(e->d_name) + 1);
+		kernel_image(r, k);
 		k->vfio_pci_builtin = builtin_has_vfio_pci(r, k->version);
 		k->intel_iommu_default_on = iommu_default_on(r, k->version);
 		s->n_kernels++;
@@ -404,7 +398,6 @@ int detect_system(const struct sysroot *r, struct system **ret)
 	detect_os(r, s);
 	detect_running(r, s);
 	detect_boot(r, s);
-	detect_bls(r, s);
 	detect_initrd(r, s);
 	detect_cpu(r, s);
 	detect_irq_remap(r, s);

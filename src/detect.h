@@ -35,6 +35,7 @@ struct kernel {
 	unsigned major, minor; /* 0.0: not parsed */
 	bool vfio_pci_builtin; /* modules.builtin lists vfio-pci */
 	int intel_iommu_default_on; /* CONFIG_INTEL_IOMMU_DEFAULT_ON in boot/config-VER: 1, 0, -1 unknown */
+	char image[128]; /* "/boot/vmlinuz-VER" or "/usr/lib/modules/VER/vmlinuz", "" if none */
 };
 
 /* driver name in sysfs -> module that provides it ("xhci_hcd" -> "xhci_pci"); module "" if built in */
@@ -71,6 +72,11 @@ struct system {
 };
 
 int detect_system(const struct sysroot *r, struct system **ret);
+/* for the methods' detect (bootops.h) */
+bool detect_exists(const struct sysroot *r, const char *rel);
+bool detect_have_tool(const struct sysroot *r, const char *name);
+/* os-release ID or one of ID_LIKE is id */
+bool system_os_is(const struct system *s, const char *id);
 void system_free(struct system *s);
 
 const char *bootloader_name(enum bootloader b);

@@ -1,4 +1,4 @@
-/* gen.c - pure generators: modprobe.d, modules-load.d, kernel command line, initramfs, and a line diff */
+/* gen.c - pure generators: what every boot setup shares (modprobe.d, modules-load.d, arguments, in-place edits) */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
 #include <errno.h>
@@ -7,24 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootops.h"
 #include "gen.h"
 #include "util.h"
-
-/*
- * The initramfs scripts, from initramfs/ at build time: one source of truth
- * for what `make install`-less systems get through `pcibind generate`.
- */
-#define EMBED(sym, file)                                                                                 \
-	__asm__(".section .rodata\n.balign 8\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n.byte 0\n" \
-		".previous\n");                                                                          \
-	extern const char sym[]
-
-EMBED(pcibind_itools_hook, "initramfs/initramfs-tools/hook");
-EMBED(pcibind_itools_init_top, "initramfs/initramfs-tools/init-top");
-EMBED(pcibind_dracut_setup, "initramfs/dracut/module-setup.sh");
-EMBED(pcibind_dracut_early, "initramfs/dracut/pcibind-early.sh");
-EMBED(pcibind_mkinitcpio_install, "initramfs/mkinitcpio/install");
-EMBED(pcibind_mkinitcpio_hook, "initramfs/mkinitcpio/hook");
 
 #define MODULES_MAX 64
 
@@ -43,40 +28,21 @@ EMBED(pcibind_mkinitcpio_hook, "initramfs/mkinitcpio/hook");
  *   address are a guard); disable_vga=1 when a configured function is VGA.
  *   When vfio-pci is built into an installed kernel both go on the kernel
  *   command line (vfio-pci.ids=, vfio-pci.disable_vga=1) as well.
- * - vfio_virqfd in modules-load.d only if an installed kernel is before 6.2.
+ * - modules-load.d: vfio, vfio_iommu_type1, vfio_pci, never vfio_virqfd:
+ *   before 6.2 it is a dependency of vfio_pci (modprobe loads it), since
+ *   6.2 it is part of vfio and naming it fails systemd-modules-load.
  * - Kernel command line: intel_iommu=on on Intel unless every installed
  *   kernel has CONFIG_INTEL_IOMMU_DEFAULT_ON=y; nothing on AMD (the AMD
  *   IOMMU is on by default and amd_iommu=on is not a parameter); iommu=pt
  *   if iommu_pt; rd.driver.pre=vfio-pci with dracut and a modular vfio-pci.
  * - allow_unsafe_interrupts only when opted in and remapping is known absent.
+ * - A blacklisted driver serving a function no boot set moves is a hazard:
+ *   the next boot would leave that function without it.
+ * - A file pcibind edits in place is recorded (its text before, the
+ *   arguments put in) so that the arguments it no longer wants, and on the
+ *   way back all of them, are taken out again: the user's text comes back
+ *   byte for byte when nobody touched the file since.
  */
-
-/* ---- text buffers ---- */
-
-struct buf {
-	FILE *f;
-	char *text;
-	size_t len;
-};
-
-static int buf_open(struct buf *b)
-{
-	*b = (struct buf){0};
-	b->f = open_memstream(&b->text, &b->len);
-	return b->f ? 0 : -ENOMEM;
-}
-
-/* the text, owned by the caller, or NULL */
-static char *buf_close(struct buf *b)
-{
-	if (!b->f)
-		return NULL;
-	if (fclose(b->f) != 0) {
-		free(b->text);
-		return NULL;
-	}
-	return b->text;
-}
 
 /* ---- validation: what may reach a generated file ---- */
 
@@ -97,14 +63,39 @@ bool gen_cmdline_arg_ok(const char *s)
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,:=/+") == n;
 }
 
+bool gen_is_ours(const char *text)
+{
+	const char *hit = text ? strstr(text, "# " GEN_HEADER) : NULL;
+
+	return hit && hit - text < 256;
+}
+
+static int _printf_(2, 0) vfail(struct gen_error *err, const char *fmt, va_list ap)
+{
+	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	return -EINVAL;
+}
+
 static int _printf_(2, 3) gen_fail(struct gen_error *err, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	r = vfail(err, fmt, ap);
 	va_end(ap);
-	return -EINVAL;
+	return r;
+}
+
+int gen_failf(const struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail(g->err, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static int check_set_values(const struct config *cfg, const struct devset *set, struct gen_error *err)
@@ -123,6 +114,147 @@ static int check_set_values(const struct config *cfg, const struct devset *set, 
 			return gen_fail(err, "%s:%u: address of [%s] is invalid", set->file, set->line, set->name);
 	}
 	return 0;
+}
+
+/* ---- notes, hazards, files and commands of the result ---- */
+
+static int _printf_(3, 0) push_unique(char ***v, size_t *n, const char *fmt, va_list ap)
+{
+	char *s, **nv;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++) {
+		if (streq((*v)[i], s)) {
+			free(s);
+			return 0;
+		}
+	}
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(s);
+		return -ENOMEM;
+	}
+	*v = nv;
+	nv[(*n)++] = s;
+	return 0;
+}
+
+int gen_note(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = push_unique(&g->res->notes, &g->res->n_notes, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int _printf_(2, 3) hazard(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = push_unique(&g->res->hazards, &g->res->n_hazards, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+enum { STAGE_BEFORE, STAGE_MAIN, STAGE_AFTER };
+
+static int add_file(struct gen *g, const char *path, char *text, mode_t mode, unsigned flags, unsigned stage,
+		    bool state, const char *prune)
+{
+	struct gen_result *res = g->res;
+	struct gen_file *n;
+	char *p = strdup(path);
+
+	n = p ? realloc(res->files, (res->n_files + 1) * sizeof(*n)) : NULL;
+	if (!n) {
+		free(p);
+		free(text);
+		return -ENOMEM;
+	}
+	res->files = n;
+	n[res->n_files++] = (struct gen_file){
+	    .path = p,
+	    .text = text,
+	    .mode = mode,
+	    .owned = flags & GEN_OWNED,
+	    .initrd = flags & GEN_INITRD,
+	    .boot = flags & GEN_BOOT,
+	    .state = state,
+	    .prune = prune,
+	    .stage = stage,
+	};
+	return 0;
+}
+
+int gen_file_add(struct gen *g, const char *path, char *text, mode_t mode, unsigned flags)
+{
+	if (!text)
+		return -ENOMEM; /* from the caller's allocation; removal is gen_file_drop */
+	return add_file(g, path, text, mode, flags, STAGE_MAIN, false, NULL);
+}
+
+int gen_file_drop(struct gen *g, const struct owned_file *o, unsigned flags)
+{
+	for (size_t i = 0; i < g->res->n_files; i++)
+		if (streq(g->res->files[i].path, o->path))
+			return 0; /* already decided on */
+	return add_file(g, o->path, NULL, 0644, flags | GEN_OWNED, STAGE_MAIN, false, o->prune);
+}
+
+int gen_cmd_add(struct gen *g, enum gen_when when, const char *fmt, ...)
+{
+	struct gen_result *res = g->res;
+	struct gen_cmd *n;
+	va_list ap;
+	char *s;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return -ENOMEM;
+	n = realloc(res->cmds, (res->n_cmds + 1) * sizeof(*n));
+	if (!n) {
+		free(s);
+		return -ENOMEM;
+	}
+	res->cmds = n;
+	n[res->n_cmds++] = (struct gen_cmd){s, when};
+	return 0;
+}
+
+/* files in write order: stable by stage */
+static int order_files(struct gen_result *res)
+{
+	struct gen_file *sorted = calloc(res->n_files + 1, sizeof(*sorted));
+	size_t k = 0;
+
+	if (!sorted)
+		return -ENOMEM;
+	for (unsigned stage = STAGE_BEFORE; stage <= STAGE_AFTER; stage++)
+		for (size_t i = 0; i < res->n_files; i++)
+			if (res->files[i].stage == stage)
+				sorted[k++] = res->files[i];
+	free(res->files);
+	res->files = sorted;
+	return 0;
+}
+
+char *gen_script(const char *src)
+{
+	size_t first = strcspn(src, "\n") + 1;
+	char *s;
+
+	if (asprintf(&s, "%.*s# " GEN_HEADER "\n%s", (int)first, src, src + first) < 0)
+		return NULL;
+	return s;
 }
 
 /* ---- what the configured devices need ---- */
@@ -181,35 +313,7 @@ struct need {
 	struct pciids ids[MODULES_MAX * 4]; /* vfio-pci ids of id-selected sets */
 	size_t n_ids;
 	bool vga;
-	struct gen_result *res;
 };
-
-static int _printf_(2, 3) note(struct gen_result *res, const char *fmt, ...)
-{
-	char *s, **n;
-	va_list ap;
-	int len;
-
-	va_start(ap, fmt);
-	len = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (len < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < res->n_notes; i++) {
-		if (streq(res->notes[i], s)) {
-			free(s);
-			return 0;
-		}
-	}
-	n = realloc(res->notes, (res->n_notes + 1) * sizeof(*n));
-	if (!n) {
-		free(s);
-		return -ENOMEM;
-	}
-	res->notes = n;
-	n[res->n_notes++] = s;
-	return 0;
-}
 
 static int add_softdep(struct need *nd, const char *module, const char *target)
 {
@@ -234,63 +338,57 @@ static int add_softdep(struct need *nd, const char *module, const char *target)
 }
 
 /* the host driver of one configured function: the one bound now, else the known ones */
-static int fn_host_drivers(struct need *nd, const struct system *sys, const struct pcifn *f, const char *target,
-			   struct gen_error *err)
+static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f, const char *target)
 {
 	const char *const *known;
 	int r;
 
 	if (f->driver && !driver_is_vfio_safe(f->driver) && !streq(f->driver, target)) {
-		const char *mod = gen_driver_module(sys, f->driver);
+		const char *mod = gen_driver_module(g->sys, f->driver);
 
 		if (!gen_module_name_ok(f->driver) || (mod[0] && !gen_module_name_ok(mod)))
-			return gen_fail(err, "%s: driver name '%s' cannot go into a generated file", f->name,
-					f->driver);
+			return gen_failf(g, "%s: driver name '%s' cannot go into a generated file", f->name,
+					 f->driver);
 		if (!mod[0])
-			return note(nd->res,
-				    "%s: %s is built into the kernel, so no softdep can order it; the boot unit "
-				    "moves the function after boot",
-				    f->name, f->driver);
+			return gen_note(g,
+					"%s: %s is built into the kernel, so no softdep can order it; the boot unit "
+					"moves the function after boot",
+					f->name, f->driver);
 		return add_softdep(nd, mod, target);
 	}
 	known = gen_known_drivers(f->vendor, f->class);
 	if (!known[0])
-		return note(nd->res,
-			    "%s (%04x:%04x class %06x) has no host driver bound and none known for its kind: no "
-			    "softdep for it; the udev rule still claims it",
-			    f->name, f->vendor, f->device, f->class);
+		return gen_note(g,
+				"%s (%04x:%04x class %06x) has no host driver bound and none known for its kind: no "
+				"softdep for it; the udev rule still claims it",
+				f->name, f->vendor, f->device, f->class);
 	for (; *known; known++)
 		if ((r = add_softdep(nd, *known, target)) < 0)
 			return r;
 	return 0;
 }
 
-static int add_id(struct need *nd, const struct pciids *id)
+static void add_id(struct need *nd, const struct pciids *id)
 {
-	size_t i;
-
-	for (i = 0; i < nd->n_ids; i++)
+	for (size_t i = 0; i < nd->n_ids; i++)
 		if (nd->ids[i].vendor == id->vendor && nd->ids[i].device == id->device)
-			return 0;
-	if (nd->n_ids >= ARRAY_SIZE(nd->ids))
-		return 0;
-	nd->ids[nd->n_ids++] = *id;
-	return 0;
+			return;
+	if (nd->n_ids < ARRAY_SIZE(nd->ids))
+		nd->ids[nd->n_ids++] = *id;
 }
 
-static int collect_set(struct need *nd, const struct config *cfg, const struct pcihost *h,
-		       const struct system *sys, const struct devset *set, struct gen_error *err)
+static int collect_set(struct gen *g, struct need *nd, const struct devset *set)
 {
-	const char *target = devset_driver(cfg, set);
+	const char *target = devset_driver(g->cfg, set);
+	const struct pcihost *h = g->h;
 	size_t hits = 0;
 	int r;
 
-	if ((r = check_set_values(cfg, set, err)) < 0)
+	if ((r = check_set_values(g->cfg, set, g->err)) < 0)
 		return r;
 	if (!set->n_addrs && streq(target, "vfio-pci"))
 		for (size_t i = 0; i < set->n_ids; i++)
-			if ((r = add_id(nd, &set->ids[i])) < 0)
-				return r;
+			add_id(nd, &set->ids[i]);
 	for (size_t i = 0; h && i < h->n; i++) {
 		const struct pcifn *f = &h->fns[i];
 
@@ -298,18 +396,63 @@ static int collect_set(struct need *nd, const struct config *cfg, const struct p
 			continue;
 		hits++;
 		nd->vga |= pcifn_is_vga(f);
-		if ((r = fn_host_drivers(nd, sys, f, target, err)) < 0)
+		if ((r = fn_host_drivers(g, nd, f, target)) < 0)
 			return r;
 	}
 	if (!hits)
-		return note(nd->res, "[%s] (%s:%u) matches no PCI function here: no softdep for it", set->name,
-			    set->file, set->line);
+		return gen_note(g, "[%s] (%s:%u) matches no PCI function here: no softdep for it", set->name,
+				set->file, set->line);
 	return 0;
 }
 
-static int collect(struct need *nd, const struct config *cfg, const struct pcihost *h, const struct system *sys,
-		   struct gen_error *err)
+static bool moved_at_boot(const struct config *cfg, const struct pcifn *f)
 {
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if (cfg->sets[i].boot && devset_selects(&cfg->sets[i], &f->addr, f->vendor, f->device))
+			return true;
+	return false;
+}
+
+/* module names: modprobe treats '-' and '_' alike */
+static bool same_module(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+			return false;
+	return *a == *b;
+}
+
+/* a blacklisted driver that serves a function no boot set moves: the next boot leaves it driverless */
+static int blacklist_hazards(struct gen *g)
+{
+	const struct config *cfg = g->cfg;
+	int r;
+
+	for (size_t i = 0; cfg->n_blacklist && g->h && i < g->h->n; i++) {
+		const struct pcifn *f = &g->h->fns[i];
+		const char *mod;
+
+		if (!f->driver || moved_at_boot(cfg, f))
+			continue;
+		mod = gen_driver_module(g->sys, f->driver);
+		for (size_t b = 0; b < cfg->n_blacklist; b++) {
+			if (!same_module(cfg->blacklist[b], f->driver) && !same_module(cfg->blacklist[b], mod))
+				continue;
+			r = hazard(g,
+				   "blacklist = %s (%s:%u) would take %s (%04x:%04x) from the host at the next "
+				   "boot: %s drives it now and no set with boot = yes moves it",
+				   cfg->blacklist[b], cfg->blacklist_origin.file, cfg->blacklist_origin.line, f->name,
+				   f->vendor, f->device, f->driver);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int collect(struct gen *g, struct need *nd)
+{
+	const struct config *cfg = g->cfg;
 	size_t boot = 0;
 	int r;
 
@@ -317,15 +460,18 @@ static int collect(struct need *nd, const struct config *cfg, const struct pciho
 		if (!cfg->sets[i].boot)
 			continue;
 		boot++;
-		if ((r = collect_set(nd, cfg, h, sys, &cfg->sets[i], err)) < 0)
+		if ((r = collect_set(g, nd, &cfg->sets[i])) < 0)
 			return r;
 	}
 	for (size_t i = 0; i < cfg->n_blacklist; i++)
 		if (!gen_module_name_ok(cfg->blacklist[i]))
-			return gen_fail(err, "%s:%u: blacklist entry '%s' cannot go into a generated file",
+			return gen_fail(g->err, "%s:%u: blacklist entry '%s' cannot go into a generated file",
 					cfg->blacklist_origin.file, cfg->blacklist_origin.line, cfg->blacklist[i]);
+	if ((r = blacklist_hazards(g)) < 0)
+		return r;
 	if (!boot)
-		return note(nd->res, "no set has boot = yes: only the IOMMU and module setup is generated");
+		return gen_note(g, "no set has boot = yes: only the IOMMU and module setup is generated; "
+				   "`pcibind generate --remove` takes pcibind's boot setup out");
 	return 0;
 }
 
@@ -353,11 +499,6 @@ static bool k_builtin(const struct kernel *k)
 static bool k_module(const struct kernel *k)
 {
 	return !k->vfio_pci_builtin;
-}
-
-static bool k_before_6_2(const struct kernel *k)
-{
-	return k->major && (k->major < 6 || (k->major == 6 && k->minor < 2));
 }
 
 static bool k_iommu_not_default_on(const struct kernel *k)
@@ -400,8 +541,11 @@ static void modprobe_vfio(FILE *f, const struct need *nd, const struct system *s
 			   "options vfio-pci disable_vga=1\n");
 }
 
-static int modprobe_opt_in(FILE *f, const struct config *cfg, const struct system *sys, struct gen_result *res)
+static int modprobe_opt_in(FILE *f, struct gen *g)
 {
+	const struct config *cfg = g->cfg;
+	const struct system *sys = g->sys;
+
 	if (cfg->kvm_ignore_msrs)
 		fprintf(f, "\n# kvm_ignore_msrs = yes\noptions kvm ignore_msrs=1\n");
 	if (cfg->n_blacklist)
@@ -415,37 +559,39 @@ static int modprobe_opt_in(FILE *f, const struct config *cfg, const struct syste
 			   "options vfio_iommu_type1 allow_unsafe_interrupts=1\n");
 		return 0;
 	}
-	return note(res, "allow_unsafe_interrupts = yes ignored: interrupt remapping is %s (%s)",
-		    sys->irq_remap == 1 ? "active" : "not known to be absent", sys->irq_remap_source);
+	return gen_note(g, "allow_unsafe_interrupts = yes ignored: interrupt remapping is %s (%s)",
+			sys->irq_remap == 1 ? "active" : "not known to be absent", sys->irq_remap_source);
 }
 
-static int gen_modprobe(const struct need *nd, const struct config *cfg, const struct system *sys,
-			struct gen_result *res, char **ret)
+static const struct owned_file modprobe_file = {"etc/modprobe.d/pcibind.conf", NULL};
+static const struct owned_file modules_load_file = {"etc/modules-load.d/pcibind.conf", NULL};
+
+static int gen_modprobe(struct gen *g, const struct need *nd)
 {
-	struct buf b;
+	struct gen_buf b;
+	char *text;
 	int r;
 
-	if (buf_open(&b) < 0)
+	if (gen_buf_open(&b) < 0)
 		return -ENOMEM;
 	fprintf(b.f, "# " GEN_HEADER "\n# (run `pcibind generate --write` after changing it)\n");
-	modprobe_vfio(b.f, nd, sys);
-	r = modprobe_opt_in(b.f, cfg, sys, res);
-	*ret = buf_close(&b);
-	return r < 0 ? r : *ret ? 0 : -ENOMEM;
+	modprobe_vfio(b.f, nd, g->sys);
+	r = modprobe_opt_in(b.f, g);
+	text = gen_buf_close(&b);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	return text ? gen_file_add(g, modprobe_file.path, text, 0644, GEN_OWNED | GEN_INITRD) : -ENOMEM;
 }
 
-static int gen_modules_load(const struct system *sys, char **ret)
+static int gen_modules_load(struct gen *g)
 {
-	struct buf b;
+	char *text = strdup("# " GEN_HEADER "\n"
+			    "# vfio_virqfd is not named: before 6.2 vfio_pci depends on it, since 6.2 it is in vfio\n"
+			    "vfio\nvfio_iommu_type1\nvfio_pci\n");
 
-	if (buf_open(&b) < 0)
-		return -ENOMEM;
-	fprintf(b.f, "# " GEN_HEADER "\nvfio\nvfio_iommu_type1\nvfio_pci\n");
-	if (any_kernel(sys, k_before_6_2))
-		fprintf(b.f, "# an installed kernel is older than 6.2, where vfio_virqfd still is a module\n"
-			     "vfio_virqfd\n");
-	*ret = buf_close(&b);
-	return *ret ? 0 : -ENOMEM;
+	return text ? gen_file_add(g, modules_load_file.path, text, 0644, GEN_OWNED | GEN_INITRD) : -ENOMEM;
 }
 
 /* ---- kernel command line ---- */
@@ -477,48 +623,48 @@ static int push_arg(struct gen_result *res, const char *fmt, ...)
 	return 0;
 }
 
-static int iommu_args(const struct config *cfg, const struct system *sys, struct gen_result *res)
+static int iommu_args(struct gen *g)
 {
+	const struct system *sys = g->sys;
 	int r = 0;
 
 	if (sys->cpu == CPU_INTEL && (!sys->n_kernels || any_kernel(sys, k_iommu_not_default_on)))
-		r = push_arg(res, "intel_iommu=on");
+		r = push_arg(g->res, "intel_iommu=on");
 	else if (sys->cpu == CPU_INTEL)
-		r = note(res, "every installed kernel has CONFIG_INTEL_IOMMU_DEFAULT_ON=y: no intel_iommu=on");
+		r = gen_note(g, "every installed kernel has CONFIG_INTEL_IOMMU_DEFAULT_ON=y: no intel_iommu=on");
 	else if (sys->cpu == CPU_AMD)
-		r = note(res, "AMD: the IOMMU is on by default; amd_iommu=on is not a kernel parameter, so "
-			      "nothing is added for it");
+		r = gen_note(g, "AMD: the IOMMU is on by default; amd_iommu=on is not a kernel parameter, so "
+				"nothing is added for it");
 	else
-		r = note(res, "CPU vendor unknown: no IOMMU argument added");
-	if (r == 0 && cfg->iommu_pt)
-		r = push_arg(res, "iommu=pt");
+		r = gen_note(g, "CPU vendor unknown: no IOMMU argument added");
+	if (r == 0 && g->cfg->iommu_pt)
+		r = push_arg(g->res, "iommu=pt");
 	return r;
 }
 
-static int cmdline_args(const struct need *nd, const struct config *cfg, const struct system *sys,
-			struct gen_result *res)
+static int cmdline_args(struct gen *g, const struct need *nd)
 {
-	struct buf b;
+	struct gen_buf b;
 	char *ids;
 	int r;
 
-	if ((r = iommu_args(cfg, sys, res)) < 0)
+	if ((r = iommu_args(g)) < 0)
 		return r;
-	if (any_kernel(sys, k_builtin)) {
+	if (any_kernel(g->sys, k_builtin)) {
 		if (nd->n_ids) {
-			if (buf_open(&b) < 0)
+			if (gen_buf_open(&b) < 0)
 				return -ENOMEM;
 			ids_list(nd, b.f);
-			if (!(ids = buf_close(&b)))
+			if (!(ids = gen_buf_close(&b)))
 				return -ENOMEM;
-			r = push_arg(res, "vfio-pci.ids=%s", ids);
+			r = push_arg(g->res, "vfio-pci.ids=%s", ids);
 			free(ids);
 		}
 		if (r == 0 && nd->vga)
-			r = push_arg(res, "vfio-pci.disable_vga=1");
+			r = push_arg(g->res, "vfio-pci.disable_vga=1");
 	}
-	if (r == 0 && sys->initrd == INITRD_DRACUT && vfio_pci_module(sys))
-		r = push_arg(res, "rd.driver.pre=vfio-pci");
+	if (r == 0 && g->sys->initrd == INITRD_DRACUT && vfio_pci_module(g->sys))
+		r = push_arg(g->res, "rd.driver.pre=vfio-pci");
 	return r;
 }
 
@@ -548,34 +694,33 @@ static bool always_ours(const char *w, size_t len)
 	return same_key(w, k < 8 ? k : 8, "vfio-pci", 8) && k > 8 && w[8] == '.';
 }
 
-/* index of our arg with the key of word w (len), or -1 */
-static long our_arg(const char *w, size_t len, char *const *args, size_t n)
+/* does word w (len) stand for argument arg? rd.driver.pre may be given for several drivers: only ours */
+static bool word_is_arg(const char *w, size_t len, const char *arg)
 {
 	size_t k = strcspn(w, "=");
 
-	if (k > len)
-		k = len;
-	for (size_t i = 0; i < n; i++) {
-		/* rd.driver.pre may be given several times for different drivers: only ours is ours */
-		if (strncmp(args[i], "rd.driver.pre=", 14) == 0) {
-			if (len == strlen(args[i]) && strncmp(w, args[i], len) == 0)
-				return (long)i;
-			continue;
-		}
-		if (same_key(w, k, args[i], key_len(args[i])))
+	if (strncmp(arg, "rd.driver.pre=", 14) == 0)
+		return len == strlen(arg) && strncmp(w, arg, len) == 0;
+	return same_key(w, k > len ? len : k, arg, key_len(arg));
+}
+
+/* index of our arg with the key of word w (len), or -1 */
+static long our_arg(const char *w, size_t len, char *const *args, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (word_is_arg(w, len, args[i]))
 			return (long)i;
-	}
 	return -1;
 }
 
 char *gen_cmdline_merge(const char *line, char *const *args, size_t n_args)
 {
 	bool done[64] = {false};
-	struct buf b;
+	struct gen_buf b;
 	bool first = true;
 	const char *p = line ? line : "";
 
-	if (n_args > ARRAY_SIZE(done) || buf_open(&b) < 0)
+	if (n_args > ARRAY_SIZE(done) || gen_buf_open(&b) < 0)
 		return NULL;
 	while (*(p += strspn(p, " \t\n"))) {
 		size_t len = strcspn(p, " \t\n");
@@ -596,434 +741,435 @@ char *gen_cmdline_merge(const char *line, char *const *args, size_t n_args)
 			fprintf(b.f, "%s%s", first ? "" : " ", args[i]);
 			first = false;
 		}
-	return buf_close(&b);
+	return gen_buf_close(&b);
 }
 
-/* every one of args is a word of line */
-static bool cmdline_has_all(const char *line, char *const *args, size_t n_args)
+const char *gen_cmdline_find_key(const char *line, const char *arg, size_t *ret_len)
 {
-	for (size_t i = 0; i < n_args; i++) {
-		const char *p = line ? line : "";
-		size_t n = strlen(args[i]);
-		bool found = false;
+	for (const char *p = line ? line : ""; *(p += strspn(p, " \t\n"));) {
+		size_t len = strcspn(p, " \t\n");
 
-		while (!found && *(p += strspn(p, " \t\n"))) {
-			size_t len = strcspn(p, " \t\n");
-
-			found = len == n && strncmp(p, args[i], n) == 0;
-			p += len;
+		if (word_is_arg(p, len, arg)) {
+			*ret_len = len;
+			return p;
 		}
-		if (!found)
-			return false;
+		p += len;
 	}
+	return NULL;
+}
+
+char *gen_cmdline_unmerge(const char *line, const char *orig, char *const *args, size_t n_args)
+{
+	bool done[BOOTSTATE_ARGS_MAX] = {false};
+	struct gen_buf b;
+	bool first = true;
+	const char *p = line ? line : "";
+
+	if (n_args > ARRAY_SIZE(done) || gen_buf_open(&b) < 0)
+		return NULL;
+	while (*(p += strspn(p, " \t\n"))) {
+		size_t len = strcspn(p, " \t\n"), olen = 0;
+		long i = our_arg(p, len, args, n_args);
+		const char *o = i >= 0 ? gen_cmdline_find_key(orig, args[i], &olen) : NULL;
+
+		if (i < 0) {
+			fprintf(b.f, "%s%.*s", first ? "" : " ", (int)len, p);
+			first = false;
+		} else if (o && !done[i]) {
+			fprintf(b.f, "%s%.*s", first ? "" : " ", (int)olen, o);
+			first = false;
+		}
+		if (i >= 0)
+			done[i] = true;
+		p += len;
+	}
+	return gen_buf_close(&b);
+}
+
+bool gen_cmdline_has_all(const char *line, char *const *args, size_t n_args)
+{
+	for (size_t i = 0; i < n_args; i++)
+		if (!words_contain(line, args[i]))
+			return false;
 	return true;
 }
 
-/* ---- GRUB ---- */
-
-#define GRUB_KEY    "GRUB_CMDLINE_LINUX_DEFAULT="
-#define GRUB_MARKER "# pcibind: GRUB_CMDLINE_LINUX_DEFAULT below is kept up to date by `pcibind generate`"
-
-/* the value of a VAR= line: "..." or '...' or a bare word; NULL if it holds shell syntax we do not edit */
-static char *shell_value(const char *v)
+char *gen_args_line(char *const *args, size_t n_args)
 {
-	size_t n;
+	struct gen_buf b;
 
-	if (*v == '"' || *v == '\'') {
-		const char *end = strchr(v + 1, *v);
-
-		if (!end || end[1 + strspn(end + 1, " \t")] != '\0')
-			return NULL;
-		n = (size_t)(end - v - 1);
-		v++;
-	} else {
-		n = strcspn(v, " \t");
-		if (v[n + strspn(v + n, " \t")] != '\0')
-			return NULL;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (strchr("$`\\\"'", v[i]))
-			return NULL;
-	return strndup(v, n);
-}
-
-/* the words of GRUB_CMDLINE_LINUX and _DEFAULT in a /etc/default/grub, for the drop-in to skip */
-static char *grub_user_args(const char *text)
-{
-	struct buf b;
-	const char *p = text ? text : "";
-
-	if (buf_open(&b) < 0)
+	if (gen_buf_open(&b) < 0)
 		return NULL;
-	while (*p) {
-		size_t len = strcspn(p, "\n");
-		const char *s = p + strspn(p, " \t");
-		_cleanup_free_ char *line = strndup(s, len - (size_t)(s - p));
-
-		if (line && (strncmp(line, "GRUB_CMDLINE_LINUX=", 19) == 0 || strncmp(line, GRUB_KEY, 27) == 0)) {
-			_cleanup_free_ char *v = shell_value(strchr(line, '=') + 1);
-			if (v)
-				fprintf(b.f, " %s", v);
-		}
-		p += len + (p[len] == '\n');
-	}
-	return buf_close(&b);
-}
-
-static int gen_grub_dropin(const char *grub, char *const *args, size_t n_args, char **ret)
-{
-	_cleanup_free_ char *user = grub_user_args(grub);
-	struct buf b;
-
-	if (!user || buf_open(&b) < 0)
-		return -ENOMEM;
-	fprintf(b.f, "# " GEN_HEADER "\n# arguments already in /etc/default/grub are not repeated here\n");
-	fprintf(b.f, "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT");
 	for (size_t i = 0; i < n_args; i++)
-		if (!cmdline_has_all(user, &args[i], 1))
-			fprintf(b.f, " %s", args[i]);
-	fprintf(b.f, "\"\n");
-	*ret = buf_close(&b);
-	return *ret ? 0 : -ENOMEM;
+		fprintf(b.f, "%s%s", i ? " " : "", args[i]);
+	return gen_buf_close(&b);
 }
 
-/* index of the line start of the last active GRUB_CMDLINE_LINUX_DEFAULT=, or -1 */
-static long grub_find_key(const char *text, size_t *ret_len)
+/* ---- files edited in place, with their record ---- */
+
+const char *gen_existing_text(const struct gen *g, const char *path)
 {
-	long found = -1;
-
-	for (const char *p = text; *p;) {
-		size_t len = strcspn(p, "\n");
-
-		if (strncmp(p, GRUB_KEY, strlen(GRUB_KEY)) == 0) {
-			found = p - text;
-			*ret_len = len;
-		}
-		p += len + (p[len] == '\n');
-	}
-	return found;
-}
-
-static bool has_marker_before(const char *text, long at)
-{
-	size_t n = strlen(GRUB_MARKER);
-
-	return at >= (long)n + 1 && strncmp(text + at - (long)n - 1, GRUB_MARKER "\n", n + 1) == 0;
-}
-
-int gen_grub_edit(const char *text, char *const *args, size_t n_args, char **ret, struct gen_error *err)
-{
-	_cleanup_free_ char *value = NULL, *merged = NULL, *line = NULL;
-	size_t len = 0;
-	long at;
-	struct buf b;
-
-	text = text ? text : "";
-	at = grub_find_key(text, &len);
-	if (at >= 0) {
-		line = strndup(text + at, len);
-		if (!line)
-			return -ENOMEM;
-		value = shell_value(line + strlen(GRUB_KEY));
-		if (!value)
-			return gen_fail(err,
-					"/etc/default/grub: GRUB_CMDLINE_LINUX_DEFAULT holds shell syntax pcibind "
-					"does not edit ($, `, \\ or quotes inside); add %s yourself",
-					n_args ? args[0] : "the arguments");
-	}
-	if (!(merged = gen_cmdline_merge(value, args, n_args)) || buf_open(&b) < 0)
-		return -ENOMEM;
-	if (at >= 0) {
-		bool marked = has_marker_before(text, at);
-		fprintf(b.f, "%.*s%s%s\"%s\"%s", (int)at, text, marked ? "" : GRUB_MARKER "\n", GRUB_KEY, merged,
-			text + at + len);
-	} else {
-		size_t n = strlen(text);
-		fprintf(b.f, "%s%s%s\n%s\"%s\"\n", text, n && text[n - 1] != '\n' ? "\n" : "", GRUB_MARKER,
-			GRUB_KEY, merged);
-	}
-	*ret = buf_close(&b);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/* ---- kernelstub: "user": { "kernel_options": [ "quiet", "splash" ] } ---- */
-
-static const char *skip_ws(const char *p)
-{
-	return p + strspn(p, " \t\r\n");
-}
-
-/* p at '"': end of the string (after the closing quote), NULL if it has escapes or never ends */
-static const char *json_str_end(const char *p)
-{
-	for (p++; *p && *p != '"'; p++)
-		if (*p == '\\' || (unsigned char)*p < 0x20)
-			return NULL;
-	return *p == '"' ? p + 1 : NULL;
-}
-
-/* the value after "key": inside the object whose '{' is at obj; NULL if not there */
-static const char *json_find_key(const char *obj, const char *key)
-{
-	int depth = 0;
-	size_t klen = strlen(key);
-
-	for (const char *p = obj; *p; p++) {
-		if (*p == '"') {
-			const char *end = json_str_end(p);
-			if (!end)
-				return NULL;
-			if (depth == 1 && (size_t)(end - p) == klen + 2 && strncmp(p + 1, key, klen) == 0 &&
-			    *skip_ws(end) == ':')
-				return skip_ws(skip_ws(end) + 1);
-			p = end - 1;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (--depth == 0)
-				return NULL;
-		}
-	}
+	if (streq(path, "etc/default/grub"))
+		return g->ex->grub;
+	if (streq(path, "etc/kernel/cmdline"))
+		return g->ex->kernel_cmdline;
+	if (streq(path, "etc/kernelstub/configuration"))
+		return g->ex->kernelstub;
 	return NULL;
 }
 
-/* the strings of the array at p ('['), space-separated, and where it ends */
-static char *json_str_array(const char *p, const char **ret_end)
+/* text with the arguments merged into its command line */
+static int edit_text(const struct gen *g, const struct cmdline_file *cf, const char *text, char *const *args,
+		     size_t n_args, char **ret)
 {
-	struct buf b;
-
-	if (*p != '[' || buf_open(&b) < 0)
-		return NULL;
-	for (p = skip_ws(p + 1); *p != ']'; p = skip_ws(p)) {
-		const char *end = *p == '"' ? json_str_end(p) : NULL;
-
-		if (!end) {
-			free(buf_close(&b));
-			return NULL;
-		}
-		fprintf(b.f, " %.*s", (int)(end - p - 2), p + 1);
-		p = skip_ws(end);
-		if (*p == ',')
-			p++;
-		else if (*p != ']') {
-			free(buf_close(&b));
-			return NULL;
-		}
-	}
-	*ret_end = p + 1;
-	return buf_close(&b);
-}
-
-int gen_kernelstub_edit(const char *text, char *const *args, size_t n_args, char **ret, struct gen_error *err)
-{
-	const char *top = text ? skip_ws(text) : "", *user, *opts, *end = NULL;
 	_cleanup_free_ char *words = NULL, *merged = NULL;
-	struct buf b;
-	const char *w;
+	int r;
 
-	user = *top == '{' ? json_find_key(top, "user") : NULL;
-	opts = user && *user == '{' ? json_find_key(user, "kernel_options") : NULL;
-	if (!opts || !(words = json_str_array(opts, &end)))
-		return gen_fail(err, "/etc/kernelstub/configuration: no \"user\": {\"kernel_options\": [...]} "
-				     "of plain strings to edit; add the arguments with `kernelstub -a`");
-	if (!(merged = gen_cmdline_merge(words, args, n_args)) || buf_open(&b) < 0)
+	if ((r = cf->get(g, text, &words)) < 0)
+		return r;
+	if (!(merged = gen_cmdline_merge(words, args, n_args)))
 		return -ENOMEM;
-	fprintf(b.f, "%.*s[", (int)(opts - text), text);
-	w = merged;
-	for (bool first = true; *w; first = false) {
-		size_t len = strcspn(w, " ");
-		fprintf(b.f, "%s\n      \"%.*s\"", first ? "" : ",", (int)len, w);
-		w += len + (w[len] == ' ');
+	return cf->set(g, text, merged, true, ret);
+}
+
+/* text with args taken out of its command line as the user had them in orig; ours: still pcibind's edit */
+static int unedit_text(const struct gen *g, const struct cmdline_file *cf, const char *text, const char *orig,
+		       char *const *args, size_t n_args, bool ours, char **ret)
+{
+	_cleanup_free_ char *words = NULL, *owords = NULL, *kept = NULL;
+	int r;
+
+	if ((r = cf->get(g, text, &words)) < 0 || (orig && (r = cf->get(g, orig, &owords)) < 0))
+		return r;
+	if (!(kept = gen_cmdline_unmerge(words, owords, args, n_args)))
+		return -ENOMEM;
+	return cf->set(g, text, kept, ours, ret);
+}
+
+/* is the file as pcibind left it? (else the user changed it since) */
+static int untouched(const struct gen *g, const struct cmdline_file *cf, const struct bootstate_edit *old,
+		     const char *cur, bool *ret)
+{
+	_cleanup_free_ char *was = NULL;
+	int r;
+
+	if (old->original && streq(old->original, cur)) { /* a run stopped before its edit */
+		*ret = true;
+		return 0;
 	}
-	fprintf(b.f, "%s]%s", *merged ? "\n    " : "", end);
-	*ret = buf_close(&b);
-	return *ret ? 0 : -ENOMEM;
-}
-
-/* ---- the result ---- */
-
-static int add_file(struct gen_result *res, const char *path, char *text, mode_t mode, bool owned, bool initrd,
-		    bool boot)
-{
-	struct gen_file *n;
-
-	if (!text)
-		return -ENOMEM;
-	n = realloc(res->files, (res->n_files + 1) * sizeof(*n));
-	if (!n || !(path = strdup(path))) {
-		free(text);
-		if (n)
-			res->files = n;
-		return -ENOMEM;
+	r = edit_text(g, cf, old->original, old->args, old->n_args, &was);
+	if (r == -EINVAL) { /* the original no longer edits: not pcibind's text */
+		*ret = false;
+		return 0;
 	}
-	res->files = n;
-	n[res->n_files++] = (struct gen_file){(char *)path, text, mode, owned, initrd, boot};
-	return 0;
+	*ret = r == 0 && streq(was, cur);
+	return r;
 }
 
-/* a script from initramfs/ with our header after its #! line */
-static char *script(const char *src)
+/* the arguments pcibind put in that it no longer wants */
+static int stale_args(const struct bootstate_edit *old, char *const *args, size_t n_args, char ***ret, size_t *ret_n)
 {
-	size_t first = strcspn(src, "\n") + 1;
-	char *s;
+	*ret_n = 0;
+	*ret = calloc(old->n_args + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	for (size_t i = 0; i < old->n_args; i++) {
+		bool wanted = false;
 
-	if (asprintf(&s, "%.*s# " GEN_HEADER "\n%s", (int)first, src, src + first) < 0)
-		return NULL;
-	return s;
-}
-
-static int gen_initrd(const struct system *sys, struct gen_result *res)
-{
-	int r = 0;
-
-	switch (sys->initrd) {
-	case INITRD_TOOLS:
-		if ((r = add_file(res, "etc/initramfs-tools/hooks/pcibind", script(pcibind_itools_hook), 0755, true,
-				  true, false)) == 0)
-			r = add_file(res, "etc/initramfs-tools/scripts/init-top/pcibind",
-				     script(pcibind_itools_init_top), 0755, true, true, false);
-		return r;
-	case INITRD_DRACUT:
-		if ((r = add_file(res, "usr/lib/dracut/modules.d/90pcibind/module-setup.sh",
-				  script(pcibind_dracut_setup), 0755, true, true, false)) == 0 &&
-		    (r = add_file(res, "usr/lib/dracut/modules.d/90pcibind/pcibind-early.sh",
-				  script(pcibind_dracut_early), 0755, true, true, false)) == 0)
-			r = add_file(res, "etc/dracut.conf.d/pcibind.conf",
-				     strdup("# " GEN_HEADER "\nadd_dracutmodules+=\" pcibind \"\n"
-					    "force_drivers+=\" vfio vfio_iommu_type1 vfio_pci \"\n"),
-				     0644, true, true, false);
-		return r;
-	case INITRD_MKINITCPIO:
-		if ((r = add_file(res, "etc/initcpio/install/pcibind", script(pcibind_mkinitcpio_install), 0644,
-				  true, true, false)) == 0 &&
-		    (r = add_file(res, "etc/initcpio/hooks/pcibind", script(pcibind_mkinitcpio_hook), 0644, true,
-				  true, false)) == 0)
-			r = add_file(res, "etc/mkinitcpio.conf.d/pcibind.conf",
-				     strdup("# " GEN_HEADER "\n# needs mkinitcpio 35 or later (drop-in directory).\n"
-					    "# With the systemd hook, runtime hooks do not run: the udev rule (added by\n"
-					    "# the pcibind install hook) and the softdeps in modprobe.d claim early.\n"
-					    "MODULES+=(vfio_pci vfio vfio_iommu_type1)\nHOOKS+=(pcibind)\n"),
-				     0644, true, true, false);
-		return r;
-	case INITRD_NONE:
-		return note(res, "no initramfs tool found (initramfs-tools, dracut, mkinitcpio): nothing "
-				 "generated for the initramfs");
+		for (size_t j = 0; j < n_args && !wanted; j++)
+			wanted = streq(old->args[i], args[j]);
+		if (!wanted)
+			(*ret)[(*ret_n)++] = old->args[i];
 	}
 	return 0;
 }
 
-static const char *initrd_refresh(enum initrd_tool t)
+static int record(struct gen *g, const char *path, char *original, char *const *args, size_t n_args)
 {
-	switch (t) {
-	case INITRD_TOOLS:
-		return "update-initramfs -u -k all";
-	case INITRD_DRACUT:
-		return "dracut -f --regenerate-all";
-	case INITRD_MKINITCPIO:
-		return "mkinitcpio -P";
-	case INITRD_NONE:
-		break;
+	struct bootstate *s = &g->next;
+	struct bootstate_edit *n = realloc(s->edits, (s->n_edits + 1) * sizeof(*n)), *e;
+
+	if (!n) {
+		free(original);
+		return -ENOMEM;
 	}
+	s->edits = n;
+	e = &n[s->n_edits++];
+	*e = (struct bootstate_edit){.original = original};
+	(void)snprintf(e->path, sizeof(e->path), "%s", path);
+	if (!(e->args = calloc(n_args + 1, sizeof(*e->args))))
+		return -ENOMEM;
+	for (; e->n_args < n_args; e->n_args++)
+		if (!(e->args[e->n_args] = strdup(args[e->n_args])))
+			return -ENOMEM;
+	return 0;
+}
+
+static bool running_has_any(const struct gen *g, const struct bootstate_edit *old)
+{
+	for (size_t i = 0; i < old->n_args; i++)
+		if (gen_cmdline_has_all(g->sys->cmdline, &old->args[i], 1))
+			return true;
+	return false;
+}
+
+/* give the file back: its original when untouched, else its text without pcibind's arguments */
+static int restore(struct gen *g, const struct cmdline_file *cf, const struct bootstate_edit *old)
+{
+	const char *cur = gen_existing_text(g, cf->path);
+	char *text = NULL;
+	bool same;
+	int r;
+
+	if (!cur)
+		return gen_note(g, "/%s is gone: nothing to give back", cf->path);
+	if ((r = untouched(g, cf, old, cur, &same)) < 0)
+		return r;
+	if (same && old->original) {
+		if (!(text = strdup(old->original)))
+			return -ENOMEM;
+	} else if (same && !(cf->running_fallback && running_has_any(g, old))) {
+		text = NULL; /* pcibind created it */
+	} else {
+		if ((r = unedit_text(g, cf, cur, old->original, old->args, old->n_args, false, &text)) < 0)
+			return r;
+		if (!same && (r = gen_note(g, "/%s changed since pcibind wrote it: only pcibind's arguments are "
+					      "taken out of it", cf->path)) < 0) {
+			free(text);
+			return r;
+		}
+		if (same && (r = gen_note(g, "/%s is kept without pcibind's arguments: without it the bootloader "
+					     "would copy them from the running command line; remove it after a "
+					     "reboot if you do not want it", cf->path)) < 0) {
+			free(text);
+			return r;
+		}
+	}
+	return add_file(g, cf->path, text, 0644, GEN_BOOT, STAGE_MAIN, false, NULL);
+}
+
+static bool claim(struct gen *g, const char *path)
+{
+	for (size_t i = 0; i < g->n_claimed; i++)
+		if (streq(g->claimed[i], path))
+			return false;
+	if (g->n_claimed < ARRAY_SIZE(g->claimed))
+		g->claimed[g->n_claimed++] = path;
+	return true;
+}
+
+/* the edit once the user changed the file since pcibind wrote it: their text minus pcibind's, then ours */
+static int edit_touched(struct gen *g, const struct cmdline_file *cf, const struct bootstate_edit *old,
+			const char *cur, char **ret_text, char **ret_orig)
+{
+	_cleanup_free_ char *kept = NULL;
+	_cleanup_free_ char **stale = NULL;
+	size_t n_stale;
+	int r;
+
+	if ((r = stale_args(old, g->res->args, g->res->n_args, &stale, &n_stale)) < 0 ||
+	    (r = unedit_text(g, cf, cur, old->original, stale, n_stale, true, &kept)) < 0 ||
+	    (r = edit_text(g, cf, kept, g->res->args, g->res->n_args, ret_text)) < 0)
+		return r;
+	return unedit_text(g, cf, cur, old->original, old->args, old->n_args, false, ret_orig);
+}
+
+int gen_edit_cmdline(struct gen *g, const struct cmdline_file *cf)
+{
+	const struct bootstate_edit *old = bootstate_find(g->ex->state, cf->path);
+	const char *cur = gen_existing_text(g, cf->path);
+	char *text = NULL, *orig = NULL;
+	bool same = false;
+	int r;
+
+	(void)claim(g, cf->path);
+	if (old && !cur)
+		old = NULL; /* the user removed it: start again from nothing */
+	if (old && !g->res->n_args)
+		return restore(g, cf, old);
+	if (!g->res->n_args)
+		return 0; /* nothing to add: the file stays the user's */
+	if (old && (r = untouched(g, cf, old, cur, &same)) < 0)
+		return r;
+	if (!old || same) {
+		const char *base = old ? old->original : cur;
+
+		if ((r = edit_text(g, cf, base, g->res->args, g->res->n_args, &text)) < 0)
+			return r;
+		if (base && !(orig = strdup(base))) {
+			free(text);
+			return -ENOMEM;
+		}
+	} else if ((r = edit_touched(g, cf, old, cur, &text, &orig)) < 0) {
+		return r;
+	}
+	if ((r = gen_file_add(g, cf->path, text, 0644, GEN_BOOT)) < 0) {
+		free(orig);
+		return r;
+	}
+	return record(g, cf->path, orig, g->res->args, g->res->n_args);
+}
+
+/* ---- the record: before the edits it describes, its cleanup after them ---- */
+
+/* the record while the run writes: what is edited now, and what is still to be given back */
+static int union_text(const struct gen *g, char **ret)
+{
+	const struct bootstate *old = g->ex->state;
+	size_t n_old = old ? old->n_edits : 0;
+	struct bootstate u = g->next; /* shallow: only the edits array is this function's */
+	int err = 0;
+
+	u.edits = calloc(g->next.n_edits + n_old + 1, sizeof(*u.edits));
+	if (!u.edits)
+		return -ENOMEM;
+	for (u.n_edits = 0; u.n_edits < g->next.n_edits; u.n_edits++)
+		u.edits[u.n_edits] = g->next.edits[u.n_edits];
+	for (size_t i = 0; i < n_old; i++)
+		if (!bootstate_find(&g->next, old->edits[i].path))
+			u.edits[u.n_edits++] = old->edits[i];
+	*ret = bootstate_format(&u, &err);
+	free(u.edits);
+	return err;
+}
+
+static int state_manifest(struct gen *g)
+{
+	char *mid = NULL, *final = NULL;
+	int r = union_text(g, &mid);
+
+	if (r == 0)
+		final = bootstate_format(&g->next, &r);
+	if (r < 0) {
+		free(mid);
+		return r;
+	}
+	if (streq_null(mid, final)) {
+		free(mid);
+		return add_file(g, BOOTSTATE_FILE, final, 0644, 0, final ? STAGE_BEFORE : STAGE_AFTER, true,
+				BOOTSTATE_DIR);
+	}
+	if ((r = add_file(g, BOOTSTATE_FILE, mid, 0644, 0, STAGE_BEFORE, true, BOOTSTATE_DIR)) < 0) {
+		free(final);
+		return r;
+	}
+	return add_file(g, BOOTSTATE_FILE, final, 0644, 0, STAGE_AFTER, true, BOOTSTATE_DIR);
+}
+
+/* the originals: kept before the edit, removed once no record names them */
+static int state_originals(struct gen *g)
+{
+	const struct bootstate *old = g->ex->state;
+	char path[BOOTSTATE_PATH_MAX + 64];
+	int r;
+
+	for (size_t i = 0; i < g->next.n_edits; i++) {
+		const struct bootstate_edit *e = &g->next.edits[i];
+		char *text;
+
+		if (!e->original)
+			continue;
+		if ((r = bootstate_orig_path(e->path, path, sizeof(path))) < 0)
+			return r;
+		if (!(text = strdup(e->original)) ||
+		    (r = add_file(g, path, text, 0600, 0, STAGE_BEFORE, true, BOOTSTATE_DIR)) < 0)
+			return text ? r : -ENOMEM;
+	}
+	for (size_t i = 0; old && i < old->n_edits; i++) {
+		const struct bootstate_edit *e = bootstate_find(&g->next, old->edits[i].path);
+
+		if (!old->edits[i].original || (e && e->original))
+			continue;
+		if ((r = bootstate_orig_path(old->edits[i].path, path, sizeof(path))) < 0 ||
+		    (r = add_file(g, path, NULL, 0600, 0, STAGE_AFTER, true, BOOTSTATE_DIR)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* records of files this run did not decide on (another bootloader's, or all on the way back): given back */
+static const struct cmdline_file *cmdline_file_of(const char *path)
+{
+	for (const struct boot_ops *const *m = boot_methods; *m; m++)
+		if ((*m)->cmdline && streq((*m)->cmdline->path, path))
+			return (*m)->cmdline;
 	return NULL;
 }
 
-static int joined_args(const struct gen_result *res, char **ret)
+static int restore_unclaimed(struct gen *g)
 {
-	struct buf b;
-
-	if (buf_open(&b) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < res->n_args; i++)
-		fprintf(b.f, "%s%s", i ? " " : "", res->args[i]);
-	*ret = buf_close(&b);
-	return *ret ? 0 : -ENOMEM;
-}
-
-static int gen_boot_grub(const struct system *sys, const struct gen_existing *ex, struct gen_result *res,
-			 struct gen_error *err)
-{
-	char *text = NULL;
+	const struct bootstate *old = g->ex->state;
 	int r;
 
-	if (sys->grub_dropin) {
-		if ((r = gen_grub_dropin(ex->grub, res->args, res->n_args, &text)) < 0)
-			return r;
-		return add_file(res, "etc/default/grub.d/pcibind.cfg", text, 0644, true, false, true);
-	}
-	if ((r = gen_grub_edit(ex->grub, res->args, res->n_args, &text, err)) < 0)
-		return r;
-	return add_file(res, "etc/default/grub", text, 0644, false, false, true);
-}
+	for (size_t i = 0; old && i < old->n_edits; i++) {
+		const struct bootstate_edit *e = &old->edits[i];
+		const struct cmdline_file *cf = cmdline_file_of(e->path);
 
-/* /etc/kernel/cmdline is the whole command line: a new one starts from the running one */
-static int gen_kernel_cmdline(const struct system *sys, const struct gen_existing *ex, struct gen_result *res)
-{
-	_cleanup_free_ char *base = NULL;
-	char *merged, *text;
-	const char *from = ex->kernel_cmdline;
+		if (!claim(g, e->path))
+			continue;
+		if (!cf) { /* a newer pcibind's: keep its record */
+			char *orig = e->original ? strdup(e->original) : NULL;
 
-	if (!from) {
-		struct buf b;
-		const char *p = sys->cmdline ? sys->cmdline : "";
-
-		if (buf_open(&b) < 0)
-			return -ENOMEM;
-		while (*(p += strspn(p, " \t\n"))) {
-			size_t len = strcspn(p, " \t\n");
-			if (strncmp(p, "BOOT_IMAGE=", 11) != 0 && strncmp(p, "initrd=", 7) != 0)
-				fprintf(b.f, " %.*s", (int)len, p);
-			p += len;
+			if ((e->original && !orig) || (r = record(g, e->path, orig, e->args, e->n_args)) < 0)
+				return -ENOMEM;
+			continue;
 		}
-		if (!(base = buf_close(&b)))
-			return -ENOMEM;
-		from = base;
-		(void)note(res, "/etc/kernel/cmdline did not exist: it starts from the running kernel's command "
-				"line; check root= in it before rebooting");
+		if ((r = restore(g, cf, e)) < 0)
+			return r;
 	}
-	if (!(merged = gen_cmdline_merge(from, res->args, res->n_args)))
-		return -ENOMEM;
-	text = NULL;
-	if (asprintf(&text, "%s\n", merged) < 0)
-		text = NULL;
-	free(merged);
-	return add_file(res, "etc/kernel/cmdline", text, 0644, false, false, true);
+	return 0;
 }
 
-static int gen_boot(const struct system *sys, const struct gen_existing *ex, struct gen_result *res,
-		    struct gen_error *err)
+static int gen_state(struct gen *g)
 {
-	_cleanup_free_ char *args = NULL;
-	char *text = NULL;
+	int r = state_originals(g);
+
+	return r < 0 ? r : state_manifest(g);
+}
+
+static int gen_initrd(struct gen *g)
+{
+	const struct initrd_ops *m = initrd_ops_find(g->sys->initrd);
 	int r;
 
-	if ((r = joined_args(res, &args)) < 0)
+	if (!m)
+		return gen_note(g, "no initramfs tool found (initramfs-tools, dracut, mkinitcpio): nothing "
+				   "generated for the initramfs");
+	if ((r = m->edit(g)) < 0)
 		return r;
-	switch (sys->boot) {
-	case BOOT_GRUB:
-		res->boot_cmd = strdup(sys->proxmox_boot_tool ? "proxmox-boot-tool refresh" : sys->grub_refresh);
-		return gen_boot_grub(sys, ex, res, err);
-	case BOOT_PROXMOX_SDBOOT:
-		res->boot_cmd = strdup("proxmox-boot-tool refresh");
-		return gen_kernel_cmdline(sys, ex, res);
-	case BOOT_KERNEL_INSTALL:
-		res->boot_cmd = strdup("for k in /usr/lib/modules/*/vmlinuz; do v=${k%/vmlinuz}; "
-				       "kernel-install add \"${v##*/}\" \"$k\"; done");
-		return gen_kernel_cmdline(sys, ex, res);
-	case BOOT_GRUBBY:
-		if (res->n_args && !cmdline_has_all(sys->bls_options, res->args, res->n_args) &&
-		    asprintf(&res->grubby_cmd, "grubby --update-kernel=ALL --args=\"%s\"", args) < 0)
-			return -ENOMEM;
-		return 0;
-	case BOOT_KERNELSTUB:
-		if ((r = gen_kernelstub_edit(ex->kernelstub, res->args, res->n_args, &text, err)) < 0)
+	return m->refresh ? m->refresh(g) : 0;
+}
+
+static int gen_boot(struct gen *g)
+{
+	const struct boot_ops *m = boot_ops_find(g->sys->boot);
+	_cleanup_free_ char *line = NULL;
+	int r;
+
+	if (m) {
+		if ((r = m->edit(g)) < 0)
 			return r;
-		res->boot_cmd = strdup("kernelstub");
-		return add_file(res, "etc/kernelstub/configuration", text, 0644, false, false, true);
-	case BOOT_UNKNOWN:
-		break;
+		return m->refresh ? m->refresh(g) : 0;
 	}
-	if (res->n_args)
-		return note(res, "bootloader not recognised: add \"%s\" to the kernel command line yourself", args);
+	if (!g->res->n_args)
+		return 0;
+	if (!(line = gen_args_line(g->res->args, g->res->n_args)))
+		return -ENOMEM;
+	return gen_note(g, "bootloader not recognised: add \"%s\" to the kernel command line yourself", line);
+}
+
+static int finish(struct gen *g, int r, struct gen_result *ret)
+{
+	if (r == 0)
+		r = order_files(g->res);
+	bootstate_clear(&g->next);
+	if (r == -EINVAL && !g->err->msg[0])
+		(void)gen_fail(g->err, "a value cannot go into a generated file");
+	if (r < 0) {
+		gen_result_clear(g->res);
+		return r;
+	}
+	*ret = *g->res;
 	return 0;
 }
 
@@ -1031,30 +1177,74 @@ int gen_build(const struct config *cfg, const struct pcihost *h, const struct sy
 	      const struct gen_existing *ex, struct gen_result *ret, struct gen_error *err)
 {
 	struct gen_result res = {0};
-	struct need nd = {.res = &res};
-	char *text = NULL;
+	struct gen g = {.cfg = cfg, .h = h, .sys = sys, .ex = ex, .res = &res, .err = err};
+	struct need nd = {0};
 	int r;
 
 	err->msg[0] = '\0';
-	if ((r = collect(&nd, cfg, h, sys, err)) < 0 || (r = gen_modprobe(&nd, cfg, sys, &res, &text)) < 0 ||
-	    (r = add_file(&res, "etc/modprobe.d/pcibind.conf", text, 0644, true, true, false)) < 0 ||
-	    (r = gen_modules_load(sys, &text)) < 0 ||
-	    (r = add_file(&res, "etc/modules-load.d/pcibind.conf", text, 0644, true, true, false)) < 0 ||
-	    (r = cmdline_args(&nd, cfg, sys, &res)) < 0 || (r = gen_initrd(sys, &res)) < 0 ||
-	    (r = gen_boot(sys, ex, &res, err)) < 0)
-		goto out;
-	if (initrd_refresh(sys->initrd) && !(res.initrd_cmd = strdup(initrd_refresh(sys->initrd))))
-		r = -ENOMEM;
-out:
+	if ((r = collect(&g, &nd)) == 0 && (r = gen_modprobe(&g, &nd)) == 0 && (r = gen_modules_load(&g)) == 0 &&
+	    (r = cmdline_args(&g, &nd)) == 0 && (r = gen_initrd(&g)) == 0 && (r = gen_boot(&g)) == 0 &&
+	    (r = restore_unclaimed(&g)) == 0)
+		r = gen_state(&g);
 	need_clear(&nd);
-	if (r == -EINVAL && !err->msg[0])
-		(void)gen_fail(err, "a value cannot go into a generated file");
-	if (r < 0) {
-		gen_result_clear(&res);
-		return r;
-	}
-	*ret = res;
+	return finish(&g, r, ret);
+}
+
+static int drop_owned(struct gen *g, const struct owned_file *o, unsigned flags)
+{
+	int r;
+
+	for (; o && o->path; o++)
+		if ((r = gen_file_drop(g, o, flags)) < 0)
+			return r;
 	return 0;
+}
+
+static int remove_methods(struct gen *g)
+{
+	int r;
+
+	for (const struct initrd_ops *const *m = initrd_methods; *m; m++)
+		if ((r = drop_owned(g, (*m)->owns, GEN_INITRD)) < 0 || ((*m)->remove && (r = (*m)->remove(g)) < 0))
+			return r;
+	for (const struct boot_ops *const *m = boot_methods; *m; m++)
+		if ((r = drop_owned(g, (*m)->owns, GEN_BOOT)) < 0 || ((*m)->remove && (r = (*m)->remove(g)) < 0))
+			return r;
+	return 0;
+}
+
+static int remove_refresh(struct gen *g)
+{
+	const struct initrd_ops *it = initrd_ops_find(g->sys->initrd);
+	const struct boot_ops *bo = boot_ops_find(g->sys->boot);
+	int r = 0;
+
+	if (it && it->refresh)
+		r = it->refresh(g);
+	if (r == 0 && bo && bo->refresh)
+		r = bo->refresh(g);
+	return r;
+}
+
+int gen_remove(const struct system *sys, const struct gen_existing *ex, struct gen_result *ret,
+	       struct gen_error *err)
+{
+	struct gen_result res = {0};
+	struct gen g = {.sys = sys, .ex = ex, .res = &res, .err = err};
+	int r;
+
+	err->msg[0] = '\0';
+	if ((r = gen_file_drop(&g, &modprobe_file, GEN_INITRD)) == 0 &&
+	    (r = gen_file_drop(&g, &modules_load_file, GEN_INITRD)) == 0 && (r = remove_methods(&g)) == 0 && (r = restore_unclaimed(&g)) == 0 && (r = gen_state(&g)) == 0)
+		r = remove_refresh(&g);
+	return finish(&g, r, ret);
+}
+
+static void strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }
 
 void gen_result_clear(struct gen_result *res)
@@ -1066,175 +1256,11 @@ void gen_result_clear(struct gen_result *res)
 		free(res->files[i].text);
 	}
 	free(res->files);
-	for (size_t i = 0; i < res->n_args; i++)
-		free(res->args[i]);
-	free(res->args);
-	for (size_t i = 0; i < res->n_notes; i++)
-		free(res->notes[i]);
-	free(res->notes);
-	free(res->grubby_cmd);
-	free(res->initrd_cmd);
-	free(res->boot_cmd);
+	strv_free(res->args, res->n_args);
+	for (size_t i = 0; i < res->n_cmds; i++)
+		free(res->cmds[i].cmd);
+	free(res->cmds);
+	strv_free(res->notes, res->n_notes);
+	strv_free(res->hazards, res->n_hazards);
 	*res = (struct gen_result){0};
-}
-
-/* ---- unified diff: LCS over lines, fine for files of a few hundred lines ---- */
-
-struct lines {
-	const char **s;
-	size_t *len;
-	size_t n;
-	bool no_eol; /* the last line has no newline */
-};
-
-static int split_lines(const char *text, struct lines *l)
-{
-	size_t cap = 1;
-
-	*l = (struct lines){0};
-	for (const char *p = text ? text : ""; *p; p++)
-		cap += *p == '\n';
-	l->s = calloc(cap, sizeof(*l->s));
-	l->len = calloc(cap, sizeof(*l->len));
-	if (!l->s || !l->len)
-		return -ENOMEM;
-	for (const char *p = text ? text : ""; *p;) {
-		size_t len = strcspn(p, "\n");
-		l->s[l->n] = p;
-		l->len[l->n++] = len;
-		l->no_eol = p[len] != '\n';
-		p += len + !l->no_eol;
-	}
-	return 0;
-}
-
-static void lines_free(struct lines *l)
-{
-	free(l->s);
-	free(l->len);
-}
-
-static bool line_eq(const struct lines *a, size_t i, const struct lines *b, size_t j)
-{
-	return a->len[i] == b->len[j] && memcmp(a->s[i], b->s[j], a->len[i]) == 0 &&
-	       (i + 1 < a->n || j + 1 < b->n || a->no_eol == b->no_eol);
-}
-
-enum { OP_SAME, OP_DEL, OP_ADD };
-
-/* edit script from the LCS table; ops has room for a->n + b->n */
-static size_t diff_ops(const struct lines *a, const struct lines *b, const unsigned *t, unsigned char *ops)
-{
-	size_t i = 0, j = 0, n = 0, w = b->n + 1;
-
-	while (i < a->n || j < b->n) {
-		if (i < a->n && j < b->n && line_eq(a, i, b, j)) {
-			ops[n++] = OP_SAME;
-			i++, j++;
-		} else if (i < a->n && (j == b->n || t[(i + 1) * w + j] >= t[i * w + j + 1])) {
-			ops[n++] = OP_DEL;
-			i++;
-		} else {
-			ops[n++] = OP_ADD;
-			j++;
-		}
-	}
-	return n;
-}
-
-static void emit_line(FILE *f, char sign, const struct lines *l, size_t i)
-{
-	fprintf(f, "%c%.*s\n", sign, (int)l->len[i], l->s[i]);
-	if (i + 1 == l->n && l->no_eol)
-		fprintf(f, "\\ No newline at end of file\n");
-}
-
-static void emit_hunks(FILE *f, const struct lines *a, const struct lines *b, const unsigned char *ops, size_t n)
-{
-	const size_t ctx = 3;
-	size_t k = 0, ai = 0, bi = 0;
-
-	while (k < n) {
-		size_t start, end, a0, b0, ac = 0, bc = 0, x, y, back;
-
-		while (k < n && ops[k] == OP_SAME)
-			k++, ai++, bi++;
-		if (k == n)
-			break;
-		back = ai < ctx ? ai : ctx;
-		back = bi < back ? bi : back;
-		start = k - back;
-		a0 = ai - back;
-		b0 = bi - back;
-		/* extend while changes are closer than 2*ctx lines apart */
-		for (end = k; end < n;) {
-			size_t same = 0;
-			while (end + same < n && ops[end + same] == OP_SAME)
-				same++;
-			if (end + same == n || same > 2 * ctx) {
-				end += same < ctx ? same : ctx;
-				break;
-			}
-			end += same;
-			while (end < n && ops[end] != OP_SAME)
-				end++;
-		}
-		for (size_t q = start; q < end; q++) {
-			ac += ops[q] != OP_ADD;
-			bc += ops[q] != OP_DEL;
-		}
-		fprintf(f, "@@ -%zu,%zu +%zu,%zu @@\n", ac ? a0 + 1 : a0, ac, bc ? b0 + 1 : b0, bc);
-		x = a0, y = b0;
-		for (size_t q = start; q < end; q++) {
-			if (ops[q] == OP_SAME)
-				emit_line(f, ' ', a, x++), y++;
-			else if (ops[q] == OP_DEL)
-				emit_line(f, '-', a, x++);
-			else
-				emit_line(f, '+', b, y++);
-		}
-		k = end;
-		ai = x;
-		bi = y;
-	}
-}
-
-static unsigned *lcs_table(const struct lines *a, const struct lines *b)
-{
-	size_t w = b->n + 1;
-	unsigned *t = calloc((a->n + 1) * w, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	for (size_t i = a->n; i-- > 0;)
-		for (size_t j = b->n; j-- > 0;)
-			t[i * w + j] = line_eq(a, i, b, j) ? t[(i + 1) * w + j + 1] + 1
-				       : t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j]
-									   : t[i * w + j + 1];
-	return t;
-}
-
-char *gen_diff(const char *path, const char *old, const char *new)
-{
-	struct lines a = {0}, b = {0};
-	unsigned *t = NULL;
-	unsigned char *ops = NULL;
-	struct buf out;
-	char *ret = NULL;
-
-	if (streq_null(old, new) || (old && new && streq(old, new)))
-		return strdup("");
-	if (split_lines(old, &a) < 0 || split_lines(new, &b) < 0 || !(t = lcs_table(&a, &b)) ||
-	    !(ops = malloc(a.n + b.n + 1)) || buf_open(&out) < 0)
-		goto out;
-	fprintf(out.f, "--- %s%s\n+++ %s%s\n", old ? "a/" : "", old ? path : "/dev/null", new ? "b/" : "",
-		new ? path : "/dev/null");
-	emit_hunks(out.f, &a, &b, ops, diff_ops(&a, &b, t, ops));
-	ret = buf_close(&out);
-out:
-	free(t);
-	free(ops);
-	lines_free(&a);
-	lines_free(&b);
-	return ret;
 }

@@ -54,7 +54,7 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE };
+enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE, OPT_REMOVE };
 
 static const struct option options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -64,6 +64,7 @@ static const struct option options[] = {
 	{ "driver", required_argument, NULL, OPT_DRIVER },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "write", no_argument, NULL, OPT_WRITE },
+	{ "remove", no_argument, NULL, OPT_REMOVE },
 	{ "udev", no_argument, NULL, OPT_UDEV },
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -113,6 +114,9 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		return -1;
 	case OPT_TREE:
 		c->tree = true;
+		return -1;
+	case OPT_REMOVE:
+		c->remove = true;
 		return -1;
 	case 'v':
 		c->verbosity++;

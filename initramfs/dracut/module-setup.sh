@@ -11,9 +11,8 @@ depends() {
 }
 
 installkernel() {
+	# with their dependencies (before 6.2 vfio_pci needs vfio_virqfd)
 	hostonly='' instmods vfio vfio_iommu_type1 vfio_pci
-	# gone since 6.2 (merged into vfio)
-	hostonly='' instmods vfio_virqfd 2>/dev/null || :
 	return 0
 }
 
@@ -23,6 +22,9 @@ install() {
 	for f in /etc/pcibind/pcibind.conf /etc/pcibind/conf.d/*.conf; do
 		[[ -f $f ]] && inst_simple "$f"
 	done
+	# vfio-pci loads here and stays: its ids=, disable_vga=1 and the softdeps must be here too.
+	# Without hostonly (Debian's default) dracut copies no file of /etc/modprobe.d.
+	[[ -f /etc/modprobe.d/pcibind.conf ]] && inst_simple /etc/modprobe.d/pcibind.conf
 	# the rule sets driver_override on "add", before 80-drivers.rules loads a host driver
 	for f in /usr/lib/udev/rules.d/*pcibind*.rules /etc/udev/rules.d/*pcibind*.rules; do
 		[[ -f $f ]] && inst_rules "${f##*/}"

@@ -197,6 +197,7 @@ w etc/mkinitcpio.conf 'MODULES=()' 'HOOKS=(base systemd autodetect modconf block
 tool usr/bin/mkinitcpio usr/bin/kernel-install
 cpu amd; efi; iommu amd ir
 kernel 6.11.5-arch1-1
+: >"$R/lib/modules/6.11.5-arch1-1/vmlinuz"
 running 6.11.5-arch1-1 'initrd=\initramfs-linux.img root=UUID=5678 rw quiet'
 driver amdgpu amdgpu; driver snd_hda_intel snd_hda_intel; driver vfio-pci vfio_pci
 fn 0000:0c:00.0 1002 73ff 030000 22 amdgpu

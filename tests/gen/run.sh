@@ -30,6 +30,49 @@ check() { # check DESC CMD...
 # every file below DIR with size, mode and mtime (ns): any write shows
 snapshot() { (cd "$1" && find . \( -type f -o -type l \) -printf '%p %s %m %T@\n' | sort); }
 
+# the files of two trees are the same: names, types, modes, owners, bytes (directories aside)
+same_tree() {
+	local f
+	diff <(cd "$1" && find . ! -type d -printf '%p %y %m %U %G %s\n' | sort) \
+		<(cd "$2" && find . ! -type d -printf '%p %y %m %U %G %s\n' | sort) | sed 's/^/#   /' | head -20
+	[ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+	while read -r f; do cmp -s "$1/$f" "$2/$f" || { echo "#   $f differs"; return 1; }; done \
+		< <(cd "$1" && find . -type f)
+}
+
+# iommu_pt turned off takes back exactly the iommu=pt pcibind added, in place or in the drop-in
+iommu_pt_off() {
+	local c=$1 root=$2 f bad=0 conf=$2/etc/pcibind/pcibind.conf
+	grep -q '^iommu_pt = yes$' "$conf" || return 0
+	sed -i 's/^iommu_pt = yes$/iommu_pt = no/' "$conf"
+	"$bin" --root "$root" generate --write >/dev/null 2>&1
+	for f in etc/kernel/cmdline etc/default/grub etc/kernelstub/configuration etc/default/grub.d/pcibind.cfg; do
+		if [ "$(grep -o 'iommu=pt' "$c/root/$f" 2>/dev/null | wc -l)" != "$(grep -o 'iommu=pt' "$root/$f" 2>/dev/null | wc -l)" ]; then
+			echo "# $c: /$f: $(grep -c 'iommu=pt' "$root/$f") lines with iommu=pt, the user's had $(grep -c 'iommu=pt' "$c/root/$f" 2>/dev/null)"
+			bad=1
+		fi
+	done
+	check "$c: iommu_pt = no takes back exactly the iommu=pt pcibind added" test "$bad" -eq 0
+	sed -i 's/^iommu_pt = no$/iommu_pt = yes/' "$conf"
+}
+
+# the way back: every file pcibind wrote gone, every file it edited as the user had it, refreshes printed
+remove_case() {
+	local c=$1 root=$2 out st
+	iommu_pt_off "$c" "$root"
+	out=$("$bin" --root "$root" generate --remove 2>"$tmp/$c.remove.err")
+	st=$?
+	printf '%s\n' "$out" >"$tmp/$c.remove.out"
+	check "$c: generate --remove exits 0" test "$st" -eq 0
+	check "$c: generate --remove prints the initramfs refresh" grep -qxF "$(head -n 1 "$c/commands")" "$tmp/$c.remove.out"
+	if [ -x "$c/after-remove" ]; then
+		check "$c: case-specific checks of --remove" "$c/after-remove" "$root" "$tmp/$c.remove.out"
+	fi
+	check "$c: generate --remove gives back the tree it started from, byte for byte" same_tree "$c/root" "$root"
+	out=$("$bin" --root "$root" generate --remove 2>&1)
+	check "$c: a second generate --remove: no changes" grep -qx 'no changes' <<<"$out"
+}
+
 golden_case() {
 	local c=$1 root=$tmp/$1 out st
 	rm -rf "$root"
@@ -96,6 +139,7 @@ golden_case() {
 	if [ -x "$c/check" ]; then
 		check "$c: case-specific checks" "$c/check" "$root" "$bin"
 	fi
+	remove_case "$c" "$root"
 }
 
 inject_case() {
@@ -152,6 +196,53 @@ symlink_case() {
 	check "symlink at a target: the link is still a link" test -L "$root/etc/modprobe.d/pcibind.conf"
 }
 symlink_case
+
+# blacklist = nvidia while the host's own GPU is on nvidia: refused, naming it; --force writes
+hazard_case() {
+	local c=proxmox8-sdboot-amd root=$tmp/hazard err st
+	rm -rf "$root"
+	cp -a "$c/root" "$root"
+	sed -i 's/^\[pcibind\]$/[pcibind]\nblacklist = nouveau, nvidia/; /^\[gpu\]$/,/^$/s/^boot = yes$/boot = no/' \
+		"$root/etc/pcibind/pcibind.conf"
+	snapshot "$root" >"$tmp/hazard.before"
+	err=$("$bin" --root "$root" generate --write 2>&1 >/dev/null)
+	st=$?
+	check "blacklist of the host's GPU driver: --write refused (exit 3)" test "$st" -eq 3
+	check "blacklist of the host's GPU driver: the message names the function and the driver" \
+		grep -q 'blacklist = nvidia (.*pcibind.conf:2) would take 0000:41:00.0 (10de:2204) from the host' <<<"$err"
+	check "blacklist of the host's GPU driver: nothing written" cmp -s "$tmp/hazard.before" <(snapshot "$root")
+	err=$("$bin" --root "$root" generate 2>&1 >/dev/null)
+	check "blacklist of the host's GPU driver: the diff alone warns" grep -q 'refuses this without --force' <<<"$err"
+	"$bin" --root "$root" generate --write --force >/dev/null 2>&1
+	check "blacklist of the host's GPU driver: --force writes it" grep -qx 'blacklist nvidia' "$root/etc/modprobe.d/pcibind.conf"
+}
+hazard_case
+
+# the record of in-place edits is trusted only as pcibind writes it
+record_case() {
+	local c=proxmox8-sdboot-amd root=$tmp/record err st rec
+	rm -rf "$root"
+	cp -a "$c/root" "$root"
+	"$bin" --root "$root" generate --write >/dev/null 2>&1
+	rec=$root/var/lib/pcibind/boot-edits
+	chmod 0666 "$rec"
+	err=$("$bin" --root "$root" generate --remove 2>&1)
+	st=$?
+	check "record writable by others: refused (exit 1), naming it" test "$st" -eq 1 -a -n "$(grep 'boot-edits: not owned by root or writable by others' <<<"$err")"
+	chmod 0644 "$rec"
+	mv "$root/var/lib/pcibind/orig/etc/kernel/cmdline" "$tmp/record.orig"
+	ln -s /etc/passwd "$root/var/lib/pcibind/orig/etc/kernel/cmdline"
+	err=$("$bin" --root "$root" generate --remove 2>&1)
+	st=$?
+	check "original replaced by a symlink: refused (exit 1), naming it" test "$st" -eq 1 -a -n "$(grep 'orig/etc/kernel/cmdline (the original of /etc/kernel/cmdline' <<<"$err")"
+	rm "$root/var/lib/pcibind/orig/etc/kernel/cmdline"
+	mv "$tmp/record.orig" "$root/var/lib/pcibind/orig/etc/kernel/cmdline"
+	printf 'edit etc/kernel/cmdline copy iommu=pt;reboot\n' >"$rec"
+	err=$("$bin" --root "$root" generate --remove 2>&1)
+	st=$?
+	check "a record line pcibind could not have written: refused with its line" test "$st" -eq 1 -a -n "$(grep 'boot-edits:1: not a record pcibind wrote' <<<"$err")"
+}
+record_case
 
 for c in */; do
 	c=${c%/}

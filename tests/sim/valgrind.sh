@@ -11,7 +11,7 @@
 VG_SCEN_START=$SECONDS
 
 # generate and check have no simulator scenario, and read files only: each root of the gen
-# tier (tests/gen/*/root, copied) through generate and generate --write (the inject-* ones
+# tier (tests/gen/*/root, copied) through generate, --write, --remove, --write (the inject-* ones
 # are refused), then check on one of them before and after its "reboot". The gen tier's
 # golden files and its fault matrix of --write (atomic-faults.sh) stay in the gen tier.
 # shellcheck disable=SC2034 # SCEN, OUT and ST are read by lib.sh's check
@@ -35,6 +35,12 @@ scenario_generate_check() {
 		OUT=$("$PCIBIND" --root "$tmp/$c" generate --write 2>&1)
 		ST=$?
 		check "$c: generate --write exits 0" exit_is 0
+		OUT=$("$PCIBIND" --root "$tmp/$c" generate --remove 2>&1)
+		ST=$?
+		check "$c: generate --remove exits 0" exit_is 0
+		OUT=$("$PCIBIND" --root "$tmp/$c" generate --write 2>&1)
+		ST=$?
+		check "$c: generate --write exits 0 again" exit_is 0
 	done
 	root=$tmp/debian12-grub-efi-intel
 	if [ -d "$root" ]; then

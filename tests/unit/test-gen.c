@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootstate.h"
 #include "config.h"
 #include "gen.h"
 #include "harness.h"
@@ -210,17 +211,26 @@ static struct config *cfg_from(const char *text)
 	return cfg;
 }
 
+/* the last entry for path: what the file holds once the result is written */
 static const struct gen_file *find_file(const struct gen_result *r, const char *path)
 {
-	for (size_t i = 0; i < r->n_files; i++)
+	for (size_t i = r->n_files; i-- > 0;)
 		if (strcmp(r->files[i].path, path) == 0)
 			return &r->files[i];
 	return NULL;
 }
 
+static const char *find_cmd(const struct gen_result *r, enum gen_when when)
+{
+	for (size_t i = 0; i < r->n_cmds; i++)
+		if (r->cmds[i].when == when)
+			return r->cmds[i].cmd;
+	return NULL;
+}
+
 TEST(build_intel_grub_module)
 {
-	struct kernel k[] = {{"6.1.0-13-amd64", 6, 1, false, 0}};
+	struct kernel k[] = {{"6.1.0-13-amd64", 6, 1, false, 0, ""}};
 	struct pcifn fns[] = {{.addr = {0, 1, 0, 0}, .name = "0000:01:00.0", .vendor = 0x10de, .device = 0x2204,
 			       .class = 0x030000, .group = 1}};
 	struct pcihost h = {.fns = fns, .n = 1, .iommu = true};
@@ -236,19 +246,20 @@ TEST(build_intel_grub_module)
 	ASSERT_STR_CONTAINS(find_file(&r, "etc/modprobe.d/pcibind.conf")->text, "softdep nouveau pre: vfio-pci\n"
 										"softdep nvidia pre: vfio-pci\n");
 	ASSERT_STR_CONTAINS(find_file(&r, "etc/modprobe.d/pcibind.conf")->text, "options vfio-pci disable_vga=1\n");
-	ASSERT_STR_CONTAINS(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "vfio_virqfd\n");
+	/* 6.1: vfio_pci depends on vfio_virqfd, modprobe loads it; naming it fails on 6.2 and later */
+	ASSERT_FALSE(strstr(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "\nvfio_virqfd\n"));
 	/* intel_iommu=on is in the user's own GRUB line: not repeated */
 	ASSERT_STR_CONTAINS(find_file(&r, "etc/default/grub.d/pcibind.cfg")->text,
 			    "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT iommu=pt\"\n");
-	ASSERT_STR_EQ(r.initrd_cmd, "update-initramfs -u -k all");
-	ASSERT_STR_EQ(r.boot_cmd, "update-grub");
+	ASSERT_STR_EQ(find_cmd(&r, GEN_AFTER_INITRD), "update-initramfs -u -k all");
+	ASSERT_STR_EQ(find_cmd(&r, GEN_AFTER_BOOT), "update-grub");
 	gen_result_clear(&r);
 	config_free(cfg);
 }
 
 TEST(build_amd_builtin_ids_dracut)
 {
-	struct kernel k[] = {{"6.8.0", 6, 8, true, 1}};
+	struct kernel k[] = {{"6.8.0", 6, 8, true, 1, ""}};
 	struct pcihost h = {0};
 	struct system s = {.boot = BOOT_GRUBBY, .initrd = INITRD_DRACUT, .cpu = CPU_AMD, .kernels = k,
 			   .n_kernels = 1, .bls_options = "ro quiet"};
@@ -261,9 +272,9 @@ TEST(build_amd_builtin_ids_dracut)
 	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
 	ASSERT_INT_EQ(r.n_args, 1);
 	ASSERT_STR_EQ(r.args[0], "vfio-pci.ids=8086:10d3"); /* no amd_iommu=on; no rd.driver.pre for built-in */
-	ASSERT_STR_EQ(r.grubby_cmd, "grubby --update-kernel=ALL --args=\"vfio-pci.ids=8086:10d3\"");
+	ASSERT_STR_EQ(find_cmd(&r, GEN_NOW), "grubby --update-kernel=ALL --args=\"vfio-pci.ids=8086:10d3\"");
 	ASSERT_FALSE(strstr(find_file(&r, "etc/modprobe.d/pcibind.conf")->text, "options vfio-pci"));
-	ASSERT_FALSE(strstr(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "virqfd"));
+	ASSERT_FALSE(strstr(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "\nvfio_virqfd\n"));
 	ASSERT_NOT_NULL(find_file(&r, "etc/dracut.conf.d/pcibind.conf"));
 	gen_result_clear(&r);
 	config_free(cfg);
@@ -341,10 +352,9 @@ TEST(kernel_versions)
 	ASSERT_INT_EQ(kernel_version_parse("6", &ma, &mi), -EINVAL);
 }
 
-TEST(virqfd_only_before_6_2)
+TEST(virqfd_never_listed)
 {
-	struct kernel old[] = {{"6.1.0", 6, 1, false, 0}, {"6.5.0", 6, 5, false, 0}};
-	struct kernel new[] = {{"6.2.0", 6, 2, false, 0}, {"6.8.0", 6, 8, false, 0}};
+	struct kernel old[] = {{"6.1.0", 6, 1, false, 0, ""}, {"6.12.0", 6, 12, false, 0, ""}};
 	struct pcihost h = {0};
 	struct system s = {.cpu = CPU_AMD, .kernels = old, .n_kernels = 2};
 	struct gen_existing ex = {0};
@@ -354,19 +364,16 @@ TEST(virqfd_only_before_6_2)
 
 	ASSERT_NOT_NULL(cfg);
 	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
-	ASSERT_STR_CONTAINS(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "\nvfio_virqfd\n");
+	ASSERT_STR_CONTAINS(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "\nvfio\nvfio_iommu_type1\nvfio_pci\n");
+	ASSERT_FALSE(strstr(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "\nvfio_virqfd\n"));
 	ASSERT_INT_EQ(r.n_args, 0); /* AMD: nothing */
-	gen_result_clear(&r);
-	s.kernels = new;
-	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
-	ASSERT_FALSE(strstr(find_file(&r, "etc/modules-load.d/pcibind.conf")->text, "virqfd"));
 	gen_result_clear(&r);
 	config_free(cfg);
 }
 
 TEST(every_generated_file_carries_the_header)
 {
-	struct kernel k[] = {{"6.8.0", 6, 8, false, 0}};
+	struct kernel k[] = {{"6.8.0", 6, 8, false, 0, ""}};
 	struct pcihost h = {0};
 	struct gen_existing ex = {0};
 	struct config *cfg = config_new();
@@ -381,11 +388,390 @@ TEST(every_generated_file_carries_the_header)
 
 		ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
 		for (size_t i = 0; i < r.n_files; i++)
-			if (r.files[i].owned)
+			if (r.files[i].owned && r.files[i].text)
 				ASSERT_STR_CONTAINS(r.files[i].text, "# " GEN_HEADER "\n");
 		gen_result_clear(&r);
 	}
 	config_free(cfg);
+}
+
+
+/* ---- the record of in-place edits and the way back ---- */
+
+/* what the disk holds once r is written: the record read back as bootstate_load would */
+static int state_after(const struct gen_result *r, struct bootstate *ret)
+{
+	const struct gen_file *m = find_file(r, BOOTSTATE_FILE);
+	unsigned line = 0;
+	int err;
+
+	*ret = (struct bootstate){0};
+	if (!m || !m->text)
+		return 0;
+	if ((err = bootstate_parse(m->text, ret, &line)) < 0)
+		return err;
+	for (size_t i = 0; i < ret->n_edits; i++) {
+		char path[256];
+		const struct gen_file *o;
+
+		if (!ret->edits[i].original)
+			continue;
+		(void)bootstate_orig_path(ret->edits[i].path, path, sizeof(path));
+		o = find_file(r, path);
+		if (!o || !o->text)
+			return -ENOENT;
+		free(ret->edits[i].original);
+		ret->edits[i].original = strdup(o->text);
+	}
+	return 0;
+}
+
+/* the last entry for path and where it is in the write order */
+static const struct gen_file *file_at(const struct gen_result *r, const char *path, size_t *ret_index)
+{
+	for (size_t i = r->n_files; i-- > 0;)
+		if (strcmp(r->files[i].path, path) == 0) {
+			*ret_index = i;
+			return &r->files[i];
+		}
+	return NULL;
+}
+
+TEST(cmdline_unmerge_restores_the_users_words)
+{
+	char *const args[] = {"intel_iommu=on", "iommu=pt", "rd.driver.pre=vfio-pci"};
+	char *s = gen_cmdline_unmerge("ro intel_iommu=on quiet iommu=pt rd.driver.pre=vfio-pci rd.driver.pre=nvme",
+				      "ro intel_iommu=off quiet rd.driver.pre=nvme", args, 3);
+
+	ASSERT_STR_EQ(s, "ro intel_iommu=off quiet rd.driver.pre=nvme");
+	free(s);
+	s = gen_cmdline_unmerge("ro iommu=pt", NULL, &args[1], 1);
+	ASSERT_STR_EQ(s, "ro");
+	free(s);
+}
+
+/* kernel-install on Intel: the file is edited, turning iommu_pt off takes out only iommu=pt, --remove gives the text back */
+TEST(kernel_cmdline_there_and_back_byte_for_byte)
+{
+	static const char orig[] = "root=UUID=1  ro\tquiet intel_iommu=off\n";
+	struct kernel k[] = {{"6.1.0-13-amd64", 6, 1, false, 0, "/boot/vmlinuz-6.1.0-13-amd64"}};
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_KERNEL_INSTALL, .cpu = CPU_INTEL, .kernels = k, .n_kernels = 1};
+	struct config *on = cfg_from("[pcibind]\niommu_pt = yes\n"), *off = cfg_from("[pcibind]\n");
+	struct gen_existing ex = {.kernel_cmdline = orig};
+	struct bootstate st1, st2;
+	struct gen_result r1, r2, r3;
+	struct gen_error e;
+	size_t irec, iedit;
+
+	ASSERT_NOT_NULL(on);
+	ASSERT_NOT_NULL(off);
+	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r1, &e), 0);
+	ASSERT_STR_EQ(find_file(&r1, "etc/kernel/cmdline")->text, "root=UUID=1 ro quiet intel_iommu=on iommu=pt\n");
+	ASSERT_STR_EQ(find_cmd(&r1, GEN_AFTER_BOOT), "kernel-install add 6.1.0-13-amd64 /boot/vmlinuz-6.1.0-13-amd64");
+	/* the record is written before the edit it describes */
+	ASSERT_NOT_NULL(file_at(&r1, BOOTSTATE_FILE, &irec));
+	ASSERT_NOT_NULL(file_at(&r1, "etc/kernel/cmdline", &iedit));
+	ASSERT_TRUE(irec < iedit);
+	ASSERT_STR_EQ(find_file(&r1, "var/lib/pcibind/orig/etc/kernel/cmdline")->text, orig);
+	ASSERT_STR_CONTAINS(find_file(&r1, BOOTSTATE_FILE)->text, "\nedit etc/kernel/cmdline copy intel_iommu=on iommu=pt\n");
+	ASSERT_INT_EQ(state_after(&r1, &st1), 0);
+
+	ex = (struct gen_existing){.kernel_cmdline = find_file(&r1, "etc/kernel/cmdline")->text, .state = &st1};
+	ASSERT_INT_EQ(gen_build(off, &h, &s, &ex, &r2, &e), 0);
+	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=UUID=1 ro quiet intel_iommu=on\n");
+	ASSERT_INT_EQ(state_after(&r2, &st2), 0);
+	ASSERT_INT_EQ(st2.n_edits, 1);
+	ASSERT_INT_EQ(st2.edits[0].n_args, 1);
+
+	ex = (struct gen_existing){.kernel_cmdline = find_file(&r2, "etc/kernel/cmdline")->text, .state = &st2};
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r3, &e), 0);
+	ASSERT_STR_EQ(find_file(&r3, "etc/kernel/cmdline")->text, orig);
+	ASSERT_NULL(find_file(&r3, BOOTSTATE_FILE)->text);
+	ASSERT_NULL(find_file(&r3, "var/lib/pcibind/orig/etc/kernel/cmdline")->text);
+	ASSERT_TRUE(file_at(&r3, "etc/kernel/cmdline", &iedit) && file_at(&r3, BOOTSTATE_FILE, &irec) && iedit < irec);
+	ASSERT_STR_EQ(find_cmd(&r3, GEN_AFTER_BOOT), "kernel-install add 6.1.0-13-amd64 /boot/vmlinuz-6.1.0-13-amd64");
+	gen_result_clear(&r1);
+	gen_result_clear(&r2);
+	gen_result_clear(&r3);
+	bootstate_clear(&st1);
+	bootstate_clear(&st2);
+	config_free(on);
+	config_free(off);
+}
+
+/* an argument the user had before pcibind stays theirs */
+TEST(users_own_iommu_pt_stays)
+{
+	static const char orig[] = "root=/dev/sda1 iommu=pt\n";
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_KERNEL_INSTALL, .cpu = CPU_INTEL};
+	struct config *on = cfg_from("[pcibind]\niommu_pt = yes\n"), *off = cfg_from("[pcibind]\n");
+	struct gen_existing ex = {.kernel_cmdline = orig};
+	struct bootstate st = {0};
+	struct gen_result r1, r2;
+	struct gen_error e;
+
+	ASSERT_NOT_NULL(on);
+	ASSERT_NOT_NULL(off);
+	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r1, &e), 0);
+	ASSERT_STR_EQ(find_file(&r1, "etc/kernel/cmdline")->text, "root=/dev/sda1 iommu=pt intel_iommu=on\n");
+	ASSERT_INT_EQ(state_after(&r1, &st), 0);
+	ex = (struct gen_existing){.kernel_cmdline = find_file(&r1, "etc/kernel/cmdline")->text, .state = &st};
+	ASSERT_INT_EQ(gen_build(off, &h, &s, &ex, &r2, &e), 0);
+	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=/dev/sda1 iommu=pt intel_iommu=on\n");
+	gen_result_clear(&r1);
+	gen_result_clear(&r2);
+	bootstate_clear(&st);
+	config_free(on);
+	config_free(off);
+}
+
+/* the user edited the file after pcibind: only pcibind's arguments go, theirs stay, and a note says so */
+TEST(touched_file_loses_only_pcibinds_arguments)
+{
+	static const char orig[] = "root=/dev/sda1 ro\n";
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_PROXMOX_SDBOOT, .cpu = CPU_INTEL};
+	struct config *on = cfg_from("[pcibind]\niommu_pt = yes\n");
+	struct gen_existing ex = {.kernel_cmdline = orig};
+	struct bootstate st = {0};
+	struct gen_result r1, r2, r3;
+	struct gen_error e;
+	bool noted = false;
+
+	ASSERT_NOT_NULL(on);
+	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r1, &e), 0);
+	ASSERT_INT_EQ(state_after(&r1, &st), 0);
+	ex = (struct gen_existing){.kernel_cmdline = "root=/dev/sda1 ro intel_iommu=on iommu=pt  quiet\n", .state = &st};
+	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r2, &e), 0);
+	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=/dev/sda1 ro intel_iommu=on iommu=pt quiet\n");
+	ASSERT_STR_EQ(find_file(&r2, "var/lib/pcibind/orig/etc/kernel/cmdline")->text, "root=/dev/sda1 ro quiet\n");
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r3, &e), 0);
+	ASSERT_STR_EQ(find_file(&r3, "etc/kernel/cmdline")->text, "root=/dev/sda1 ro quiet\n");
+	for (size_t i = 0; i < r3.n_notes; i++)
+		noted |= strstr(r3.notes[i], "changed since pcibind wrote it") != NULL;
+	ASSERT_TRUE(noted);
+	ASSERT_STR_EQ(find_cmd(&r3, GEN_AFTER_BOOT), "proxmox-boot-tool refresh");
+	gen_result_clear(&r1);
+	gen_result_clear(&r2);
+	gen_result_clear(&r3);
+	bootstate_clear(&st);
+	config_free(on);
+}
+
+/* a file pcibind created goes again, unless the bootloader would copy pcibind's arguments from /proc/cmdline */
+TEST(created_cmdline_goes_on_the_way_back)
+{
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_KERNEL_INSTALL, .cpu = CPU_INTEL, .cmdline = "initrd=\\\\initrd root=/dev/sda1 rw"};
+	struct config *cfg = cfg_from("[pcibind]\n");
+	struct gen_existing ex = {0};
+	struct bootstate st = {0};
+	struct gen_result r1, r2;
+	struct gen_error e;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r1, &e), 0);
+	ASSERT_STR_EQ(find_file(&r1, "etc/kernel/cmdline")->text, "root=/dev/sda1 rw intel_iommu=on\n");
+	ASSERT_STR_CONTAINS(find_file(&r1, BOOTSTATE_FILE)->text, "\nedit etc/kernel/cmdline new intel_iommu=on\n");
+	ASSERT_NULL(find_file(&r1, "var/lib/pcibind/orig/etc/kernel/cmdline"));
+	ASSERT_INT_EQ(state_after(&r1, &st), 0);
+	ex = (struct gen_existing){.kernel_cmdline = find_file(&r1, "etc/kernel/cmdline")->text, .state = &st};
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r2, &e), 0);
+	ASSERT_NULL(find_file(&r2, "etc/kernel/cmdline")->text);
+	gen_result_clear(&r2);
+	/* booted with it since: kept, without pcibind's argument */
+	s.cmdline = "initrd=\\\\initrd root=/dev/sda1 rw intel_iommu=on";
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r2, &e), 0);
+	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=/dev/sda1 rw\n");
+	gen_result_clear(&r1);
+	gen_result_clear(&r2);
+	bootstate_clear(&st);
+	config_free(cfg);
+}
+
+/* GRUB without drop-ins: a marked edit, and the user's file back byte for byte */
+TEST(grub_in_place_there_and_back)
+{
+	static const char orig[] = "GRUB_DEFAULT=0\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=off\"\n# end\n";
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_GRUB, .grub_refresh = "grub-mkconfig -o /boot/grub/grub.cfg", .cpu = CPU_INTEL};
+	struct config *cfg = cfg_from("[pcibind]\n");
+	struct gen_existing ex = {.grub = orig};
+	struct bootstate st = {0};
+	struct gen_result r1, r2;
+	struct gen_error e;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r1, &e), 0);
+	ASSERT_STR_CONTAINS(find_file(&r1, "etc/default/grub")->text,
+			    "kept up to date by `pcibind generate`\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n# end\n");
+	ASSERT_INT_EQ(state_after(&r1, &st), 0);
+	ex = (struct gen_existing){.grub = find_file(&r1, "etc/default/grub")->text, .state = &st};
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r2, &e), 0);
+	ASSERT_STR_EQ(find_file(&r2, "etc/default/grub")->text, orig);
+	ASSERT_STR_EQ(find_cmd(&r2, GEN_AFTER_BOOT), "grub-mkconfig -o /boot/grub/grub.cfg");
+	gen_result_clear(&r1);
+	gen_result_clear(&r2);
+	bootstate_clear(&st);
+	config_free(cfg);
+}
+
+/* AMD without iommu_pt: nothing to add, so no drop-in (an old one of pcibind's goes) */
+TEST(amd_with_nothing_to_add_has_no_grub_dropin)
+{
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_GRUB, .grub_dropin = true, .grub_refresh = "update-grub", .cpu = CPU_AMD};
+	struct config *cfg = cfg_from("[pcibind]\n");
+	struct gen_existing ex = {.grub = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"};
+	struct gen_result r;
+	struct gen_error e;
+	const struct gen_file *f;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	f = find_file(&r, "etc/default/grub.d/pcibind.cfg");
+	ASSERT_TRUE(!f || (!f->text && f->owned));
+	ASSERT_NULL(find_file(&r, BOOTSTATE_FILE) ? find_file(&r, BOOTSTATE_FILE)->text : NULL);
+	gen_result_clear(&r);
+	config_free(cfg);
+}
+
+TEST(blacklist_of_a_driver_the_host_keeps_is_a_hazard)
+{
+	struct pcifn fns[] = {
+	    {.addr = {0, 1, 0, 0}, .name = "0000:01:00.0", .vendor = 0x10de, .device = 0x2204, .class = 0x030000, .group = 1, .driver = "nvidia"},
+	    {.addr = {0, 2, 0, 0}, .name = "0000:02:00.0", .vendor = 0x10de, .device = 0x1b80, .class = 0x030000, .group = 2, .driver = "nvidia"},
+	};
+	struct pcihost h = {.fns = fns, .n = 2, .iommu = true};
+	struct system s = {.cpu = CPU_AMD};
+	struct gen_existing ex = {0};
+	struct config *cfg = cfg_from("[pcibind]\nblacklist = nouveau, nvidia\n[gpu]\naddress = 01:00.0\nboot = yes\n");
+	struct gen_result r;
+	struct gen_error e;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_INT_EQ(r.n_hazards, 1);
+	ASSERT_STR_CONTAINS(r.hazards[0], "blacklist = nvidia (/etc/pcibind/pcibind.conf:2) would take 0000:02:00.0");
+	gen_result_clear(&r);
+	fns[1].driver = "nouveau";
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_INT_EQ(r.n_hazards, 1);
+	ASSERT_STR_CONTAINS(r.hazards[0], "nouveau");
+	gen_result_clear(&r);
+	fns[1].driver = NULL;
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_INT_EQ(r.n_hazards, 0);
+	gen_result_clear(&r);
+	config_free(cfg);
+}
+
+/* grubby: what the entries lack is added and recorded with the word it replaced; the way back restores it */
+TEST(grubby_records_what_it_added)
+{
+	struct pcihost h = {0};
+	struct system s = {.boot = BOOT_GRUBBY, .cpu = CPU_INTEL, .bls_options = "root=UUID=1 ro intel_iommu=off iommu=pt"};
+	struct config *cfg = cfg_from("[pcibind]\niommu_pt = yes\n"), *off = cfg_from("[pcibind]\n");
+	struct gen_existing ex = {0};
+	struct bootstate st = {0};
+	struct gen_result r;
+	struct gen_error e;
+
+	ASSERT_NOT_NULL(cfg);
+	ASSERT_NOT_NULL(off);
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_STR_EQ(find_cmd(&r, GEN_NOW), "grubby --update-kernel=ALL --args=\"intel_iommu=on\"");
+	ASSERT_STR_CONTAINS(find_file(&r, BOOTSTATE_FILE)->text, "\ngrubby intel_iommu=on intel_iommu=off\n");
+	ASSERT_FALSE(strstr(find_file(&r, BOOTSTATE_FILE)->text, "grubby iommu=pt")); /* the user's own */
+	ASSERT_INT_EQ(state_after(&r, &st), 0);
+	gen_result_clear(&r);
+	/* the entries have it now: nothing to run, the record stays */
+	s.bls_options = "root=UUID=1 ro intel_iommu=on iommu=pt";
+	ex.state = &st;
+	ASSERT_INT_EQ(gen_build(cfg, &h, &s, &ex, &r, &e), 0);
+	ASSERT_NULL(find_cmd(&r, GEN_NOW));
+	ASSERT_STR_CONTAINS(find_file(&r, BOOTSTATE_FILE)->text, "\ngrubby intel_iommu=on intel_iommu=off\n");
+	gen_result_clear(&r);
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r, &e), 0);
+	ASSERT_STR_EQ(find_cmd(&r, GEN_NOW), "grubby --update-kernel=ALL --args=\"intel_iommu=off\"");
+	gen_result_clear(&r);
+	bootstate_clear(&st);
+	config_free(cfg);
+	config_free(off);
+}
+
+/* every file pcibind may own, of every bootloader and initramfs tool, is on the way back */
+TEST(remove_covers_every_owned_file)
+{
+	static const char *const owned[] = {
+	    "etc/modprobe.d/pcibind.conf", "etc/modules-load.d/pcibind.conf", "etc/default/grub.d/pcibind.cfg",
+	    "etc/initramfs-tools/hooks/pcibind", "etc/initramfs-tools/scripts/init-top/pcibind",
+	    "usr/lib/dracut/modules.d/90pcibind/module-setup.sh", "usr/lib/dracut/modules.d/90pcibind/pcibind-early.sh",
+	    "etc/dracut.conf.d/pcibind.conf", "etc/initcpio/install/pcibind", "etc/initcpio/hooks/pcibind",
+	    "etc/mkinitcpio.conf.d/pcibind.conf",
+	};
+	struct system s = {.boot = BOOT_GRUB, .grub_dropin = true, .grub_refresh = "update-grub", .initrd = INITRD_DRACUT};
+	struct gen_existing ex = {0};
+	struct gen_result r;
+	struct gen_error e;
+
+	ASSERT_INT_EQ(gen_remove(&s, &ex, &r, &e), 0);
+	for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
+		const struct gen_file *f = find_file(&r, owned[i]);
+
+		ASSERT_NOT_NULL(f);
+		ASSERT_TRUE(!f->text && f->owned);
+	}
+	ASSERT_STR_EQ(find_file(&r, "usr/lib/dracut/modules.d/90pcibind/module-setup.sh")->prune,
+		      "usr/lib/dracut/modules.d/90pcibind");
+	ASSERT_STR_EQ(find_cmd(&r, GEN_AFTER_INITRD), "dracut -f --regenerate-all");
+	ASSERT_STR_EQ(find_cmd(&r, GEN_AFTER_BOOT), "update-grub");
+	gen_result_clear(&r);
+}
+
+TEST(record_parse_accepts_only_what_pcibind_writes)
+{
+	static const char *const bad[] = {
+	    "edit ../etc/shadow copy a=b\n",
+	    "edit etc/../etc/shadow copy a=b\n",
+	    "edit /etc/kernel/cmdline copy a=b\n",
+	    "edit etc/kernel/cmdline copy\n",
+	    "edit etc/kernel/cmdline maybe a=b\n",
+	    "edit etc/kernel/cmdline new a=$(reboot)\n",
+	    "edit etc/kernel/cmdline new a=b\nedit etc/kernel/cmdline new c=d\n",
+	    "edit etc/kernel/cmdline new a=b",
+	    "edit etc/kernel/cmdline\tnew a=b\n",
+	    "grubby\n",
+	    "grubby a b c\n",
+	    "grubby `id`\n",
+	    "exec /bin/sh\n",
+	};
+	struct bootstate s = {0}, t = {0};
+	unsigned line = 0;
+	char *text;
+	int err;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_INT_EQ(bootstate_parse(bad[i], &s, &line), -EBADMSG);
+		ASSERT_TRUE(line >= 1);
+	}
+	ASSERT_INT_EQ(bootstate_parse("# c\nedit etc/default/grub copy intel_iommu=on iommu=pt\n"
+				      "grubby rd.driver.pre=vfio-pci\ngrubby intel_iommu=on intel_iommu=off\n", &s, &line), 0);
+	ASSERT_INT_EQ(s.n_edits, 1);
+	ASSERT_NOT_NULL(s.edits[0].original);
+	ASSERT_INT_EQ(s.edits[0].n_args, 2);
+	ASSERT_INT_EQ(s.n_grubby, 2);
+	ASSERT_STR_EQ(s.grubby[1].was, "intel_iommu=off");
+	text = bootstate_format(&s, &err);
+	ASSERT_NOT_NULL(text);
+	ASSERT_INT_EQ(bootstate_parse(text, &t, &line), 0);
+	ASSERT_INT_EQ(t.n_edits, 1);
+	ASSERT_INT_EQ(t.n_grubby, 2);
+	free(text);
+	bootstate_clear(&s);
+	bootstate_clear(&t);
 }
 
 HARNESS_MAIN

@@ -1,0 +1,49 @@
+/* initrd-dracut.c - dracut (Fedora, RHEL, Debian's dracut): a module and a drop-in adding it */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+
+#include "bootops.h"
+#include "util.h"
+
+GEN_EMBED(pcibind_dracut_setup, "initramfs/dracut/module-setup.sh");
+GEN_EMBED(pcibind_dracut_early, "initramfs/dracut/pcibind-early.sh");
+
+#define MODULE_DIR "usr/lib/dracut/modules.d/90pcibind"
+
+static const struct owned_file owns[] = {
+	{MODULE_DIR "/module-setup.sh", MODULE_DIR},
+	{MODULE_DIR "/pcibind-early.sh", MODULE_DIR},
+	{"etc/dracut.conf.d/pcibind.conf", NULL},
+	{NULL, NULL},
+};
+
+static bool detect(const struct sysroot *r, struct system *s)
+{
+	return detect_have_tool(r, "dracut") || detect_exists(r, "etc/dracut.conf");
+}
+
+static int edit(struct gen *g)
+{
+	int r;
+
+	if ((r = gen_file_add(g, owns[0].path, gen_script(pcibind_dracut_setup), 0755, GEN_OWNED | GEN_INITRD)) < 0 ||
+	    (r = gen_file_add(g, owns[1].path, gen_script(pcibind_dracut_early), 0755, GEN_OWNED | GEN_INITRD)) < 0)
+		return r;
+	return gen_file_add(g, owns[2].path,
+			    strdup("# " GEN_HEADER "\nadd_dracutmodules+=\" pcibind \"\n"
+				   "force_drivers+=\" vfio vfio_iommu_type1 vfio_pci \"\n"),
+			    0644, GEN_OWNED | GEN_INITRD);
+}
+
+static int refresh(struct gen *g)
+{
+	return gen_cmd_add(g, GEN_AFTER_INITRD, "dracut -f --regenerate-all");
+}
+
+const struct initrd_ops initrd_dracut = {
+	.id = INITRD_DRACUT,
+	.detect = detect,
+	.owns = owns,
+	.edit = edit,
+	.refresh = refresh,
+};

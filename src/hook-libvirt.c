@@ -27,27 +27,32 @@ _Static_assert(LIBVIRT_XML_MAX <= INT_MAX, "XML_Parse takes an int length");
 /* a name in a namespace comes as "URI\1local"; \1 is in no well-formed document */
 #define NS_SEP '\1'
 
-/* How far down /domain/devices/hostdev/source the walk is: the element depth there */
-enum level {
-	AT_TOP,	    /* outside the root element */
-	AT_DOMAIN,  /* the root <domain> */
-	AT_DEVICES, /* a <devices> of it */
-	AT_HOSTDEV, /* a <hostdev> (or <interface type='hostdev'>) of that which counts */
-	AT_SOURCE,  /* a <source> of that; its first <address> is the answer */
+/* What the element being walked is; the path above it decides what it can be */
+enum elem {
+	E_OTHER,     /* skipped with all it holds */
+	E_DOMAIN,    /* the root <domain> */
+	E_NAME,      /* /domain/name */
+	E_DEVICES,   /* /domain/devices */
+	E_HOSTDEV,   /* a PCI <hostdev>, or an <interface type='hostdev'>, of <devices> */
+	E_SOURCE,    /* its <source>; its first <address> is the function */
+	E_OS,        /* /domain/os */
+	E_LOADER,    /* /domain/os/loader */
+	E_FIRMWARE,  /* /domain/os/firmware */
 };
+
+#define DEPTH_MAX 8
+#define TEXT_MAX 512
 
 struct walk {
 	XML_Parser p;
-	bool all;
-	enum level at;
+	enum elem path[DEPTH_MAX + 1]; /* path[depth]: the element open at that depth */
 	unsigned long depth;
 	unsigned long skip; /* depth of an element ignored with all it holds; 0 none */
-	bool is_domain;
-	bool is_interface; /* the hostdev being walked is an <interface type='hostdev'> */
-	unsigned long hostdev_line;
+	struct libvirt_hostdev cur;    /* the hostdev being walked */
 	bool have_addr;
-	struct pciaddr addr;
-	struct hook_devs devs;
+	char text[TEXT_MAX]; /* the character data of <name> or <loader> */
+	size_t text_len;
+	struct libvirt_domain d;
 	int r; /* the first error; err says it */
 	char *err;
 	size_t size;
@@ -70,6 +75,7 @@ static void fail(struct walk *w, int code, const char *fmt, ...)
 	va_end(ap);
 	w->r = code;
 	XML_SetElementHandler(w->p, NULL, NULL);
+	XML_SetCharacterDataHandler(w->p, NULL);
 }
 
 /* Refusals end the parse at once */
@@ -142,41 +148,34 @@ static int num(const char *s, unsigned long max, unsigned long *ret)
 	return parse_uint(s, 10, max, ret);
 }
 
-/*
- * libvirt detaches a managed device itself and refuses to start with an
- * unmanaged one still on a host driver ("Unmanaged PCI device %s must be
- * manually detached from the host", virHostdevPreparePCIDevicesImpl() in
- * src/hypervisor/virhostdev.c): managed='no' (the default) is ours, the
- * managed ones too when all.
- */
-static bool managed_counts(const struct walk *w, const XML_Char **atts)
+/* managed='yes' only (libvirt's default is no; other values are not libvirt's) */
+static bool is_managed(const XML_Char **atts)
 {
 	const char *managed = attr(atts, "managed");
 
-	return w->all || !managed || !streq(managed, "yes");
-}
-
-/* <hostdev mode='subsystem' type='pci'> */
-static bool hostdev_counts(const struct walk *w, const XML_Char **atts)
-{
-	const char *mode = attr(atts, "mode"), *type = attr(atts, "type");
-
-	if (!mode || !streq(mode, "subsystem") || !type || !streq(type, "pci"))
-		return false;
-	return managed_counts(w, atts);
+	return managed && streq(managed, "yes");
 }
 
 /*
- * <interface type='hostdev'>: an SR-IOV VF as a guest NIC. domain_conf.c
- * parses it with the hostdev parser (managed read from <interface>, the
- * PCI address from <source><address type='pci'>) and puts it on the
- * domain's hostdev list, so it is detached like any PCI <hostdev>.
+ * <hostdev mode='subsystem' type='pci'>, and <interface type='hostdev'>:
+ * an SR-IOV VF as a guest NIC. domain_conf.c parses the latter with the
+ * hostdev parser (managed read from <interface>, the PCI address from
+ * <source><address type='pci'>) and puts it on the domain's hostdev list,
+ * so virhostdev.c detaches it like any PCI <hostdev>.
  */
-static bool interface_counts(const struct walk *w, const XML_Char **atts)
+static enum elem device_elem(struct walk *w, const char *n, const XML_Char **atts)
 {
-	const char *type = attr(atts, "type");
+	const char *mode = attr(atts, "mode"), *type = attr(atts, "type");
+	bool iface = streq(n, "interface");
 
-	return type && streq(type, "hostdev") && managed_counts(w, atts);
+	if (iface && type && streq(type, "network"))
+		w->d.n_network_ifaces++;
+	if (iface ? !type || !streq(type, "hostdev")
+		  : !streq(n, "hostdev") || !mode || !streq(mode, "subsystem") || !type || !streq(type, "pci"))
+		return E_OTHER;
+	w->cur = (struct libvirt_hostdev){ .managed = is_managed(atts), .interface = iface, .line = line(w) };
+	w->have_addr = false;
+	return E_HOSTDEV;
 }
 
 /* a missing domain is 0; one that is there (in whatever namespace) has to be good */
@@ -194,68 +193,142 @@ static void source_addr(struct walk *w, const XML_Char **atts)
 		     line(w));
 		return;
 	}
-	w->addr = (struct pciaddr){
+	w->cur.addr = (struct pciaddr){
 	    .domain = (uint32_t)dom, .bus = (uint8_t)bus, .dev = (uint8_t)slot, .fn = (uint8_t)fn};
 	w->have_addr = true;
 }
 
+static int hostdev_push(struct walk *w)
+{
+	struct libvirt_hostdev *n = realloc(w->d.hostdevs, (w->d.n + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	w->d.hostdevs = n;
+	w->d.hostdevs[w->d.n++] = w->cur;
+	w->cur.rom = NULL;
+	return 0;
+}
+
 static void hostdev_end(struct walk *w)
 {
-	char origin[32];
-	int r;
-
-	if (!w->have_addr && w->is_interface)
-		return; /* a USB or absent source address: no PCI function */
-	if (!w->have_addr) {
-		fail(w, -EINVAL, "domain XML: line %lu: a PCI <hostdev> without <source><address>",
-		     w->hostdev_line);
+	if (!w->have_addr && w->cur.interface) {
+		free(w->cur.rom); /* a USB or absent source address: no PCI function */
+		w->cur.rom = NULL;
 		return;
 	}
-	snprintf(origin, sizeof(origin), "%s at line %lu", w->is_interface ? "interface" : "hostdev", w->hostdev_line);
-	if ((r = hook_devs_add(&w->devs, &w->addr, origin)) < 0) {
-		w->r = r;
+	if (!w->have_addr) {
+		fail(w, -EINVAL, "domain XML: line %lu: a PCI <hostdev> without <source><address>", w->cur.line);
+		return;
+	}
+	if (hostdev_push(w) < 0) {
+		w->r = -ENOMEM;
 		(void)XML_StopParser(w->p, XML_FALSE);
 	}
 }
 
-/* Only /domain/devices/hostdev/source/address counts; everything else is skipped with what it holds */
+static void set_str(struct walk *w, char **dst, const char *v)
+{
+	free(*dst);
+	if (!(*dst = v ? strdup(v) : NULL) && v) {
+		w->r = -ENOMEM;
+		(void)XML_StopParser(w->p, XML_FALSE);
+	}
+}
+
+/* <os firmware='efi'>, <type machine=...>, <loader type= secure=>, <firmware><feature enabled= name=> */
+static void os_attrs(struct walk *w, enum elem parent, const char *n, const XML_Char **atts, enum elem *ret)
+{
+	const char *v;
+
+	if (parent == E_OS && streq(n, "type")) {
+		set_str(w, &w->d.machine, attr(atts, "machine"));
+	} else if (parent == E_OS && streq(n, "loader")) {
+		w->d.efi |= (v = attr(atts, "type")) && streq(v, "pflash");
+		w->d.secure_boot |= (v = attr(atts, "secure")) && streq(v, "yes");
+		*ret = E_LOADER;
+	} else if (parent == E_OS && streq(n, "firmware")) {
+		*ret = E_FIRMWARE;
+	} else if (parent == E_FIRMWARE && streq(n, "feature") && (v = attr(atts, "enabled")) && streq(v, "yes")) {
+		w->d.secure_boot |= (v = attr(atts, "name")) && streq(v, "secure-boot");
+		w->d.enrolled_keys |= v && streq(v, "enrolled-keys");
+	}
+}
+
+/* What an element is, from its parent and name; anything else is skipped with what it holds */
+static enum elem classify(struct walk *w, enum elem parent, const char *n, const XML_Char **atts)
+{
+	enum elem e = E_OTHER;
+	const char *v;
+
+	switch (parent) {
+	case E_OTHER:
+		if (w->depth == 1 && streq(n, "domain"))
+			e = E_DOMAIN;
+		break;
+	case E_DOMAIN:
+		e = streq(n, "devices") ? E_DEVICES : streq(n, "name") ? E_NAME : streq(n, "os") ? E_OS : E_OTHER;
+		if (e == E_OS)
+			w->d.efi |= (v = attr(atts, "firmware")) && streq(v, "efi");
+		break;
+	case E_DEVICES:
+		e = device_elem(w, n, atts);
+		break;
+	case E_HOSTDEV:
+		if (streq(n, "source"))
+			e = E_SOURCE;
+		else if (streq(n, "rom") && !w->cur.interface) {
+			set_str(w, &w->cur.rom, attr(atts, "file"));
+			w->cur.rom_bar_off |= (v = attr(atts, "bar")) && streq(v, "off");
+		}
+		break;
+	case E_SOURCE:
+		/* an interface's source address says its type; only a PCI one is a function */
+		if (streq(n, "address") && !w->have_addr &&
+		    (!w->cur.interface || ((v = attr(atts, "type")) && streq(v, "pci"))))
+			source_addr(w, atts);
+		break;
+	case E_OS:
+	case E_FIRMWARE:
+		os_attrs(w, parent, n, atts, &e);
+		break;
+	default:
+		break;
+	}
+	return e;
+}
+
 static void XMLCALL start(void *data, const XML_Char *name, const XML_Char **atts)
 {
 	struct walk *w = data;
-	const char *n = local(name);
-	bool deeper = false;
+	enum elem e;
 
 	w->depth++;
 	if (w->skip)
 		return;
-	switch (w->at) {
-	case AT_TOP:
-		deeper = w->is_domain = streq(n, "domain");
-		break;
-	case AT_DOMAIN:
-		deeper = streq(n, "devices");
-		break;
-	case AT_DEVICES:
-		w->is_interface = streq(n, "interface");
-		if ((deeper = w->is_interface ? interface_counts(w, atts) : streq(n, "hostdev") && hostdev_counts(w, atts))) {
-			w->hostdev_line = line(w);
-			w->have_addr = false;
-		}
-		break;
-	case AT_HOSTDEV:
-		deeper = streq(n, "source");
-		break;
-	case AT_SOURCE:
-		/* an interface's source address says its type; only a PCI one is a function */
-		if (streq(n, "address") && !w->have_addr &&
-		    (!w->is_interface || (attr(atts, "type") && streq(attr(atts, "type"), "pci"))))
-			source_addr(w, atts);
-		break;
-	}
-	if (deeper)
-		w->at++;
-	else
+	e = w->depth <= DEPTH_MAX ? classify(w, w->depth > 1 ? w->path[w->depth - 1] : E_OTHER, local(name), atts)
+				  : E_OTHER;
+	if (e == E_OTHER) {
 		w->skip = w->depth;
+		return;
+	}
+	w->path[w->depth] = e;
+	w->text_len = 0;
+}
+
+/* the text of <name> and <loader>, at most TEXT_MAX - 1 bytes of it */
+static void XMLCALL chardata(void *data, const XML_Char *s, int len)
+{
+	struct walk *w = data;
+	enum elem e = w->skip || !w->depth || w->depth > DEPTH_MAX ? E_OTHER : w->path[w->depth];
+	size_t n = len > 0 ? (size_t)len : 0;
+
+	if (e != E_NAME && e != E_LOADER)
+		return;
+	if (n > sizeof(w->text) - 1 - w->text_len)
+		n = sizeof(w->text) - 1 - w->text_len;
+	memcpy(w->text + w->text_len, s, n);
+	w->text_len += n;
 }
 
 static void XMLCALL end(void *data, const XML_Char *name)
@@ -265,9 +338,18 @@ static void XMLCALL end(void *data, const XML_Char *name)
 	if (w->skip == w->depth) {
 		w->skip = 0;
 	} else if (!w->skip) {
-		if (w->at == AT_HOSTDEV)
+		enum elem e = w->path[w->depth];
+
+		w->text[w->text_len] = '\0';
+		if (e == E_HOSTDEV)
 			hostdev_end(w);
-		w->at--;
+		else if (e == E_NAME && !w->d.name)
+			set_str(w, &w->d.name, w->text);
+		else if (e == E_LOADER)
+			set_str(w, &w->d.loader, w->text);
+		else if (e == E_DOMAIN)
+			w->d.is_domain = true;
+		w->text_len = 0;
 	}
 	w->depth--;
 }
@@ -280,6 +362,7 @@ static XML_Parser parser_new(struct walk *w)
 		return NULL;
 	XML_SetUserData(p, w);
 	XML_SetElementHandler(p, start, end);
+	XML_SetCharacterDataHandler(p, chardata);
 	XML_SetXmlDeclHandler(p, xmldecl);
 	XML_SetStartDoctypeDeclHandler(p, doctype);
 	XML_SetEntityDeclHandler(p, entity);
@@ -304,10 +387,22 @@ static int parse(struct walk *w, const char *xml, size_t len)
 	return -EINVAL;
 }
 
-int libvirt_domain_devices(const char *xml, size_t len, bool all, struct hook_devs *ret, char *err,
-			   size_t size)
+void libvirt_domain_free(struct libvirt_domain *d)
 {
-	struct walk w = {.all = all, .err = err, .size = size};
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		free(d->hostdevs[i].rom);
+	free(d->hostdevs);
+	free(d->name);
+	free(d->machine);
+	free(d->loader);
+	*d = (struct libvirt_domain){ 0 };
+}
+
+int libvirt_domain_parse(const char *xml, size_t len, struct libvirt_domain *ret, char *err, size_t size)
+{
+	struct walk w = { .err = err, .size = size };
 	int r;
 
 	if (len > LIBVIRT_XML_MAX) {
@@ -317,15 +412,49 @@ int libvirt_domain_devices(const char *xml, size_t len, bool all, struct hook_de
 	if (!(w.p = parser_new(&w)))
 		return -ENOMEM;
 	r = parse(&w, xml, len);
-	if (r == 0 && !w.is_domain) {
+	if (r == 0 && !w.d.is_domain) {
 		snprintf(err, size, "the XML on stdin is not a libvirt <domain>");
 		r = -EINVAL;
 	}
 	XML_ParserFree(w.p);
+	free(w.cur.rom);
 	if (r < 0) {
-		hook_devs_free(&w.devs);
+		libvirt_domain_free(&w.d);
 		return r;
 	}
-	*ret = w.devs;
+	*ret = w.d;
+	return 0;
+}
+
+/*
+ * libvirt detaches a managed device itself and refuses to start with an
+ * unmanaged one still on a host driver ("Unmanaged PCI device %s must be
+ * manually detached from the host", virHostdevPreparePCIDevicesImpl() in
+ * src/hypervisor/virhostdev.c): managed='no' (the default) is ours, the
+ * managed ones too when all.
+ */
+int libvirt_domain_devices(const char *xml, size_t len, bool all, struct hook_devs *ret, char *err, size_t size)
+{
+	struct libvirt_domain d;
+	struct hook_devs devs = { 0 };
+	int r = libvirt_domain_parse(xml, len, &d, err, size);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r == 0 && i < d.n; i++) {
+		char origin[32];
+
+		if (d.hostdevs[i].managed && !all)
+			continue;
+		snprintf(origin, sizeof(origin), "%s at line %lu", d.hostdevs[i].interface ? "interface" : "hostdev",
+			 d.hostdevs[i].line);
+		r = hook_devs_add(&devs, &d.hostdevs[i].addr, origin);
+	}
+	libvirt_domain_free(&d);
+	if (r < 0) {
+		hook_devs_free(&devs);
+		return r;
+	}
+	*ret = devs;
 	return 0;
 }

@@ -367,4 +367,36 @@ TEST(many_hostdevs)
 	hook_devs_free(&d);
 }
 
+TEST(domain_facts_for_the_check)
+{
+	const char *xml = "<domain type='kvm'><name>win11</name><name>second</name>"
+			  "<os firmware='efi'><type arch='x86_64' machine='pc-q35-8.2'>hvm</type>"
+			  "<firmware><feature enabled='yes' name='enrolled-keys'/><feature enabled='no' name='secure-boot'/>"
+			  "</firmware><loader readonly='yes' secure='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE_4M.ms.fd"
+			  "</loader></os><devices>" PCIDEV(" managed='yes'", SRC("1") "<rom bar='off' file='/srv/vbios.rom'/>")
+			  "<interface type='network'><source network='vf-pool'/></interface>" "</devices></domain>";
+	struct libvirt_domain d;
+
+	ASSERT_INT_EQ(libvirt_domain_parse(xml, strlen(xml), &d, err, sizeof(err)), 0);
+	ASSERT_STR_EQ(d.name, "win11");
+	ASSERT_STR_EQ(d.machine, "pc-q35-8.2");
+	ASSERT_TRUE(d.efi);
+	ASSERT_TRUE(d.secure_boot);
+	ASSERT_TRUE(d.enrolled_keys);
+	ASSERT_STR_EQ(d.loader, "/usr/share/OVMF/OVMF_CODE_4M.ms.fd");
+	ASSERT_INT_EQ(d.n, 1);
+	ASSERT_TRUE(d.hostdevs[0].managed);
+	ASSERT_STR_EQ(d.hostdevs[0].rom, "/srv/vbios.rom");
+	ASSERT_TRUE(d.hostdevs[0].rom_bar_off);
+	ASSERT_INT_EQ(d.n_network_ifaces, 1);
+	libvirt_domain_free(&d);
+	xml = "<domain><os><type>hvm</type><loader>/usr/share/seabios/bios.bin</loader></os></domain>";
+	ASSERT_INT_EQ(libvirt_domain_parse(xml, strlen(xml), &d, err, sizeof(err)), 0);
+	ASSERT_FALSE(d.efi);
+	ASSERT_FALSE(d.secure_boot);
+	ASSERT_NULL(d.machine);
+	ASSERT_NULL(d.name);
+	libvirt_domain_free(&d);
+}
+
 HARNESS_MAIN

@@ -56,12 +56,20 @@ _pcibind()
 	--timeout)
 		return
 		;;
+	--vm)
+		COMPREPLY=($(compgen -W "$(cd "$(_pcibind_root)/etc/pve/qemu-server" 2>/dev/null && printf '%s\n' *.conf | sed -n 's/\.conf$//p')" -- "$cur"))
+		return
+		;;
+	--domain)
+		COMPREPLY=($(compgen -W "$(cd "$(_pcibind_root)/etc/libvirt/qemu" 2>/dev/null && printf '%s\n' *.xml | sed -n 's/\.xml$//p')" -- "$cur"))
+		return
+		;;
 	esac
 	[[ $cur == --root=* ]] && { cur=${cur#--root=}; _filedir -d; return; }
 
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		--root | --driver | --timeout) ((i++)) ;;
+		--root | --driver | --timeout | --vm | --domain) ((i++)) ;;
 		-*) ;;
 		*)
 			cmd=${words[i]}
@@ -96,8 +104,12 @@ _pcibind()
 	generate)
 		COMPREPLY=($(compgen -W "--write --remove --dry-run --force --json --root --help" -- "$cur"))
 		;;
+	check)
+		COMPREPLY=($(compgen -W "--vm --domain --json --root --help" -- "$cur"))
+		;;
 	hook)
-		[[ ${words[cword - 1]} == hook ]] && COMPREPLY=($(compgen -W "proxmox libvirt" -- "$cur"))
+		[[ ${words[cword - 1]} == hook || ${words[cword - 1]} == -* ]] &&
+			COMPREPLY=($(compgen -W "proxmox libvirt --dry-run --json" -- "$cur"))
 		;;
 	*)
 		COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check-vm.h"
 #include "cmd.h"
 #include "bootstate.h"
 #include "detect.h"
@@ -20,6 +21,8 @@
 #define TEXT_MAX      512
 
 enum level { LVL_OK, LVL_INFO, LVL_WARN, LVL_FAIL };
+_Static_assert((int)LVL_FAIL == CHECK_FAIL && (int)LVL_WARN == CHECK_WARN && (int)LVL_INFO == CHECK_INFO,
+	       "the levels of check-vm.h");
 
 static const char *const level_names[] = {"ok", "info", "warn", "fail"};
 
@@ -220,6 +223,12 @@ static void check_sets(struct check *k)
 		add(k, LVL_INFO, "sets", "add a device set to /etc/pcibind/pcibind.conf", "no device sets configured");
 }
 
+/* a finding of cmd-check-vm.c */
+static void vm_add(void *data, int level, const char *what, const char *fix, const char *msg)
+{
+	add(data, (enum level)level, what, fix, "%s", msg);
+}
+
 static bool ready(const struct check *k)
 {
 	for (size_t i = 0; i < k->n; i++)
@@ -245,6 +254,8 @@ static int print_json(const struct check *k)
 	json_object_begin(&j);
 	json_key_int(&j, "schema", CHECK_SCHEMA);
 	json_key_string(&j, "root", sysroot_path(k->c->root));
+	if (k->c->vm || k->c->domain)
+		json_key_string(&j, k->c->vm ? "vm" : "domain", k->c->vm ? k->c->vm : k->c->domain);
 	json_key_bool(&j, "ready", ready(k));
 	json_key(&j, "findings");
 	json_array_begin(&j);
@@ -295,15 +306,22 @@ static int run(struct ctx *c, int argc, char **argv)
 		msg_error("check takes no arguments");
 		r = EXIT_USAGE;
 	} else if ((r = ctx_load_config(c, &k->cfg)) == 0 && (r = scan(k)) == 0) {
-		check_cpu(k);
-		check_iommu(k);
-		check_boot(k);
-		check_modules(k);
-		check_generated(k);
-		check_sets(k);
-		if (c->json)
+		struct check_vm_env vme = { c, k->cfg, k->h, vm_add, k };
+
+		if (c->vm || c->domain) {
+			r = check_vm(&vme);
+		} else {
+			check_cpu(k);
+			check_iommu(k);
+			check_boot(k);
+			check_modules(k);
+			check_generated(k);
+			check_sets(k);
+			check_vm_hooks(&vme);
+		}
+		if (r == 0 && c->json)
 			r = print_json(k);
-		else
+		else if (r == 0)
 			print_text(k);
 		if (r == 0)
 			r = ready(k) ? EXIT_OK : EXIT_FAILURE_;
@@ -317,7 +335,7 @@ static int run(struct ctx *c, int argc, char **argv)
 
 const struct cmd cmd_check = {
 	.name = "check",
-	.args = "",
-	.help = "is this host ready for passthrough? (exit 0 ready, 1 not ready)",
+	.args = "[--vm VMID | --domain NAME|FILE]",
+	.help = "is this host (or VM) ready for passthrough? (exit 0 ready, 1 not ready)",
 	.run = run,
 };

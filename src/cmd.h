@@ -32,6 +32,8 @@ struct ctx {
 	bool remove;        /* generate --remove: take pcibind's boot setup out */
 	bool udev;          /* apply --udev: called from the udev rule */
 	bool tree;          /* status --tree */
+	const char *vm;     /* check --vm VMID: one Proxmox VM */
+	const char *domain; /* check --domain NAME|FILE: one libvirt domain */
 };
 
 struct cmd {

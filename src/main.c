@@ -38,6 +38,7 @@ static void usage(FILE *out)
 		"  -f, --force         override a safety refusal (each one is named when refused)\n"
 		"      --driver NAME   bind: target driver (default from config, else vfio-pci)\n"
 		"      --timeout SEC   seconds before a kernel write counts as hung (default 10)\n"
+		"      --vm VMID       check: one Proxmox VM; --domain NAME|FILE: one libvirt domain\n"
 		"  -v, --verbose       say more\n"
 		"  -q, --quiet         errors only\n"
 		"  -h, --help          this help\n"
@@ -54,7 +55,8 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE, OPT_REMOVE };
+enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE, OPT_REMOVE, OPT_VM,
+       OPT_DOMAIN };
 
 static const struct option options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -67,6 +69,8 @@ static const struct option options[] = {
 	{ "remove", no_argument, NULL, OPT_REMOVE },
 	{ "udev", no_argument, NULL, OPT_UDEV },
 	{ "tree", no_argument, NULL, OPT_TREE },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -117,6 +121,12 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		return -1;
 	case OPT_REMOVE:
 		c->remove = true;
+		return -1;
+	case OPT_VM:
+		c->vm = optarg;
+		return -1;
+	case OPT_DOMAIN:
+		c->domain = optarg;
 		return -1;
 	case 'v':
 		c->verbosity++;

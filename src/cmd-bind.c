@@ -121,41 +121,10 @@ static int make_plan(struct run *rn)
 	return 0;
 }
 
-static void report_busy(const struct run *rn, const struct refusal *f)
-{
-	struct pciaddr a;
-	const struct pcifn *fn;
-	char holders[512] = "";
-
-	if (pciaddr_parse(f->fn, &a) < 0 || !(fn = pcihost_find(rn->h, &a)))
-		return;
-	if (holders_describe(rn->c->root, fn, holders, sizeof(holders)) > 0)
-		msg_error("%s: %s", f->fn, holders);
-}
-
 /* Refusals: enforced ones stop everything; forced ones are said aloud. */
 static int check_refusals(const struct run *rn)
 {
-	bool busy = false;
-
-	for (size_t i = 0; i < rn->p->n_refusals; i++) {
-		const struct refusal *f = &rn->p->refusals[i];
-
-		if (f->forced) {
-			msg_warn("overridden by --force: %s", f->msg);
-			continue;
-		}
-		msg_error("%s", f->msg);
-		if (f->kind == REFUSE_BUSY) {
-			report_busy(rn, f);
-			busy = true;
-		}
-	}
-	if (!plan_refused(rn->p))
-		return 0;
-	msg_error("refused; nothing was changed");
-	/* a busy device is a kernel write that has not finished: the timeout status */
-	return busy ? EXIT_TIMEOUT : EXIT_REFUSED;
+	return msg_refusals(rn->c, rn->h, rn->p, 0);
 }
 
 static const char *state_text(const char *driver, char *buf, size_t size)

@@ -34,6 +34,7 @@ struct generate {
 	size_t n_cmds;
 	int *cmd_status; /* -1: not run */
 	int lock_fd;
+	unsigned flags;  /* GENERATE_* */
 };
 
 static void generate_free(struct generate *g)
@@ -89,7 +90,8 @@ static int lock(struct generate *g)
 	char msg[512];
 	int r;
 
-	if (!sysroot_is_host(g->c->root) || g->c->dry_run || (!g->c->write && !g->c->remove))
+	if (!sysroot_is_host(g->c->root) || g->c->dry_run || (!g->c->write && !g->c->remove) ||
+	    (g->flags & GENERATE_LOCKED))
 		return 0;
 	r = ctx_lock(g->c, g->cfg, &g->lock_fd, msg, sizeof(msg));
 	if (r != 0)
@@ -316,7 +318,7 @@ static int refresh(struct generate *g)
 
 	for (size_t i = 0; i < g->n_cmds; i++) {
 		if (!run) {
-			if (!g->c->json)
+			if (!g->c->json && !(g->flags & GENERATE_NO_STDOUT))
 				printf("%s: %s\n", g->c->dry_run ? "would run" : "run inside the system", g->cmds[i]);
 			continue;
 		}
@@ -366,7 +368,7 @@ static void print_args(const struct generate *g)
 
 static int print_text(struct generate *g)
 {
-	for (size_t i = 0; i < g->res.n_files; i++) {
+	for (size_t i = 0; !(g->flags & GENERATE_NO_DIFF) && i < g->res.n_files; i++) {
 		_cleanup_free_ char *d = NULL;
 
 		if (!g->changed[i] || g->res.files[i].state)
@@ -382,7 +384,9 @@ static int print_text(struct generate *g)
 		msg_info(g->c, "note: %s", g->res.notes[i]);
 	if (g->c->verbosity > 0 && !g->c->remove)
 		print_args(g);
-	if (!g->n_changed && !g->n_now)
+	if (g->flags & GENERATE_NO_SUMMARY)
+		;
+	else if (!g->n_changed && !g->n_now)
 		printf("no changes\n");
 	else if (!g->c->write && !g->c->remove)
 		for (size_t i = 0; i < g->n_cmds; i++)
@@ -465,10 +469,22 @@ static int print_json(struct generate *g)
 /* what setup needs to know to say whether a reboot is due */
 static void summarise(const struct generate *g, struct generate_summary *sum)
 {
-	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0};
+	bool initrd_tool = false;
+
+	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0,
+					 .n_commands = g->n_cmds};
+	for (size_t i = 0; i < g->n_cmds && i < ARRAY_SIZE(sum->commands); i++) {
+		(void)snprintf(sum->commands[i], sizeof(sum->commands[i]), "%s", g->cmds[i]);
+		sum->command_status[i] = g->cmd_status[i];
+	}
+	/* only an initramfs tool makes an image of them; without one the root fs has them at boot */
+	for (size_t i = 0; i < g->res.n_cmds; i++)
+		initrd_tool |= g->res.cmds[i].when == GEN_AFTER_INITRD;
 	for (size_t i = 0; i < g->res.n_files; i++) {
-		sum->boot_changed |= g->changed[i] && g->res.files[i].boot;
-		sum->initrd_changed |= g->changed[i] && g->res.files[i].initrd;
+		if (!g->changed[i] || g->res.files[i].state)
+			continue;
+		sum->boot_changed |= g->res.files[i].boot;
+		sum->initrd_changed |= g->res.files[i].initrd && initrd_tool;
 	}
 	for (size_t i = 0; i < g->res.n_args; i++) {
 		size_t len = strlen(sum->args_missing);
@@ -480,22 +496,23 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 	}
 }
 
-int generate_with_config(struct ctx *c, struct config *cfg, struct generate_summary *ret_sum)
+int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, struct generate_summary *ret_sum)
 {
-	struct generate g = {.c = c, .cfg = cfg, .lock_fd = -1};
+	struct generate g = {.c = c, .cfg = cfg, .lock_fd = -1, .flags = flags};
+	bool out = !(flags & GENERATE_NO_STDOUT);
 	bool act = (c->write || c->remove) && !c->dry_run;
 	int r;
 
 	if ((r = lock(&g)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = compare(&g)) != 0 ||
 	    (r = pick_commands(&g)) != 0 || (r = hazards(&g)) != 0)
 		goto out;
-	if (!c->json && (r = print_text(&g)) != 0)
+	if (!c->json && out && (r = print_text(&g)) != 0)
 		goto out;
 	if (act && (r = write_files(&g)) != 0)
 		goto out;
 	if (c->write || c->remove)
 		r = refresh(&g);
-	if (c->json && r == 0)
+	if (c->json && out && r == 0)
 		r = print_json(&g);
 	if (fflush(stdout) != 0 && r == 0)
 		r = EXIT_FAILURE_;
@@ -522,7 +539,7 @@ static int run(struct ctx *c, int argc, char **argv)
 		return EXIT_FAILURE_;
 	}
 	if (cfg || (r = ctx_load_config(c, &cfg)) == 0)
-		r = generate_with_config(c, cfg, NULL);
+		r = generate_with_config(c, cfg, 0, NULL);
 	config_free(cfg);
 	return r;
 }

@@ -29,11 +29,15 @@ struct ctx {
 	const char *driver; /* --driver */
 	unsigned timeout;   /* --timeout seconds, 0: from config */
 	bool write;         /* generate --write */
-	bool remove;        /* generate --remove: take pcibind's boot setup out */
+	bool remove;        /* generate --remove: take pcibind's boot setup out; setup --remove: the set */
 	bool udev;          /* apply --udev: called from the udev rule */
 	bool tree;          /* status --tree */
 	const char *vm;     /* check --vm VMID: one Proxmox VM */
 	const char *domain; /* check --domain NAME|FILE: one libvirt domain */
+	const char *name;   /* setup --name */
+	bool boot_given;    /* setup --boot or --no-boot */
+	bool boot;          /* which one */
+	bool yes;           /* -y, --yes: every question answered yes */
 };
 
 struct cmd {
@@ -42,6 +46,7 @@ struct cmd {
 	const char *args; /* "SEL..." */
 	const char *help; /* one line */
 	bool raw_args;    /* options end at the command name (hook: names may start with '-') */
+	const char *usage; /* more lines for `pcibind COMMAND --help`, or NULL */
 };
 
 extern const struct cmd cmd_status;
@@ -53,12 +58,24 @@ extern const struct cmd cmd_apply __attribute__((weak));
 extern const struct cmd cmd_generate __attribute__((weak));
 extern const struct cmd cmd_check __attribute__((weak));
 extern const struct cmd cmd_hook __attribute__((weak));
+extern const struct cmd cmd_setup __attribute__((weak));
 
 /* Messages go to stderr, with a <N> priority prefix when stderr is the journal. */
 void msg_error(const char *fmt, ...) _printf_(1, 2);
 void msg_warn(const char *fmt, ...) _printf_(1, 2);
 void msg_info(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 void msg_debug(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+
+struct pcihost;
+struct plan;
+/*
+ * Say each refusal of a plan once, as bind does: enforced ones as errors
+ * (with the processes holding a busy function), forced ones as warnings,
+ * then "refused; nothing was changed". Refusals whose kind has its bit in
+ * skip (1 << REFUSE_...) are left to the caller. Returns 0, EXIT_REFUSED,
+ * or EXIT_TIMEOUT when a function is busy.
+ */
+int msg_refusals(const struct ctx *c, const struct pcihost *h, const struct plan *p, unsigned skip);
 
 /* The columns of the terminal standard output is, 0 when it is not one (output is then never cut) */
 size_t msg_term_width(void);
@@ -83,14 +100,23 @@ struct generate_summary {
 	bool boot_changed;	/* a kernel command line input changed (or a grubby command is due) */
 	bool initrd_changed;	/* an initramfs input changed */
 	char args_missing[512]; /* wanted kernel arguments the running kernel lacks, space separated */
+	char commands[3][256];	/* the refresh commands the changes call for */
+	int command_status[3];	/* each one's exit status, -1: not run (--dry-run, or below another root) */
+	size_t n_commands;
+};
+enum {
+	GENERATE_NO_DIFF = 1 << 0,    /* no diffs and notes */
+	GENERATE_NO_SUMMARY = 1 << 1, /* no "no changes" line */
+	GENERATE_NO_STDOUT = 1 << 2,  /* nothing on standard output at all (setup --json) */
+	GENERATE_LOCKED = 1 << 3,     /* the caller holds the run lock (setup) */
 };
 /*
  * generate's whole run on a loaded configuration (borrowed): the diff,
  * with c->write the files and refresh commands; an exit status. setup
- * runs it after writing its set; ret_sum (may be NULL) is filled when the
- * run got that far.
+ * runs it after writing its set, flags (GENERATE_*) leaving out what it
+ * says itself; ret_sum (may be NULL) is filled when the run got that far.
  */
-int generate_with_config(struct ctx *c, struct config *cfg, struct generate_summary *ret_sum);
+int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, struct generate_summary *ret_sum);
 
 /* Load the config; on error print "FILE:LINE: msg" and return EXIT_USAGE, else 0 */
 int ctx_load_config(struct ctx *c, struct config **ret);

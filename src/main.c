@@ -11,6 +11,7 @@
 #include "journal.h"
 
 static const struct cmd *const commands[] = {
+	&cmd_setup,
 	&cmd_status,
 	&cmd_bind,
 	&cmd_restore,
@@ -56,7 +57,7 @@ static const struct cmd *find_cmd(const char *name)
 }
 
 enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE, OPT_REMOVE, OPT_VM,
-       OPT_DOMAIN };
+       OPT_DOMAIN, OPT_NAME, OPT_BOOT, OPT_NO_BOOT };
 
 static const struct option options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -71,6 +72,10 @@ static const struct option options[] = {
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "vm", required_argument, NULL, OPT_VM },
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "name", required_argument, NULL, OPT_NAME },
+	{ "boot", no_argument, NULL, OPT_BOOT },
+	{ "no-boot", no_argument, NULL, OPT_NO_BOOT },
+	{ "yes", no_argument, NULL, 'y' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -119,6 +124,19 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 	case OPT_TREE:
 		c->tree = true;
 		return -1;
+	case OPT_NAME:
+		if (!selector_name_valid(optarg)) {
+			msg_error("invalid --name '%s': a set name starts with a letter or '_', then letters, digits, "
+				  "'_', '.' or '-' (at most 63), and does not look like a PCI address", optarg);
+			return EXIT_USAGE;
+		}
+		c->name = optarg;
+		return -1;
+	case OPT_BOOT:
+	case OPT_NO_BOOT:
+		c->boot_given = true;
+		c->boot = opt == OPT_BOOT;
+		return -1;
 	case OPT_REMOVE:
 		c->remove = true;
 		return -1;
@@ -127,6 +145,9 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		return -1;
 	case OPT_DOMAIN:
 		c->domain = optarg;
+		return -1;
+	case 'y':
+		c->yes = true;
 		return -1;
 	case 'v':
 		c->verbosity++;
@@ -180,7 +201,7 @@ int main(int argc, char **argv)
 	int st;
 
 	/* options before the command; "+": stop at the command name */
-	if ((st = parse_options(&c, argc, argv, "+nfvqhV", &help)) >= 0)
+	if ((st = parse_options(&c, argc, argv, "+nfvqhVy", &help)) >= 0)
 		return st;
 	if (optind >= argc) {
 		usage(help ? stdout : stderr);
@@ -199,10 +220,10 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	optind = cmd->raw_args ? 1 : 0; /* glibc: 0 reinitialises getopt for the new argv */
-	if (!cmd->raw_args && (st = parse_options(&c, argc, argv, "nfvqhV", &help)) >= 0)
+	if (!cmd->raw_args && (st = parse_options(&c, argc, argv, "nfvqhVy", &help)) >= 0)
 		return st;
 	if (help) {
-		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n", cmd->name, cmd->args, cmd->help);
+		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n%s", cmd->name, cmd->args, cmd->help, cmd->usage ? cmd->usage : "");
 		return EXIT_OK;
 	}
 	return run(&c, cmd, argc - optind, argv + optind);

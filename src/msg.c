@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "cmd.h"
+#include "plan.h"
 
 /* stderr is the journal when JOURNAL_STREAM names its device:inode (systemd.exec(5)) */
 static bool stderr_is_journal(void)
@@ -91,4 +93,44 @@ size_t msg_term_width(void)
 	if (env && parse_uint(env, 10, 10000, &cols) == 0 && cols > 0)
 		return cols;
 	return 80;
+}
+
+/* who holds a busy function's device nodes, named after its refusal */
+static void report_busy(const struct ctx *c, const struct pcihost *h, const struct refusal *f)
+{
+	struct pciaddr a;
+	const struct pcifn *fn;
+	char holders[512] = "";
+
+	if (pciaddr_parse(f->fn, &a) < 0 || !(fn = pcihost_find(h, &a)))
+		return;
+	if (holders_describe(c->root, fn, holders, sizeof(holders)) > 0)
+		msg_error("%s: %s", f->fn, holders);
+}
+
+int msg_refusals(const struct ctx *c, const struct pcihost *h, const struct plan *p, unsigned skip)
+{
+	bool busy = false, refused = false;
+
+	for (size_t i = 0; i < p->n_refusals; i++) {
+		const struct refusal *f = &p->refusals[i];
+
+		if (skip & (1u << f->kind))
+			continue;
+		if (f->forced) {
+			msg_warn("overridden by --force: %s", f->msg);
+			continue;
+		}
+		refused = true;
+		msg_error("%s", f->msg);
+		if (f->kind == REFUSE_BUSY) {
+			report_busy(c, h, f);
+			busy = true;
+		}
+	}
+	if (!refused)
+		return 0;
+	msg_error("refused; nothing was changed");
+	/* a busy device is a kernel write that has not finished: the timeout status */
+	return busy ? EXIT_TIMEOUT : EXIT_REFUSED;
 }

@@ -1,0 +1,1000 @@
+/* cmd-setup.c - pcibind setup: from a device to a set claimed at boot in one command, and back */
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+#include "cmd.h"
+#include "confedit.h"
+#include "describe.h"
+#include "gen.h"
+#include "journal.h"
+#include "json.h"
+#include "names.h"
+#include "pcidev.h"
+#include "plan.h"
+#include "unitlink.h"
+#include "usage.h"
+
+#define SETUP_SCHEMA 1
+#define UNIT	     "pcibind.service"
+#define REASONS_MAX  4
+#define TEXT_MAX     1024
+
+struct setup {
+	struct ctx *c;
+	struct config *cfg;	/* as on disk */
+	struct config *new_cfg; /* with the edit */
+	struct pcihost *h;
+	struct names *names;
+	struct selector *sels;
+	size_t n_sels;
+	bool *picked; /* per h->fns: named by SEL */
+	size_t n_picked;
+	const struct devset *set; /* the set in cfg the functions are in already, or NULL */
+	char name[SELECTOR_NAME_MAX];
+	bool boot;
+	char rel[PATH_MAX]; /* the file the set is (or goes) in */
+	char *old_text;	    /* its text, NULL: absent */
+	char *new_text;	    /* after the edit, NULL: to be removed (a drop-in left empty) */
+	const char *action; /* create, change, unchanged, remove, absent */
+	struct unit_links unit;
+	int unit_err;	    /* unit_links_read() */
+	int unit_change;    /* links to create (> 0) or remove (< 0) */
+	int unit_done;	    /* links created or removed */
+	struct generate_summary gen;
+	int gen_status;	    /* generate's exit status, -1: not run */
+	char reasons[REASONS_MAX][TEXT_MAX]; /* why a reboot is needed */
+	size_t n_reasons;
+	char no_reboot[TEXT_MAX]; /* what to do instead when none is */
+	int lock_fd;
+};
+
+static void setup_free(struct setup *s)
+{
+	lock_release(s->lock_fd);
+	free(s->old_text);
+	free(s->new_text);
+	free(s->picked);
+	free(s->sels);
+	names_free(s->names);
+	pcihost_free(s->h);
+	config_free(s->new_cfg);
+	config_free(s->cfg);
+}
+
+_printf_(3, 4) static void append(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* text output only: --json prints one document at the end */
+_printf_(2, 3) static void say(const struct setup *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->c->json)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* ---- questions: asked only on a terminal; every one has a flag ---- */
+
+static bool interactive(const struct setup *s)
+{
+	return !s->c->yes && !s->c->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+/* a y/n answer from the terminal; Enter takes the default, end of input is "no" */
+static bool ask(const char *question, bool dflt)
+{
+	char line[64];
+
+	printf("%s [%s] ", question, dflt ? "Y/n" : "y/N");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	strip_trailing(line);
+	if (!line[0])
+		return dflt;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* ---- what SEL is ---- */
+
+static int parse_selectors(struct setup *s, int argc, char **argv)
+{
+	bool ids = false, addrs = false;
+
+	if (argc == 0) {
+		msg_error("setup needs a SEL: an address (0000:82:00.0), a slot (82:00: the whole card), ids "
+			  "(10de:2204) or a set name; `pcibind status` lists them");
+		return EXIT_USAGE;
+	}
+	s->sels = calloc((size_t)argc, sizeof(*s->sels));
+	if (!s->sels)
+		return EXIT_FAILURE_;
+	for (int i = 0; i < argc; i++) {
+		if (selector_parse(argv[i], &s->sels[i]) < 0) {
+			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
+				  "vendor:device (10de:2204) or a section name",
+				  argv[i]);
+			return EXIT_USAGE;
+		}
+		ids |= s->sels[i].kind == SEL_IDS;
+		addrs |= s->sels[i].kind == SEL_FUNCTION || s->sels[i].kind == SEL_SLOT;
+		if (s->sels[i].kind == SEL_NAME && argc > 1) {
+			msg_error("setup takes one set name, or addresses or ids; '%s' is a name", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (ids && addrs) {
+		msg_error("setup takes addresses (a set by address, guarded by the ids found there) or ids (every "
+			  "function with them), not both");
+		return EXIT_USAGE;
+	}
+	s->n_sels = (size_t)argc;
+	return 0;
+}
+
+static int scan(struct setup *s)
+{
+	int err = pcihost_scan(s->c->root, &s->h);
+
+	if (err >= 0)
+		err = usage_scan(s->c->root, s->h);
+	if (err < 0) {
+		msg_error("cannot read the PCI functions below %s: %s", sysroot_path(s->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	if (names_new(&s->names) < 0)
+		s->names = NULL;
+	s->picked = calloc(s->h->n ? s->h->n : 1, sizeof(*s->picked));
+	return s->picked ? 0 : EXIT_FAILURE_;
+}
+
+static bool fn_selected(const struct setup *s, const struct pcifn *f)
+{
+	for (size_t i = 0; i < s->n_sels; i++) {
+		const struct selector *sel = &s->sels[i];
+
+		if (sel->kind == SEL_NAME ? devset_selects(config_find_set(s->cfg, sel->name), &f->addr, f->vendor,
+							   f->device)
+					  : selector_matches(sel, &f->addr, f->vendor, f->device))
+			return true;
+	}
+	return false;
+}
+
+/* every SEL matches something (bind's message if not), and picked[] is what they match */
+static int resolve(struct setup *s)
+{
+	for (size_t i = 0; i < s->n_sels; i++) {
+		struct plan_error e = {{0}};
+		int err = plan_check_selector(s->h, s->cfg, &s->sels[i], &e);
+
+		if (err == -EINVAL) {
+			msg_error("%s", e.msg);
+			return EXIT_USAGE;
+		}
+		if (err < 0)
+			return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < s->h->n; i++)
+		if ((s->picked[i] = fn_selected(s, &s->h->fns[i])))
+			s->n_picked++;
+	return 0;
+}
+
+static bool group_picked(const struct setup *s, int g, size_t upto)
+{
+	for (size_t i = 0; i < upto; i++)
+		if (s->picked[i] && s->h->fns[i].group == g)
+			return true;
+	return false;
+}
+
+static void show_fn(const struct setup *s, const struct pcifn *f, bool picked)
+{
+	char cls[256], dev[DESCRIBE_MAX];
+
+	say(s, "  %s %s  %s: %s  driver: %s%s", picked ? "*" : " ", f->name,
+	    describe_class_name(s->names, f->class, cls, sizeof(cls)),
+	    describe_device(s->names, f->vendor, f->device, dev, sizeof(dev)), f->driver ? f->driver : "none",
+	    picked ? "" : pcifn_is_bridge(f) ? "  (a bridge: stays with the host)" : "  (not selected)");
+}
+
+/* the functions SEL names, with the rest of their IOMMU groups ('*': in the set) */
+static void show_selection(const struct setup *s)
+{
+	for (size_t i = 0; i < s->h->n; i++) {
+		int g = s->h->fns[i].group;
+
+		if (!s->picked[i] || group_picked(s, g, i))
+			continue;
+		if (g < 0)
+			say(s, "%s:", s->h->iommu ? "no IOMMU group" : "no IOMMU groups: the IOMMU is off now");
+		else
+			say(s, "IOMMU group %d:", g);
+		for (size_t k = 0; k < s->h->n; k++)
+			if (g >= 0 ? s->h->fns[k].group == g : s->picked[k])
+				show_fn(s, &s->h->fns[k], s->picked[k]);
+		if (g < 0 && !s->h->iommu)
+			say(s, "  (the groups are known once the IOMMU is on: after the reboot, `pcibind check` says "
+			       "whether each group holds only its set)");
+	}
+}
+
+/* ---- refusals: bind's, except the IOMMU being off, which the setup itself turns on ---- */
+
+static int check_refusals(struct setup *s)
+{
+	struct request req = {.verb = VERB_BIND, .driver = s->c->driver, .force = s->c->force, .sels = s->sels,
+			      .n_sels = s->n_sels};
+	struct plan_error e = {{0}};
+	struct plan *p = NULL;
+	int r = plan_make(s->h, s->cfg, NULL, 0, &req, &p, &e);
+
+	if (r == -EINVAL) {
+		msg_error("%s", e.msg);
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		msg_error("cannot plan: %s", strerror(-r));
+		return EXIT_FAILURE_;
+	}
+	r = msg_refusals(s->c, s->h, p, 1u << REFUSE_NO_IOMMU);
+	plan_free(p);
+	return r;
+}
+
+/* ---- which set ---- */
+
+static bool set_is_selection(const struct setup *s, const struct devset *set)
+{
+	for (size_t i = 0; i < s->h->n; i++)
+		if (s->picked[i] != devset_selects(set, &s->h->fns[i].addr, s->h->fns[i].vendor, s->h->fns[i].device))
+			return false;
+	return true;
+}
+
+static bool set_overlaps(const struct setup *s, const struct devset *set)
+{
+	for (size_t i = 0; i < s->h->n; i++)
+		if (s->picked[i] && devset_selects(set, &s->h->fns[i].addr, s->h->fns[i].vendor, s->h->fns[i].device))
+			return true;
+	return false;
+}
+
+static const char *default_word(const struct pcifn *f)
+{
+	switch (f->class >> 16) {
+	case 0x01:
+		return (f->class >> 8) == 0x0108 ? "nvme" : "storage";
+	case 0x02:
+		return "nic";
+	case 0x03:
+		return "gpu";
+	case 0x04:
+		return "audio";
+	case 0x0c:
+		return (f->class >> 8) == 0x0c03 ? "usb" : "dev";
+	default:
+		return "dev";
+	}
+}
+
+/* "gpu", or "gpu2", "gpu3", ... when that is taken */
+static void default_name(struct setup *s)
+{
+	const struct pcifn *f = NULL;
+
+	for (size_t i = 0; i < s->h->n && !f; i++)
+		if (s->picked[i] && !pcifn_is_bridge(&s->h->fns[i]))
+			f = &s->h->fns[i];
+	(void)snprintf(s->name, sizeof(s->name), "%s", f ? default_word(f) : "dev");
+	for (unsigned n = 2; config_find_set(s->cfg, s->name) && n < 1000; n++)
+		(void)snprintf(s->name, sizeof(s->name), "%s%u", f ? default_word(f) : "dev", n);
+}
+
+static int pick_set(struct setup *s)
+{
+	const struct devset *hit = NULL;
+	const char *wanted = s->c->name;
+
+	if (s->sels[0].kind == SEL_NAME)
+		hit = config_find_set(s->cfg, s->sels[0].name);
+	for (size_t i = 0; !hit && i < s->cfg->n_sets; i++) {
+		if (!set_overlaps(s, &s->cfg->sets[i]))
+			continue;
+		hit = &s->cfg->sets[i];
+		for (size_t j = i + 1; j < s->cfg->n_sets; j++)
+			if (set_overlaps(s, &s->cfg->sets[j])) {
+				msg_error("the functions are in two sets, [%s] (%s:%u) and [%s] (%s:%u); set up or remove "
+					  "one at a time",
+					  hit->name, hit->file, hit->line, s->cfg->sets[j].name, s->cfg->sets[j].file,
+					  s->cfg->sets[j].line);
+				return EXIT_USAGE;
+			}
+	}
+	if (hit && wanted && !streq(wanted, hit->name)) {
+		msg_error("they are in [%s] already (%s:%u); `pcibind setup %s` works on that set, `pcibind setup "
+			  "--remove %s` takes it out",
+			  hit->name, hit->file, hit->line, hit->name, hit->name);
+		return EXIT_USAGE;
+	}
+	if (hit && !set_is_selection(s, hit)) {
+		msg_error("[%s] (%s:%u) selects other functions than these; name the set (`pcibind setup %s`) or "
+			  "take it out first (`pcibind setup --remove %s`)",
+			  hit->name, hit->file, hit->line, hit->name, hit->name);
+		return EXIT_USAGE;
+	}
+	if (!hit && wanted && config_find_set(s->cfg, wanted)) {
+		const struct devset *o = config_find_set(s->cfg, wanted);
+
+		msg_error("[%s] exists already (%s:%u) and selects other functions; choose another --name, or "
+			  "take it out first (`pcibind setup --remove %s`)",
+			  wanted, o->file, o->line, wanted);
+		return EXIT_USAGE;
+	}
+	s->set = hit;
+	if (hit)
+		memcpy(s->name, hit->name, sizeof(s->name));
+	else if (wanted)
+		(void)snprintf(s->name, sizeof(s->name), "%s", wanted);
+	else
+		default_name(s);
+	return 0;
+}
+
+/* ---- the file and the edit ---- */
+
+static int read_text(const struct setup *s, const char *rel, char **ret)
+{
+	int err = sysroot_read(s->c->root, rel, ret, NULL);
+
+	if (err == -ENOENT) {
+		*ret = NULL;
+		return 0;
+	}
+	if (err < 0)
+		msg_error("cannot read %s/%s: %s", sysroot_is_host(s->c->root) ? "" : sysroot_path(s->c->root), rel,
+			  strerror(-err));
+	return err < 0 ? EXIT_FAILURE_ : 0;
+}
+
+/* the file that defines [name]: the main file, else a drop-in; the main file for a new set */
+static int find_file(struct setup *s)
+{
+	DIR *d = NULL;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	(void)snprintf(s->rel, sizeof(s->rel), "%s", CONFIG_FILE);
+	if ((r = read_text(s, s->rel, &s->old_text)) != 0 || !s->set || confedit_has_section(s->old_text, s->name))
+		return r;
+	if (sysroot_opendir(s->c->root, CONFIG_DROPIN_DIR, &d) == 0) {
+		while ((de = readdir(d))) {
+			char **nn;
+			size_t len = strlen(de->d_name);
+
+			if (de->d_name[0] == '.' || len <= 5 || !streq(de->d_name + len - 5, ".conf"))
+				continue;
+			nn = realloc(names, (n + 1) * sizeof(*nn));
+			if (!nn || !(nn[n] = strdup(de->d_name))) {
+				free(nn ? nn : names);
+				names = NULL;
+				n = 0;
+				break;
+			}
+			names = nn;
+			n++;
+		}
+		closedir(d);
+	}
+	r = EXIT_FAILURE_;
+	for (size_t i = 0; i < n; i++) {
+		if (r != 0 && xsnprintf(s->rel, sizeof(s->rel), "%s/%s", CONFIG_DROPIN_DIR, names[i]) == 0) {
+			free(s->old_text);
+			s->old_text = NULL;
+			if (read_text(s, s->rel, &s->old_text) == 0 && confedit_has_section(s->old_text, s->name))
+				r = 0;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (r != 0)
+		msg_error("[%s] is in the configuration, but no file below %s/ holds its header as pcibind can edit "
+			  "it; edit it by hand",
+			  s->name, CONFIG_FILE);
+	return r;
+}
+
+static void sel_text(const struct selector *sel, char *buf, size_t size)
+{
+	if (sel->kind == SEL_SLOT)
+		(void)snprintf(buf, size, "%04x:%02x:%02x", sel->addr.domain, sel->addr.bus, sel->addr.dev);
+	else if (sel->kind == SEL_IDS)
+		(void)snprintf(buf, size, "%04x:%04x", sel->vendor, sel->device);
+	else
+		pciaddr_format(&sel->addr, buf);
+}
+
+/* the ids found at the addresses, each once, in address order: the guard */
+static void found_ids(const struct setup *s, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->h->n; i++) {
+		const struct pcifn *f = &s->h->fns[i];
+		bool seen = false;
+
+		if (!s->picked[i])
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = s->picked[k] && s->h->fns[k].vendor == f->vendor && s->h->fns[k].device == f->device;
+		if (!seen)
+			append(buf, size, "%s%04x:%04x", buf[0] ? "," : "", f->vendor, f->device);
+	}
+}
+
+/* "added by pcibind setup: NVIDIA Corporation GA102 [GeForce RTX 3090], ..." (the ids are in ids =) */
+static void section_comment(const struct setup *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	(void)snprintf(buf, size, "added by pcibind setup:");
+	for (size_t i = 0; i < s->h->n; i++) {
+		const struct pcifn *f = &s->h->fns[i];
+		char v[256], d[256];
+		const char *vn, *dn;
+
+		if (!s->picked[i] || strlen(buf) > 160)
+			continue;
+		vn = names_lookup_vendor(s->names, f->vendor, v, sizeof(v));
+		dn = names_lookup_device(s->names, f->vendor, f->device, d, sizeof(d));
+		append(buf, size, "%s %s%s%s", n++ ? "," : "", vn ? vn : "", vn && dn ? " " : "", dn ? dn : "");
+		if (!vn && !dn)
+			append(buf, size, "%04x:%04x", f->vendor, f->device);
+	}
+	/* the comment is one line of printable text */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}
+
+static int edit(struct setup *s)
+{
+	char addrs[TEXT_MAX] = "", ids[TEXT_MAX] = "", comment[256];
+	struct confedit_key keys[4];
+	size_t n = 0;
+	int err;
+
+	if (!s->set) {
+		for (size_t i = 0; i < s->n_sels; i++) {
+			char one[PCIADDR_STRLEN];
+
+			sel_text(&s->sels[i], one, sizeof(one));
+			append(s->sels[0].kind == SEL_IDS ? ids : addrs, TEXT_MAX, "%s%s", i ? "," : "", one);
+		}
+		if (addrs[0]) {
+			keys[n++] = (struct confedit_key){"address", addrs};
+			found_ids(s, ids, sizeof(ids));
+		}
+		keys[n++] = (struct confedit_key){"ids", ids};
+	}
+	if (!s->set || s->set->boot != s->boot)
+		keys[n++] = (struct confedit_key){"boot", s->boot ? "yes" : "no"};
+	if (s->c->driver && (!s->set || !streq_null(s->set->driver, s->c->driver)))
+		keys[n++] = (struct confedit_key){"driver", s->c->driver};
+	section_comment(s, comment, sizeof(comment));
+	err = confedit_set(s->old_text, s->name, keys, n, comment, &s->new_text);
+	if (err < 0) {
+		msg_error("cannot edit %s: %s", s->rel, strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	s->action = !s->set ? "create" : streq(s->new_text, s->old_text ? s->old_text : "") ? "unchanged" : "change";
+	return 0;
+}
+
+/* the edited configuration, read as pcibind will read it; an error names the file and line */
+static int check_edit(struct setup *s)
+{
+	struct config_error e = {0};
+	int err = config_load_text(s->c->root, s->rel, s->new_text, &s->new_cfg, &e);
+
+	if (err < 0) {
+		if (e.line)
+			msg_error("%s:%u: %s", e.file, e.line, e.msg);
+		else
+			msg_error("%s: %s", e.file[0] ? e.file : s->rel, e.msg[0] ? e.msg : strerror(-err));
+		msg_error("the configuration would not be valid with this change; nothing was changed");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static bool any_boot_set(const struct config *cfg)
+{
+	for (size_t i = 0; cfg && i < cfg->n_sets; i++)
+		if (cfg->sets[i].boot)
+			return true;
+	return false;
+}
+
+/* ---- the boot unit ---- */
+
+static void plan_unit(struct setup *s)
+{
+	int n;
+
+	s->unit_err = unit_links_read(s->c->root, UNIT, &s->unit);
+	if (!any_boot_set(s->new_cfg)) {
+		n = unit_count_links(s->c->root, UNIT);
+		s->unit_change = n > 0 ? -n : 0;
+		return;
+	}
+	if (s->unit_err < 0 || s->unit.masked)
+		return;
+	for (size_t i = 0; i < s->unit.n_links; i++)
+		s->unit_change += !s->unit.present[i];
+}
+
+/* why the unit cannot be enabled, or NULL */
+static const char *unit_problem(const struct setup *s, char *buf, size_t size)
+{
+	if (!any_boot_set(s->new_cfg))
+		return NULL;
+	if (s->unit_err == -ENOENT)
+		(void)snprintf(buf, size, "%s is not installed below %s (`make install` puts it into "
+				    "/usr/lib/systemd/system); install pcibind, then run this again", UNIT,
+			       sysroot_path(s->c->root));
+	else if (s->unit_err < 0)
+		(void)snprintf(buf, size, "cannot read %s: %s", UNIT, strerror(-s->unit_err));
+	else if (s->unit.masked)
+		(void)snprintf(buf, size, "%s is masked (/etc/systemd/system/%s links to /dev/null); `systemctl "
+				    "unmask %s`, then run this again", UNIT, UNIT, UNIT);
+	else if (!s->unit.n_links)
+		(void)snprintf(buf, size, "%s (%s) has no [Install] WantedBy= to enable it by", UNIT, s->unit.path);
+	else
+		for (size_t i = 0; i < s->unit.n_links; i++)
+			if (s->unit.conflict[i][0]) {
+				(void)snprintf(buf, size, "/%s is %s, not the link to %s; remove it, then run this again",
+					       s->unit.links[i], s->unit.conflict[i], s->unit.path);
+				return buf;
+			}
+	return s->unit_err < 0 || s->unit.masked || !s->unit.n_links ? buf : NULL;
+}
+
+static void show_unit_plan(const struct setup *s, bool done)
+{
+	if (s->unit_change > 0)
+		for (size_t i = 0; i < s->unit.n_links; i++)
+			if (!s->unit.present[i])
+				say(s, "%s %s: /%s -> %s", done ? "enabled" : "would enable", UNIT, s->unit.links[i],
+				    s->unit.path);
+	if (s->unit_change < 0)
+		say(s, "%s %s: no set has boot = yes (%d link%s in /etc/systemd/system)",
+		    done ? "disabled" : "would disable", UNIT, -s->unit_change, s->unit_change == -1 ? "" : "s");
+}
+
+static int apply_unit(struct setup *s)
+{
+	int n;
+
+	if (s->unit_change > 0)
+		n = unit_enable(s->c->root, &s->unit);
+	else if (s->unit_change < 0)
+		n = unit_disable(s->c->root, UNIT);
+	else
+		return 0;
+	if (n < 0) {
+		msg_error("cannot %s %s: %s", s->unit_change > 0 ? "enable" : "disable", UNIT, strerror(-n));
+		return EXIT_FAILURE_;
+	}
+	s->unit_done = n;
+	show_unit_plan(s, true);
+	return 0;
+}
+
+/* ---- is a reboot needed? ---- */
+
+_printf_(2, 3) static void reason(struct setup *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->n_reasons >= REASONS_MAX)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(s->reasons[s->n_reasons++], TEXT_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* picked functions on a host driver now (not the set's target), as "0000:02:00.0 (nvidia), ..." */
+static size_t on_host_driver(const struct setup *s, const char *target, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->h->n; i++) {
+		const struct pcifn *f = &s->h->fns[i];
+
+		if (!s->picked[i] || !f->driver || streq(f->driver, target) || pcifn_is_bridge(f))
+			continue;
+		append(buf, size, "%s%s (%s)", n++ ? ", " : "", f->name, f->driver);
+	}
+	return n;
+}
+
+static void judge_reboot(struct setup *s)
+{
+	const struct devset *set = s->c->remove ? NULL : config_find_set(s->new_cfg, s->name);
+	const char *target = set ? devset_driver(s->new_cfg, set) : CONFIG_DEFAULT_DRIVER;
+	char held[TEXT_MAX];
+	size_t n_held = on_host_driver(s, target, held, sizeof(held));
+
+	if (!s->h->iommu)
+		reason(s, "the IOMMU is off now (no IOMMU groups)%s", s->gen.args_missing[0] ? "" :
+		       "; if it stays off after the reboot, enable VT-d or AMD-Vi (IOMMU) in the firmware setup");
+	if (s->gen.args_missing[0])
+		reason(s, "the running kernel lacks %s, which the kernel command line now has", s->gen.args_missing);
+	else if (s->gen.boot_changed)
+		reason(s, "the kernel command line changed");
+	if (set && set->boot && s->gen.initrd_changed && n_held)
+		reason(s, "the initramfs changed: from the next boot it claims %s before the host driver can", held);
+	if (set && set->boot && n_held)
+		(void)snprintf(s->no_reboot, sizeof(s->no_reboot),
+			       "`pcibind apply` moves %s to %s now; %s does it at every boot", held, target, UNIT);
+	else if (set && set->boot)
+		(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "[%s] is on %s already", s->name, target);
+	else if (set)
+		(void)snprintf(s->no_reboot, sizeof(s->no_reboot),
+			       "`pcibind bind %s` hands it to %s when a VM needs it (a VM hook does it at start)",
+			       s->name, target);
+	else if (!s->no_reboot[0])
+		(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "nothing of it is claimed at boot any more");
+}
+
+static void show_reboot(const struct setup *s)
+{
+	char line[REASONS_MAX * TEXT_MAX] = "";
+
+	for (size_t i = 0; i < s->n_reasons; i++)
+		append(line, sizeof(line), "%s%s", i ? "; " : "", s->reasons[i]);
+	if (s->n_reasons)
+		say(s, "reboot: %sneeded: %s", s->c->dry_run ? "would be " : "", line);
+	else
+		say(s, "reboot: not needed: %s", s->no_reboot);
+}
+
+/* ---- the run ---- */
+
+static int show_config_diff(const struct setup *s)
+{
+	_cleanup_free_ char *d = gen_diff(s->rel, s->old_text, s->new_text);
+
+	if (!d)
+		return EXIT_FAILURE_;
+	if (!s->c->json)
+		fputs(d, stdout);
+	return 0;
+}
+
+static int write_config(struct setup *s)
+{
+	int err;
+
+	if (streq(s->action, "unchanged") || streq(s->action, "absent"))
+		return 0;
+	if (!s->new_text)
+		err = unlinkat(sysroot_fd(s->c->root), s->rel, 0) < 0 ? -errno : 0;
+	else
+		err = atomicfile_write(s->c->root, s->rel, s->new_text, strlen(s->new_text), 0644);
+	if (err < 0) {
+		msg_error("cannot write /%s: %s%s; nothing was changed", s->rel, strerror(-err),
+			  err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int take_lock(struct setup *s)
+{
+	char msg[PATH_MAX + 128];
+	int st = ctx_lock(s->c, s->cfg, &s->lock_fd, msg, sizeof(msg));
+
+	if (st)
+		msg_error("%s", msg);
+	return st;
+}
+
+/* generate's run on the new configuration: its diff and, unless --dry-run, its files and commands */
+static int run_generate(struct setup *s, unsigned flags)
+{
+	struct ctx gc = *s->c;
+
+	gc.write = true;
+	gc.remove = false; /* setup --remove takes a set out; generate --remove would take all of pcibind's out */
+	flags |= s->c->json ? GENERATE_NO_STDOUT : 0;
+	flags |= s->lock_fd >= 0 ? GENERATE_LOCKED : 0;
+	s->gen_status = generate_with_config(&gc, s->new_cfg, flags, &s->gen);
+	return s->gen_status;
+}
+
+static bool nothing_changes(const struct setup *s)
+{
+	return (streq(s->action, "unchanged") || streq(s->action, "absent")) && !s->gen.files_changed &&
+	       !s->gen.boot_changed && !s->unit_change;
+}
+
+static void json_out(const struct setup *s, int status)
+{
+	struct json j;
+	_cleanup_free_ char *d = s->action ? gen_diff(s->rel, s->old_text, s->new_text) : NULL;
+	char path[PATH_MAX + 2];
+
+	json_init(&j, stdout, 2);
+	json_object_begin(&j);
+	json_key_int(&j, "schema", SETUP_SCHEMA);
+	json_key_string(&j, "root", sysroot_path(s->c->root));
+	json_key_bool(&j, "dry_run", s->c->dry_run);
+	json_key_string(&j, "set", s->name[0] ? s->name : NULL);
+	(void)snprintf(path, sizeof(path), "/%s", s->rel);
+	json_key_string(&j, "file", s->rel[0] ? path : NULL);
+	json_key_string(&j, "action", s->action);
+	json_key_string(&j, "config_diff", d);
+	json_key(&j, "functions");
+	json_array_begin(&j);
+	for (size_t i = 0; s->h && i < s->h->n; i++)
+		if (s->picked && s->picked[i])
+			json_string(&j, s->h->fns[i].name);
+	json_array_end(&j);
+	json_key_int(&j, "generated_files_changed", (long long)s->gen.files_changed);
+	json_key(&j, "commands");
+	json_array_begin(&j);
+	for (size_t i = 0; i < s->gen.n_commands && i < ARRAY_SIZE(s->gen.commands); i++)
+		json_string(&j, s->gen.commands[i]);
+	json_array_end(&j);
+	json_key_string(&j, "unit", UNIT);
+	json_key_int(&j, "unit_links_changed", s->unit_change);
+	json_key_bool(&j, "reboot_needed", s->n_reasons > 0);
+	json_key(&j, "reboot_reasons");
+	json_array_begin(&j);
+	for (size_t i = 0; i < s->n_reasons; i++)
+		json_string(&j, s->reasons[i]);
+	json_array_end(&j);
+	json_key_int(&j, "exit_status", status);
+	json_object_end(&j);
+	(void)json_finish(&j);
+}
+
+/* generate against the edit with nothing written: the rest of the diff */
+static int preview(struct setup *s)
+{
+	struct ctx *real = s->c, dc = *s->c;
+	int r;
+
+	dc.dry_run = true;
+	s->c = &dc;
+	r = run_generate(s, GENERATE_NO_SUMMARY);
+	s->c = real;
+	return r;
+}
+
+static void say_nothing_to_do(const struct setup *s)
+{
+	const struct devset *set = config_find_set(s->new_cfg, s->name);
+
+	if (s->c->remove)
+		say(s, "nothing to do: no set to take out, the generated files are up to date%s",
+		    any_boot_set(s->new_cfg) ? "" : " and pcibind.service is not enabled");
+	else
+		say(s, "nothing to do: [%s] is set up as asked (boot = %s), the generated files are up to date%s", s->name,
+		    set && set->boot ? "yes" : "no",
+		    any_boot_set(s->new_cfg) ? " and " UNIT " is enabled" : "");
+}
+
+/* the part both directions share: show, ask, write, generate, the unit, the verdict */
+static int carry_out(struct setup *s)
+{
+	char why[TEXT_MAX];
+	const char *problem;
+	bool previewed = false;
+	int r;
+
+	plan_unit(s);
+	problem = unit_problem(s, why, sizeof(why));
+	if ((r = show_config_diff(s)) != 0)
+		return r;
+	if (s->c->dry_run || interactive(s)) {
+		if ((r = preview(s)) != 0)
+			return r;
+		previewed = true;
+		show_unit_plan(s, false);
+		judge_reboot(s);
+		if (s->c->dry_run) {
+			if (problem)
+				msg_error("%s", problem);
+			show_reboot(s);
+			say(s, "dry run: nothing was changed");
+			return problem ? EXIT_FAILURE_ : 0;
+		}
+		if (!nothing_changes(s) && !ask("Make these changes?", false)) {
+			say(s, "nothing was changed");
+			return EXIT_FAILURE_;
+		}
+		s->n_reasons = 0;
+	}
+	if ((r = take_lock(s)) != 0 || (r = write_config(s)) != 0)
+		return r;
+	r = run_generate(s, GENERATE_NO_SUMMARY | (previewed ? GENERATE_NO_DIFF : 0));
+	if (r != 0) {
+		msg_error("%s is written; once that is fixed, run `pcibind generate --write` or this setup again",
+			  s->rel);
+		return r;
+	}
+	if (problem) {
+		msg_error("%s", problem);
+		r = EXIT_FAILURE_;
+	} else if ((r = apply_unit(s)) != 0) {
+		return r;
+	}
+	judge_reboot(s);
+	if (nothing_changes(s))
+		say_nothing_to_do(s);
+	show_reboot(s);
+	return r;
+}
+
+static int load(struct setup *s, int argc, char **argv)
+{
+	int r;
+
+	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_load_config(s->c, &s->cfg)) != 0 ||
+	    (r = scan(s)) != 0)
+		return r;
+	return 0;
+}
+
+static int run_setup(struct setup *s)
+{
+	const struct devset *set;
+	int r;
+
+	if ((r = resolve(s)) != 0)
+		return r;
+	show_selection(s);
+	if ((r = check_refusals(s)) != 0 || (r = pick_set(s)) != 0)
+		return r;
+	s->boot = s->c->boot_given ? s->c->boot : s->set ? s->set->boot : false;
+	if (!s->c->boot_given && interactive(s) && !(s->set && s->set->boot))
+		s->boot = ask("Claim it at boot, before a host driver takes it (boot = yes)?", true);
+	if ((r = find_file(s)) != 0 || (r = edit(s)) != 0 || (r = check_edit(s)) != 0)
+		return r;
+	set = config_find_set(s->new_cfg, s->name);
+	if (!set || !set_is_selection(s, set)) {
+		msg_error("[%s] would not select the functions shown; nothing was changed", s->name);
+		return EXIT_FAILURE_;
+	}
+	say(s, "[%s] in /%s: %s (boot = %s)", s->name, s->rel,
+	    streq(s->action, "create") ? "a new set" : streq(s->action, "change") ? "changed" : "already as asked",
+	    set->boot ? "yes" : "no");
+	return carry_out(s);
+}
+
+/* the functions of the set being taken out that are on a VFIO driver now, for the hint */
+static void restore_hint(struct setup *s)
+{
+	char list[TEXT_MAX] = "";
+
+	for (size_t i = 0; i < s->h->n; i++)
+		if (s->picked[i] && s->h->fns[i].driver && driver_is_vfio(s->h->fns[i].driver))
+			append(list, sizeof(list), "%s%s", list[0] ? " " : "", s->h->fns[i].name);
+	if (list[0])
+		(void)snprintf(s->no_reboot, sizeof(s->no_reboot),
+			       "%s stay%s on vfio-pci until `pcibind restore %s` or the next boot", list,
+			       strchr(list, ' ') ? "" : "s", list);
+}
+
+static int run_remove(struct setup *s)
+{
+	const struct devset *set = NULL;
+	int r;
+
+	if (s->sels[0].kind == SEL_NAME) {
+		set = config_find_set(s->cfg, s->sels[0].name);
+		(void)snprintf(s->name, sizeof(s->name), "%s", s->sels[0].name);
+	} else {
+		if ((r = resolve(s)) != 0)
+			return r;
+		for (size_t i = 0; i < s->cfg->n_sets && !set; i++)
+			if (set_overlaps(s, &s->cfg->sets[i]))
+				set = &s->cfg->sets[i];
+	}
+	s->set = set;
+	if (set) {
+		memcpy(s->name, set->name, sizeof(s->name));
+		for (size_t i = 0; i < s->h->n; i++)
+			s->picked[i] = devset_selects(set, &s->h->fns[i].addr, s->h->fns[i].vendor, s->h->fns[i].device);
+		if ((r = find_file(s)) != 0)
+			return r;
+		if ((r = confedit_remove(s->old_text, s->name, &s->new_text)) < 0) {
+			msg_error("cannot take [%s] out of /%s: %s", s->name, s->rel, strerror(-r));
+			return EXIT_FAILURE_;
+		}
+		if (!s->new_text[0] && !streq(s->rel, CONFIG_FILE)) {
+			free(s->new_text);
+			s->new_text = NULL; /* a drop-in that held only this set goes */
+		}
+		s->action = "remove";
+		say(s, "[%s] in /%s: taken out%s", s->name, s->rel, s->new_text ? "" : " (the file held nothing else)");
+	} else {
+		(void)snprintf(s->rel, sizeof(s->rel), "%s", CONFIG_FILE);
+		if ((r = read_text(s, s->rel, &s->old_text)) != 0)
+			return r;
+		s->new_text = s->old_text ? strdup(s->old_text) : NULL;
+		s->action = "absent";
+		(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "nothing was taken out");
+		say(s, "no set to take out: %s", s->sels[0].kind == SEL_NAME ? "the configuration has no such set"
+									     : "no set holds these functions");
+	}
+	if ((r = check_edit(s)) != 0)
+		return r;
+	restore_hint(s);
+	return carry_out(s);
+}
+
+static int run(struct ctx *c, int argc, char **argv)
+{
+	struct setup s = {.c = c, .lock_fd = -1, .gen_status = -1};
+	int r;
+
+	if (c->remove && (c->name || c->boot_given)) {
+		msg_error("--remove takes the set named by SEL out; --name and --boot do not go with it");
+		return EXIT_USAGE;
+	}
+	if ((r = load(&s, argc, argv)) == 0)
+		r = c->remove ? run_remove(&s) : run_setup(&s);
+	if (c->json && r != EXIT_USAGE)
+		json_out(&s, r);
+	if (fflush(stdout) != 0 && r == 0)
+		r = EXIT_FAILURE_;
+	setup_free(&s);
+	return r;
+}
+
+const struct cmd cmd_setup = {
+	.name = "setup",
+	.args = "SEL [--name N] [--boot]",
+	.help = "set up passthrough: the set, the boot files, the unit; --remove undoes it",
+	.usage = "\n"
+		 "Shows the functions SEL names with the rest of their IOMMU groups, refuses what bind\n"
+		 "would refuse, writes the set into /etc/pcibind/pcibind.conf (comments and order kept),\n"
+		 "does what `generate --write` does, enables pcibind.service and says whether a reboot\n"
+		 "is needed and why. A second run changes nothing.\n\n"
+		 "  --name NAME    the set's name (default: gpu, nic, nvme, usb, ... from the class)\n"
+		 "  --boot         claim it at boot (boot = yes); --no-boot: on demand only\n"
+		 "  --driver D     bind it to D instead of vfio-pci\n"
+		 "  -n, --dry-run  show every change as a diff, change nothing\n"
+		 "  -y, --yes      ask nothing (questions are only asked on a terminal)\n"
+		 "  -f, --force    set up a function bind would refuse for a use (the console, a mount, ...)\n"
+		 "  --remove       take the set named by SEL (a name, or its functions) out, regenerate,\n"
+		 "                 and disable pcibind.service when no set is claimed at boot any more\n"
+		 "  --json         one JSON document on standard output\n",
+	.run = run,
+};

@@ -648,6 +648,14 @@ static void judge_reboot(struct setup *s)
 	char held[TEXT_MAX];
 	size_t n_held = on_host_driver(s, target, held, sizeof(held));
 
+	if (s->c->remove) {
+		/* taking a set out needs no reboot: what is bound now stays until restored */
+		if (!s->no_reboot[0])
+			(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "nothing of it is claimed at boot any more");
+		if (s->gen.boot_changed)
+			append(s->no_reboot, sizeof(s->no_reboot), "; the kernel command line changed, from the next boot on");
+		return;
+	}
 	if (!s->h->iommu)
 		reason(s, "the IOMMU is off now (no IOMMU groups)%s", s->gen.args_missing[0] ? "" :
 		       "; if it stays off after the reboot, enable VT-d or AMD-Vi (IOMMU) in the firmware setup");

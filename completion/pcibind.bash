@@ -40,7 +40,7 @@ _pcibind()
 	local cur prev words cword
 	_init_completion -s || return
 
-	local commands="status bind unbind restore apply generate check hook help"
+	local commands="setup status bind unbind restore apply generate check hook help"
 	local opts="--root --dry-run --json --force --driver --timeout --verbose --quiet --help --version"
 	local cmd="" i root
 
@@ -53,7 +53,7 @@ _pcibind()
 		COMPREPLY=($(compgen -W "vfio-pci pci-stub" -- "$cur"))
 		return
 		;;
-	--timeout)
+	--timeout | --name)
 		return
 		;;
 	--vm)
@@ -69,7 +69,7 @@ _pcibind()
 
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		--root | --driver | --timeout | --vm | --domain) ((i++)) ;;
+		--root | --driver | --timeout | --vm | --domain | --name) ((i++)) ;;
 		-*) ;;
 		*)
 			cmd=${words[i]}
@@ -90,7 +90,23 @@ _pcibind()
 	root=$(_pcibind_root)
 	root=${root%/}
 	case $cmd in
-	status | bind | unbind | restore)
+	setup)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--name --boot --no-boot --remove --yes --driver --dry-run --force --json --root --help" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_pcibind_sections "$root") $(_pcibind_addresses "$root")" -- "$cur"))
+			__ltrim_colon_completions "$cur"
+		fi
+		;;
+	status)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--tree $opts" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(_pcibind_sections "$root") $(_pcibind_addresses "$root")" -- "$cur"))
+			__ltrim_colon_completions "$cur"
+		fi
+		;;
+	bind | unbind | restore)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 		else

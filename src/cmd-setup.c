@@ -988,8 +988,8 @@ static int run(struct ctx *c, int argc, char **argv)
 
 const struct cmd cmd_setup = {
 	.name = "setup",
-	.args = "SEL [--name N] [--boot]",
-	.help = "set up passthrough: the set, the boot files, the unit; --remove undoes it",
+	.args = "SEL... [--boot]",
+	.help = "the whole passthrough setup for SEL; --remove undoes it",
 	.usage = "\n"
 		 "Shows the functions SEL names with the rest of their IOMMU groups, refuses what bind\n"
 		 "would refuse, writes the set into /etc/pcibind/pcibind.conf (comments and order kept),\n"

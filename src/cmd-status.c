@@ -893,6 +893,6 @@ out:
 const struct cmd cmd_status = {
 	.name = "status",
 	.run = run,
-	.args = "[SEL...]",
+	.args = "[SEL...] [--tree]",
 	.help = "show functions, drivers, IOMMU groups and verdicts",
 };

@@ -37,15 +37,26 @@ static void usage(FILE *out)
 		"  -n, --dry-run       print the plan, change nothing\n"
 		"      --json          machine-readable output\n"
 		"  -f, --force         override a safety refusal (each one is named when refused)\n"
-		"      --driver NAME   bind: target driver (default from config, else vfio-pci)\n"
+		"      --driver NAME   bind, setup: target driver (default from config, else vfio-pci)\n"
 		"      --timeout SEC   seconds before a kernel write counts as hung (default 10)\n"
 		"      --vm VMID       check: one Proxmox VM; --domain NAME|FILE: one libvirt domain\n"
 		"  -v, --verbose       say more\n"
 		"  -q, --quiet         errors only\n"
+		"      --tree          status: the bridges and IOMMU groups as a tree (like lspci -tv)\n"
+		"      --name NAME     setup: the set's name\n"
+		"      --boot          setup: claim the set at boot (--no-boot: on demand)\n"
+		"      --remove        setup: take the set out again\n"
+		"  -y, --yes           setup: ask nothing (it asks only on a terminal)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
-		"Exit status: 0 done, 1 failed (changes were put back), 2 usage or configuration\n"
-		"error, 3 refused for safety, 4 a kernel write timed out. See pcibind(8).\n");
+		"Exit status:\n"
+		"  0  done, or nothing to do\n"
+		"  1  a step failed; every changed function was put back (or the message names it)\n"
+		"  2  usage or configuration error, or a selector that matches nothing; nothing changed\n"
+		"  3  refused for safety; nothing changed\n"
+		"  4  a kernel write did not finish in time, or another pcibind held the lock too long\n"
+		"  5  apply: at least one set was bound, none failed or was refused\n"
+		"check exits 0 when the host is ready, 1 when not. See pcibind(8).\n");
 }
 
 static const struct cmd *find_cmd(const char *name)

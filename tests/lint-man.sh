@@ -29,6 +29,13 @@ for c in $("$BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NR > 1 && NF { pri
 	else nok "pcibind(8) documents '$c'"; fi
 done
 
+# every exit status pcibind(8) documents is in --help too, with the same number
+help=$("$BIN" --help)
+for st in $(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$SRC/man/pcibind.8" | sed -n '/^\.TP/{n;s/^\.B \([0-9]\)$/\1/p}'); do
+	if grep -q "^  $st  " <<<"$help"; then ok "pcibind --help lists exit status $st"
+	else nok "pcibind --help lists exit status $st (pcibind(8) documents it)"; fi
+done
+
 # make install into a staging root; systemd-analyze verify the unit there (man pages found through MANPATH)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT

@@ -230,7 +230,7 @@ boot_def() {
 	B_IOMMU=1
 	case $1 in
 	host)
-		B_RUN=modload,status,gpu,hook,twins,detach,refusal,ich9,bridge,holder
+		B_RUN=modload,status,gpu,hook,hookmap,twins,detach,refusal,ich9,bridge,holder
 		B_TIMEOUT=600 ;;
 	cycles)
 		B_RUN=cycles

@@ -41,7 +41,7 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: vfio-hold [--ready FILE] [--req] [--release-on-request] DDDD:BB:DD.F\n");
+	fprintf(f, "usage: vfio-hold [--ready FILE] [--req] [--release-on-request] [-pidfile FILE] DDDD:BB:DD.F\n");
 }
 
 /* The group number is the last component of the iommu_group link. */
@@ -229,13 +229,15 @@ static void hold(int req_fd, int release_on_request, const char *bdf)
 
 int main(int argc, char **argv)
 {
-	const char *ready = NULL, *bdf = NULL;
+	const char *ready = NULL, *bdf = NULL, *pidfile = NULL;
 	int req = 0, release = 0, group, container, group_fd, device_fd, req_fd = -1, r, i;
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--ready") && i + 1 < argc)
 			ready = argv[++i];
+		else if (!strcmp(argv[i], "-pidfile") && i + 1 < argc)
+			pidfile = argv[++i]; /* QEMU's option: a process qemu-server counts as the VM (its cmdline names it) */
 		else if (!strcmp(argv[i], "--req"))
 			req = 1;
 		else if (!strcmp(argv[i], "--release-on-request"))
@@ -280,6 +282,14 @@ int main(int argc, char **argv)
 		req_fd = arm_request(device_fd, bdf);
 		if (req_fd < 0)
 			return 1;
+	}
+	if (pidfile) {
+		FILE *pf = fopen(pidfile, "w");
+
+		if (!pf || fprintf(pf, "%d\n", (int)getpid()) < 0 || fclose(pf) != 0) {
+			fprintf(stderr, "vfio-hold: cannot write %s: %s\n", pidfile, strerror(errno));
+			return 1;
+		}
 	}
 	if (ready && write_ready(ready, group) < 0) {
 		fprintf(stderr, "vfio-hold: cannot write %s: %s\n", ready, strerror(errno));

@@ -27,7 +27,8 @@ struct vm {
 	const struct check_vm_env *e;
 	char label[96];       /* "VM 100", "domain win11": for fixes */
 	struct hook_devs devs; /* handed over by pcibind */
-	struct hook_devs kept; /* the VM's, left where they are (driver=keep, libvirt's managed ones) */
+	struct hook_devs peer; /* moved by the VM manager itself: libvirt's managed='yes' */
+	struct hook_devs kept; /* the VM's, left on their driver: driver=keep */
 	bool efi, secure_keys, primary;
 	const char *romfile[PVE_HOSTPCI_MAX + 64];
 	size_t n_rom;
@@ -53,12 +54,30 @@ static bool is_gpu(const struct pcifn *f)
 
 static bool vm_has(const struct vm *v, const struct pciaddr *a)
 {
-	return hook_devs_has(&v->devs, a) || hook_devs_has(&v->kept, a);
+	return hook_devs_has(&v->devs, a) || hook_devs_has(&v->peer, a) || hook_devs_has(&v->kept, a);
 }
 
 static const struct pcifn *fn_of(const struct vm *v, const struct hook_devs *d, size_t i)
 {
 	return pcihost_find(v->e->h, &d->addrs[i]);
+}
+
+static size_t vm_count(const struct vm *v)
+{
+	return v->devs.n + v->peer.n + v->kept.n;
+}
+
+/* The i-th of every function the VM gets (devs, peer, kept), with the entry it comes from */
+static const struct pcifn *vm_fn(const struct vm *v, size_t i, const char **ret_origin)
+{
+	const struct hook_devs *lists[] = { &v->devs, &v->peer, &v->kept };
+
+	for (size_t l = 0; l < ARRAY_SIZE(lists); i -= lists[l]->n, l++)
+		if (i < lists[l]->n) {
+			*ret_origin = lists[l]->origin[i];
+			return fn_of(v, lists[l], i);
+		}
+	return NULL;
 }
 
 /* ---- what every VM is checked for ---- */
@@ -73,34 +92,39 @@ static void check_slots(const struct vm *v)
 
 		if (vm_has(v, &g->addr))
 			continue;
-		for (size_t k = 0; k < v->devs.n + v->kept.n; k++) {
-			const struct hook_devs *d = k < v->devs.n ? &v->devs : &v->kept;
-			size_t j = k < v->devs.n ? k : k - v->devs.n;
-			const struct pcifn *f = fn_of(v, d, j);
+		for (size_t k = 0; k < vm_count(v); k++) {
+			const char *origin;
+			const struct pcifn *f = vm_fn(v, k, &origin);
 
 			if (!f || !pciaddr_same_slot(&f->addr, &g->addr))
 				continue;
 			add(v, CHECK_WARN, "functions", "pass the whole slot: the address without its function (01:00, not 01:00.0)",
-			    "%s (%s) gets %s but not %s (%s) of the same card", d->origin[j], v->label, f->name, g->name,
+			    "%s (%s) gets %s but not %s (%s) of the same card", origin, v->label, f->name, g->name,
 			    g->driver ? g->driver : "no driver");
 			break;
 		}
 	}
 }
 
-/* The refusals a start would meet, as the hook decides them (the console refusal is release_console's) */
+/*
+ * The refusals a start would meet, as the hook decides them (the console
+ * refusal is release_console's), for what pcibind hands over and what the
+ * manager detaches itself alike: both leave the host without the device.
+ */
 static void check_plan(const struct vm *v)
 {
-	struct selector *sels = calloc(v->devs.n ? v->devs.n : 1, sizeof(*sels));
-	struct request req = { .verb = VERB_BIND, .sels = sels, .n_sels = v->devs.n };
+	size_t n = v->devs.n + v->peer.n;
+	struct selector *sels = calloc(n ? n : 1, sizeof(*sels));
+	struct request req = { .verb = VERB_BIND, .sels = sels, .n_sels = n };
 	struct plan_error err = { { 0 } };
 	struct plan *p = NULL;
 
 	if (!sels)
 		return;
-	for (size_t i = 0; i < v->devs.n; i++)
-		sels[i] = (struct selector){ .kind = SEL_FUNCTION, .addr = v->devs.addrs[i] };
-	if (v->devs.n && plan_make(v->e->h, v->e->cfg, NULL, 0, &req, &p, &err) < 0) {
+	for (size_t i = 0; i < n; i++)
+		sels[i] = (struct selector){ .kind = SEL_FUNCTION,
+					     .addr = i < v->devs.n ? v->devs.addrs[i] : v->peer.addrs[i - v->devs.n] };
+	if (n && plan_make(v->e->h, v->e->cfg, NULL, 0, &req, &p, &err) < 0) {
 		add(v, CHECK_FAIL, "devices", NULL, "%s", err.msg[0] ? err.msg : "cannot plan");
 		free(sels);
 		return;
@@ -166,8 +190,9 @@ static void check_firmware(const struct vm *v, const char *fix_ovmf, const char 
 {
 	bool gpu = false, nvidia = false;
 
-	for (size_t i = 0; i < v->devs.n + v->kept.n; i++) {
-		const struct pcifn *f = fn_of(v, i < v->devs.n ? &v->devs : &v->kept, i < v->devs.n ? i : i - v->devs.n);
+	for (size_t i = 0; i < vm_count(v); i++) {
+		const char *origin;
+		const struct pcifn *f = vm_fn(v, i, &origin);
 
 		gpu |= is_gpu(f);
 		nvidia |= is_gpu(f) && f->vendor == 0x10de;
@@ -203,6 +228,7 @@ static void check_roms(const struct vm *v, const char *dir)
 static void vm_free(struct vm *v)
 {
 	hook_devs_free(&v->devs);
+	hook_devs_free(&v->peer);
 	hook_devs_free(&v->kept);
 }
 
@@ -500,13 +526,14 @@ static void libvirt_devices(struct vm *v, const struct libvirt_domain *d)
 			    origin, a);
 			continue;
 		}
-		if (hook_devs_add(ours ? &v->devs : &v->kept, &hd->addr, origin) < 0)
-			return;
+		if (hook_devs_has(&v->devs, &hd->addr) || hook_devs_has(&v->peer, &hd->addr) ||
+		    hook_devs_add(ours ? &v->devs : &v->peer, &hd->addr, origin) < 0)
+			continue;
 		if (hd->rom && v->n_rom < ARRAY_SIZE(v->romfile))
 			v->romfile[v->n_rom++] = hd->rom;
 		if (!ours)
 			add(v, CHECK_INFO, "device", NULL, "%s: managed='yes': libvirt detaches %s itself", origin,
-			    fn_of(v, &v->kept, v->kept.n - 1)->name);
+			    pcihost_find(v->e->h, &hd->addr)->name);
 	}
 	if (d->n_network_ifaces)
 		add(v, CHECK_INFO, "interface", NULL, "%zu <interface type='network'>: if its network is a VF pool, libvirt "

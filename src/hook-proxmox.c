@@ -62,18 +62,6 @@ bool proxmox_vmid_valid(const char *s)
 	return n >= 3;
 }
 
-static int errf(char *err, size_t size, int code, const char *fmt, ...) _printf_(4, 5);
-
-static int errf(char *err, size_t size, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 /* ---- the VM config: PVE/QemuServer.pm parse_vm_config() and check_type() ---- */
 
 static void hostpci_clear(struct pve_hostpci *hp)
@@ -174,7 +162,7 @@ static int set_bool(struct pve_hostpci *hp, bool *dst, const char *k, const char
 	int b = pve_parse_boolean(v);
 
 	if (b < 0)
-		return errf(hp->why, sizeof(hp->why), 1, "'%s' is not a boolean for %s", v, k);
+		return pve_errf(hp->why, sizeof(hp->why), 1, "'%s' is not a boolean for %s", v, k);
 	*dst = b;
 	return 0;
 }
@@ -187,22 +175,23 @@ static int hostpci_key(struct pve_hostpci *hp, const char *k, const char *v)
 	if (streq(k, "host"))
 		return pve_id_list_syntax(v)
 			   ? dup_into(&hp->host, v)
-			   : errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a PCI id list", v);
+			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a PCI id list", v);
 	if (streq(k, "mapping"))
 		return pve_configid_valid(v)
 			   ? dup_into(&hp->mapping, v)
-			   : errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a mapping id", v);
+			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a mapping id", v);
 	if (streq(k, "romfile"))
-		return none_of(v, ",;") ? dup_into(&hp->romfile, v)
-					: errf(hp->why, sizeof(hp->why), 1, "romfile '%.64s' holds a ';'", v);
+		return none_of(v, ",;")
+			   ? dup_into(&hp->romfile, v)
+			   : pve_errf(hp->why, sizeof(hp->why), 1, "romfile '%.64s' holds a ';'", v);
 	if (streq(k, "mdev"))
 		return none_of(v, "/.:")
 			   ? (hp->mdev = true, 0)
-			   : errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not an mdev type", v);
+			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not an mdev type", v);
 	if (streq(k, "driver")) {
 		if (!streq(v, "vfio") && !streq(v, "keep"))
-			return errf(hp->why, sizeof(hp->why), 1, "driver '%.32s' is neither vfio nor keep",
-				    v);
+			return pve_errf(hp->why, sizeof(hp->why), 1,
+					"driver '%.32s' is neither vfio nor keep", v);
 		hp->keep = streq(v, "keep");
 		return 0;
 	}
@@ -220,9 +209,10 @@ static int hostpci_key(struct pve_hostpci *hp, const char *k, const char *v)
 	}
 	if (streq(k, "vendor-id") || streq(k, "device-id") || streq(k, "sub-vendor-id") ||
 	    streq(k, "sub-device-id"))
-		return hex_id_valid(v) ? 0
-				       : errf(hp->why, sizeof(hp->why), 1, "%s '%.16s' is not 0xXXXX", k, v);
-	return errf(hp->why, sizeof(hp->why), 1, "unknown option '%.32s'", k);
+		return hex_id_valid(v)
+			   ? 0
+			   : pve_errf(hp->why, sizeof(hp->why), 1, "%s '%.16s' is not 0xXXXX", k, v);
+	return pve_errf(hp->why, sizeof(hp->why), 1, "unknown option '%.32s'", k);
 }
 
 /*
@@ -247,12 +237,13 @@ static int hostpci_parse(struct pve_hostpci *hp)
 		if (!part[strspn(part, " \t")])
 			continue;
 		if (eq && (eq == part || !eq[1]))
-			return errf(hp->why, sizeof(hp->why), 1, "'%.32s' is missing a key or a value", part);
+			return pve_errf(hp->why, sizeof(hp->why), 1, "'%.32s' is missing a key or a value",
+					part);
 		if (eq)
 			*eq = '\0';
 		for (size_t i = 0; i < n_seen; i++)
 			if (streq(seen[i], k))
-				return errf(hp->why, sizeof(hp->why), 1, "'%.32s' is given twice", k);
+				return pve_errf(hp->why, sizeof(hp->why), 1, "'%.32s' is given twice", k);
 		if (n_seen < ARRAY_SIZE(seen))
 			snprintf(seen[n_seen++], sizeof(seen[0]), "%s", k);
 		r = hostpci_key(hp, k, eq ? eq + 1 : part);
@@ -269,7 +260,7 @@ static int set_hostpci(struct pve_hostpci *hp, const char *value)
 	if (!(hp->value = strdup(value)))
 		return -ENOMEM;
 	if (strpbrk(value, "\r\n"))
-		r = errf(hp->why, sizeof(hp->why), 1, "the value holds a line feed");
+		r = pve_errf(hp->why, sizeof(hp->why), 1, "the value holds a line feed");
 	else
 		r = hostpci_parse(hp);
 	return r < 0 ? r : 0;
@@ -419,25 +410,26 @@ static int lspci(struct chooser *c, const char *key, const char *id, struct pve_
 	char sbuf[3] = {id[base + 3], id[base + 4], 0};
 
 	if (parse_uint(sbuf, 16, 0xff, &slot) == 0 && slot > 0x1f)
-		return errf(c->err, c->size, -EINVAL, "%s: %s: slot %s out of range (00-1f)", key, id, sbuf);
+		return pve_errf(c->err, c->size, -EINVAL, "%s: %s: slot %s out of range (00-1f)", key, id,
+				sbuf);
 	if (id[len - 2] == '.' && id[len - 1] > '7')
-		return errf(c->err, c->size, -EINVAL, "%s: %s: function %c out of range (0-7)", key, id,
-			    id[len - 1]);
+		return pve_errf(c->err, c->size, -EINVAL, "%s: %s: function %c out of range (0-7)", key, id,
+				id[len - 1]);
 	if (selector_parse(id, &sel) < 0 || (sel.kind != SEL_FUNCTION && sel.kind != SEL_SLOT))
-		return errf(c->err, c->size, -EINVAL, "%s: '%s' is not a PCI address", key, id);
+		return pve_errf(c->err, c->size, -EINVAL, "%s: '%s' is not a PCI address", key, id);
 	for (size_t i = 0; i < c->env->h->n; i++) {
 		const struct pcifn *f = &c->env->h->fns[i];
 
 		if (!selector_matches(&sel, &f->addr, f->vendor, f->device))
 			continue;
 		if (a->n >= ARRAY_SIZE(a->fns))
-			return errf(c->err, c->size, -EINVAL, "%s: more than %zu functions", key,
-				    ARRAY_SIZE(a->fns));
+			return pve_errf(c->err, c->size, -EINVAL, "%s: more than %zu functions", key,
+					ARRAY_SIZE(a->fns));
 		a->fns[a->n++] = f->addr;
 		found++;
 	}
 	if (!found) /* qemu-server: "no PCI device found for '$id'" */
-		return errf(c->err, c->size, -ENODEV, "%s: %s is not present on this host", key, id);
+		return pve_errf(c->err, c->size, -ENODEV, "%s: %s is not present on this host", key, id);
 	return 0;
 }
 
@@ -499,10 +491,10 @@ static int use_alt(struct chooser *c, const char *key, const struct pve_alt *a, 
 	for (size_t i = 0; i < a->n; i++) {
 		if (hook_devs_has(&c->used, &a->fns[i])) {
 			pciaddr_format(&a->fns[i], name);
-			return errf(c->err, c->size, -EINVAL,
-				    "%s: device '%s' assigned more than once; qemu-server "
-				    "refuses to start the VM",
-				    key, name);
+			return pve_errf(c->err, c->size, -EINVAL,
+					"%s: device '%s' assigned more than once; qemu-server "
+					"refuses to start the VM",
+					key, name);
 		}
 		if ((r = hook_devs_add(&c->used, &a->fns[i], key)) < 0 ||
 		    (r = hook_devs_add(keep ? c->kept : c->take, &a->fns[i], key)) < 0)
@@ -525,17 +517,17 @@ static int held_msg(struct chooser *c, int r, const char *key, const struct pcia
 
 	pciaddr_format(a, name);
 	if (r == -EAGAIN)
-		return errf(
+		return pve_errf(
 		    c->err, c->size, -EAGAIN,
 		    "%s: %s is reserved for VM %lu while it starts; qemu-server gives it to this VM if that "
 		    "start fails and another device otherwise, so pcibind cannot know which one this VM "
 		    "gets: "
 		    "start it again once VM %lu is up",
 		    key, name, vmid, vmid);
-	return errf(c->err, c->size, -EBUSY,
-		    "%s: %s is in use by the running VM %lu; qemu-server refuses to start "
-		    "this VM",
-		    key, name, vmid);
+	return pve_errf(c->err, c->size, -EBUSY,
+			"%s: %s is in use by the running VM %lu; qemu-server refuses to start "
+			"this VM",
+			key, name, vmid);
 }
 
 /* The first alternative this VM does not use and no other VM holds; a start under way makes it unknowable */
@@ -554,10 +546,10 @@ static int choose_among(struct chooser *c, const char *key, const struct pve_alt
 		if (r == 0)
 			return use_alt(c, key, &alts[i], keep);
 	}
-	return errf(c->err, c->size, -EBUSY,
-		    "%s: could not find a free device (every one is used by this VM or "
-		    "by another running VM); qemu-server refuses to start the VM",
-		    key);
+	return pve_errf(c->err, c->size, -EBUSY,
+			"%s: could not find a free device (every one is used by this VM or "
+			"by another running VM); qemu-server refuses to start the VM",
+			key);
 }
 
 /* parse_hostpci_devices()' checks of legacy-igd: qemu-server refuses these before it starts anything */
@@ -587,16 +579,16 @@ static int check_legacy_igd(struct chooser *c, const char *key, const struct pve
 	else if (a->fns[0].dev != 2 || a->fns[0].fn != 0)
 		why = "legacy IGD assignment only works for devices on host bus 00:02.0";
 	*seen = true;
-	return why ? errf(c->err, c->size, -EINVAL, "%s: %s", key, why) : 0;
+	return why ? pve_errf(c->err, c->size, -EINVAL, "%s: %s", key, why) : 0;
 }
 
 static int entry_alts(struct chooser *c, const char *key, const struct pve_hostpci *hp, struct pve_alt **ret,
 		      size_t *ret_n)
 {
 	if (hp->host && hp->mapping)
-		return errf(c->err, c->size, -EINVAL, "%s: Cannot set both 'host' and 'mapping'", key);
+		return pve_errf(c->err, c->size, -EINVAL, "%s: Cannot set both 'host' and 'mapping'", key);
 	if (!hp->host && !hp->mapping)
-		return errf(c->err, c->size, -EINVAL, "%s: Either 'host' or 'mapping' must be set", key);
+		return pve_errf(c->err, c->size, -EINVAL, "%s: Either 'host' or 'mapping' must be set", key);
 	if (hp->mapping)
 		return pve_mapping_alts(c->env, key, hp->mapping, ret, ret_n, c->err, c->size);
 	if (!(*ret = calloc(1, sizeof(**ret))))
@@ -621,14 +613,14 @@ static int resolve_entry(struct chooser *c, int i, bool *igd_seen)
 		if ((r = alt_of(c, key, alts[k].path ? alts[k].path : hp->host, &alts[k])) < 0)
 			break;
 		if (alts[k].n > 1 && hp->mdev)
-			r = errf(c->err, c->size, -EINVAL,
-				 "%s: cannot use mediated device with multifunction device", key);
+			r = pve_errf(c->err, c->size, -EINVAL,
+				     "%s: cannot use mediated device with multifunction device", key);
 	}
 	if (r == 0 && hp->pcie && !proxmox_vm_is_q35(c->vm))
-		r = errf(c->err, c->size, -EINVAL,
-			 "%s: pcie=1 needs the q35 machine model (machine: %s); qemu-server "
-			 "refuses to start the VM",
-			 key, c->vm->machine ? c->vm->machine : "the default, i440fx");
+		r = pve_errf(c->err, c->size, -EINVAL,
+			     "%s: pcie=1 needs the q35 machine model (machine: %s); qemu-server "
+			     "refuses to start the VM",
+			     key, c->vm->machine ? c->vm->machine : "the default, i440fx");
 	if (r == 0)
 		r = check_legacy_igd(c, key, hp, n, &alts[0], igd_seen);
 	/* a mediated device is chosen when it is made; its function stays on its host driver */

@@ -10,9 +10,7 @@
 #include "hook-pve.h"
 #include "util.h"
 
-static int errf(char *err, size_t size, int code, const char *fmt, ...) _printf_(4, 5);
-
-static int errf(char *err, size_t size, int code, const char *fmt, ...)
+int pve_errf(char *err, size_t size, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -303,14 +301,16 @@ static int check_prop(const char *name, const char *path, const char *prop, cons
 	if (!expected && !configured)
 		return 0;
 	if (!configured)
-		return errf(err, size, -ENODEV, "missing expected property '%s' for device '%s'", prop, path);
+		return pve_errf(err, size, -ENODEV, "missing expected property '%s' for device '%s'", prop,
+				path);
 	if (!expected)
-		return errf(err, size, -ENODEV, "unexpected property '%s' configured for device '%s'", prop,
-			    path);
+		return pve_errf(err, size, -ENODEV, "unexpected property '%s' configured for device '%s'",
+				prop, path);
 	strip_0x(expected, e, sizeof(e));
 	strip_0x(configured, c, sizeof(c));
 	if (!streq(e, c))
-		return errf(err, size, -ENODEV, "'%s' does not match for '%s' (%s != %s)", prop, name, e, c);
+		return pve_errf(err, size, -ENODEV, "'%s' does not match for '%s' (%s != %s)", prop, name, e,
+				c);
 	return 0;
 }
 
@@ -325,7 +325,7 @@ static int check_path(const struct pve_env *env, const char *name, const struct 
 
 	snprintf(full, sizeof(full), "%s%s", path, strchr(path, '.') ? "" : ".0");
 	if (pciaddr_parse(full, &a) < 0 || !(f = pcihost_find(env->h, &a)))
-		return errf(err, size, -ENODEV, "pci device '%s' not found", full);
+		return pve_errf(err, size, -ENODEV, "pci device '%s' not found", full);
 	snprintf(id, sizeof(id), "%04x:%04x", f->vendor, f->device);
 	snprintf(sub, sizeof(sub), "%04x:%04x", f->subvendor, f->subdevice);
 	snprintf(grp, sizeof(grp), "%d", f->group);
@@ -381,23 +381,23 @@ int pve_mapping_alts(const struct pve_env *env, const char *key, const char *nam
 	int r;
 
 	if (!env->map_text)
-		return errf(err, size, -EINVAL, "%s: mapping '%s', but there is no /%s", key, name,
-			    PVE_PCI_MAPPING);
+		return pve_errf(err, size, -EINVAL, "%s: mapping '%s', but there is no /%s", key, name,
+				PVE_PCI_MAPPING);
 	r = sc_walk(env->map_text, mapping_header_cb, mapping_prop, &w);
 	if (r < 0)
 		goto out;
 	if (!w.n) { /* qemu-server: "PCI device mapping not found for '$mapping'" */
-		r = w.found
-			? errf(err, size, -ENODEV, "%s: mapping '%s' has no valid entry for this node ('%s')",
-			       key, name, env->node)
-			: errf(err, size, -EINVAL, "%s: there is no mapping '%s' in /%s", key, name,
-			       PVE_PCI_MAPPING);
+		r = w.found ? pve_errf(err, size, -ENODEV,
+				       "%s: mapping '%s' has no valid entry for this node ('%s')", key, name,
+				       env->node)
+			    : pve_errf(err, size, -EINVAL, "%s: there is no mapping '%s' in /%s", key, name,
+				       PVE_PCI_MAPPING);
 		goto out;
 	}
 	for (size_t i = 0; i < w.n; i++)
 		if ((r = assert_valid(env, name, &w.ents[i], w.mdev, why, sizeof(why))) < 0) {
-			errf(err, size, r, "%s: mapping '%s' is invalid (hardware probably changed): %s", key,
-			     name, why);
+			pve_errf(err, size, r, "%s: mapping '%s' is invalid (hardware probably changed): %s",
+				 key, name, why);
 			goto out;
 		}
 	r = alts_from(&w, ret, ret_n);

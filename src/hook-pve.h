@@ -18,6 +18,9 @@ struct pve_alt {
 
 void pve_alts_free(struct pve_alt *alts, size_t n);
 
+/* A complete message into err; returns code */
+int pve_errf(char *err, size_t size, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* PVE::JSONSchema pve-configid: a letter, then at least one of [A-Za-z0-9_-] */
 bool pve_configid_valid(const char *s);
 /* JSONSchema parse_boolean(): 1, 0, or -1 for anything else */

@@ -275,6 +275,9 @@ scenario_check_vm_libvirt() {
 	OUT=$("$PCIBIND" --root "$ROOT" check --domain - <"$ROOT/old.xml" 2>&1)
 	ST=$?
 	check "--domain - reads standard input" finding info domain "domain old (standard input)"
+	dom_xml "$(hd 05 00 0 yes)" >"$ROOT/uplink.xml"
+	pb check --domain "$ROOT/uplink.xml"
+	check "a managed device libvirt would take from the host's uplink: not ready" finding fail devices "carries the default route"
 	dom_xml "$(hd 0a 00 0 no)" >"$ROOT/absent.xml"
 	pb check --domain "$ROOT/absent.xml"
 	check "a device that is not there: not ready" finding fail device "0000:0a:00.0 is not present on this host"

@@ -35,23 +35,27 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* the directory of rel, opened for fsync, and the last component */
+/*
+ * The directory of rel, opened for fsync, and the last component. With
+ * create, the missing directories are created. No directory on the way
+ * may be a symlink (-ELOOP): a link at etc/modprobe.d would take the write
+ * (or the removal) out of the root.
+ */
 static int open_parent(const struct sysroot *r, const char *rel, bool create, int *ret_fd, const char **ret_name)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(rel, '/');
-	int fd, err;
+	int fd;
 
 	if (!slash) {
 		*ret_name = rel;
-		fd = sysroot_openat(r, ".", O_RDONLY | O_DIRECTORY, 0);
+		fd = sysroot_mkdirs(r, ".", 0755);
 	} else {
 		if (xsnprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel) < 0)
 			return -ENAMETOOLONG;
-		if (create && (err = sysroot_mkdir_p(r, dir, 0755)) < 0)
-			return err;
 		*ret_name = slash + 1;
-		fd = sysroot_openat(r, dir, O_RDONLY | O_DIRECTORY, 0);
+		fd = create ? sysroot_mkdirs(r, dir, 0755)
+			    : sysroot_openat_how(r, dir, O_RDONLY | O_DIRECTORY, 0, SYSROOT_NO_SYMLINKS);
 	}
 	if (fd < 0)
 		return fd;
@@ -200,8 +204,8 @@ static void prune_dirs(const struct sysroot *r, const char *rel, const char *pru
 		*slash = '\0';
 		if (strlen(dir) < n || strncmp(dir, prune, n) != 0 || (dir[n] && dir[n] != '/'))
 			return;
-		if (unlinkat(sysroot_fd(r), dir, AT_REMOVEDIR) < 0)
-			return; /* not empty, or not there: done */
+		if (sysroot_rmdir(r, dir) < 0)
+			return; /* not empty, not there, or a symlink on the way: done */
 	}
 }
 

@@ -13,9 +13,10 @@
  * is created next to it with O_CREAT|O_EXCL|O_NOFOLLOW, written, fsynced,
  * renamed over rel, and the directory fsynced. Missing parent directories
  * are created (0755). An existing file keeps its mode and owner; a new one
- * gets mode. A symlink (or anything but a regular file) at rel is refused
- * with -ELOOP (-EISDIR, -EINVAL); no temporary file is left behind on any
- * failure. Returns 0 or -errno.
+ * gets mode. A symlink (or anything but a regular file) at rel, or a
+ * symlink at any directory on the way, is refused with -ELOOP (-EISDIR,
+ * -EINVAL); no temporary file is left behind on any failure. Returns 0 or
+ * -errno.
  *
  * rel holds either its old or its new bytes at every moment. A failure
  * syncing the directory comes after the rename: rel has the new bytes, which

@@ -242,7 +242,7 @@ static void write_failed(const struct generate *g, size_t i, int err)
 	else
 		msg_error("cannot %s /%s below %s: %s%s", f->text ? "write" : "remove", f->path,
 			  sysroot_path(g->c->root), strerror(-err),
-			  err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
+			  err == -ELOOP ? " (a symlink, there or on the way; pcibind does not write through one)" : "");
 	done = changed_paths(g, 0, i + replaced);
 	todo = changed_paths(g, i + replaced, g->res.n_files);
 	if (done && todo)

@@ -994,13 +994,44 @@ static int read_all(int fd, const char *path, char **ret, struct config_error *e
 	return 0;
 }
 
-/* A missing file is no error; a dangling symlink is, as it hides a config the user meant to have. */
-static int open_missing(const struct sysroot *r, const char *rel, const char *path, struct config_error *err)
+/*
+ * The configuration is read without a symlink anywhere on the way
+ * (SYSROOT_NO_SYMLINKS): a link could point into a directory anyone may
+ * write, where the owner and mode checks of its own directories would
+ * mean nothing. The message says what to do instead.
+ */
+static int refuse_link(const char *path, struct config_error *err)
 {
-	struct stat st;
+	return error_at(err, path, 0,
+			"is a symlink, or a directory on its way is; pcibind reads its configuration only from "
+			"files in root's own directories: put the file itself there");
+}
 
-	if (fstatat(sysroot_fd(r), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-		return error_at(err, path, 0, "is a symlink to a file that does not exist");
+/* each directory on the way to rel: owned by root, not writable by others; 1 if one is missing */
+static int check_dirs(const struct sysroot *r, const char *rel, struct config_error *err)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+	int e;
+
+	for (const char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+		_cleanup_close_ int fd = -1;
+
+		if (xsnprintf(dir, sizeof(dir), "%.*s", (int)(slash - rel), rel) < 0 ||
+		    display_path(r, dir, path, sizeof(path)) < 0)
+			return errno_at(err, rel, -ENAMETOOLONG, "cannot make the path");
+		fd = sysroot_openat_how(r, dir, O_RDONLY | O_DIRECTORY, 0, SYSROOT_NO_SYMLINKS);
+		if (fd == -ENOENT)
+			return 1; /* no configuration there */
+		if (fd == -ELOOP)
+			return refuse_link(path, err);
+		if (fd < 0)
+			return errno_at(err, path, fd, "cannot open");
+		if (fstat(fd, &st) < 0)
+			return errno_at(err, path, -errno, "cannot stat");
+		if ((e = check_owner_mode(&st, path, err)) < 0)
+			return e;
+	}
 	return 0;
 }
 
@@ -1028,10 +1059,14 @@ static int load_file(const struct sysroot *r, const char *rel, const struct over
 		return errno_at(err, rel, e, "cannot make the path");
 	if (overridden(ov, rel))
 		return ov->text ? config_parse_text(cfg, ov->text, path, err) : 0;
+	if ((e = check_dirs(r, rel, err)) != 0)
+		return e < 0 ? e : 0;
 	/* O_NONBLOCK: a FIFO put in place of the file must not hang us; it fails the check below */
-	fd = sysroot_openat(r, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+	fd = sysroot_openat_how(r, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, SYSROOT_NO_SYMLINKS);
 	if (fd == -ENOENT)
-		return open_missing(r, rel, path, err);
+		return 0; /* a missing file is no error */
+	if (fd == -ELOOP)
+		return refuse_link(path, err);
 	if (fd < 0)
 		return errno_at(err, path, fd, "cannot open");
 	if (fstat(fd, &st) < 0)
@@ -1127,6 +1162,25 @@ static int add_override_name(const struct override *ov, struct names *l)
 	return 0;
 }
 
+/* the drop-in directory, without a symlink on the way; -ENOENT when there is none */
+static int open_dropin_dir(const struct sysroot *r, const char *path, DIR **ret, struct config_error *err)
+{
+	int fd = sysroot_openat_how(r, CONFIG_DROPIN_DIR, O_RDONLY | O_DIRECTORY, 0, SYSROOT_NO_SYMLINKS), e;
+
+	if (fd == -ENOENT)
+		return fd;
+	if (fd == -ELOOP)
+		return refuse_link(path, err);
+	if (fd < 0)
+		return errno_at(err, path, fd, "cannot open the drop-in directory");
+	if (!(*ret = fdopendir(fd))) {
+		e = -errno;
+		close(fd);
+		return errno_at(err, path, e, "cannot open the drop-in directory");
+	}
+	return 0;
+}
+
 static int load_dropins(const struct sysroot *r, const struct override *ov, struct config *cfg,
 			struct config_error *err)
 {
@@ -1137,9 +1191,11 @@ static int load_dropins(const struct sysroot *r, const struct override *ov, stru
 
 	if ((e = display_path(r, CONFIG_DROPIN_DIR, path, sizeof(path))) < 0)
 		return errno_at(err, CONFIG_DROPIN_DIR, e, "cannot make the path");
-	e = sysroot_opendir(r, CONFIG_DROPIN_DIR, &d);
+	if ((e = check_dirs(r, CONFIG_DROPIN_DIR, err)) < 0)
+		return e;
+	e = e ? -ENOENT : open_dropin_dir(r, path, &d, err);
 	if (e < 0 && e != -ENOENT)
-		return errno_at(err, path, e, "cannot open the drop-in directory");
+		return e;
 	if (e == 0) {
 		e = read_dropin_names(d, path, &l, err);
 		closedir(d);

@@ -23,7 +23,7 @@
  */
 
 struct reader {
-	int devfd;
+	const struct sysroot *r;
 	struct pcifn **fns;
 	size_t from, n;
 	/* the parent's side: the partial line, the first function not reported */
@@ -32,17 +32,20 @@ struct reader {
 	size_t next;
 };
 
-static void child_read_one(int devfd, size_t idx, const char *name)
+static void child_read_one(const struct sysroot *r, size_t idx, const char *name)
 {
-	char path[PATH_MAX], ovr[4096] = "", num[32] = "-", line[4200];
-	int n;
+	char path[PATH_MAX], ovr[4096] = "(null)", num[32] = "-", line[4200];
+	int dirfd = -1, n;
 
-	if (xsnprintf(path, sizeof(path), "%s/driver_override", name) == 0)
-		if (sysroot_read_line_at(devfd, path, ovr, sizeof(ovr)) < 0)
+	if (xsnprintf(path, sizeof(path), "sys/bus/pci/devices/%s", name) == 0)
+		dirfd = sysroot_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
+	if (dirfd >= 0) {
+		if (sysroot_read_line_at(dirfd, "driver_override", ovr, sizeof(ovr)) < 0)
 			(void)xsnprintf(ovr, sizeof(ovr), "(null)");
-	if (xsnprintf(path, sizeof(path), "%s/sriov_numvfs", name) == 0)
-		if (sysroot_read_line_at(devfd, path, num, sizeof(num)) < 0)
+		if (sysroot_read_line_at(dirfd, "sriov_numvfs", num, sizeof(num)) < 0)
 			(void)xsnprintf(num, sizeof(num), "-");
+		close(dirfd);
+	}
 	n = snprintf(line, sizeof(line), "%zu\t%s\t%s\n", idx, strip_trailing(num), ovr);
 	if (n > 0 && write(1, line, (size_t)n) != n)
 		_exit(1);
@@ -53,7 +56,7 @@ static int child_main(void *arg)
 	const struct reader *rd = arg;
 
 	for (size_t i = rd->from; i < rd->n; i++)
-		child_read_one(rd->devfd, i, rd->fns[i]->name);
+		child_read_one(rd->r, i, rd->fns[i]->name);
 	return 0;
 }
 
@@ -103,14 +106,15 @@ static void on_output(void *userdata, const char *data, size_t len)
 	}
 }
 
-int devlock_read(int devfd, struct pcifn **fns, size_t n, unsigned timeout_ms)
+int devlock_read(const struct sysroot *r, struct pcifn **fns, size_t n, unsigned timeout_ms)
 {
 	struct reader *rd = calloc(1, sizeof(*rd));
+	int rootfd = sysroot_fd(r);
 	struct spawn s = {
 		.what = "reading driver_override",
 		.timeout_ms = timeout_ms,
 		.restart_on_output = true,
-		.keep_fds = &devfd,
+		.keep_fds = &rootfd,
 		.n_keep_fds = 1,
 		.output = SPAWN_OUTPUT_CAPTURE,
 		.on_output = on_output,
@@ -121,7 +125,7 @@ int devlock_read(int devfd, struct pcifn **fns, size_t n, unsigned timeout_ms)
 
 	if (!rd)
 		return -ENOMEM;
-	*rd = (struct reader){ .devfd = devfd, .fns = fns, .n = n };
+	*rd = (struct reader){ .r = r, .fns = fns, .n = n };
 	while (rd->next < n) {
 		rd->from = rd->next;
 		rd->len = 0;

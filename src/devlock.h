@@ -10,10 +10,10 @@
 #define DEVLOCK_TIMEOUT_MS 500
 
 /*
- * Fill override and sriov_numvfs of fns (whose names are entries of the
- * sys/bus/pci/devices directory devfd). A function the kernel keeps
- * locked longer than timeout_ms is marked busy. Returns how many are busy.
+ * Fill override and sriov_numvfs of fns (read from sys/bus/pci/devices/NAME
+ * below the root). A function the kernel keeps locked longer than
+ * timeout_ms is marked busy. Returns how many are busy.
  */
-int devlock_read(int devfd, struct pcifn **fns, size_t n, unsigned timeout_ms);
+int devlock_read(const struct sysroot *r, struct pcifn **fns, size_t n, unsigned timeout_ms);
 
 #endif

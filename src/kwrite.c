@@ -38,7 +38,8 @@ static int child_write(void *arg)
 
 int kwrite(const struct sysroot *r, const char *rel, const char *data, unsigned timeout_ms, pid_t *ret_stuck)
 {
-	_cleanup_close_ int fd = sysroot_openat(r, rel, O_WRONLY | O_NOCTTY, 0);
+	/* O_NONBLOCK: a FIFO planted in a tree below --root fails the open (ENXIO) instead of waiting in it */
+	_cleanup_close_ int fd = sysroot_openat(r, rel, O_WRONLY | O_NOCTTY | O_NONBLOCK, 0);
 	struct kwrite_job k = { fd, data, strlen(data) };
 	struct spawn s = { .what = rel, .timeout_ms = timeout_ms, .keep_fds = &k.fd, .n_keep_fds = 1 };
 	struct spawn_result res;
@@ -46,6 +47,8 @@ int kwrite(const struct sysroot *r, const char *rel, const char *data, unsigned 
 
 	if (fd < 0)
 		return fd;
+	if (fcntl(fd, F_SETFL, 0) < 0) /* the write itself blocks as the kernel wants */
+		return -errno;
 	err = spawn_fn(&s, child_write, &k, &res);
 	if (err == -ETIMEDOUT && ret_stuck)
 		*ret_stuck = res.stuck;

@@ -288,7 +288,7 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret)
 {
 	char name[PCIADDR_STRLEN], path[64];
-	_cleanup_close_ int dirfd = -1, devfd = -1;
+	_cleanup_close_ int dirfd = -1;
 	struct pcifn f = { 0 }, *fp = &f;
 	int err;
 
@@ -301,8 +301,7 @@ int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *r
 	err = read_fn_at(dirfd, a, &f);
 	if (err == 0 && !f.driver) {
 		f.locked_unread = false;
-		devfd = sysroot_openat(r, PCI_DEVICES, O_RDONLY | O_DIRECTORY, 0);
-		err = devfd < 0 ? devfd : devlock_read(devfd, &fp, 1, DEVLOCK_TIMEOUT_MS);
+		err = devlock_read(r, &fp, 1, DEVLOCK_TIMEOUT_MS);
 		err = err > 0 ? 0 : err;
 	}
 	if (err < 0) {
@@ -343,18 +342,22 @@ static int host_add(struct pcihost *h, size_t *cap, const struct pcifn *f)
 	return 0;
 }
 
-static int scan_one(int devfd, const char *name, struct pcihost *h, size_t *cap)
+static int scan_one(const struct sysroot *r, const char *name, struct pcihost *h, size_t *cap)
 {
 	_cleanup_close_ int dirfd = -1;
+	char path[64];
 	struct pciaddr a;
 	struct pcifn f = { 0 };
 	int err;
 
 	if (pciaddr_parse(name, &a) < 0)
 		return 0; /* not a function: ignore */
-	dirfd = openat(devfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* the entry is a link (../../../devices/pci0000:00/...): resolved below the root, not below devices */
+	if (sysroot_pathf(path, sizeof(path), PCI_DEVICES "/%s", name) < 0)
+		return 0;
+	dirfd = sysroot_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
 	if (dirfd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return dirfd == -ENOENT ? 0 : dirfd;
 	err = read_fn_at(dirfd, &a, &f);
 	if (err == -ENOENT || err == -ENODEV) {
 		pcifn_clear(&f);
@@ -368,7 +371,7 @@ static int scan_one(int devfd, const char *name, struct pcihost *h, size_t *cap)
 }
 
 /* The device-locked attributes of driverless functions, all in one guarded child */
-static int read_driverless(int devfd, struct pcihost *h, const bool *want)
+static int read_driverless(const struct sysroot *r, struct pcihost *h, const bool *want)
 {
 	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
 	size_t n = 0;
@@ -383,23 +386,13 @@ static int read_driverless(int devfd, struct pcihost *h, const bool *want)
 		}
 	if (n == 0)
 		return 0;
-	err = devlock_read(devfd, list, n, DEVLOCK_TIMEOUT_MS);
+	err = devlock_read(r, list, n, DEVLOCK_TIMEOUT_MS);
 	return err < 0 ? err : 0;
 }
 
 int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *want)
 {
-	_cleanup_close_ int devfd = -1;
-	bool any = false;
-
-	for (size_t i = 0; i < h->n && !any; i++)
-		any = h->fns[i].locked_unread && (!want || want[i]);
-	if (!any)
-		return 0;
-	devfd = sysroot_openat(r, PCI_DEVICES, O_RDONLY | O_DIRECTORY, 0);
-	if (devfd < 0)
-		return devfd;
-	return read_driverless(devfd, h, want);
+	return read_driverless(r, h, want);
 }
 
 static bool iommu_present(const struct sysroot *r)
@@ -426,7 +419,7 @@ static bool iommu_present(const struct sysroot *r)
 #define SCAN_THREADS_MAX 4
 
 struct slice {
-	int devfd;
+	const struct sysroot *r;
 	char **names;
 	size_t from, to;
 	struct pcihost part;
@@ -439,7 +432,7 @@ static void *scan_slice(void *arg)
 	struct slice *sl = arg;
 
 	for (size_t i = sl->from; i < sl->to && sl->err == 0; i++)
-		sl->err = scan_one(sl->devfd, sl->names[i], &sl->part, &sl->cap);
+		sl->err = scan_one(sl->r, sl->names[i], &sl->part, &sl->cap);
 	return NULL;
 }
 
@@ -454,7 +447,7 @@ static size_t scan_threads(size_t n)
 }
 
 /* Every entry of the directory, then the slices in parallel, then one array */
-static int scan_entries(DIR *d, struct pcihost *h)
+static int scan_entries(const struct sysroot *r, DIR *d, struct pcihost *h)
 {
 	struct slice sl[SCAN_THREADS_MAX] = { { 0 } };
 	pthread_t tids[SCAN_THREADS_MAX];
@@ -491,7 +484,7 @@ static int scan_entries(DIR *d, struct pcihost *h)
 	}
 	t = scan_threads(n);
 	for (size_t k = 0; k < t; k++)
-		sl[k] = (struct slice){ .devfd = dirfd(d), .names = names, .from = n * k / t, .to = n * (k + 1) / t };
+		sl[k] = (struct slice){ .r = r, .names = names, .from = n * k / t, .to = n * (k + 1) / t };
 	for (size_t k = 1; k < t; k++)
 		started[k] = pthread_create(&tids[k], NULL, scan_slice, &sl[k]) == 0;
 	scan_slice(&sl[0]);
@@ -536,9 +529,9 @@ static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 		free(h);
 		return err;
 	}
-	err = scan_entries(d, h);
+	err = scan_entries(r, d, h);
 	if (err == 0 && !deferred)
-		err = read_driverless(dirfd(d), h, NULL);
+		err = read_driverless(r, h, NULL);
 	closedir(d);
 	if (err < 0) {
 		pcihost_free(h);

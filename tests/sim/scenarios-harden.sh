@@ -124,3 +124,28 @@ scenario_harden_refresh_deadline() {
 		bash -c '! ls -l /proc/[0-9]*/root 2>/dev/null | grep -qF -- "$1"' _ "$dir"
 	rm -rf "$dir"
 }
+
+# 3: generate --write never writes through a symlinked directory on the way (only the last component was checked)
+scenario_harden_generate_symlinked_dir() {
+	local tmp root out link
+	SCEN=harden-generate-symlinked-dir
+	tmp=$(mktemp -d /tmp/pcibind-harden-gen.XXXXXX) || return
+	for link in absolute relative; do
+		root=$tmp/$link/root
+		out=$tmp/$link/outside
+		mkdir -p "$out"
+		cp -a "$SRCDIR/tests/gen/debian12-grub-efi-intel/root" "$root"
+		rm -rf "$root/etc/modprobe.d"
+		# the outside is a directory of this test, never the host's /etc
+		if [ $link = absolute ]; then ln -s "$out" "$root/etc/modprobe.d"; else ln -s ../../outside "$root/etc/modprobe.d"; fi
+		OUT=$("$PCIBIND" --root "$root" generate --write 2>&1)
+		ST=$?
+		check "$link link at etc/modprobe.d: --write fails (exit 1)" exit_is 1
+		check "$link link: nothing written outside the root" test -z "$(ls -A "$out")"
+		check "$link link: the message names the file and the symlink" \
+			out_has "cannot write /etc/modprobe.d/pcibind.conf below $root: Too many levels of symbolic links (a symlink, there or on the way"
+		check "$link link: it does not claim to have written it" bash -c '! grep -q "wrote /etc/modprobe.d" <<<"$1"' _ "$OUT"
+		check "$link link: the link is still a link" test -L "$root/etc/modprobe.d"
+	done
+	rm -rf "$tmp"
+}

@@ -239,6 +239,8 @@ vg_summary() {
 		sort "$PCIBIND_VG_SHARED/warnings" | uniq -c | sed 's/^ */#   /'
 		grep -q 'syscall: 434$' "$PCIBIND_VG_SHARED/warnings" &&
 			echo "#   (434 is pidfd_open: under this valgrind spawn.c waits for its children by its waitpid fallback)"
+		grep -q 'syscall: 437$' "$PCIBIND_VG_SHARED/warnings" &&
+			echo "#   (437 is openat2: under this valgrind sysroot.c resolves paths by its walk, once per process)"
 	fi
 	[ "$leaks" -gt 0 ] &&
 		echo "# valgrind: $leaks leak records in forked children at _exit, not judged (tests/sim/valgrind.sh vg_judged)"

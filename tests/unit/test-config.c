@@ -881,33 +881,61 @@ TEST(load_refuses_foreign_owner)
 	root_cleanup(&t);
 }
 
-TEST(load_symlinks_are_judged_by_their_target)
+/*
+ * No symlink anywhere on the way to the configuration (issue 13): a link
+ * can lead into a directory someone else may write, where the checks of
+ * /etc/pcibind's owner and mode would mean nothing.
+ */
+#define LINK_MSG                                                                                         \
+	"is a symlink, or a directory on its way is; pcibind reads its configuration only from files "  \
+	"in root's own directories: put the file itself there"
+
+TEST(load_refuses_symlinks)
 {
 	LOAD_SETUP(t);
 
 	sh(&t, "mkdir -p srv");
 	put(&t, "srv/good.conf", "[a]\naddress = 01:00\n", 0644);
-	put(&t, "srv/other.conf", "[b]\naddress = 02:00\n", 0644);
 	sh(&t, "ln -s ../../srv/good.conf etc/pcibind/pcibind.conf");
-	LOADS(t, 1);
-	/* an absolute link (the temp root is reached through the host) */
-	sh(&t, "ln -s \"$PWD/srv/other.conf\" etc/pcibind/conf.d/abs.conf");
-	LOADS(t, 2);
-	/* the link's own mode (0777) does not matter; the target's does */
-	sh(&t, "chmod 0666 srv/good.conf");
-	REFUSED(t, "etc/pcibind/pcibind.conf", "is world-writable (mode 0666); run chmod go-w %s");
-	sh(&t, "chmod 0644 srv/good.conf");
-	if (geteuid() == 0) {
-		sh(&t, "chown 65534 srv/good.conf");
-		REFUSED(t, "etc/pcibind/pcibind.conf", "is owned by uid 65534, not root; run chown root: %s");
-		sh(&t, "chown 0 srv/good.conf");
-	}
-	LOADS(t, 2);
-	/* a link to a directory, or to nothing */
-	sh(&t, "rm etc/pcibind/pcibind.conf && ln -s ../../srv etc/pcibind/pcibind.conf");
-	REFUSED(t, "etc/pcibind/pcibind.conf", "is not a regular file");
+	REFUSED(t, "etc/pcibind/pcibind.conf", LINK_MSG);
 	sh(&t, "rm etc/pcibind/pcibind.conf && ln -s ../../srv/missing.conf etc/pcibind/pcibind.conf");
-	REFUSED(t, "etc/pcibind/pcibind.conf", "is a symlink to a file that does not exist");
+	REFUSED(t, "etc/pcibind/pcibind.conf", LINK_MSG);
+	sh(&t, "rm etc/pcibind/pcibind.conf && cp srv/good.conf etc/pcibind/pcibind.conf");
+	LOADS(t, 1);
+	/* a drop-in, absolute or relative */
+	sh(&t, "ln -s \"$PWD/srv/good.conf\" etc/pcibind/conf.d/abs.conf");
+	REFUSED(t, "etc/pcibind/conf.d/abs.conf", LINK_MSG);
+	sh(&t, "rm etc/pcibind/conf.d/abs.conf");
+	LOADS(t, 1);
+	/* a directory on the way */
+	sh(&t, "mv etc/pcibind/conf.d srv/conf.d && ln -s ../../srv/conf.d etc/pcibind/conf.d");
+	REFUSED(t, "etc/pcibind/conf.d", LINK_MSG);
+	sh(&t, "rm etc/pcibind/conf.d && mv etc/pcibind srv/pcibind && ln -s ../srv/pcibind etc/pcibind");
+	REFUSED(t, "etc/pcibind", LINK_MSG);
+	root_cleanup(&t);
+}
+
+/* issue 13, defect 7: the directories are checked, not only the files */
+TEST(load_refuses_writable_or_foreign_directories)
+{
+	LOAD_SETUP(t);
+
+	put(&t, "etc/pcibind/pcibind.conf", "[a]\naddress = 01:00\n", 0644);
+	LOADS(t, 1);
+	sh(&t, "chmod 0777 etc/pcibind");
+	REFUSED(t, "etc/pcibind", "is world-writable (mode 0777); run chmod go-w %s");
+	sh(&t, "chmod 0775 etc/pcibind");
+	REFUSED(t, "etc/pcibind", "is group-writable (mode 0775); run chmod go-w %s");
+	sh(&t, "chmod 0755 etc/pcibind && chmod 1777 etc");
+	REFUSED(t, "etc", "is world-writable (mode 1777); run chmod go-w %s");
+	sh(&t, "chmod 0755 etc");
+	LOADS(t, 1);
+	if (geteuid() == 0) {
+		sh(&t, "chown 65534 etc/pcibind");
+		REFUSED(t, "etc/pcibind", "is owned by uid 65534, not root; run chown root: %s");
+		sh(&t, "chown 0 etc/pcibind");
+		LOADS(t, 1);
+	}
 	root_cleanup(&t);
 }
 

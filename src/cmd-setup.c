@@ -715,7 +715,7 @@ static int write_config(struct setup *s)
 		err = atomicfile_write(s->c->root, s->rel, s->new_text, strlen(s->new_text), 0644);
 	if (err < 0) {
 		msg_error("cannot write /%s: %s%s; nothing was changed", s->rel, strerror(-err),
-			  err == -ELOOP ? " (it is a symlink; pcibind does not write through one)" : "");
+			  err == -ELOOP ? " (a symlink, there or on the way; pcibind does not write through one)" : "");
 		return EXIT_FAILURE_;
 	}
 	return 0;

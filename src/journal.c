@@ -160,6 +160,22 @@ static int field(char *tok, const char *key, char **ret)
 	return tok[n + 1] && !*ret ? -ENOMEM : 0;
 }
 
+/* "sriov_drivers_autoprobe=0|1|": only on a PF (a record with sriov_numvfs) */
+static int parse_autoprobe(char *tok, struct fnstate *s)
+{
+	_cleanup_free_ char *v = NULL;
+	int err = field(tok, "sriov_drivers_autoprobe", &v);
+
+	if (err < 0)
+		return err;
+	if (!v)
+		return 0;
+	if ((!streq(v, "0") && !streq(v, "1")) || s->sriov_numvfs < 0)
+		return -EBADMSG;
+	s->sriov_autoprobe = streq(v, "1") ? AUTOPROBE_ON : AUTOPROBE_OFF;
+	return 0;
+}
+
 static int parse_record(char *line, struct fnstate *ret)
 {
 	struct fnstate s = { .sriov_numvfs = -1 };
@@ -183,6 +199,9 @@ static int parse_record(char *line, struct fnstate *ret)
 		}
 		s.sriov_numvfs = (int)v;
 	}
+	/* older journals end here; a PF's sriov_drivers_autoprobe came later */
+	if ((tok = strtok_r(NULL, "\t", &save)) && (err = parse_autoprobe(tok, &s)) < 0)
+		goto out;
 	err = strtok_r(NULL, "\t", &save) ? -EBADMSG : 0;
 out:
 	free(numvfs);
@@ -286,9 +305,13 @@ static int write_records(FILE *f, const struct journal *j)
 			return -EINVAL;
 		if (s->sriov_numvfs >= 0)
 			(void)xsnprintf(numvfs, sizeof(numvfs), "%d", s->sriov_numvfs);
-		fprintf(f, "%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\n", s->name,
-			s->driver ? s->driver : "", s->override ? s->override : "",
-			s->reset_method ? s->reset_method : "", numvfs);
+		fprintf(f, "%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\tsriov_drivers_autoprobe=%s\n",
+			s->name, s->driver ? s->driver : "", s->override ? s->override : "",
+			s->reset_method ? s->reset_method : "", numvfs,
+			s->sriov_numvfs < 0		       ? ""
+			: s->sriov_autoprobe == AUTOPROBE_ON  ? "1"
+			: s->sriov_autoprobe == AUTOPROBE_OFF ? "0"
+							      : "");
 	}
 	for (size_t i = 0; i < j->n_steps; i++) {
 		const struct jstep *s = &j->steps[i];

@@ -27,9 +27,9 @@ void fnstate_clear(struct fnstate *s)
 }
 
 static int fnstate_set(struct fnstate *ret, const char *name, const char *driver, const char *override,
-		       const char *reset_method, int numvfs)
+		       const char *reset_method, int numvfs, enum autoprobe autoprobe)
 {
-	struct fnstate s = { .sriov_numvfs = numvfs };
+	struct fnstate s = { .sriov_numvfs = numvfs, .sriov_autoprobe = autoprobe };
 
 	if (xsnprintf(s.name, sizeof(s.name), "%s", name) < 0)
 		return -EINVAL;
@@ -46,12 +46,14 @@ static int fnstate_set(struct fnstate *ret, const char *name, const char *driver
 
 int fnstate_from_fn(const struct pcifn *f, struct fnstate *ret)
 {
-	return fnstate_set(ret, f->name, f->driver, f->override, f->reset_method, f->sriov_numvfs);
+	return fnstate_set(ret, f->name, f->driver, f->override, f->reset_method, f->sriov_numvfs,
+			   f->sriov_numvfs >= 0 ? f->sriov_autoprobe : AUTOPROBE_UNKNOWN);
 }
 
 int fnstate_copy(const struct fnstate *src, struct fnstate *ret)
 {
-	return fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs);
+	return fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs,
+			   src->sriov_autoprobe);
 }
 
 void pcifn_clear(struct pcifn *f)
@@ -64,11 +66,15 @@ void pcifn_clear(struct pcifn *f)
 	free(f->use_detail);
 	for (size_t i = 0; i < PCIFN_N_USES; i++)
 		free(f->use_details[i]);
+	free(f->variant);
 	memset(f, 0, sizeof(*f));
 	f->group = -1;
 	f->boot_vga = -1;
 	f->sriov_numvfs = -1;
 	f->sriov_totalvfs = -1;
+	f->sriov_offset = -1;
+	f->sriov_stride = -1;
+	f->vf_index = -1;
 }
 
 int pcifn_copy(const struct pcifn *src, struct pcifn *ret)
@@ -79,8 +85,12 @@ int pcifn_copy(const struct pcifn *src, struct pcifn *ret)
 	f.override = xstrdup_null(src->override);
 	f.reset_method = xstrdup_null(src->reset_method);
 	f.use_detail = xstrdup_null(src->use_detail);
+	f.variant = src->variant ? malloc(sizeof(*f.variant)) : NULL;
+	if (f.variant)
+		*f.variant = *src->variant;
 	bool lost = (src->driver && !f.driver) || (src->override && !f.override) ||
-		    (src->reset_method && !f.reset_method) || (src->use_detail && !f.use_detail);
+		    (src->reset_method && !f.reset_method) || (src->use_detail && !f.use_detail) ||
+		    (src->variant && !f.variant);
 	for (size_t i = 0; i < PCIFN_N_USES; i++) {
 		f.use_details[i] = xstrdup_null(src->use_details[i]);
 		lost |= src->use_details[i] && !f.use_details[i];
@@ -240,6 +250,24 @@ static void read_group(int dirfd, struct pcifn *f)
 		f->group = (int)v;
 }
 
+static enum autoprobe read_autoprobe(int dirfd)
+{
+	int v = read_int(dirfd, "sriov_drivers_autoprobe", -1);
+
+	return v < 0 ? AUTOPROBE_UNKNOWN : v ? AUTOPROBE_ON : AUTOPROBE_OFF;
+}
+
+/* A PF's SR-IOV facts that need no device lock (sriov_numvfs does: devlock.c) */
+static void read_sriov(int dirfd, struct pcifn *f)
+{
+	f->sriov_totalvfs = read_int(dirfd, "sriov_totalvfs", -1);
+	if (f->sriov_totalvfs < 0)
+		return;
+	f->sriov_autoprobe = read_autoprobe(dirfd);
+	f->sriov_offset = read_int(dirfd, "sriov_offset", -1);
+	f->sriov_stride = read_int(dirfd, "sriov_stride", -1);
+}
+
 static void read_physfn(int dirfd, struct pcifn *f)
 {
 	_cleanup_free_ char *pf = NULL;
@@ -268,7 +296,8 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 	 * with thousands of VFs, not trying the others saves failing opens.
 	 */
 	read_physfn(dirfd, f);
-	f->sriov_totalvfs = f->is_vf ? -1 : read_int(dirfd, "sriov_totalvfs", -1);
+	if (!f->is_vf)
+		read_sriov(dirfd, f);
 	/* without a driver, an unbind may be waiting in the kernel: see devlock.c */
 	f->locked_unread = !f->driver;
 	if (f->driver) {
@@ -516,6 +545,35 @@ out:
 	return err;
 }
 
+/* routing ID: bus and devfn, as the kernel numbers VFs from their PF (virtfn_bus(), virtfn_devfn()) */
+static long routing_id(const struct pciaddr *a)
+{
+	return (long)a->bus << 8 | (long)a->dev << 3 | a->fn;
+}
+
+/* VF N sits at the PF's routing ID + sriov_offset + N * sriov_stride (pci_iov_virtfn_devfn()) */
+static int vf_number(const struct pcifn *pf, const struct pcifn *vf)
+{
+	long d = routing_id(&vf->addr) - routing_id(&pf->addr) - pf->sriov_offset;
+
+	if (pf->sriov_offset < 0 || pf->sriov_stride < 0 || d < 0 || vf->addr.domain != pf->addr.domain)
+		return -1;
+	if (pf->sriov_stride == 0)
+		return d == 0 ? 0 : -1;
+	if (d % pf->sriov_stride)
+		return -1;
+	return d / pf->sriov_stride < pf->sriov_totalvfs ? (int)(d / pf->sriov_stride) : -1;
+}
+
+static void number_vfs(struct pcihost *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		struct pcifn *vf = &h->fns[i], *pf = pcihost_physfn(h, vf);
+
+		vf->vf_index = pf ? vf_number(pf, vf) : -1;
+	}
+}
+
 static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 {
 	struct pcihost *h = calloc(1, sizeof(*h));
@@ -538,6 +596,7 @@ static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 		return err;
 	}
 	qsort(h->fns, h->n, sizeof(*h->fns), fn_cmp);
+	number_vfs(h);
 	h->iommu = iommu_present(r);
 	*ret = h;
 	return 0;
@@ -560,4 +619,24 @@ struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a)
 	if (!h->n)
 		return NULL;
 	return bsearch(&key, h->fns, h->n, sizeof(*h->fns), fn_cmp);
+}
+
+struct pcifn *pcihost_physfn(const struct pcihost *h, const struct pcifn *vf)
+{
+	struct pciaddr a;
+
+	if (!vf->is_vf || pciaddr_parse(vf->physfn, &a) < 0)
+		return NULL;
+	return pcihost_find(h, &a);
+}
+
+size_t pcihost_vfs(const struct pcihost *h, const struct pcifn *pf, const struct pcifn **ret, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < h->n && k < n; i++)
+		if (h->fns[i].is_vf && streq(h->fns[i].physfn, pf->name))
+			ret[k++] = &h->fns[i];
+	/* by address is by index: VF addresses grow with N */
+	return k;
 }

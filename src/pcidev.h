@@ -66,6 +66,22 @@ enum pcifn_use {
 /* the index of a use flag in pcifn.use_details */
 #define PCIFN_USE_INDEX(flag) ((unsigned)__builtin_ctz(flag))
 
+/* sriov_drivers_autoprobe of a PF: do host drivers probe its new VFs? */
+enum autoprobe {
+	AUTOPROBE_UNKNOWN, /* not a PF, or not read */
+	AUTOPROBE_OFF,
+	AUTOPROBE_ON,
+};
+
+/* The vfio variant driver the kernel's modules.alias names for a function (variant.c) */
+struct variant_pick {
+	char module[DRIVER_NAME_MAX]; /* "mlx5_vfio_pci"; "" when no vfio_pci alias matches */
+	char driver[DRIVER_NAME_MAX]; /* its PCI driver ("mlx5-vfio-pci"), "" while the module is not loaded */
+	char alias[96];               /* the winning "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
+	int wildcards;                /* its number of '*' fields (fewest wins) */
+	char why[160];                /* when module is "": why not ("no modules.alias for 6.1.0-27-amd64") */
+};
+
 struct pcifn {
 	struct pciaddr addr;
 	char name[PCIADDR_STRLEN]; /* formatted address */
@@ -79,6 +95,10 @@ struct pcifn {
 	char *reset_method; /* NULL when the attribute is absent */
 	int sriov_numvfs;   /* -1 when not a PF */
 	int sriov_totalvfs;
+	enum autoprobe sriov_autoprobe;
+	int sriov_offset, sriov_stride; /* PF: where its VFs sit (routing ID offset, stride); -1: unknown */
+	int vf_index;                   /* VF: its number N (the PF's virtfnN link); -1: unknown */
+	struct variant_pick *variant;   /* NULL: not looked up (variant_annotate()) */
 	bool is_vf;
 	bool busy; /* the kernel holds its lock (an unbind waiting for a VFIO user): override unknown */
 	bool locked_unread; /* driverless, scanned deferred: override and sriov_numvfs not read yet */
@@ -104,6 +124,7 @@ struct fnstate {
 	char *override;
 	char *reset_method;
 	int sriov_numvfs; /* -1: not a PF */
+	enum autoprobe sriov_autoprobe;
 };
 
 void fnstate_clear(struct fnstate *s);
@@ -129,6 +150,10 @@ int pcihost_scan_deferred(const struct sysroot *r, struct pcihost **ret);
 int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *want);
 void pcihost_free(struct pcihost *h);
 struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a);
+/* The PF of a VF, NULL when it is not one or its PF is not in h */
+struct pcifn *pcihost_physfn(const struct pcihost *h, const struct pcifn *vf);
+/* The VFs of a PF present in h, in index order, into ret (n at most): their number */
+size_t pcihost_vfs(const struct pcihost *h, const struct pcifn *pf, const struct pcifn **ret, size_t n);
 
 static inline bool pcifn_is_bridge(const struct pcifn *f)
 {

@@ -84,6 +84,48 @@ TEST(save_load_round_trip)
 	remove_root(r, dir);
 }
 
+/* a PF's sriov_drivers_autoprobe is kept; a journal written before that field still loads */
+TEST(autoprobe_round_trip_and_older_journals)
+{
+	char dir[64];
+	struct sysroot *r = temp_root(dir);
+	struct journal *j = calloc(1, sizeof(*j)), *back = NULL;
+	struct fnstate a = state("0000:3b:00.0", "i40e", NULL, "flr bus", 0);
+	struct fnstate b = state("0000:3b:00.1", "i40e", NULL, NULL, 2);
+	struct fnstate c = state("0000:01:00.0", "nvidia", NULL, NULL, -1);
+	int fd;
+
+	ASSERT_NOT_NULL(r);
+	a.sriov_autoprobe = AUTOPROBE_ON;
+	b.sriov_autoprobe = AUTOPROBE_OFF;
+	c.sriov_autoprobe = AUTOPROBE_ON; /* not a PF: not written */
+	journal_add(j, &a);
+	journal_add(j, &b);
+	journal_add(j, &c);
+	ASSERT_INT_EQ(journal_save(r, j), 0);
+	ASSERT_INT_EQ(journal_load(r, &back, NULL), 0);
+	ASSERT_INT_EQ(journal_find(back, "0000:3b:00.0")->sriov_autoprobe, AUTOPROBE_ON);
+	ASSERT_INT_EQ(journal_find(back, "0000:3b:00.0")->sriov_numvfs, 0);
+	ASSERT_INT_EQ(journal_find(back, "0000:3b:00.1")->sriov_autoprobe, AUTOPROBE_OFF);
+	ASSERT_INT_EQ(journal_find(back, "0000:01:00.0")->sriov_autoprobe, AUTOPROBE_UNKNOWN);
+	journal_free(back);
+	back = NULL;
+	fd = sysroot_openat(r, JOURNAL_FILE, O_WRONLY | O_TRUNC, 0);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_TRUE(dprintf(fd, "# pcibind journal\n0000:3b:00.0\tdriver=i40e\toverride=\treset_method=\tsriov_numvfs=2\n") > 0);
+	close(fd);
+	ASSERT_INT_EQ(journal_load(r, &back, NULL), 0);
+	ASSERT_INT_EQ(back->n, 1);
+	ASSERT_INT_EQ(back->recs[0].sriov_numvfs, 2);
+	ASSERT_INT_EQ(back->recs[0].sriov_autoprobe, AUTOPROBE_UNKNOWN);
+	fnstate_clear(&a);
+	fnstate_clear(&b);
+	fnstate_clear(&c);
+	journal_free(j);
+	journal_free(back);
+	remove_root(r, dir);
+}
+
 TEST(empty_journal_removes_the_file)
 {
 	char dir[64];
@@ -126,8 +168,12 @@ TEST(damaged_journal_names_the_line)
 		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=x\n",
 		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\textra=1\n",
 		"../../etc\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\n",
+		/* sriov_drivers_autoprobe only as pcibind writes it, and only for a PF */
+		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=2\tsriov_drivers_autoprobe=yes\n",
+		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=1\n",
+		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=2\tsriov_drivers_autoprobe=1\tx=\n",
 	};
-	static const unsigned lines[] = { 3, 2, 1, 1, 1 };
+	static const unsigned lines[] = { 3, 2, 1, 1, 1, 1, 1, 1 };
 	char dir[64];
 	struct sysroot *r = temp_root(dir);
 

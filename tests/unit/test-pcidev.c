@@ -261,3 +261,88 @@ TEST(parallel_scan_equals_reading_each_function)
 }
 
 HARNESS_MAIN
+
+/* a bare function at sys/devices/pci0000:00/ADDR with its bus link, ids from modalias */
+static int make_bare(const char *dir, const char *addr, const char *driver)
+{
+	char cmd[1024], rel[256], target[256];
+
+	snprintf(cmd, sizeof(cmd), "mkdir -p '%1$s/sys/devices/pci0000:00/%2$s' '%1$s/sys/bus/pci/devices' "
+		 "'%1$s/sys/bus/pci/drivers/%3$s'", dir, addr, driver ? driver : "none");
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "sys/bus/pci/devices/%s", addr);
+	snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", addr);
+	if (link_to(dir, target, rel) < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/modalias", addr);
+	if (put(dir, rel, "pci:v00008086d00001572sv00008086sd00000008bc02sc00i00\n") < 0)
+		return -1;
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver_override", addr);
+	if (put(dir, rel, "(null)\n") < 0)
+		return -1;
+	if (!driver)
+		return 0;
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/driver", addr);
+	snprintf(target, sizeof(target), "../../../bus/pci/drivers/%s", driver);
+	return link_to(dir, target, rel);
+}
+
+static int put_attr(const char *dir, const char *addr, const char *attr, const char *text)
+{
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/%s", addr, attr);
+	return put(dir, rel, text);
+}
+
+/* VF N at the PF's routing ID + sriov_offset + N * sriov_stride, as virtfn_devfn() places it */
+TEST(vfs_numbered_from_offset_and_stride)
+{
+	static const char *const vfs[] = { "0000:3b:02.0", "0000:3b:02.3", "0000:3b:05.0", "0000:3c:00.0" };
+	char dir[64];
+	struct sysroot *r = temp_root(dir, sizeof(dir));
+	struct pcihost *h = NULL;
+	const struct pcifn *got[8];
+	struct pciaddr a;
+	const struct pcifn *pf;
+
+	ASSERT_TRUE(r);
+	ASSERT_INT_EQ(make_bare(dir, "0000:3b:00.0", "i40e"), 0);
+	ASSERT_INT_EQ(put_attr(dir, "0000:3b:00.0", "sriov_totalvfs", "8\n"), 0);
+	ASSERT_INT_EQ(put_attr(dir, "0000:3b:00.0", "sriov_numvfs", "4\n"), 0);
+	ASSERT_INT_EQ(put_attr(dir, "0000:3b:00.0", "sriov_drivers_autoprobe", "0\n"), 0);
+	ASSERT_INT_EQ(put_attr(dir, "0000:3b:00.0", "sriov_offset", "16\n"), 0);
+	ASSERT_INT_EQ(put_attr(dir, "0000:3b:00.0", "sriov_stride", "1\n"), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(vfs); i++) {
+		char rel[128];
+
+		ASSERT_INT_EQ(make_bare(dir, vfs[i], i == 0 ? "iavf" : NULL), 0);
+		snprintf(rel, sizeof(rel), "sys/devices/pci0000:00/%s/physfn", vfs[i]);
+		ASSERT_INT_EQ(link_to(dir, "../0000:3b:00.0", rel), 0);
+	}
+	ASSERT_INT_EQ(pcihost_scan(r, &h), 0);
+	ASSERT_INT_EQ(h->n, 5);
+	ASSERT_INT_EQ(pciaddr_parse("0000:3b:00.0", &a), 0);
+	pf = pcihost_find(h, &a);
+	ASSERT_TRUE(pf);
+	ASSERT_INT_EQ(pf->sriov_numvfs, 4);
+	ASSERT_INT_EQ(pf->sriov_totalvfs, 8);
+	ASSERT_INT_EQ(pf->sriov_autoprobe, AUTOPROBE_OFF);
+	ASSERT_INT_EQ(pf->sriov_offset, 16);
+	ASSERT_INT_EQ(pf->vf_index, -1);
+	ASSERT_INT_EQ(pcihost_vfs(h, pf, got, ARRAY_SIZE(got)), 4);
+	ASSERT_STR_EQ(got[0]->name, "0000:3b:02.0");
+	ASSERT_INT_EQ(got[0]->vf_index, 0);
+	ASSERT_STR_EQ(got[0]->driver, "iavf");
+	ASSERT_INT_EQ(got[1]->vf_index, 3);
+	/* routing ID 0x3b28 - 0x3b00 - 16 = 24: past sriov_totalvfs, no VF number */
+	ASSERT_INT_EQ(got[2]->vf_index, -1);
+	/* the next bus: 0x3c00 - 0x3b00 - 16 = 240, past it too */
+	ASSERT_INT_EQ(got[3]->vf_index, -1);
+	ASSERT_TRUE(pcihost_physfn(h, got[1]) == pf);
+	ASSERT_TRUE(pcihost_physfn(h, pf) == NULL);
+	ASSERT_INT_EQ(got[1]->sriov_numvfs, -1);
+	pcihost_free(h);
+	remove_root(r, dir);
+}

@@ -48,7 +48,7 @@ enum scope {
 	SCOPE_SET,
 };
 
-#define SECTION_KEYS_MAX 8
+#define SECTION_KEYS_MAX 12
 
 /*
  * inih does not tell a handler the line number or that a section began, so
@@ -454,6 +454,82 @@ static int apply_reset_method(struct parser *p, const char *value)
 	return 0;
 }
 
+/* sriov_numvfs = N: how many VFs each PF of the set gets (sriov_numvfs_store() takes a u16) */
+static int apply_sriov_numvfs(struct parser *p, const char *value)
+{
+	unsigned long v = 0;
+	size_t n = strlen(value);
+	char q[QUOTE_SIZE];
+
+	if (n == 0 || n > 5 || strspn(value, "0123456789") != n || parse_uint(value, 10, 65535, &v) < 0 || v < 1)
+		return fail(p, "invalid sriov_numvfs '%s' in [%s]; it is the number of VFs to create, 1 to 65535%s",
+			    Q(q, value), set_name(p), comment_hint(value));
+	cur_set(p)->sriov_numvfs = (int)v;
+	cur_set(p)->sriov_line = p->line;
+	return 0;
+}
+
+static int parse_vf_number(const char *s, size_t len, unsigned long *ret)
+{
+	char buf[8];
+
+	if (len == 0 || len > 5 || strspn(s, "0123456789") < len)
+		return -EINVAL;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return parse_uint(buf, 10, 65534, ret);
+}
+
+static int add_vf(struct parser *p, unsigned long v)
+{
+	struct devset *set = cur_set(p);
+	uint16_t *n;
+	size_t i = 0;
+
+	while (i < set->n_vfs && set->vfs[i] < v)
+		i++;
+	if (i < set->n_vfs && set->vfs[i] == v)
+		return fail(p, "VF %lu is listed twice in 'vfs' of [%s]", v, set->name);
+	if (set->n_vfs >= 65535)
+		return fail(p, "too many VFs in 'vfs' of [%s]", set->name);
+	n = realloc(set->vfs, (set->n_vfs + 1) * sizeof(*n));
+	if (!n)
+		return oom(p);
+	memmove(n + i + 1, n + i, (set->n_vfs - i) * sizeof(*n));
+	n[i] = (uint16_t)v;
+	set->vfs = n;
+	set->n_vfs++;
+	return 0;
+}
+
+/* one entry of vfs: "3" or "0-7" */
+static int add_vf_range(struct parser *p, const char *tok)
+{
+	const char *dash = strchr(tok, '-');
+	unsigned long lo, hi;
+	char q[QUOTE_SIZE];
+	int r;
+
+	if (parse_vf_number(tok, dash ? (size_t)(dash - tok) : strlen(tok), &lo) < 0 ||
+	    (dash && parse_vf_number(dash + 1, strlen(dash + 1), &hi) < 0) || (dash && hi < lo))
+		return fail(p,
+			    "invalid entry '%s' in 'vfs' of [%s]; VFs are numbered from 0, as the PF's virtfnN links: "
+			    "list them as 0,2 or ranges as 0-3",
+			    Q(q, tok), set_name(p));
+	if (!dash)
+		hi = lo;
+	for (unsigned long v = lo; v <= hi; v++)
+		if ((r = add_vf(p, v)) < 0)
+			return r;
+	return 0;
+}
+
+static int apply_vfs(struct parser *p, const char *value)
+{
+	cur_set(p)->vfs_line = p->line;
+	return apply_list(p, "vfs", value, add_vf_range);
+}
+
 /* [pcibind] keys may come from any file but only once: the first place is named */
 static int check_origin(struct parser *p, const char *key, const struct config_origin *o)
 {
@@ -555,6 +631,8 @@ static const struct keydef set_keys[] = {
     {"release_console", false, apply_release_console},
     {"stop_units", true, apply_stop_units},
     {"reset_method", false, apply_reset_method},
+    {"sriov_numvfs", false, apply_sriov_numvfs},
+    {"vfs", false, apply_vfs},
 };
 
 static const struct keydef global_keys[] = {
@@ -900,6 +978,13 @@ static int check_set(const struct config *cfg, size_t i, struct config_error *er
 		    err, set->file, set->line,
 		    "[%s] selects nothing; give it 'address =' (PCI addresses) or 'ids =' (vendor:device)",
 		    set->name);
+	if (set->n_vfs && !set->sriov_numvfs)
+		return error_at(err, set->file, set->vfs_line,
+				"[%s] lists vfs but has no sriov_numvfs; say how many VFs its PFs get", set->name);
+	if (set->n_vfs && set->vfs[set->n_vfs - 1] >= set->sriov_numvfs)
+		return error_at(err, set->file, set->vfs_line,
+				"VF %u in 'vfs' of [%s] does not exist with sriov_numvfs = %d (VFs are numbered 0 to %d)",
+				(unsigned)set->vfs[set->n_vfs - 1], set->name, set->sriov_numvfs, set->sriov_numvfs - 1);
 	for (size_t k = 0; k < set->n_addrs; k++) {
 		if ((other = find_other_set(cfg, i, &set->addrs[k], &hit))) {
 			sel_format(&set->addrs[k], a);
@@ -1280,6 +1365,7 @@ void config_free(struct config *cfg)
 		free(cfg->sets[i].driver);
 		free_words(cfg->sets[i].stop_units, cfg->sets[i].n_stop_units);
 		free(cfg->sets[i].reset_method);
+		free(cfg->sets[i].vfs);
 	}
 	free_words(cfg->blacklist, cfg->n_blacklist);
 	free(cfg->iommu_pt_origin.file);
@@ -1317,6 +1403,18 @@ bool devset_selects(const struct devset *set, const struct pciaddr *a, uint16_t 
 		return false;
 	for (size_t i = 0; i < set->n_ids; i++)
 		if (set->ids[i].vendor == vendor && set->ids[i].device == device)
+			return true;
+	return false;
+}
+
+bool devset_wants_vf(const struct devset *set, int n)
+{
+	if (!devset_is_sriov(set) || n < 0 || n >= set->sriov_numvfs)
+		return false;
+	if (!set->n_vfs)
+		return true;
+	for (size_t i = 0; i < set->n_vfs; i++)
+		if (set->vfs[i] == n)
 			return true;
 	return false;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "pcidev.h"
 #include "sysroot.h"
@@ -14,6 +15,8 @@
 #define CONFIG_DROPIN_DIR "etc/pcibind/conf.d"
 #define CONFIG_DEFAULT_DRIVER "vfio-pci"
 #define CONFIG_DEFAULT_UNBIND_TIMEOUT 10
+/* driver = auto: the vfio variant driver modules.alias names, else vfio-pci (variant.h) */
+#define DRIVER_AUTO "auto"
 
 struct pciids {
 	uint16_t vendor;
@@ -35,6 +38,10 @@ struct devset {
 	char **stop_units;    /* systemd units stopped before binding, started after restoring */
 	size_t n_stop_units;
 	char *reset_method;   /* "flr bus" style list set while bound, restored after; NULL: leave */
+	int sriov_numvfs;     /* VFs each selected PF gets; the set binds VFs, not the PF; 0: not an SR-IOV set */
+	uint16_t *vfs;        /* the VF numbers it binds, ascending; none listed: all of them */
+	size_t n_vfs;
+	unsigned sriov_line, vfs_line; /* where the keys were, for errors that span keys */
 };
 
 /* Where a [pcibind] key was set; file NULL: the built-in default */
@@ -98,5 +105,16 @@ const struct devset *config_find_set(const struct config *cfg, const char *name)
 const char *devset_driver(const struct config *cfg, const struct devset *set);
 /* Does address a (with these ids) belong to the set's selection? Ignores the ids guard. */
 bool devset_selects(const struct devset *set, const struct pciaddr *a, uint16_t vendor, uint16_t device);
+/* An SR-IOV set: its selection names PFs, and it binds their VFs */
+static inline bool devset_is_sriov(const struct devset *set)
+{
+	return set && set->sriov_numvfs > 0;
+}
+/* Does an SR-IOV set bind VF number n of its PFs? */
+bool devset_wants_vf(const struct devset *set, int n);
+static inline bool driver_is_auto(const char *driver)
+{
+	return driver && strcmp(driver, DRIVER_AUTO) == 0;
+}
 
 #endif

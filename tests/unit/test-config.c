@@ -254,14 +254,14 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* unknown keys */
 	{ "[gpu]\nadress = 82:00\n", 2,
-	  "unknown key 'adress' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method" },
+	  "unknown key 'adress' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs" },
 	{ "[pcibind]\ntimeout = 5\n", 2, "unknown key 'timeout' in [pcibind]; known keys: driver, unbind_timeout, iommu_pt, kvm_ignore_msrs, allow_unsafe_interrupts, blacklist, libvirt_all_hostdevs" },
 	{ "[pcibind]\naddress = 82:00\n", 2,
 	  "unknown key 'address' in [pcibind] (it belongs in a device set like [gpu]); known keys: driver, "
 	  "unbind_timeout, iommu_pt, kvm_ignore_msrs, allow_unsafe_interrupts, blacklist, libvirt_all_hostdevs" },
 	{ "[gpu]\naddress = 82:00\nunbind_timeout = 5\n", 3,
-	  "unknown key 'unbind_timeout' in [gpu] (it belongs in [pcibind]); known keys: address, ids, driver, boot, release_console, stop_units, reset_method" },
-	{ "[gpu]\nAddress = 82:00\n", 2, "unknown key 'Address' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method" },
+	  "unknown key 'unbind_timeout' in [gpu] (it belongs in [pcibind]); known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs" },
+	{ "[gpu]\nAddress = 82:00\n", 2, "unknown key 'Address' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs" },
 	{ "[gpu]\naddress 82:00.0\n", 2, "cannot parse 'address 82'; expected 'key = value' or '[section]'" },
 	/* keys before any section */
 	{ "driver = vfio-pci\n[pcibind]\n", 1,
@@ -413,6 +413,26 @@ static const struct err_case err_cases[] = {
 	{ "[a]\naddress = 01:00\n  03:00.9\n", 3,
 	  "invalid address '03:00.9' in [a]; expected DDDD:BB:SS.F or BB:SS.F (one function), DDDD:BB:SS or BB:SS "
 	  "(every function of a slot)" },
+	/* SR-IOV: how many VFs, and which of them */
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 0\n", 3,
+	  "invalid sriov_numvfs '0' in [nic]; it is the number of VFs to create, 1 to 65535" },
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 65536\n", 3,
+	  "invalid sriov_numvfs '65536' in [nic]; it is the number of VFs to create, 1 to 65535" },
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 4 # VFs\n", 3,
+	  "invalid sriov_numvfs '4 # VFs' in [nic]; it is the number of VFs to create, 1 to 65535 ('#' starts a "
+	  "comment only at the start of a line; use ' ; comment')" },
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 4\nvfs = 0,x\n", 4,
+	  "invalid entry 'x' in 'vfs' of [nic]; VFs are numbered from 0, as the PF's virtfnN links: list them as 0,2 "
+	  "or ranges as 0-3" },
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 4\nvfs = 3-1\n", 4,
+	  "invalid entry '3-1' in 'vfs' of [nic]; VFs are numbered from 0, as the PF's virtfnN links: list them as 0,2 "
+	  "or ranges as 0-3" },
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 4\nvfs = 0-2, 1\n", 4, "VF 1 is listed twice in 'vfs' of [nic]" },
+	{ "[nic]\naddress = 3b:00.0\nvfs = 0\n", 3, "[nic] lists vfs but has no sriov_numvfs; say how many VFs its PFs get" },
+	{ "[nic]\naddress = 3b:00.0\nvfs = 0-4\nsriov_numvfs = 4\n", 3,
+	  "VF 4 in 'vfs' of [nic] does not exist with sriov_numvfs = 4 (VFs are numbered 0 to 3)" },
+	{ "[nic]\naddress = 3b:00.0\nsriov_numvfs = 4\nsriov_numvfs = 2\n", 4,
+	  "'sriov_numvfs' is set twice in [nic]; first at line 3" },
 };
 
 TEST(error_table)
@@ -671,6 +691,38 @@ static void expect_path(struct root *t, char *buf, size_t size, const char *rel)
 	struct root t = { 0 };                                                                           \
 	ASSERT_INT_EQ(root_make(&t), 0);                                                                 \
 	sh(&t, "mkdir -p etc/pcibind/conf.d")
+
+TEST(sriov_sets)
+{
+	struct config *cfg = NULL;
+	struct config_error e;
+	const struct devset *a, *b, *c;
+
+	ASSERT_INT_EQ(parse_all("[pcibind]\ndriver = auto\n"
+				"[vfs-a]\naddress = 3b:00.0\nsriov_numvfs = 8\nvfs = 6, 0-2,4\n"
+				"[vfs-b]\naddress = 3b:00.1\nsriov_numvfs = 2\ndriver = vfio-pci\n"
+				"[plain]\naddress = 01:00\n",
+				&cfg, &e),
+		      0);
+	ASSERT_STR_EQ(cfg->driver, DRIVER_AUTO);
+	a = config_find_set(cfg, "vfs-a");
+	b = config_find_set(cfg, "vfs-b");
+	c = config_find_set(cfg, "plain");
+	ASSERT_TRUE(driver_is_auto(devset_driver(cfg, a)));
+	ASSERT_FALSE(driver_is_auto(devset_driver(cfg, b)));
+	ASSERT_INT_EQ(a->sriov_numvfs, 8);
+	ASSERT_INT_EQ(a->n_vfs, 5);
+	ASSERT_INT_EQ(a->vfs[0], 0);
+	ASSERT_INT_EQ(a->vfs[3], 4);
+	ASSERT_INT_EQ(a->vfs[4], 6);
+	ASSERT_TRUE(devset_is_sriov(a) && devset_is_sriov(b) && !devset_is_sriov(c));
+	ASSERT_TRUE(devset_wants_vf(a, 0) && devset_wants_vf(a, 6));
+	ASSERT_FALSE(devset_wants_vf(a, 3) || devset_wants_vf(a, 7) || devset_wants_vf(a, 8) || devset_wants_vf(a, -1));
+	/* no vfs listed: every VF of sriov_numvfs */
+	ASSERT_TRUE(devset_wants_vf(b, 0) && devset_wants_vf(b, 1));
+	ASSERT_FALSE(devset_wants_vf(b, 2) || devset_wants_vf(c, 0));
+	config_free(cfg);
+}
 
 TEST(load_missing_everything)
 {

@@ -7,6 +7,7 @@
 
 #include "plan.h"
 #include "util.h"
+#include "variant.h"
 
 /* One function the request names, and the config set it was named through. */
 struct pick {
@@ -27,6 +28,7 @@ struct planner {
 	struct plan *p;
 	size_t cap_refusals;
 	int checked_group; /* the last IOMMU group whose siblings were checked */
+	const struct devset **sriov_set; /* per host function: the SR-IOV set naming it as a PF */
 };
 
 const char *verb_name(enum verb v)
@@ -146,6 +148,33 @@ static const char *target_driver(const struct config *cfg, const struct devset *
 	return CONFIG_DEFAULT_DRIVER;
 }
 
+/* The driver f goes to: --driver, else its set's or the default; driver = auto resolved for f */
+static const char *fn_target(const struct planner *pl, const struct devset *set, const struct pcifn *f, bool *ret_auto)
+{
+	const char *d = pl->req->driver ? pl->req->driver : target_driver(pl->cfg, set);
+
+	*ret_auto = driver_is_auto(d);
+	return *ret_auto ? variant_target(f) : d;
+}
+
+/* The set a function belongs to, however the request named it: a set's address, ids or VF numbers */
+static const struct devset *owner_set(const struct pcihost *h, const struct config *cfg, const struct pcifn *f)
+{
+	const struct pcifn *pf = f->is_vf ? pcihost_physfn(h, f) : NULL;
+
+	for (size_t i = 0; cfg && i < cfg->n_sets; i++) {
+		const struct devset *set = &cfg->sets[i];
+
+		if (devset_is_sriov(set)) {
+			if (pf && devset_selects(set, &pf->addr, pf->vendor, pf->device) && devset_wants_vf(set, f->vf_index))
+				return set;
+		} else if (devset_selects(set, &f->addr, f->vendor, f->device)) {
+			return set;
+		}
+	}
+	return NULL;
+}
+
 /* A sibling that keeps a group from going to a VM: a non-bridge on a host driver */
 static bool blocks_group(const struct pcifn *s)
 {
@@ -160,6 +189,26 @@ static const struct fnstate *find_record(const struct planner *pl, const struct 
 	return NULL;
 }
 
+static const struct fnstate *find_record_name(const struct planner *pl, const char *name)
+{
+	for (size_t i = 0; i < pl->n_records; i++)
+		if (streq(pl->records[i].name, name))
+			return &pl->records[i];
+	return NULL;
+}
+
+/*
+ * A VF pcibind created: its PF has a record whose VF count is not the
+ * count now (the journal says the VFs came later than the original state).
+ */
+static bool vf_created(const struct planner *pl, const struct pcifn *f)
+{
+	const struct pcifn *pf = pcihost_physfn(pl->h, f);
+	const struct fnstate *rec = pf ? find_record_name(pl, pf->name) : NULL;
+
+	return rec && rec->sriov_numvfs >= 0 && rec->sriov_numvfs != pf->sriov_numvfs;
+}
+
 /* ---- resolving selectors ---- */
 
 static void pick(struct planner *pl, size_t i, const struct devset *set)
@@ -170,6 +219,29 @@ static void pick(struct planner *pl, size_t i, const struct devset *set)
 	}
 	if (!pl->via[i])
 		pl->via[i] = set;
+}
+
+/*
+ * An SR-IOV set names PFs and binds their VFs: the wanted ones that exist
+ * with the count it asks for (otherwise the VFs are made first: the plan's
+ * sriov changes). A restore takes back the PF's own record too.
+ */
+static void pick_sriov(struct planner *pl, size_t i, const struct devset *set)
+{
+	const struct pcifn *pf = &pl->h->fns[i];
+
+	if (!pl->sriov_set[i])
+		pl->sriov_set[i] = set;
+	if (pl->req->verb == VERB_RESTORE && find_record(pl, pf))
+		pick(pl, i, set);
+	if (pf->sriov_numvfs != set->sriov_numvfs && pl->req->verb == VERB_BIND)
+		return;
+	for (size_t k = 0; k < pl->h->n; k++) {
+		const struct pcifn *vf = &pl->h->fns[k];
+
+		if (vf->is_vf && streq(vf->physfn, pf->name) && devset_wants_vf(set, vf->vf_index))
+			pick(pl, k, set);
+	}
 }
 
 static int unknown_set_error(const struct config *cfg, const char *name, struct plan_error *err)
@@ -194,10 +266,13 @@ static int resolve_name(struct planner *pl, const char *name, struct plan_error 
 	for (size_t i = 0; i < pl->h->n; i++) {
 		const struct pcifn *f = &pl->h->fns[i];
 
-		if (devset_selects(set, &f->addr, f->vendor, f->device)) {
+		if (!devset_selects(set, &f->addr, f->vendor, f->device))
+			continue;
+		n++;
+		if (devset_is_sriov(set))
+			pick_sriov(pl, i, set);
+		else
 			pick(pl, i, set);
-			n++;
-		}
 	}
 	if (n)
 		return 0;
@@ -306,9 +381,14 @@ static int target_set(struct target *t, const char *driver, const char *override
 static int target_bind(const struct planner *pl, const struct pick *pk, struct action *a)
 {
 	const struct pcifn *f = pk->fn;
-	const char *d = pl->req->driver ? pl->req->driver : target_driver(pl->cfg, pk->set);
+	const struct devset *owner = pk->set ? pk->set : owner_set(pl->h, pl->cfg, f);
+	const char *d = fn_target(pl, pk->set, f, &a->auto_driver);
 
-	a->noop = streq_null(f->driver, d) && streq_null(f->override, d);
+	/* the set's reset_method goes with the function while it is bound (journaled, restored) */
+	if (owner && owner->reset_method && !streq_null(owner->reset_method, f->reset_method) &&
+	    !(a->reset_method = strdup(owner->reset_method)))
+		return -ENOMEM;
+	a->noop = streq_null(f->driver, d) && streq_null(f->override, d) && !a->reset_method;
 	return target_set(&a->target, d, d);
 }
 
@@ -319,13 +399,29 @@ static int target_unbind(const struct pcifn *f, struct action *a)
 	return target_set(&a->target, NULL, "none");
 }
 
-static int target_restore(const struct pcifn *f, const struct fnstate *rec, struct action *a)
+/* The PF of f, when this restore takes the PF's VF count back (and so takes f away) */
+static bool goes_with_pf(const struct planner *pl, const struct pcifn *f)
 {
+	const struct pcifn *pf = pcihost_physfn(pl->h, f);
+
+	return pf && pl->picked[pf - pl->h->fns] && vf_created(pl, f);
+}
+
+static int target_restore(const struct planner *pl, const struct pcifn *f, const struct fnstate *rec,
+			  struct action *a)
+{
+	if (!rec && goes_with_pf(pl, f)) {
+		a->noop = true; /* removed with its PF's VF count; nothing to move first */
+		return 0;
+	}
 	if (!rec) {
 		a->target.kernel_picks = true;
 		a->noop = !f->override && f->driver && !driver_is_vfio(f->driver);
 		return 0;
 	}
+	if (rec->sriov_numvfs >= 0 && rec->sriov_autoprobe != AUTOPROBE_UNKNOWN &&
+	    f->sriov_autoprobe != AUTOPROBE_UNKNOWN && rec->sriov_autoprobe != f->sriov_autoprobe)
+		a->sriov_autoprobe = rec->sriov_autoprobe;
 	if (rec->reset_method && !streq_null(rec->reset_method, f->reset_method)) {
 		a->reset_method = strdup(rec->reset_method);
 		if (!a->reset_method)
@@ -334,7 +430,7 @@ static int target_restore(const struct pcifn *f, const struct fnstate *rec, stru
 	if (rec->sriov_numvfs >= 0 && rec->sriov_numvfs != f->sriov_numvfs)
 		a->sriov_numvfs = rec->sriov_numvfs;
 	a->noop = streq_null(f->driver, rec->driver) && streq_null(f->override, rec->override) &&
-		  !a->reset_method && a->sriov_numvfs < 0;
+		  !a->reset_method && a->sriov_numvfs < 0 && a->sriov_autoprobe == AUTOPROBE_UNKNOWN;
 	return target_set(&a->target, rec->driver, rec->override);
 }
 
@@ -357,6 +453,7 @@ static int action_init(const struct planner *pl, const struct pick *pk, struct a
 	    .group = f->group,
 	    .recorded = rec != NULL,
 	    .sriov_numvfs = -1,
+	    .created_vf = f->is_vf && vf_created(pl, f),
 	    .set = pk->set ? pk->set->name : NULL,
 	};
 	memcpy(a->name, f->name, sizeof(a->name));
@@ -364,13 +461,20 @@ static int action_init(const struct planner *pl, const struct pick *pk, struct a
 		return r;
 	switch (pl->req->verb) {
 	case VERB_BIND:
-		return target_bind(pl, pk, a);
+		r = target_bind(pl, pk, a);
+		break;
 	case VERB_UNBIND:
-		return target_unbind(f, a);
+		r = target_unbind(f, a);
+		break;
 	case VERB_RESTORE:
-		return target_restore(f, rec, a);
+		return target_restore(pl, f, rec, a);
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+	/* moving a PF takes its VFs away; done explicitly, first, so that it is the same for every driver */
+	if (r == 0 && !a->noop && f->sriov_numvfs > 0)
+		a->sriov_numvfs = 0;
+	return r;
 }
 
 /* ---- refusals ---- */
@@ -507,6 +611,61 @@ static int refuse_uses(struct planner *pl, const struct pcifn *f)
 	return 0;
 }
 
+/* "2 VFs: 0000:3b:02.0 (iavf), 0000:3b:02.1 (vfio-pci)" */
+static void vfs_describe(const struct planner *pl, const struct pcifn *pf, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *vf = &pl->h->fns[i];
+
+		if (!vf->is_vf || !streq(vf->physfn, pf->name))
+			continue;
+		bufcat(buf, size, "%s%s (%s)", n++ ? ", " : "", vf->name, vf->driver ? vf->driver : "no driver");
+	}
+	if (!n)
+		(void)snprintf(buf, size, "%d VFs", pf->sriov_numvfs);
+}
+
+/* Binding or unbinding a PF with VFs destroys them; one of them in the same request cannot be moved too */
+static int refuse_sriov_pf(struct planner *pl, const struct action *a)
+{
+	const struct pcifn *f = &pl->h->fns[a->fn];
+	char vfs[384];
+
+	if (a->sriov_numvfs != 0)
+		return 0;
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *vf = &pl->h->fns[i];
+
+		if (pl->picked[i] && vf->is_vf && streq(vf->physfn, f->name))
+			return refuse(pl, REFUSE_SRIOV, false, vf->name,
+				      "cannot %s %s together with its PF %s: %s the PF destroys its VFs; leave them out of "
+				      "the request",
+				      verb_name(pl->req->verb), vf->name, f->name,
+				      pl->req->verb == VERB_BIND ? "binding" : "unbinding");
+	}
+	vfs_describe(pl, f, vfs, sizeof(vfs));
+	return refuse(pl, REFUSE_SRIOV, true, f->name,
+		      "%s %s destroys its %d VF%s: %s; use --force if you mean it ('pcibind restore %s' creates them "
+		      "again)",
+		      pl->req->verb == VERB_BIND ? "binding" : "unbinding", f->name, f->sriov_numvfs,
+		      f->sriov_numvfs == 1 ? "" : "s", vfs, f->name);
+}
+
+static int refuse_reset(struct planner *pl, const struct action *a)
+{
+	const struct pcifn *f = &pl->h->fns[a->fn];
+
+	if (pl->req->verb != VERB_BIND || !a->reset_method || f->reset_method)
+		return 0;
+	return refuse(pl, REFUSE_RESET, false, f->name,
+		      "cannot set reset_method '%s' on %s: the kernel offers no reset method for it (no reset_method "
+		      "file); take reset_method out of its set",
+		      a->reset_method, f->name);
+}
+
 static int refuse_action(struct planner *pl, const struct action *a)
 {
 	const struct pcifn *f = &pl->h->fns[a->fn];
@@ -522,7 +681,7 @@ static int refuse_action(struct planner *pl, const struct action *a)
 			      f->name);
 	if (pl->req->verb == VERB_RESTORE)
 		return 0;
-	if ((r = refuse_ids(pl, f)) < 0)
+	if ((r = refuse_ids(pl, f)) < 0 || (r = refuse_sriov_pf(pl, a)) < 0 || (r = refuse_reset(pl, a)) < 0)
 		return r;
 	if (pl->req->verb == VERB_BIND && driver_is_vfio(a->target.driver))
 		if ((r = refuse_vfio(pl, f, a->target.driver)) < 0)
@@ -542,7 +701,89 @@ void plan_free(struct plan *p)
 		action_clear(&p->acts[i]);
 	free(p->acts);
 	free(p->refusals);
+	for (size_t i = 0; i < p->n_sriov; i++)
+		fnstate_clear(&p->sriov[i].before);
+	free(p->sriov);
 	free(p);
+}
+
+/* Why a PF cannot get the VFs its set asks for, or NULL when it can (the count may still destroy VFs) */
+static int refuse_sriov_config(struct planner *pl, const struct pcifn *f, const struct devset *set)
+{
+	if (f->is_vf || f->sriov_totalvfs <= 0)
+		return refuse(pl, REFUSE_SRIOV_CONFIG, false, f->name,
+			      "[%s] asks for %d VFs on %s, which cannot have any (%s)", set->name, set->sriov_numvfs,
+			      f->name, f->is_vf ? "it is a VF itself" : "no SR-IOV capability: no sriov_totalvfs");
+	if (set->sriov_numvfs > f->sriov_totalvfs)
+		return refuse(pl, REFUSE_SRIOV_CONFIG, false, f->name,
+			      "[%s] asks for %d VFs on %s, which has at most %d (sriov_totalvfs)", set->name,
+			      set->sriov_numvfs, f->name, f->sriov_totalvfs);
+	if (!f->driver)
+		return refuse(pl, REFUSE_SRIOV_CONFIG, false, f->name,
+			      "cannot create the VFs of [%s] on %s: it has no driver, and the PF's driver is what "
+			      "creates them; give it back first ('pcibind restore %s')",
+			      set->name, f->name, f->name);
+	if (driver_is_vfio(f->driver))
+		return refuse(pl, REFUSE_SRIOV_CONFIG, false, f->name,
+			      "cannot create the VFs of [%s] on %s: it is on %s, which does not create VFs; give it "
+			      "back to its host driver first ('pcibind restore %s')",
+			      set->name, f->name, f->driver, f->name);
+	return 1;
+}
+
+static int add_sriov_change(struct planner *pl, size_t i, const struct devset *set)
+{
+	const struct pcifn *f = &pl->h->fns[i];
+	struct plan *p = pl->p;
+	struct sriov_change *c, *n = realloc(p->sriov, (p->n_sriov + 1) * sizeof(*n));
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	p->sriov = n;
+	c = &p->sriov[p->n_sriov];
+	*c = (struct sriov_change){
+	    .fn = i,
+	    .set = set->name,
+	    .from = f->sriov_numvfs,
+	    .to = set->sriov_numvfs,
+	    .autoprobe = f->sriov_autoprobe,
+	    .recorded = find_record(pl, f) != NULL,
+	};
+	for (int k = 0; k < set->sriov_numvfs; k++)
+		c->n_wanted += devset_wants_vf(set, k);
+	memcpy(c->name, f->name, sizeof(c->name));
+	if ((r = fnstate_from_fn(f, &c->before)) < 0)
+		return r;
+	p->n_sriov++;
+	return 0;
+}
+
+/* The VF counts the request's SR-IOV sets ask for, with what stands in their way */
+static int plan_sriov(struct planner *pl)
+{
+	char vfs[384];
+	int r;
+
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct devset *set = pl->sriov_set[i];
+		const struct pcifn *f = &pl->h->fns[i];
+
+		if (!set || f->sriov_numvfs == set->sriov_numvfs)
+			continue;
+		if (f->locked_unread || f->busy)
+			r = refuse(pl, REFUSE_BUSY, false, f->name, "%s is busy or unread; retry", f->name);
+		else if ((r = refuse_sriov_config(pl, f, set)) > 0 && f->sriov_numvfs > 0) {
+			vfs_describe(pl, f, vfs, sizeof(vfs));
+			r = refuse(pl, REFUSE_SRIOV, true, f->name,
+				   "[%s] asks for %d VFs on %s, which has %d: changing the count destroys %s; use --force "
+				   "if you mean it",
+				   set->name, set->sriov_numvfs, f->name, f->sriov_numvfs, vfs);
+		}
+		if (r < 0 || (r = add_sriov_change(pl, i, set)) < 0)
+			return r;
+	}
+	return 0;
 }
 
 static int plan_fill(struct planner *pl, const struct pick *picks)
@@ -564,7 +805,7 @@ static int plan_fill(struct planner *pl, const struct pick *picks)
 	for (size_t i = 0; i < p->n_acts; i++)
 		if ((r = refuse_action(pl, &p->acts[i])) < 0)
 			return r;
-	return 0;
+	return pl->req->verb == VERB_BIND ? plan_sriov(pl) : 0;
 }
 
 int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records,
@@ -572,6 +813,7 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 {
 	_cleanup_free_ bool *picked = calloc(h->n ? h->n : 1, sizeof(*picked));
 	_cleanup_free_ const struct devset **via = calloc(h->n ? h->n : 1, sizeof(*via));
+	_cleanup_free_ const struct devset **sriov_set = calloc(h->n ? h->n : 1, sizeof(*sriov_set));
 	_cleanup_free_ struct pick *picks = NULL;
 	struct planner pl = {
 	    .h = h,
@@ -582,10 +824,11 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 	    .picked = picked,
 	    .via = via,
 	    .checked_group = -1,
+	    .sriov_set = sriov_set,
 	};
 	int r;
 
-	if (!picked || !via)
+	if (!picked || !via || !sriov_set)
 		return -ENOMEM;
 	if ((r = resolve(&pl, err)) < 0)
 		return r;
@@ -626,7 +869,7 @@ bool plan_refused(const struct plan *p)
 
 size_t plan_changes(const struct plan *p)
 {
-	size_t n = 0;
+	size_t n = p ? p->n_sriov : 0;
 
 	for (size_t i = 0; p && i < p->n_acts; i++)
 		n += !p->acts[i].noop;
@@ -646,9 +889,23 @@ _printf_(3, 4) static void detail_set(char *detail, size_t size, const char *fmt
 	va_end(ap);
 }
 
-static bool selected(const struct devset *set, const struct pcifn *f)
+/* The functions a set binds: its selection, or for an SR-IOV set the wanted VFs of its PFs */
+static bool selected(const struct pcihost *h, const struct devset *set, const struct pcifn *f)
 {
-	return devset_selects(set, &f->addr, f->vendor, f->device);
+	const struct pcifn *pf;
+
+	if (!devset_is_sriov(set))
+		return devset_selects(set, &f->addr, f->vendor, f->device);
+	pf = f->is_vf ? pcihost_physfn(h, f) : NULL;
+	return pf && devset_selects(set, &pf->addr, pf->vendor, pf->device) && devset_wants_vf(set, f->vf_index);
+}
+
+/* The driver a set puts f on: its own, or driver = auto's pick for f */
+static const char *verdict_driver(const struct config *cfg, const struct devset *set, const struct pcifn *f)
+{
+	const char *d = target_driver(cfg, set);
+
+	return driver_is_auto(d) ? variant_target(f) : d;
 }
 
 static bool verdict_ids(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
@@ -675,7 +932,7 @@ static bool verdict_no_iommu(const struct pcihost *h, const struct devset *set, 
 		return true;
 	}
 	for (size_t i = 0; i < h->n; i++) {
-		if (selected(set, &h->fns[i]) && h->fns[i].group < 0) {
+		if (selected(h, set, &h->fns[i]) && h->fns[i].group < 0) {
 			detail_set(detail, size, "%s has no IOMMU group", h->fns[i].name);
 			return true;
 		}
@@ -686,12 +943,12 @@ static bool verdict_no_iommu(const struct pcihost *h, const struct devset *set, 
 static bool verdict_group(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
 {
 	for (size_t i = 0; i < h->n; i++) {
-		if (!selected(set, &h->fns[i]))
+		if (!selected(h, set, &h->fns[i]))
 			continue;
 		for (size_t j = 0; j < h->n; j++) {
 			const struct pcifn *s = &h->fns[j];
 
-			if (s->group != h->fns[i].group || selected(set, s) || !blocks_group(s))
+			if (s->group != h->fns[i].group || selected(h, set, s) || !blocks_group(s))
 				continue;
 			detail_set(detail, size, "group %d also holds %s on driver %s", s->group, s->name,
 				   s->driver);
@@ -702,16 +959,21 @@ static bool verdict_group(const struct pcihost *h, const struct devset *set, cha
 }
 
 /* A function that binding would take from the host while the host still needs it */
-static bool verdict_refused(const struct pcihost *h, const struct devset *set, const char *driver,
+static bool verdict_refused(const struct pcihost *h, const struct config *cfg, const struct devset *set,
 			    char *detail, size_t size)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		const struct pcifn *f = &h->fns[i];
+		const char *driver = verdict_driver(cfg, set, f);
 
-		if (!selected(set, f) || streq_null(f->driver, driver))
+		if (!selected(h, set, f) || streq_null(f->driver, driver))
 			continue;
 		if (driver_is_vfio(driver) && pcifn_is_bridge(f)) {
 			detail_set(detail, size, "%s is a bridge and cannot go to %s", f->name, driver);
+			return true;
+		}
+		if (f->sriov_numvfs > 0) {
+			detail_set(detail, size, "binding %s destroys its %d VFs", f->name, f->sriov_numvfs);
 			return true;
 		}
 		for (size_t u = 0; u < ARRAY_SIZE(use_refusals); u++) {
@@ -740,7 +1002,7 @@ static void set_groups_format(const struct pcihost *h, const struct devset *set,
 		for (size_t i = 0; i < h->n; i++) {
 			int g = h->fns[i].group;
 
-			if (selected(set, &h->fns[i]) && g > prev && (next < 0 || g < next))
+			if (selected(h, set, &h->fns[i]) && g > prev && (next < 0 || g < next))
 				next = g;
 		}
 		if (next < 0)
@@ -753,20 +1015,28 @@ static void set_groups_format(const struct pcihost *h, const struct devset *set,
 		(void)snprintf(buf, size, " in group%s %s", n == 1 ? "" : "s", list);
 }
 
-static enum set_verdict verdict_ready(const struct pcihost *h, const struct devset *set, const char *driver,
+static enum set_verdict verdict_ready(const struct pcihost *h, const struct config *cfg, const struct devset *set,
 				      char *detail, size_t size)
 {
+	const char *one = NULL;
 	char groups[200];
 	size_t n = 0, n_bound = 0;
+	bool same = true;
 
 	for (size_t i = 0; i < h->n; i++) {
-		if (!selected(set, &h->fns[i]))
+		const char *d;
+
+		if (!selected(h, set, &h->fns[i]))
 			continue;
+		d = verdict_driver(cfg, set, &h->fns[i]);
+		same &= !one || streq(one, d);
+		one = one ? one : d;
 		n++;
-		n_bound += streq_null(h->fns[i].driver, driver);
+		n_bound += streq_null(h->fns[i].driver, d);
 	}
 	if (n_bound == n) {
-		detail_set(detail, size, "bound: %zu function%s on %s", n, n == 1 ? "" : "s", driver);
+		detail_set(detail, size, "bound: %zu function%s on %s", n, n == 1 ? "" : "s",
+			   same ? one : "their drivers");
 		return VERDICT_BOUND;
 	}
 	set_groups_format(h, set, groups, sizeof(groups));
@@ -774,15 +1044,78 @@ static enum set_verdict verdict_ready(const struct pcihost *h, const struct devs
 	return VERDICT_READY;
 }
 
+/* "0-3,6": the VF numbers an SR-IOV set binds */
+static void set_vfs_format(const struct devset *set, char *buf, size_t size)
+{
+	int n = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; k < set->sriov_numvfs; k++) {
+		int end = k;
+
+		if (!devset_wants_vf(set, k))
+			continue;
+		while (end + 1 < set->sriov_numvfs && devset_wants_vf(set, end + 1))
+			end++;
+		if (end > k)
+			bufcat(buf, size, "%s%d-%d", n++ ? "," : "", k, end);
+		else
+			bufcat(buf, size, "%s%d", n++ ? "," : "", k);
+		k = end;
+	}
+}
+
+/* An SR-IOV set whose PFs do not have its VF count yet: can they get it? */
+static enum set_verdict verdict_sriov(const struct pcihost *h, const struct config *cfg, const struct devset *set,
+				      char *detail, size_t size)
+{
+	char vfs[128];
+
+	for (size_t i = 0; i < h->n; i++) {
+		const struct pcifn *f = &h->fns[i];
+
+		if (!devset_selects(set, &f->addr, f->vendor, f->device) || f->sriov_numvfs == set->sriov_numvfs)
+			continue;
+		if (f->is_vf || f->sriov_totalvfs <= 0)
+			detail_set(detail, size, "%s has no SR-IOV capability", f->name);
+		else if (set->sriov_numvfs > f->sriov_totalvfs)
+			detail_set(detail, size, "%s has at most %d VFs", f->name, f->sriov_totalvfs);
+		else if (!f->driver || driver_is_vfio(f->driver))
+			detail_set(detail, size, "%s is on %s, which cannot create VFs", f->name, strna(f->driver));
+		else if (f->sriov_numvfs > 0)
+			detail_set(detail, size, "%s has %d VFs; changing the count to %d destroys them", f->name,
+				   f->sriov_numvfs, set->sriov_numvfs);
+		else
+			continue;
+		return VERDICT_REFUSED;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		const struct pcifn *f = &h->fns[i];
+
+		if (!devset_selects(set, &f->addr, f->vendor, f->device) || f->sriov_numvfs == set->sriov_numvfs)
+			continue;
+		if (!h->iommu && driver_is_vfio(verdict_driver(cfg, set, f))) {
+			detail_set(detail, size, "no IOMMU on this host (is it enabled? intel_iommu=on on Intel)");
+			return VERDICT_NO_IOMMU;
+		}
+		set_vfs_format(set, vfs, sizeof(vfs));
+		detail_set(detail, size, "ready: creates %d VFs on %s, binds VF%s %s", set->sriov_numvfs, f->name,
+			   strpbrk(vfs, ",-") ? "s" : "", vfs);
+		return VERDICT_READY;
+	}
+	return VERDICT_BOUND; /* every PF has its count: the caller judges the VFs */
+}
+
 enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *cfg, const struct devset *set,
 				  char *detail, size_t size)
 {
 	const char *driver = target_driver(cfg, set);
+	bool vfio = driver_is_vfio(driver) || driver_is_auto(driver);
 	char what[384];
 	size_t n = 0;
 
 	for (size_t i = 0; i < h->n; i++)
-		n += selected(set, &h->fns[i]);
+		n += devset_selects(set, &h->fns[i].addr, h->fns[i].vendor, h->fns[i].device);
 	if (!n) {
 		set_selection_format(set, what, sizeof(what));
 		detail_set(detail, size, "no function matches %s", what);
@@ -790,13 +1123,19 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 	}
 	if (verdict_ids(h, set, detail, size))
 		return VERDICT_IDS;
-	if (driver_is_vfio(driver)) {
+	if (devset_is_sriov(set)) {
+		enum set_verdict v = verdict_sriov(h, cfg, set, detail, size);
+
+		if (v != VERDICT_BOUND)
+			return v;
+	}
+	if (vfio) {
 		if (verdict_no_iommu(h, set, detail, size))
 			return VERDICT_NO_IOMMU;
 		if (verdict_group(h, set, detail, size))
 			return VERDICT_GROUP;
 	}
-	if (verdict_refused(h, set, driver, detail, size))
+	if (verdict_refused(h, cfg, set, detail, size))
 		return VERDICT_REFUSED;
-	return verdict_ready(h, set, driver, detail, size);
+	return verdict_ready(h, cfg, set, detail, size);
 }

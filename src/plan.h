@@ -45,9 +45,29 @@ struct action {
 	struct fnstate before; /* state now, for rollback */
 	bool recorded;         /* the journal already holds an original state */
 	struct target target;
-	char *reset_method; /* restore: recorded value to put back, NULL: leave */
-	int sriov_numvfs;   /* restore: recorded value to put back, -1: leave */
+	char *reset_method; /* bind: the set's reset_method; restore: the recorded one; NULL: leave */
+	int sriov_numvfs;   /* bind/unbind: 0, its VFs taken away first (forced); restore: recorded; -1: leave */
+	enum autoprobe sriov_autoprobe; /* restore: the recorded sriov_drivers_autoprobe; UNKNOWN: leave */
+	bool created_vf;    /* a VF pcibind created: its PF's record covers it, it gets none of its own */
+	bool auto_driver;   /* the target is driver = auto's pick (pcifn.variant says why) */
 	const char *set;    /* config section it came through, or NULL */
+};
+
+/*
+ * Creating the VFs an SR-IOV set asks for (bind and apply): the PF's count
+ * goes from `from` to `to` with sriov_drivers_autoprobe off, so that no host
+ * driver probes a new VF before the set's are bound (bind_sriov_begin());
+ * then the host is read again and a second plan binds them.
+ */
+struct sriov_change {
+	size_t fn; /* the PF, index into host->fns */
+	char name[PCIADDR_STRLEN];
+	const char *set;
+	int from, to;
+	enum autoprobe autoprobe; /* the PF's now: restored once the set's VFs are bound */
+	bool recorded;            /* the journal holds the PF's original state already */
+	struct fnstate before;
+	size_t n_wanted;          /* how many of the new VFs the set binds */
 };
 
 enum refusal_kind {
@@ -61,6 +81,9 @@ enum refusal_kind {
 	REFUSE_ROUTE,    /* default route NIC */
 	REFUSE_INPUT,    /* controller with an input device */
 	REFUSE_BUSY,     /* the kernel holds the device lock: an unbind waits for a VFIO user */
+	REFUSE_SRIOV,    /* moving a PF, or changing its VF count, destroys its VFs */
+	REFUSE_SRIOV_CONFIG, /* an SR-IOV set's PF cannot have the VFs it asks for */
+	REFUSE_RESET,    /* the set's reset_method cannot be set on the function */
 };
 
 struct refusal {
@@ -77,6 +100,8 @@ struct plan {
 	size_t n_acts;
 	struct refusal *refusals;
 	size_t n_refusals;
+	struct sriov_change *sriov; /* VFs to create before the SR-IOV sets' VFs can be bound */
+	size_t n_sriov;
 };
 
 /* Resolution and planning errors that are the user's input (exit 2) */

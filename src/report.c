@@ -12,7 +12,8 @@ const char *refusal_kind_name(enum refusal_kind k)
 		[REFUSE_NO_IOMMU] = "no-iommu", [REFUSE_GROUP] = "group",	[REFUSE_IDS] = "ids",
 		[REFUSE_BRIDGE] = "bridge",	[REFUSE_CONSOLE] = "console", [REFUSE_MOUNT] = "mount",
 		[REFUSE_SWAP] = "swap",		[REFUSE_ROUTE] = "route",	[REFUSE_INPUT] = "input",
-		[REFUSE_BUSY] = "busy",
+		[REFUSE_BUSY] = "busy", [REFUSE_SRIOV] = "sriov", [REFUSE_SRIOV_CONFIG] = "sriov-config",
+		[REFUSE_RESET] = "reset-method",
 	};
 	return (size_t)k < ARRAY_SIZE(names) && names[k] ? names[k] : "?";
 }

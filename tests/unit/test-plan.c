@@ -27,7 +27,12 @@ struct fnspec {
 	unsigned uses;
 	const char *detail;
 	const char *reset_method;
-	int numvfs; /* 0 means "not a PF" here, stored as -1 */
+	int numvfs; /* 0 means "not a PF" here, stored as -1, unless totalvfs is given */
+	int totalvfs;       /* a PF: sriov_totalvfs, numvfs taken as it is */
+	enum autoprobe autoprobe;
+	const char *physfn; /* a VF: its PF, and vf its number */
+	int vf;
+	struct variant_pick *variant;
 };
 
 /* The common fields in order, the rest by name: FN(addr, vendor, device, class, driver, group, .uses = ...)
@@ -64,8 +69,17 @@ static struct pcihost *host_make(bool iommu, const struct fnspec *s, size_t n)
 		f->group = s[i].group;
 		f->boot_vga = -1;
 		f->reset_method = xstrdup_null(s[i].reset_method);
-		f->sriov_numvfs = s[i].numvfs ? s[i].numvfs : -1;
-		f->sriov_totalvfs = -1;
+		f->sriov_numvfs = s[i].totalvfs || s[i].numvfs ? s[i].numvfs : -1;
+		f->sriov_totalvfs = s[i].totalvfs ? s[i].totalvfs : -1;
+		f->sriov_autoprobe = s[i].autoprobe;
+		f->is_vf = s[i].physfn != NULL;
+		f->vf_index = f->is_vf ? s[i].vf : -1;
+		if (s[i].physfn)
+			(void)snprintf(f->physfn, sizeof(f->physfn), "%s", s[i].physfn);
+		if (s[i].variant) {
+			f->variant = malloc(sizeof(*f->variant));
+			*f->variant = *s[i].variant;
+		}
 		f->uses = s[i].uses;
 		f->use_detail = xstrdup_null(s[i].detail);
 		for (unsigned u = 0; u < PCIFN_N_USES; u++) /* one detail for each of its uses */
@@ -1365,6 +1379,318 @@ TEST(verdict_detail_is_cut_not_overflowed)
 	cfg_add(cfg, "gpu", "0000:82:00", NULL, NULL);
 	ASSERT_INT_EQ(verdict(h, cfg, "gpu", d, sizeof(d)), VERDICT_ABSENT);
 	ASSERT_STR_EQ(d, "no func");
+}
+
+/* ---- SR-IOV, variant drivers, reset methods ---- */
+
+#define PF0 "0000:3b:00.0"
+
+/* An X710 port with 2 of its 64 VFs (3b:02.0 on iavf, 3b:02.1 on vfio-pci), a second port without VFs */
+static struct pcihost *sriov_host(int numvfs_port1)
+{
+	return HOST(true, FN("0000:00:01.0", 0x8086, 0x2030, C_ROOTPORT, "pcieport", 1),
+		    FN(PF0, 0x8086, 0x1572, C_NIC, "i40e", 10, .numvfs = 2, .totalvfs = 64, .autoprobe = AUTOPROBE_ON,
+		       .reset_method = "flr bus"),
+		    FN("0000:3b:00.1", 0x8086, 0x1572, C_NIC, "i40e", 11, .numvfs = numvfs_port1, .totalvfs = 64,
+		       .autoprobe = AUTOPROBE_ON),
+		    FN("0000:3b:02.0", 0x8086, 0x154c, C_NIC, "iavf", 40, .physfn = PF0, .vf = 0, .reset_method = "flr"),
+		    FN("0000:3b:02.1", 0x8086, 0x154c, C_NIC, "vfio-pci", 41, .physfn = PF0, .vf = 1,
+		       .override = "vfio-pci", .reset_method = "flr"),
+		    FN("0000:3c:00.0", 0x10de, 0x2204, C_VGA, "nouveau", 50));
+}
+
+static struct devset *sriov_set(struct config *cfg, const char *name, const char *pf, int numvfs, const char *vfs)
+{
+	struct devset *set;
+
+	cfg_add(cfg, name, pf, NULL, NULL);
+	set = &cfg->sets[cfg->n_sets - 1];
+	set->sriov_numvfs = numvfs;
+	for (const char *v = vfs; v && *v; v++) {
+		if (*v < '0' || *v > '9')
+			continue;
+		set->vfs = realloc(set->vfs, (set->n_vfs + 1) * sizeof(*set->vfs));
+		set->vfs[set->n_vfs++] = (uint16_t)(*v - '0');
+	}
+	return set;
+}
+
+/* the set binds the wanted VFs that exist with its count; the PF stays where it is */
+TEST(sriov_set_binds_its_vfs_not_the_pf)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	sriov_set(cfg, "vfs", PF0, 2, "0");
+	ASSERT_INT_EQ(BIND(h, cfg, "vfs", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 1);
+	ASSERT_STR_EQ(p->acts[0].name, "0000:3b:02.0");
+	ASSERT_STR_EQ(p->acts[0].target.driver, "vfio-pci");
+	ASSERT_FALSE(p->acts[0].created_vf); /* it was there before: it gets a record */
+	ASSERT_INT_EQ(p->acts[0].sriov_numvfs, -1);
+	ASSERT_INT_EQ(p->n_sriov, 0);
+	ASSERT_INT_EQ(p->n_refusals, 0);
+	/* every VF when vfs is not given; the one on vfio-pci already is a noop */
+	cfg->sets[0].n_vfs = 0;
+	ASSERT_INT_EQ(BIND(h, cfg, "vfs", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 2);
+	ASSERT_TRUE(p->acts[1].noop);
+	ASSERT_INT_EQ(plan_changes(p), 1);
+}
+
+/* a PF without the set's count: the plan says to create them; no VF to bind yet */
+TEST(sriov_set_creates_vfs_first)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+	char detail[256];
+
+	sriov_set(cfg, "port1", "0000:3b:00.1", 4, "02");
+	ASSERT_INT_EQ(BIND(h, cfg, "port1", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 0);
+	ASSERT_INT_EQ(p->n_sriov, 1);
+	ASSERT_STR_EQ(p->sriov[0].name, "0000:3b:00.1");
+	ASSERT_INT_EQ(p->sriov[0].from, 0);
+	ASSERT_INT_EQ(p->sriov[0].to, 4);
+	ASSERT_INT_EQ(p->sriov[0].n_wanted, 2);
+	ASSERT_INT_EQ(p->sriov[0].autoprobe, AUTOPROBE_ON);
+	ASSERT_FALSE(p->sriov[0].recorded);
+	ASSERT_STR_EQ(p->sriov[0].before.driver, "i40e");
+	ASSERT_INT_EQ(p->sriov[0].before.sriov_numvfs, 0);
+	ASSERT_INT_EQ(p->sriov[0].before.sriov_autoprobe, AUTOPROBE_ON);
+	ASSERT_STR_EQ(p->sriov[0].set, "port1");
+	ASSERT_INT_EQ(p->n_refusals, 0);
+	ASSERT_INT_EQ(plan_changes(p), 1);
+	ASSERT_INT_EQ(plan_set_verdict(h, cfg, &cfg->sets[0], detail, sizeof(detail)), VERDICT_READY);
+	ASSERT_STR_EQ(detail, "ready: creates 4 VFs on 0000:3b:00.1, binds VFs 0,2");
+	/* the same on a restore is nothing: restore never creates VFs */
+	ASSERT_INT_EQ(plan_words(h, cfg, NULL, 0, VERB_RESTORE, NULL, false, "port1", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_sriov, 0);
+	ASSERT_INT_EQ(p->n_acts, 0);
+}
+
+/* a different count destroys the VFs there are: forceable, naming them and their drivers */
+TEST(sriov_set_changing_the_count_is_refused)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	const struct refusal *r;
+	struct plan_error e;
+	char detail[256];
+
+	sriov_set(cfg, "vfs", PF0, 4, NULL);
+	ASSERT_INT_EQ(BIND(h, cfg, "vfs", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_sriov, 1);
+	ASSERT_INT_EQ(p->sriov[0].from, 2);
+	ASSERT_NOT_NULL(r = find_refusal(p, REFUSE_SRIOV));
+	ASSERT_TRUE(r->forceable);
+	ASSERT_STR_EQ(r->msg, "[vfs] asks for 4 VFs on 0000:3b:00.0, which has 2: changing the count destroys "
+			      "0000:3b:02.0 (iavf), 0000:3b:02.1 (vfio-pci); use --force if you mean it");
+	ASSERT_TRUE(plan_refused(p));
+	ASSERT_INT_EQ(plan_words(h, cfg, NULL, 0, VERB_BIND, NULL, true, "vfs", &p, &e), 0);
+	ASSERT_FALSE(plan_refused(p));
+	ASSERT_INT_EQ(plan_set_verdict(h, cfg, &cfg->sets[0], detail, sizeof(detail)), VERDICT_REFUSED);
+	ASSERT_STR_EQ(detail, "0000:3b:00.0 has 2 VFs; changing the count to 4 destroys them");
+}
+
+TEST(sriov_set_pf_that_cannot)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	const struct refusal *r;
+	struct plan_error e;
+	char detail[256];
+
+	sriov_set(cfg, "gpu", "0000:3c:00.0", 2, NULL);
+	sriov_set(cfg, "many", "0000:3b:00.1", 65, NULL);
+	ASSERT_INT_EQ(BIND(h, cfg, "gpu", &p, &e), 0);
+	ASSERT_NOT_NULL(r = find_refusal(p, REFUSE_SRIOV_CONFIG));
+	ASSERT_FALSE(r->forceable);
+	ASSERT_STR_EQ(r->msg, "[gpu] asks for 2 VFs on 0000:3c:00.0, which cannot have any (no SR-IOV capability: no "
+			      "sriov_totalvfs)");
+	ASSERT_INT_EQ(plan_words(h, cfg, NULL, 0, VERB_BIND, NULL, true, "gpu", &p, &e), 0);
+	ASSERT_TRUE(plan_refused(p));
+	ASSERT_INT_EQ(BIND(h, cfg, "many", &p, &e), 0);
+	ASSERT_NOT_NULL(r = find_refusal(p, REFUSE_SRIOV_CONFIG));
+	ASSERT_STR_EQ(r->msg, "[many] asks for 65 VFs on 0000:3b:00.1, which has at most 64 (sriov_totalvfs)");
+	ASSERT_INT_EQ(plan_set_verdict(h, cfg, &cfg->sets[0], detail, sizeof(detail)), VERDICT_REFUSED);
+	ASSERT_STR_EQ(detail, "0000:3c:00.0 has no SR-IOV capability");
+	/* a PF on vfio-pci cannot create VFs */
+	free(h->fns[2].driver);
+	h->fns[2].driver = strdup("vfio-pci");
+	cfg->sets[1].sriov_numvfs = 2;
+	ASSERT_INT_EQ(BIND(h, cfg, "many", &p, &e), 0);
+	ASSERT_NOT_NULL(r = find_refusal(p, REFUSE_SRIOV_CONFIG));
+	ASSERT_STR_EQ(r->msg, "cannot create the VFs of [many] on 0000:3b:00.1: it is on vfio-pci, which does not create "
+			      "VFs; give it back to its host driver first ('pcibind restore 0000:3b:00.1')");
+}
+
+/* bind -f of a PF with VFs used to destroy them without a word */
+TEST(binding_a_pf_with_vfs_is_refused)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	_cleanup_plan_ struct plan *p = NULL;
+	const struct refusal *r;
+	struct plan_error e;
+
+	ASSERT_INT_EQ(BIND(h, NULL, PF0, &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 1);
+	ASSERT_INT_EQ(p->acts[0].sriov_numvfs, 0); /* taken to 0 first, recorded, restored */
+	ASSERT_NOT_NULL(r = find_refusal(p, REFUSE_SRIOV));
+	ASSERT_TRUE(r->forceable);
+	ASSERT_STR_EQ(r->fn, PF0);
+	ASSERT_STR_EQ(r->msg, "binding 0000:3b:00.0 destroys its 2 VFs: 0000:3b:02.0 (iavf), 0000:3b:02.1 (vfio-pci); "
+			      "use --force if you mean it ('pcibind restore 0000:3b:00.0' creates them again)");
+	ASSERT_INT_EQ(plan_words(h, NULL, NULL, 0, VERB_UNBIND, NULL, false, PF0, &p, &e), 0);
+	ASSERT_NOT_NULL(r = find_refusal(p, REFUSE_SRIOV));
+	ASSERT_TRUE(strncmp(r->msg, "unbinding 0000:3b:00.0 destroys its 2 VFs", 41) == 0);
+	ASSERT_INT_EQ(plan_words(h, NULL, NULL, 0, VERB_BIND, NULL, true, PF0, &p, &e), 0);
+	ASSERT_FALSE(plan_refused(p));
+	/* a PF without VFs is no such case */
+	ASSERT_INT_EQ(BIND(h, NULL, "0000:3b:00.1", &p, &e), 0);
+	ASSERT_NULL(find_refusal(p, REFUSE_SRIOV));
+	ASSERT_INT_EQ(p->acts[0].sriov_numvfs, -1);
+	/* a PF and one of its VFs in one request: never, not even forced */
+	ASSERT_INT_EQ(plan_words(h, NULL, NULL, 0, VERB_BIND, NULL, true, PF0 " 0000:3b:02.0", &p, &e), 0);
+	ASSERT_TRUE(plan_refused(p));
+	ASSERT_STR_EQ(p->refusals[0].msg, "cannot bind 0000:3b:02.0 together with its PF 0000:3b:00.0: binding the PF "
+					  "destroys its VFs; leave them out of the request");
+}
+
+/* VFs pcibind created have no records: restoring the PF's count takes them away, no moves first */
+TEST(restore_of_created_vfs_goes_with_the_pf)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	_cleanup_config_ struct config *cfg = config_new();
+	struct fnstate recs[] = {{.name = PF0, .driver = "i40e", .sriov_numvfs = 0, .sriov_autoprobe = AUTOPROBE_ON}};
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	sriov_set(cfg, "vfs", PF0, 2, NULL);
+	/* binding them: created, so no record of their own */
+	ASSERT_INT_EQ(plan_words(h, cfg, recs, 1, VERB_BIND, NULL, false, "vfs", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 2);
+	ASSERT_TRUE(p->acts[0].created_vf && p->acts[1].created_vf);
+	/* restore with no SEL: the PF's record; the count goes back to 0 */
+	ASSERT_INT_EQ(plan_words(h, cfg, recs, 1, VERB_RESTORE, NULL, false, NULL, &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 1);
+	ASSERT_STR_EQ(p->acts[0].name, PF0);
+	ASSERT_INT_EQ(p->acts[0].sriov_numvfs, 0);
+	ASSERT_FALSE(p->acts[0].noop);
+	/* restore SET: the PF and its VFs, which are noops that go with the count */
+	ASSERT_INT_EQ(plan_words(h, cfg, recs, 1, VERB_RESTORE, NULL, false, "vfs", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 3);
+	for (size_t i = 0; i < p->n_acts; i++)
+		if (strcmp(p->acts[i].name, PF0) != 0 && !p->acts[i].noop)
+			FAIL_AT("%s would be moved before its PF's count takes it away", p->acts[i].name);
+	/* one VF on its own: to whatever host driver the kernel picks */
+	ASSERT_INT_EQ(plan_words(h, cfg, recs, 1, VERB_RESTORE, NULL, false, "0000:3b:02.1", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 1);
+	ASSERT_TRUE(p->acts[0].target.kernel_picks);
+	ASSERT_FALSE(p->acts[0].noop);
+}
+
+/* a recorded autoprobe that differs is put back (a run killed between turning it off and on) */
+TEST(restore_puts_autoprobe_back)
+{
+	_cleanup_host_ struct pcihost *h = sriov_host(0);
+	struct fnstate recs[] = {{.name = "0000:3b:00.1", .driver = "i40e", .sriov_numvfs = 0,
+				  .sriov_autoprobe = AUTOPROBE_ON}};
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	h->fns[2].sriov_autoprobe = AUTOPROBE_OFF;
+	ASSERT_INT_EQ(plan_words(h, NULL, recs, 1, VERB_RESTORE, NULL, false, NULL, &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 1);
+	ASSERT_INT_EQ(p->acts[0].sriov_autoprobe, AUTOPROBE_ON);
+	ASSERT_INT_EQ(p->acts[0].sriov_numvfs, -1);
+	ASSERT_FALSE(p->acts[0].noop);
+	h->fns[2].sriov_autoprobe = AUTOPROBE_ON;
+	ASSERT_INT_EQ(plan_words(h, NULL, recs, 1, VERB_RESTORE, NULL, false, NULL, &p, &e), 0);
+	ASSERT_TRUE(p->acts[0].noop);
+}
+
+TEST(auto_driver_takes_the_variant)
+{
+	struct variant_pick mlx = {.module = "mlx5_vfio_pci", .driver = "mlx5-vfio-pci", .wildcards = 5};
+	struct variant_pick none = {.wildcards = -1, .why = "no vfio_pci alias"};
+	_cleanup_host_ struct pcihost *h =
+	    HOST(true, FN("0000:af:00.1", 0x15b3, 0x101e, C_NIC, "mlx5_core", 30, .variant = &mlx),
+		 FN("0000:af:00.2", 0x15b3, 0x101e, C_NIC, "mlx5-vfio-pci", 30, .override = "mlx5-vfio-pci",
+		    .variant = &mlx),
+		 FN("0000:b0:00.0", 0x8086, 0x10d3, C_NIC, "e1000e", 31, .variant = &none),
+		 FN("0000:b1:00.0", 0x8086, 0x10d3, C_NIC, "e1000e", 32));
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+	char detail[256];
+
+	cfg_add(cfg, "mlx", "af:00.1,af:00.2", NULL, DRIVER_AUTO);
+	cfg_add(cfg, "nic", "b0:00.0", NULL, DRIVER_AUTO);
+	ASSERT_INT_EQ(BIND(h, cfg, "mlx nic", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 3);
+	ASSERT_STR_EQ(p->acts[0].target.driver, "mlx5-vfio-pci");
+	ASSERT_TRUE(p->acts[0].auto_driver);
+	ASSERT_FALSE(p->acts[0].noop);
+	/* the sibling in its group on a variant driver leaves the group viable */
+	ASSERT_NULL(find_refusal(p, REFUSE_GROUP));
+	ASSERT_TRUE(p->acts[1].noop);
+	ASSERT_STR_EQ(p->acts[2].target.driver, "vfio-pci");
+	/* --driver auto for a function named by address; no pick looked up: vfio-pci */
+	ASSERT_INT_EQ(plan_words(h, NULL, NULL, 0, VERB_BIND, DRIVER_AUTO, false, "b1:00.0", &p, &e), 0);
+	ASSERT_STR_EQ(p->acts[0].target.driver, "vfio-pci");
+	ASSERT_TRUE(p->acts[0].auto_driver);
+	ASSERT_INT_EQ(plan_set_verdict(h, cfg, &cfg->sets[0], detail, sizeof(detail)), VERDICT_READY);
+	free(h->fns[0].driver);
+	h->fns[0].driver = strdup("mlx5-vfio-pci");
+	ASSERT_INT_EQ(plan_set_verdict(h, cfg, &cfg->sets[0], detail, sizeof(detail)), VERDICT_BOUND);
+	ASSERT_STR_EQ(detail, "bound: 2 functions on mlx5-vfio-pci");
+}
+
+/* the set's reset_method goes with bind; noop only when it is already set; none possible refuses */
+TEST(reset_method_of_the_set_goes_with_bind)
+{
+	_cleanup_host_ struct pcihost *h =
+	    HOST(true, FN("0000:05:00.0", 0x8086, 0x1521, C_NIC, "igb", 5, .reset_method = "flr bus"),
+		 FN("0000:05:00.1", 0x8086, 0x1521, C_NIC, "vfio-pci", 6, .override = "vfio-pci", .reset_method = "bus"),
+		 FN("0000:06:00.0", 0x8086, 0x1521, C_NIC, "igb", 7));
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	cfg_add(cfg, "nic", "05:00", NULL, NULL);
+	cfg->sets[0].reset_method = strdup("bus");
+	cfg_add(cfg, "none", "06:00.0", NULL, NULL);
+	cfg->sets[1].reset_method = strdup("flr");
+	ASSERT_INT_EQ(BIND(h, cfg, "nic", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 2);
+	ASSERT_STR_EQ(p->acts[0].reset_method, "bus");
+	ASSERT_STR_EQ(p->acts[0].before.reset_method, "flr bus");
+	ASSERT_NULL(p->acts[1].reset_method);
+	ASSERT_TRUE(p->acts[1].noop);
+	/* named by address, the function still belongs to its set */
+	ASSERT_INT_EQ(BIND(h, cfg, "0000:05:00.0", &p, &e), 0);
+	ASSERT_STR_EQ(p->acts[0].reset_method, "bus");
+	/* already bound, only the method differs: not a noop */
+	free(h->fns[1].reset_method);
+	h->fns[1].reset_method = strdup("flr bus");
+	ASSERT_INT_EQ(BIND(h, cfg, "nic", &p, &e), 0);
+	ASSERT_FALSE(p->acts[1].noop);
+	ASSERT_STR_EQ(p->acts[1].reset_method, "bus");
+	/* unbind does not touch it */
+	ASSERT_INT_EQ(plan_words(h, cfg, NULL, 0, VERB_UNBIND, NULL, false, "nic", &p, &e), 0);
+	ASSERT_NULL(p->acts[0].reset_method);
+	ASSERT_INT_EQ(BIND(h, cfg, "none", &p, &e), 0);
+	ASSERT_NOT_NULL(find_refusal(p, REFUSE_RESET));
+	ASSERT_STR_EQ(find_refusal(p, REFUSE_RESET)->msg,
+		      "cannot set reset_method 'flr' on 0000:06:00.0: the kernel offers no reset method for it (no "
+		      "reset_method file); take reset_method out of its set");
 }
 
 HARNESS_MAIN

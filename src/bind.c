@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bind.h"
@@ -40,11 +41,14 @@ struct dest {
 	bool kernel_picks;
 	const char *reset_method; /* NULL: leave */
 	int sriov_numvfs;         /* -1: leave */
+	bool vfs_first;           /* 0 VFs before the move (a PF moving away); else the count after it */
+	enum autoprobe autoprobe; /* a PF's sriov_drivers_autoprobe, before its count; UNKNOWN: leave */
 };
 
 struct mover {
 	const struct sysroot *r;
 	const struct bind_opts *o;
+	const struct pcihost *h;
 	const struct action *act;
 	const struct pcifn *planned; /* as scanned when the plan was made */
 	struct outcome *out;
@@ -242,22 +246,52 @@ static int set_extra(struct mover *m, const struct pcifn *f, const char *attr, c
 	return err;
 }
 
-/* reset_method and the number of VFs, as recorded */
-static int restore_extras(struct mover *m, const struct pcifn *f, const struct dest *d)
+/*
+ * A VF in use by a VM makes the kernel wait, holding the PF's lock, until
+ * the VM lets go: never start that. -EBUSY naming the first VF held.
+ */
+static int vfs_not_held(struct mover *m, const struct pcifn *pf)
+{
+	const struct pcifn *vfs[256];
+	size_t n = m->h ? pcihost_vfs(m->h, pf, vfs, ARRAY_SIZE(vfs)) : 0;
+	char holders[400];
+
+	for (size_t i = 0; i < n; i++)
+		if (vfs[i]->driver && driver_is_vfio(vfs[i]->driver) &&
+		    holders_describe(m->r, vfs[i], holders, sizeof(holders)) > 0)
+			return fail(m, STEP_NUMVFS, -EBUSY,
+				    "its VF %s is in use: %s; a VF in use cannot be destroyed, stop what holds it first",
+				    vfs[i]->name, holders);
+	return 0;
+}
+
+/* sriov_numvfs to want: the kernel refuses N to M with EBUSY, so through 0 */
+static int set_numvfs(struct mover *m, const struct pcifn *f, int want)
 {
 	char num[16];
 	int err = 0;
 
+	if (f->sriov_numvfs == want)
+		return 0;
+	if (f->sriov_numvfs > 0 && (err = vfs_not_held(m, f)) < 0)
+		return err;
+	if (f->sriov_numvfs > 0 && want > 0)
+		err = set_extra(m, f, "sriov_numvfs", "0", STEP_NUMVFS);
+	snprintf(num, sizeof(num), "%d", want);
+	return err < 0 ? err : set_extra(m, f, "sriov_numvfs", num, STEP_NUMVFS);
+}
+
+/* reset_method, autoprobe and the number of VFs, as recorded */
+static int restore_extras(struct mover *m, const struct pcifn *f, const struct dest *d)
+{
+	int err = 0;
+
 	if (d->reset_method && !streq_null(f->reset_method, d->reset_method))
 		err = set_extra(m, f, "reset_method", d->reset_method, STEP_RESET_METHOD);
-	if (err == 0 && d->sriov_numvfs >= 0 && f->sriov_numvfs != d->sriov_numvfs) {
-		/* the kernel refuses a change from N to M with EBUSY: go through 0 */
-		if (f->sriov_numvfs > 0 && d->sriov_numvfs > 0)
-			err = set_extra(m, f, "sriov_numvfs", "0", STEP_NUMVFS);
-		snprintf(num, sizeof(num), "%d", d->sriov_numvfs);
-		if (err == 0)
-			err = set_extra(m, f, "sriov_numvfs", num, STEP_NUMVFS);
-	}
+	if (err == 0 && d->autoprobe != AUTOPROBE_UNKNOWN && f->sriov_autoprobe != d->autoprobe)
+		err = set_extra(m, f, "sriov_drivers_autoprobe", d->autoprobe == AUTOPROBE_ON ? "1" : "0", STEP_NUMVFS);
+	if (err == 0 && d->sriov_numvfs >= 0 && !d->vfs_first)
+		err = set_numvfs(m, f, d->sriov_numvfs);
 	return err;
 }
 
@@ -270,7 +304,15 @@ static int move_fn(struct mover *m, const struct dest *d)
 
 	if ((err = reread(m, &f)) < 0)
 		goto out;
-	if ((err = check_identity(m, &f)) < 0 || (err = set_override(m, &f, d->override)) < 0)
+	if ((err = check_identity(m, &f)) < 0)
+		goto out;
+	/* a PF moving away: its VFs go first, the same for every driver (nvme's remove() leaves them) */
+	if (d->vfs_first && d->sriov_numvfs == 0 && f.sriov_numvfs > 0) {
+		if ((err = set_numvfs(m, &f, 0)) < 0)
+			goto out;
+		f.sriov_numvfs = 0;
+	}
+	if ((err = set_override(m, &f, d->override)) < 0)
 		goto out;
 	if (must_unbind(&f, d)) {
 		if ((err = unbind_current(m, &f)) < 0)
@@ -300,7 +342,7 @@ struct job {
 	volatile int *abort; /* set by the first group that fails */
 };
 
-static struct dest forward_dest(const struct action *a)
+static struct dest forward_dest(const struct plan *p, const struct action *a)
 {
 	return (struct dest){
 		.driver = a->target.driver,
@@ -308,6 +350,8 @@ static struct dest forward_dest(const struct action *a)
 		.kernel_picks = a->target.kernel_picks,
 		.reset_method = a->reset_method,
 		.sriov_numvfs = a->sriov_numvfs,
+		.vfs_first = p->verb != VERB_RESTORE,
+		.autoprobe = a->sriov_autoprobe,
 	};
 }
 
@@ -318,6 +362,7 @@ static struct dest rollback_dest(const struct action *a)
 		.override = a->before.override,
 		.reset_method = a->reset_method ? a->before.reset_method : NULL,
 		.sriov_numvfs = a->sriov_numvfs >= 0 ? a->before.sriov_numvfs : -1,
+		.autoprobe = a->sriov_autoprobe != AUTOPROBE_UNKNOWN ? a->before.sriov_autoprobe : AUTOPROBE_UNKNOWN,
 	};
 }
 
@@ -325,8 +370,8 @@ static void run_forward(struct job *jb, size_t i)
 {
 	const struct action *a = &jb->p->acts[i];
 	struct outcome *out = &jb->outs[i];
-	struct mover m = { jb->r, jb->o, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg) };
-	struct dest d = forward_dest(a);
+	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg) };
+	struct dest d = forward_dest(jb->p, a);
 	int err;
 
 	if (a->noop || __atomic_load_n(jb->abort, __ATOMIC_SEQ_CST))
@@ -342,7 +387,7 @@ static void run_rollback(struct job *jb, size_t i)
 {
 	const struct action *a = &jb->p->acts[i];
 	struct outcome *out = &jb->outs[i];
-	struct mover m = { jb->r, jb->o, a, &jb->h->fns[a->fn], out, out->rollback_msg, sizeof(out->rollback_msg) };
+	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->rollback_msg, sizeof(out->rollback_msg) };
 	struct dest d = rollback_dest(a);
 	enum bind_step failed_step = out->step;
 
@@ -420,8 +465,24 @@ static int run_jobs(struct job *jobs, size_t n)
 	return 0;
 }
 
+/* The records of VFs a forced PF move destroys: nothing is left to put back for them */
+static void drop_destroyed_vfs(const struct pcihost *h, const struct plan *p, struct journal *j)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		const struct pcifn *vfs[256];
+		size_t n;
+
+		if (p->acts[i].noop || p->acts[i].sriov_numvfs != 0)
+			continue;
+		n = pcihost_vfs(h, &h->fns[p->acts[i].fn], vfs, ARRAY_SIZE(vfs));
+		for (size_t k = 0; k < n; k++)
+			(void)journal_remove(j, vfs[k]->name);
+	}
+}
+
 /* Record the original state of everything about to change, before the first write. */
-static int journal_before(const struct sysroot *r, const struct plan *p, struct journal *j, bool *added)
+static int journal_before(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
+			  bool *added)
 {
 	int err;
 
@@ -430,12 +491,13 @@ static int journal_before(const struct sysroot *r, const struct plan *p, struct 
 	for (size_t i = 0; i < p->n_acts; i++) {
 		const struct action *a = &p->acts[i];
 
-		if (a->noop || a->recorded)
-			continue;
+		if (a->noop || a->recorded || a->created_vf)
+			continue; /* a VF pcibind created: its PF's record brings it back to none */
 		if ((err = journal_add(j, &a->before)) < 0)
 			return err;
 		added[i] = err > 0;
 	}
+	drop_destroyed_vfs(h, p, j);
 	return journal_save(r, j);
 }
 
@@ -484,7 +546,7 @@ int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan
 		err = -ENOMEM;
 		goto out;
 	}
-	if ((err = journal_before(r, p, j, added)) < 0)
+	if ((err = journal_before(r, h, p, j, added)) < 0)
 		goto out;
 	njobs = make_jobs(p, &proto, &jobs);
 	if (p->n_acts && !njobs) {
@@ -593,4 +655,213 @@ int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struc
 		loaded += err;
 	}
 	return loaded;
+}
+
+int bind_load_module(const struct sysroot *r, const char *module, const struct bind_opts *o, char *msg, size_t size)
+{
+	char why[400] = "";
+
+	if (!o->modprobe) {
+		snprintf(msg, size, "module %s is not loaded, and modules cannot be loaded for root %s", module,
+			 sysroot_path(r));
+		return -ENOENT;
+	}
+	if (run_modprobe(o->modprobe, module, o->timeout_ms, why, sizeof(why)) == 0)
+		return 0;
+	snprintf(msg, size, "module %s is not loaded and loading it failed: %s", module, why);
+	return -ENOENT;
+}
+
+/* ---- creating VFs ---- */
+
+_printf_(2, 3) static int sriov_fail(struct sriov_outcome *so, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(so->msg, sizeof(so->msg), fmt, ap);
+	va_end(ap);
+	return so->err = -EIO;
+}
+
+static int pf_write(const struct sysroot *r, const struct bind_opts *o, const char *pf, const char *attr,
+		    const char *value)
+{
+	char path[256];
+	pid_t stuck = 0;
+	int err = dev_path(path, sizeof(path), pf, attr);
+
+	return err < 0 ? err : kwrite(r, path, value, o->timeout_ms, &stuck);
+}
+
+/* How many of the first n VFs of pf the kernel shows (virtfnN links to present functions) */
+static int vfs_present(const struct sysroot *r, const char *pf, int n)
+{
+	char rel[256];
+	int k = 0;
+
+	for (; k < n; k++)
+		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/virtfn%d/vendor", pf, k) < 0 ||
+		    sysroot_exists(r, rel) < 0)
+			break;
+	return k;
+}
+
+/* The kernel adds VFs in the write itself (sriov_enable()); wait a little for sysfs all the same */
+static int wait_vfs(const struct sysroot *r, const char *pf, int n, unsigned timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	int seen;
+
+	while ((seen = vfs_present(r, pf, n)) < n && now_ms() < end)
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	return seen;
+}
+
+/* Any VF of pf in use by a VM: destroying it would block with the PF's lock held */
+static int sriov_held(const struct sysroot *r, const struct pcihost *h, const struct pcifn *pf, struct sriov_outcome *so)
+{
+	const struct pcifn *vfs[256];
+	size_t n = pcihost_vfs(h, pf, vfs, ARRAY_SIZE(vfs));
+	char holders[400];
+
+	for (size_t i = 0; i < n; i++)
+		if (vfs[i]->driver && driver_is_vfio(vfs[i]->driver) &&
+		    holders_describe(r, vfs[i], holders, sizeof(holders)) > 0)
+			return sriov_fail(so, "its VF %s is in use: %s; a VF in use cannot be destroyed, stop what holds it first",
+					  vfs[i]->name, holders);
+	return 0;
+}
+
+/* Count and autoprobe back to c's original, as far as the kernel lets; "" or what failed into so->msg */
+static void sriov_undo(const struct sysroot *r, const struct sriov_change *c, const struct bind_opts *o,
+		       struct sriov_outcome *so)
+{
+	char num[16];
+	int err = 0;
+
+	if (so->count_changed) {
+		(void)pf_write(r, o, c->name, "sriov_numvfs", "0");
+		snprintf(num, sizeof(num), "%d", c->from);
+		if (c->from > 0 && (err = pf_write(r, o, c->name, "sriov_numvfs", num)) < 0)
+			snprintf(so->msg + strlen(so->msg), sizeof(so->msg) - strlen(so->msg),
+				 "; its %d VFs could not be made again: %s", c->from, strerror(-err));
+	}
+	if (so->autoprobe_off && (err = pf_write(r, o, c->name, "sriov_drivers_autoprobe", "1")) < 0)
+		snprintf(so->msg + strlen(so->msg), sizeof(so->msg) - strlen(so->msg),
+			 "; sriov_drivers_autoprobe stays 0: %s", strerror(-err));
+}
+
+static int sriov_one(const struct sysroot *r, const struct pcihost *h, const struct sriov_change *c,
+		     const struct bind_opts *o, struct sriov_outcome *so)
+{
+	const struct pcifn *pf = &h->fns[c->fn];
+	char num[16];
+	int err, seen;
+
+	if (c->from > 0 && sriov_held(r, h, pf, so) < 0)
+		return so->err;
+	if (c->autoprobe != AUTOPROBE_OFF) {
+		if ((err = pf_write(r, o, c->name, "sriov_drivers_autoprobe", "0")) < 0)
+			return sriov_fail(so, "cannot turn sriov_drivers_autoprobe off: %s", strerror(-err));
+		so->autoprobe_off = true;
+	}
+	so->count_changed = true;
+	if (c->from > 0 && (err = pf_write(r, o, c->name, "sriov_numvfs", "0")) < 0)
+		return sriov_fail(so, "writing sriov_numvfs '0' (its %d VFs first): %s", c->from,
+				  err == -ETIMEDOUT ? "did not finish in time" : strerror(-err));
+	snprintf(num, sizeof(num), "%d", c->to);
+	if ((err = pf_write(r, o, c->name, "sriov_numvfs", num)) < 0)
+		return sriov_fail(so, "writing sriov_numvfs '%d': %s", c->to,
+				  err == -ETIMEDOUT ? "did not finish in time" : strerror(-err));
+	if ((seen = wait_vfs(r, c->name, c->to, o->timeout_ms)) < c->to)
+		return sriov_fail(so, "only %d of %d VFs appeared within %u s", seen, c->to, o->timeout_ms / 1000);
+	return 0;
+}
+
+int bind_sriov_begin(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
+		     const struct bind_opts *o, struct sriov_outcome **ret)
+{
+	struct sriov_outcome *outs = calloc(p->n_sriov ? p->n_sriov : 1, sizeof(*outs));
+	bool failed = false;
+	int err;
+
+	if (!outs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_sriov; i++) {
+		const struct pcifn *vfs[256];
+		size_t n = pcihost_vfs(h, &h->fns[p->sriov[i].fn], vfs, ARRAY_SIZE(vfs));
+
+		if (!p->sriov[i].recorded && (err = journal_add(j, &p->sriov[i].before)) < 0)
+			goto fail;
+		for (size_t k = 0; p->sriov[i].from > 0 && k < n; k++)
+			(void)journal_remove(j, vfs[k]->name); /* destroyed: nothing to put back */
+	}
+	if (p->n_sriov && (err = journal_save(r, j)) < 0)
+		goto fail;
+	for (size_t i = 0; i < p->n_sriov && !failed; i++) {
+		if (sriov_one(r, h, &p->sriov[i], o, &outs[i]) == 0)
+			continue;
+		sriov_undo(r, &p->sriov[i], o, &outs[i]);
+		failed = true;
+	}
+	*ret = outs;
+	return failed ? -EIO : 0;
+fail:
+	free(outs);
+	return err;
+}
+
+/* Every new VF of the PF without a driver or an override, to the host driver the kernel picks */
+static void probe_the_rest(const struct sysroot *r, const struct sriov_change *c, const struct bind_opts *o,
+			   struct sriov_outcome *so)
+{
+	for (int k = 0; k < c->to; k++) {
+		char rel[256], ovr[DRIVER_NAME_MAX + 8] = "";
+		_cleanup_free_ char *vf = NULL;
+		pid_t stuck = 0;
+		int err;
+
+		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/virtfn%d", c->name, k) < 0 ||
+		    sysroot_link_basename(r, rel, &vf) < 0)
+			continue;
+		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", vf) < 0 || sysroot_exists(r, rel) == 0)
+			continue;
+		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", vf) < 0 ||
+		    sysroot_read_line(r, rel, ovr, sizeof(ovr)) < 0 || !streq(ovr, "(null)"))
+			continue; /* the set's, or claimed by someone */
+		if ((err = kwrite(r, "sys/bus/pci/drivers_probe", vf, o->timeout_ms, &stuck)) < 0)
+			snprintf(so->msg, sizeof(so->msg), "drivers_probe of its VF %s: %s", vf, strerror(-err));
+		so->probed = true;
+	}
+}
+
+int bind_sriov_end(const struct sysroot *r, const struct plan *p, struct journal *j, const struct bind_opts *o,
+		   struct sriov_outcome *outs, bool rollback)
+{
+	bool saved = false;
+	int ret = 0, err;
+
+	for (size_t i = 0; i < p->n_sriov; i++) {
+		const struct sriov_change *c = &p->sriov[i];
+		struct sriov_outcome *so = &outs[i];
+
+		if (so->err < 0 || !so->count_changed)
+			continue; /* failed and undone in bind_sriov_begin(), or never reached */
+		so->msg[0] = '\0';
+		if (rollback) {
+			sriov_undo(r, c, o, so);
+			if (!so->msg[0] && !c->recorded)
+				saved |= journal_remove(j, c->name) > 0;
+		} else if (so->autoprobe_off && (err = pf_write(r, o, c->name, "sriov_drivers_autoprobe", "1")) < 0) {
+			snprintf(so->msg, sizeof(so->msg), "sriov_drivers_autoprobe stays 0: %s", strerror(-err));
+		} else if (c->autoprobe != AUTOPROBE_OFF) {
+			probe_the_rest(r, c, o, so);
+		}
+		if (so->msg[0])
+			ret = -EIO;
+	}
+	if (saved)
+		(void)journal_save(r, j);
+	return ret;
 }

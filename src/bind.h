@@ -79,6 +79,46 @@ int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struc
 int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
 	     const struct bind_opts *o, struct outcome **ret, int *ret_journal_err);
 
+/* One SR-IOV change of a plan as carried out */
+struct sriov_outcome {
+	int err;            /* 0, or the -errno of the failure */
+	char msg[512];      /* the failure, or (after bind_sriov_end()) what was left undone */
+	bool autoprobe_off; /* pcibind turned the PF's sriov_drivers_autoprobe off */
+	bool count_changed; /* a write of sriov_numvfs reached the kernel */
+	bool probed;        /* bind_sriov_end() gave the other new VFs to their host drivers */
+};
+
+/*
+ * Create the VFs of the plan's SR-IOV changes so that no host driver sees
+ * them first: the PF's original state journaled, its
+ * sriov_drivers_autoprobe off, its count to 0 first where it has VFs (none
+ * of them in use), then to the set's, then wait until the kernel shows
+ * every VF. Read the host again and bind the set's VFs (a second plan),
+ * then bind_sriov_end(). A PF that fails is put back at once. Returns 0,
+ * -EIO when a PF failed (*ret says which, and why), or another -errno when
+ * nothing was started (the journal could not be written); *ret is set
+ * unless that.
+ */
+int bind_sriov_begin(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
+		     const struct bind_opts *o, struct sriov_outcome **ret);
+
+/*
+ * Commit: sriov_drivers_autoprobe back to what it was, and if that is on,
+ * every new VF without a driver or an override probed (the rest go to
+ * their host driver). Rollback (the set's VFs could not be bound): the
+ * count and autoprobe back to what they were, the PF's record dropped
+ * when nothing else holds it. Returns 0 or -EIO with the outcome's msg.
+ */
+int bind_sriov_end(const struct sysroot *r, const struct plan *p, struct journal *j, const struct bind_opts *o,
+		   struct sriov_outcome *outs, bool rollback);
+
+/*
+ * Load one module with opts->modprobe, for a PCI driver that is not
+ * registered yet (a variant driver's module before its driver name is
+ * known). 0 or -ENOENT with msg.
+ */
+int bind_load_module(const struct sysroot *r, const char *module, const struct bind_opts *o, char *msg, size_t size);
+
 /* Processes holding a function's device nodes (/dev/vfio/N, /dev/dri/..., /dev/nvidia*) */
 int holders_describe(const struct sysroot *r, const struct pcifn *f, char *buf, size_t size);
 

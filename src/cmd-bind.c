@@ -14,6 +14,7 @@
 #include "udevwait.h"
 #include "report.h"
 #include "usage.h"
+#include "variant.h"
 
 #define UDEV_WAIT_MS 5000
 
@@ -24,6 +25,7 @@ struct run {
 	struct pcihost *h;
 	struct journal *j;
 	struct plan *p;
+	struct plan *sriov_plan; /* the first plan, whose VFs were created: its changes end after the second */
 	struct selector *sels;
 	size_t n_sels;
 	int lock_fd;
@@ -32,6 +34,7 @@ struct run {
 static void run_free(struct run *rn)
 {
 	plan_free(rn->p);
+	plan_free(rn->sriov_plan);
 	journal_free(rn->j);
 	pcihost_free(rn->h);
 	config_free(rn->cfg);
@@ -74,17 +77,45 @@ static int take_lock(struct run *rn)
 	return st;
 }
 
-static int load_state(struct run *rn)
+/* driver = auto anywhere in this request: --driver, the default, or a set's */
+static bool uses_auto(const struct run *rn)
 {
-	char msg[256];
-	int err = pcihost_scan(rn->c->root, &rn->h), st;
+	if (rn->verb != VERB_BIND)
+		return false;
+	if (driver_is_auto(rn->c->driver) || driver_is_auto(rn->cfg->driver))
+		return true;
+	for (size_t i = 0; i < rn->cfg->n_sets; i++)
+		if (driver_is_auto(rn->cfg->sets[i].driver))
+			return true;
+	return false;
+}
 
-	if (err < 0) {
+static int scan_host(struct run *rn)
+{
+	int err;
+
+	pcihost_free(rn->h);
+	rn->h = NULL;
+	if ((err = pcihost_scan(rn->c->root, &rn->h)) < 0) {
 		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
 		return EXIT_FAILURE_;
 	}
 	if (rn->verb != VERB_RESTORE) /* a restore is never refused for a use */
 		(void)usage_scan(rn->c->root, rn->h);
+	if (uses_auto(rn) && variant_annotate(rn->c->root, rn->h, NULL) < 0) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
+static int load_state(struct run *rn)
+{
+	char msg[256];
+	int st;
+
+	if ((st = scan_host(rn)))
+		return st;
 	if ((st = ctx_journal(rn->c, &rn->j, msg, sizeof(msg))))
 		msg_error("%s", msg);
 	return st;
@@ -98,6 +129,45 @@ static void warn_absent_records(const struct run *rn)
 		if (pciaddr_parse(rn->j->recs[i].name, &a) == 0 && !pcihost_find(rn->h, &a))
 			msg_warn("%s is in the journal but not present; its record is kept", rn->j->recs[i].name);
 	}
+}
+
+static int make_plan(struct run *rn);
+
+/*
+ * A variant driver's name is known once its module is loaded (mlx5_vfio_pci
+ * registers mlx5-vfio-pci): load the modules driver = auto picked, then
+ * plan again. Nothing in sysfs is written by pcibind before that.
+ */
+static int load_variants(struct run *rn)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
+	bool loaded = false;
+	char msg[512];
+
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
+		const struct action *a = &rn->p->acts[i];
+		const struct variant_pick *v = rn->h->fns[a->fn].variant;
+
+		if (!a->auto_driver || a->noop || !v || !v->module[0] || v->driver[0])
+			continue;
+		if (bind_load_module(rn->c->root, v->module, &o, msg, sizeof(msg)) < 0) {
+			msg_error("cannot bind %s to its vfio variant driver (driver = auto picked %s from %s): %s; nothing was "
+				  "changed",
+				  a->name, v->module, v->alias, msg);
+			return EXIT_FAILURE_;
+		}
+		msg_info(rn->c, "loaded %s, the vfio variant driver of %s", v->module, a->name);
+		loaded = true;
+	}
+	if (!loaded)
+		return 0;
+	plan_free(rn->p);
+	rn->p = NULL;
+	if (variant_annotate(rn->c->root, rn->h, NULL) < 0) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	return make_plan(rn);
 }
 
 static int make_plan(struct run *rn)
@@ -151,11 +221,54 @@ static void print_action(const struct action *a, const char *prefix)
 	       a->before.override ? a->before.override : "(null)", a->target.override ? a->target.override : "(null)");
 }
 
+/* what comes with the move: the auto choice and why, reset_method, VF counts */
+static void print_action_extras(const struct run *rn, const struct action *a, const char *prefix)
+{
+	const struct variant_pick *v = rn->h->fns[a->fn].variant;
+
+	if (a->auto_driver && v && v->module[0])
+		printf("%s  driver = auto: %s (module %s%s): modules.alias %s, %d wildcard%s, the fewest of the "
+		       "vfio_pci aliases that match\n",
+		       prefix, a->target.driver, v->module, v->driver[0] ? "" : ", loaded first", v->alias, v->wildcards,
+		       v->wildcards == 1 ? "" : "s");
+	else if (a->auto_driver)
+		printf("%s  driver = auto: vfio-pci (%s)\n", prefix, v && v->why[0] ? v->why : "modules.alias not read");
+	if (a->reset_method)
+		printf("%s  reset_method %s -> %s\n", prefix, a->before.reset_method ? a->before.reset_method : "(none)",
+		       a->reset_method);
+	if (a->sriov_numvfs >= 0)
+		printf("%s  sriov_numvfs %d -> %d%s\n", prefix, a->before.sriov_numvfs, a->sriov_numvfs,
+		       rn->verb == VERB_RESTORE ? "" : " first: its VFs are destroyed");
+	if (a->sriov_autoprobe != AUTOPROBE_UNKNOWN)
+		printf("%s  sriov_drivers_autoprobe -> %d\n", prefix, a->sriov_autoprobe == AUTOPROBE_ON);
+}
+
+/* an SR-IOV set's VFs: made first; the VFs the set binds are planned once they exist */
+static void print_sriov(const struct sriov_change *c, const struct pcifn *pf, const char *prefix)
+{
+	printf("%s%s  sriov_numvfs %d -> %d for [%s], with sriov_drivers_autoprobe off until its %zu VF%s are bound",
+	       prefix, c->name, c->from, c->to, c->set, c->n_wanted, c->n_wanted == 1 ? "" : "s");
+	if (pf->sriov_offset >= 0 && pf->sriov_stride >= 0) {
+		struct pciaddr a = pf->addr;
+		unsigned rid = ((unsigned)a.bus << 8 | (unsigned)a.dev << 3 | a.fn) + (unsigned)pf->sriov_offset;
+
+		a.bus = (uint8_t)(rid >> 8);
+		a.dev = (rid >> 3) & 0x1f;
+		a.fn = rid & 7;
+		printf(" (VF 0 expected at %04x:%02x:%02x.%x)", a.domain, a.bus, a.dev, a.fn);
+	}
+	printf("\n");
+}
+
 static int print_dry_run(const struct run *rn)
 {
 	printf("dry run, nothing changed; %s would do:\n", verb_name(rn->verb));
-	for (size_t i = 0; i < rn->p->n_acts; i++)
+	for (size_t i = 0; i < rn->p->n_sriov; i++)
+		print_sriov(&rn->p->sriov[i], &rn->h->fns[rn->p->sriov[i].fn], "  ");
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
 		print_action(&rn->p->acts[i], "  ");
+		print_action_extras(rn, &rn->p->acts[i], "  ");
+	}
 	return EXIT_OK;
 }
 
@@ -277,6 +390,79 @@ static int execute(struct run *rn, struct outcome **ret_outs)
 	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 }
 
+/* With --force a PF moved away lost its VFs: say so, with how to have them back */
+static void report_destroyed(const struct run *rn, const struct outcome *outs)
+{
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
+		const struct action *a = &rn->p->acts[i];
+		const struct fnstate *rec = journal_find(rn->j, a->name);
+		int back = rec && rec->sriov_numvfs >= 0 ? rec->sriov_numvfs : a->before.sriov_numvfs;
+
+		if (rn->verb == VERB_RESTORE || a->sriov_numvfs != 0 || outs[i].status != OUT_DONE)
+			continue;
+		msg_warn("%s: its %d VF%s %s destroyed; 'pcibind restore %s' gives it %d again", a->name,
+			 a->before.sriov_numvfs, a->before.sriov_numvfs == 1 ? "" : "s",
+			 a->before.sriov_numvfs == 1 ? "was" : "were", a->name, back);
+	}
+}
+
+/*
+ * An SR-IOV set's VFs: created (bind_sriov_begin()), the host read again,
+ * the set's VFs planned and bound, then the rest of the new VFs handed to
+ * their host driver (bind_sriov_end()); if the binding fails, the VF count
+ * goes back too.
+ */
+static int execute_sriov(struct run *rn, struct outcome **ret_outs)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
+	struct sriov_outcome *so = NULL;
+	struct plan *first = rn->p;
+	int err = bind_sriov_begin(rn->c->root, rn->h, first, rn->j, &o, &so), st;
+
+	if (err < 0 && err != -EIO) {
+		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed", JOURNAL_FILE,
+			  strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	rn->sriov_plan = first;
+	rn->p = NULL;
+	for (size_t i = 0; i < first->n_sriov; i++) {
+		if (so[i].err < 0)
+			msg_error("cannot create the VFs of [%s] on %s: %s; put back as it was", first->sriov[i].set,
+				  first->sriov[i].name, so[i].msg);
+		else if (so[i].count_changed)
+			msg_info(rn->c, "%s: %d VFs for [%s]", first->sriov[i].name, first->sriov[i].to, first->sriov[i].set);
+	}
+	st = err < 0 ? EXIT_FAILURE_ : 0;
+	if (!st && !(st = scan_host(rn)) && !(st = make_plan(rn)) && !(st = load_variants(rn)) &&
+	    !(st = check_refusals(rn)))
+		st = plan_changes(rn->p) ? execute(rn, ret_outs) : EXIT_OK;
+	if (rn->p && rn->p->n_sriov && st == EXIT_OK) {
+		msg_error("the VFs did not come out as planned; put back");
+		st = EXIT_FAILURE_;
+	}
+	/* a write that hung blocks every other one on the PF: leave the rest to restore */
+	if (st != EXIT_TIMEOUT && bind_sriov_end(rn->c->root, first, rn->j, &o, so, st != EXIT_OK) < 0)
+		for (size_t i = 0; i < first->n_sriov; i++)
+			if (so[i].err == 0 && so[i].msg[0])
+				msg_warn("%s: %s", first->sriov[i].name, so[i].msg);
+	for (size_t i = 0; st != EXIT_OK && st != EXIT_TIMEOUT && i < first->n_sriov; i++)
+		if (so[i].err == 0 && so[i].count_changed)
+			msg_error("%s: its VF count was put back to %d", first->sriov[i].name, first->sriov[i].from);
+	free(so);
+	/* the report shows the VFs made, with the moves of their set */
+	if (!rn->p) {
+		rn->p = first;
+		rn->sriov_plan = NULL;
+	} else if (!rn->p->n_sriov) {
+		rn->p->sriov = first->sriov;
+		rn->p->n_sriov = first->n_sriov;
+		first->sriov = NULL;
+		first->n_sriov = 0;
+	}
+	return st;
+}
+
 static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 {
 	struct run rn = { .c = c, .verb = v, .lock_fd = -1 };
@@ -288,14 +474,17 @@ static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 	/* a dry run writes nothing, not even the lock */
 	if (!c->dry_run && (st = take_lock(&rn)))
 		goto out;
-	if ((st = load_state(&rn)) || (st = make_plan(&rn)) || (st = check_refusals(&rn)))
+	if ((st = load_state(&rn)) || (st = make_plan(&rn)) || (!c->dry_run && (st = load_variants(&rn))) ||
+	    (st = check_refusals(&rn)))
 		goto out;
 	if (c->dry_run)
 		st = c->json ? EXIT_OK : print_dry_run(&rn);
 	else if (plan_changes(rn.p) == 0 && !(v == VERB_RESTORE && rn.p->n_acts))
 		msg_info(c, "nothing to do: every selected function is already where %s would put it", verb_name(v));
-	else
-		st = execute(&rn, &outs);
+	else if (rn.p->n_sriov)
+		st = execute_sriov(&rn, &outs);
+	else if ((st = execute(&rn, &outs)) == EXIT_OK)
+		report_destroyed(&rn, outs);
 out:
 	/* a report whenever there was a request to report on */
 	if (c->json && (rn.p || st != EXIT_USAGE) && report_json(verb_name(v), rn.p, outs, c->dry_run, st) < 0 && !st)

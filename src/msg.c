@@ -108,6 +108,34 @@ static void report_busy(const struct ctx *c, const struct pcihost *h, const stru
 		msg_error("%s: %s", f->fn, holders);
 }
 
+/*
+ * The VFs an SR-IOV refusal's PF would lose, each with who holds it: a VF
+ * in use (a VM) cannot be destroyed, whatever --force says. true if one is.
+ */
+static bool report_vf_holders(const struct ctx *c, const struct pcihost *h, const struct refusal *f)
+{
+	const struct pcifn *vfs[256];
+	const struct pcifn *pf;
+	struct pciaddr a;
+	char holders[512];
+	bool held = false;
+	size_t n;
+
+	if (f->kind != REFUSE_SRIOV || pciaddr_parse(f->fn, &a) < 0 || !(pf = pcihost_find(h, &a)))
+		return false;
+	n = pcihost_vfs(h, pf, vfs, sizeof(vfs) / sizeof(vfs[0]));
+	for (size_t i = 0; i < n; i++) {
+		if (!vfs[i]->driver || !driver_is_vfio(vfs[i]->driver) ||
+		    holders_describe(c->root, vfs[i], holders, sizeof(holders)) <= 0)
+			continue;
+		msg_error("%s, a VF of %s, is in use: %s; a VF in use cannot be destroyed, even with --force: stop what "
+			  "holds it first",
+			  vfs[i]->name, pf->name, holders);
+		held = true;
+	}
+	return held;
+}
+
 int msg_refusals(const struct ctx *c, const struct pcihost *h, const struct plan *p, unsigned skip)
 {
 	bool busy = false, refused = false;
@@ -119,10 +147,12 @@ int msg_refusals(const struct ctx *c, const struct pcihost *h, const struct plan
 			continue;
 		if (f->forced) {
 			msg_warn("overridden by --force: %s", f->msg);
+			refused |= report_vf_holders(c, h, f);
 			continue;
 		}
 		refused = true;
 		msg_error("%s", f->msg);
+		(void)report_vf_holders(c, h, f);
 		if (f->kind == REFUSE_BUSY) {
 			report_busy(c, h, f);
 			busy = true;

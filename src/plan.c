@@ -632,7 +632,8 @@ static void vfs_describe(const struct planner *pl, const struct pcifn *pf, char 
 static int refuse_sriov_pf(struct planner *pl, const struct action *a)
 {
 	const struct pcifn *f = &pl->h->fns[a->fn];
-	char vfs[384];
+	const struct fnstate *rec;
+	char vfs[384], back[64];
 
 	if (a->sriov_numvfs != 0)
 		return 0;
@@ -647,11 +648,15 @@ static int refuse_sriov_pf(struct planner *pl, const struct action *a)
 				      pl->req->verb == VERB_BIND ? "binding" : "unbinding");
 	}
 	vfs_describe(pl, f, vfs, sizeof(vfs));
-	return refuse(pl, REFUSE_SRIOV, true, f->name,
-		      "%s %s destroys its %d VF%s: %s; use --force if you mean it ('pcibind restore %s' creates them "
-		      "again)",
+	rec = find_record(pl, f);
+	if (rec && rec->sriov_numvfs >= 0 && rec->sriov_numvfs != f->sriov_numvfs)
+		(void)snprintf(back, sizeof(back), "gives it back its original %d VF%s", rec->sriov_numvfs,
+			       rec->sriov_numvfs == 1 ? "" : "s");
+	else
+		(void)snprintf(back, sizeof(back), "creates them again");
+	return refuse(pl, REFUSE_SRIOV, true, f->name, "%s %s destroys its %d VF%s: %s; use --force if you mean it ('pcibind restore %s' %s)",
 		      pl->req->verb == VERB_BIND ? "binding" : "unbinding", f->name, f->sriov_numvfs,
-		      f->sriov_numvfs == 1 ? "" : "s", vfs, f->name);
+		      f->sriov_numvfs == 1 ? "" : "s", vfs, f->name, back);
 }
 
 static int refuse_reset(struct planner *pl, const struct action *a)

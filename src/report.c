@@ -67,6 +67,12 @@ static void action_json(struct json *j, const struct action *a, const struct out
 	state_json(j, "from", a->before.driver, a->before.override);
 	state_json(j, "to", a->target.driver, a->target.override);
 	json_key_bool(j, "kernel_picks", a->target.kernel_picks);
+	json_key_bool(j, "auto_driver", a->auto_driver);
+	key_str(j, "reset_method", a->reset_method);
+	if (a->sriov_numvfs >= 0)
+		json_key_int(j, "sriov_numvfs", a->sriov_numvfs);
+	else
+		json_key_null(j, "sriov_numvfs");
 	if (dry_run || !o)
 		json_key_string(j, "status", a->noop ? "skipped" : "planned");
 	else
@@ -80,6 +86,18 @@ void report_request_json(struct json *j, const struct plan *p, const struct outc
 	json_array_begin(j);
 	for (size_t i = 0; p && i < p->n_acts; i++)
 		action_json(j, &p->acts[i], outs ? &outs[i] : NULL, dry_run);
+	json_array_end(j);
+	json_key(j, "sriov");
+	json_array_begin(j);
+	for (size_t i = 0; p && i < p->n_sriov; i++) {
+		json_object_begin(j);
+		json_key_string(j, "address", p->sriov[i].name);
+		json_key_string(j, "set", p->sriov[i].set);
+		json_key_int(j, "from", p->sriov[i].from);
+		json_key_int(j, "to", p->sriov[i].to);
+		json_key_int(j, "vfs_bound", (long long)p->sriov[i].n_wanted);
+		json_object_end(j);
+	}
 	json_array_end(j);
 	json_key(j, "refusals");
 	json_array_begin(j);

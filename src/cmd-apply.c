@@ -18,6 +18,7 @@
 #include "plan.h"
 #include "udevwait.h"
 #include "usage.h"
+#include "variant.h"
 
 #define APPLY_SCHEMA 1
 #define UDEV_LOCK_TRIES 15       /* x 20 ms: the udev path never waits long for the lock */
@@ -45,6 +46,7 @@ struct moved {
 	char name[PCIADDR_STRLEN];
 	char before[DRIVER_NAME_MAX]; /* "" = none */
 	char after[DRIVER_NAME_MAX];
+	char want[DRIVER_NAME_MAX]; /* its target: the set's driver, or driver = auto's pick for it */
 	bool wait; /* its driver changes in this set's run: udev gets an event for it */
 };
 
@@ -56,6 +58,9 @@ struct report {
 	struct moved *moved; /* functions that were (or would be) moved */
 	size_t n_moved;
 	char msg[600];
+	bool done;        /* its result is set already (its VFs could not be made) */
+	char shown[DRIVER_NAME_MAX + 24];
+	int vfs_made;     /* VFs created for it in this run */
 };
 
 struct applier {
@@ -94,6 +99,17 @@ static int take_lock(struct applier *ap)
 	return st;
 }
 
+/* driver = auto anywhere: each function's variant is looked up when the host is read */
+static bool uses_auto(const struct config *cfg)
+{
+	if (driver_is_auto(cfg->driver))
+		return true;
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if (cfg->sets[i].boot && driver_is_auto(cfg->sets[i].driver))
+			return true;
+	return false;
+}
+
 static int scan(struct applier *ap)
 {
 	int err;
@@ -106,6 +122,10 @@ static int scan(struct applier *ap)
 		return EXIT_FAILURE_;
 	}
 	(void)usage_scan(ap->c->root, ap->h);
+	if (uses_auto(ap->cfg) && variant_annotate(ap->c->root, ap->h, NULL) < 0) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
 	return 0;
 }
 
@@ -197,6 +217,7 @@ static int note_moves(struct report *rep, const struct plan *p)
 		(void)snprintf(m->name, sizeof(m->name), "%s", a->name);
 		copy_driver(m->before, a->before.driver);
 		copy_driver(m->after, a->target.driver);
+		copy_driver(m->want, a->target.driver);
 	}
 	return 0;
 }
@@ -221,6 +242,18 @@ static void report_outcomes(struct report *rep, const struct plan *p, const stru
 	result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed; put back as it was");
 }
 
+/* "vfio-pci"; with driver = auto what it picked ("mlx5-vfio-pci (driver = auto)") when that is one driver */
+static const char *shown_driver(struct report *rep)
+{
+	if (!driver_is_auto(rep->driver) || !rep->n_moved)
+		return rep->driver;
+	for (size_t i = 1; i < rep->n_moved; i++)
+		if (!streq(rep->moved[i].want, rep->moved[0].want))
+			return "their drivers (driver = auto)";
+	(void)snprintf(rep->shown, sizeof(rep->shown), "%s (driver = auto)", rep->moved[0].want);
+	return rep->shown;
+}
+
 /* The functions as they are now, after loading modules or binding */
 static void read_back(struct applier *ap, struct report *rep)
 {
@@ -232,12 +265,12 @@ static void read_back(struct applier *ap, struct report *rep)
 
 		if (pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->h, &a)))
 			copy_driver(rep->moved[i].after, f->driver);
-		ok += streq(rep->moved[i].after, rep->driver);
+		ok += streq(rep->moved[i].after, rep->moved[i].want);
 	}
 	if (ok == rep->n_moved)
-		result(rep, RES_CHANGED, "%zu function%s bound to %s", ok, ok == 1 ? "" : "s", rep->driver);
+		result(rep, RES_CHANGED, "%zu function%s bound to %s", ok, ok == 1 ? "" : "s", shown_driver(rep));
 	else
-		result(rep, RES_FAILED, "failed: %zu of %zu functions on %s", ok, rep->n_moved, rep->driver);
+		result(rep, RES_FAILED, "failed: %zu of %zu functions on %s", ok, rep->n_moved, shown_driver(rep));
 }
 
 /* A function an earlier set's module load already bound has had its event: do not wait for it */
@@ -248,7 +281,7 @@ static void mark_waits(const struct applier *ap, struct report *rep)
 		const struct pcifn *f;
 
 		rep->moved[i].wait = pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->h, &a)) &&
-				     !streq_null(f->driver, rep->driver);
+				     !streq_null(f->driver, rep->moved[i].want);
 	}
 }
 
@@ -276,7 +309,7 @@ static void settle(struct udevwait *w, const struct applier *ap, const bool *min
 			if (!rep->moved[m].wait)
 				continue;
 			names[n] = rep->moved[m].name;
-			drivers[n++] = rep->driver;
+			drivers[n++] = rep->moved[m].want;
 		}
 	}
 	if (udevwait_end(w, names, drivers, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
@@ -295,7 +328,7 @@ static int survey_set(struct applier *ap, struct report *rep)
 	int pending = 0;
 
 	rep->driver = devset_driver(ap->cfg, rep->set);
-	if (plan_set(ap, rep, &p))
+	if (rep->done || plan_set(ap, rep, &p))
 		goto out;
 	rep->n_fns = p->n_acts;
 	if (refused(ap, rep, p))
@@ -304,7 +337,10 @@ static int survey_set(struct applier *ap, struct report *rep)
 		result(rep, RES_FAILED, "failed: out of memory");
 		goto out;
 	}
-	if (rep->n_moved == 0)
+	if (p->n_sriov) /* a dry run: the VFs are not there to be planned */
+		result(rep, RES_WOULD_CHANGE, "would create %d VFs on %s and bind %zu of them to %s", p->sriov[0].to,
+		       p->sriov[0].name, p->sriov[0].n_wanted, rep->driver);
+	else if (rep->n_moved == 0)
 		result(rep, RES_UNCHANGED, "already bound: %zu function%s on %s", rep->n_fns,
 		       rep->n_fns == 1 ? "" : "s", rep->driver);
 	else if (ap->c->dry_run)
@@ -319,6 +355,37 @@ out:
 
 /* ---- all pending sets at once ---- */
 
+/*
+ * driver = auto: a variant module that is not loaded yet, loaded; its
+ * driver name is known then (mlx5_vfio_pci registers mlx5-vfio-pci), so
+ * the set is planned again. 1 when one was loaded, 0 none, -ENOENT (msg).
+ */
+static int load_variants(struct applier *ap, struct report *rep, struct plan **p, const struct bind_opts *o, char *msg,
+			 size_t size)
+{
+	bool loaded = false;
+
+	for (size_t i = 0; i < (*p)->n_acts; i++) {
+		const struct action *a = &(*p)->acts[i];
+		const struct variant_pick *v = ap->h->fns[a->fn].variant;
+
+		if (!a->auto_driver || a->noop || !v || !v->module[0] || v->driver[0])
+			continue;
+		if (bind_load_module(ap->c->root, v->module, o, msg, size) < 0)
+			return -ENOENT;
+		loaded = true;
+	}
+	if (!loaded)
+		return 0;
+	plan_free(*p);
+	*p = NULL;
+	if (variant_annotate(ap->c->root, ap->h, NULL) < 0 || plan_set(ap, rep, p)) {
+		snprintf(msg, size, "the set changed while its variant driver was loaded");
+		return -ENOENT;
+	}
+	return 1;
+}
+
 /* A set's target modules; 1 when they were loaded now, -1 when the set failed (reported) */
 static int load_set_drivers(struct applier *ap, struct report *rep, const struct bind_opts *o)
 {
@@ -328,7 +395,11 @@ static int load_set_drivers(struct applier *ap, struct report *rep, const struct
 
 	if (plan_set(ap, rep, &p)) /* gone since the survey */
 		return -1;
-	err = bind_load_drivers(ap->c->root, p, o, msg, sizeof(msg));
+	if ((err = load_variants(ap, rep, &p, o, msg, sizeof(msg))) >= 0) {
+		int e = bind_load_drivers(ap->c->root, p, o, msg, sizeof(msg));
+
+		err = e < 0 ? e : err | (e > 0);
+	}
 	plan_free(p);
 	if (err < 0) {
 		result(rep, RES_FAILED, "failed: %s; nothing was changed", msg);
@@ -583,14 +654,91 @@ static int add_boot_sets(struct applier *ap)
 	return 0;
 }
 
+/* ---- SR-IOV sets: their VFs are made before the sets are surveyed ---- */
+
+struct vfmake {
+	struct report *rep;
+	struct plan *p;
+	struct sriov_outcome *outs;
+};
+
+/*
+ * Every boot set whose PFs lack its VF count gets its VFs now, with
+ * sriov_drivers_autoprobe off (bind_sriov_begin()), and the host is read
+ * again: the survey then plans binding them like any set's functions. A
+ * set whose VFs cannot be made has its result (a refused one is left to
+ * the survey, which says why).
+ */
+static int make_boot_vfs(struct applier *ap, struct vfmake *vm, size_t *ret_n, const struct bind_opts *o)
+{
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < ap->n_reps; i++) {
+		struct report *rep = &ap->reps[i];
+		struct plan *p = NULL;
+
+		if (!devset_is_sriov(rep->set) || plan_set(ap, rep, &p) || !p->n_sriov || plan_refused(p)) {
+			plan_free(p);
+			rep->res = RES_UNCHANGED; /* plan_set() may have set one: the survey sets the real one */
+			continue;
+		}
+		err = bind_sriov_begin(ap->c->root, ap->h, p, ap->j, o, &vm[n].outs);
+		if (err < 0) {
+			rep->done = true;
+			if (err == -EIO)
+				result(rep, RES_FAILED, "failed: cannot create the VFs on %s: %s; put back as it was",
+				       p->sriov[0].name, vm[n].outs[0].msg);
+			else
+				result(rep, RES_FAILED, "failed: cannot write the journal %s: %s; nothing was changed",
+				       JOURNAL_FILE, strerror(-err));
+			free(vm[n].outs);
+			plan_free(p);
+			continue;
+		}
+		for (size_t k = 0; k < p->n_sriov; k++)
+			rep->vfs_made += p->sriov[k].to;
+		vm[n].rep = rep;
+		vm[n++].p = p;
+	}
+	*ret_n = n;
+	return n ? scan(ap) : 0;
+}
+
+/* The other new VFs to their host driver; where the set's could not be bound, the count back */
+static void end_boot_vfs(struct applier *ap, struct vfmake *vm, size_t n, const struct bind_opts *o)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct report *rep = vm[i].rep;
+		bool ok = rep->res == RES_CHANGED || rep->res == RES_UNCHANGED;
+		char msg[sizeof(rep->msg)];
+
+		if (bind_sriov_end(ap->c->root, vm[i].p, ap->j, o, vm[i].outs, !ok) < 0)
+			for (size_t k = 0; k < vm[i].p->n_sriov; k++)
+				if (vm[i].outs[k].msg[0])
+					msg_warn("[%s]: %s: %s", rep->set->name, vm[i].p->sriov[k].name, vm[i].outs[k].msg);
+		(void)snprintf(msg, sizeof(msg), "%s", rep->msg);
+		if (ok)
+			result(rep, RES_CHANGED, "%d VFs created on %s; %s", rep->vfs_made, vm[i].p->sriov[0].name, msg);
+		else
+			result(rep, rep->res, "%s; its VF count was put back", msg);
+		free(vm[i].outs);
+		plan_free(vm[i].p);
+	}
+}
+
 static int apply_all(struct ctx *c)
 {
 	struct applier ap = { .c = c, .lock_fd = -1 };
 	_cleanup_free_ int *pending = NULL;
+	_cleanup_free_ struct vfmake *vm = NULL;
+	size_t n_vm = 0;
+	struct bind_opts o;
 	int st;
 
 	if ((st = ctx_load_config(c, &ap.cfg)) || (st = add_boot_sets(&ap)))
 		goto out;
+	o = (struct bind_opts){ .timeout_ms = timeout_s(&ap) * 1000, .modprobe = ctx_modprobe(c) };
 	pending = calloc(ap.n_reps ? ap.n_reps : 1, sizeof(*pending));
 	if (!pending) {
 		st = EXIT_FAILURE_;
@@ -601,9 +749,16 @@ static int apply_all(struct ctx *c)
 		goto out;
 	if (ap.n_reps && ((st = scan(&ap)) || (st = load_journal(&ap))))
 		goto out;
+	vm = calloc(ap.n_reps ? ap.n_reps : 1, sizeof(*vm));
+	if (!vm || (!c->dry_run && (st = make_boot_vfs(&ap, vm, &n_vm, &o)))) {
+		st = st ? st : EXIT_FAILURE_;
+		goto out;
+	}
 	for (size_t i = 0; i < ap.n_reps; i++)
 		pending[i] = survey_set(&ap, &ap.reps[i]);
-	if ((st = apply_pending(&ap, pending)))
+	st = apply_pending(&ap, pending);
+	end_boot_vfs(&ap, vm, n_vm, &o);
+	if (st)
 		goto out;
 	st = exit_status(&ap);
 	if (c->json)
@@ -645,7 +800,8 @@ static const struct devset *udev_set(const struct config *cfg, const struct pcia
 		const struct devset *set = &cfg->sets[i];
 		bool ids_ok = set->n_ids == 0;
 
-		if (!set->boot || !devset_selects(set, a, (uint16_t)vendor, (uint16_t)device))
+		/* an SR-IOV set's PF stays with its host driver: the set claims its VFs (udev_vf_set()) */
+		if (!set->boot || devset_is_sriov(set) || !devset_selects(set, a, (uint16_t)vendor, (uint16_t)device))
 			continue;
 		for (size_t k = 0; k < set->n_ids; k++)
 			ids_ok |= set->ids[k].vendor == vendor && set->ids[k].device == device;
@@ -681,19 +837,89 @@ struct claim {
 };
 
 /* Write the override of one function if a boot set claims it and nothing has it yet */
+/*
+ * A VF: the boot SR-IOV set that names its PF and wants its number. The
+ * number from the PF's sriov_offset and sriov_stride, as the kernel placed
+ * it (virtfn_devfn()).
+ */
+static const struct devset *udev_vf_set(const struct claim *cl, const char *name, const struct pciaddr *a)
+{
+	_cleanup_free_ char *pf = NULL;
+	unsigned long vendor, device, offset, stride;
+	struct pciaddr pa;
+	char rel[128];
+	long d;
+
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", name) < 0 ||
+	    sysroot_link_basename(cl->c->root, rel, &pf) < 0 || pciaddr_parse(pf, &pa) < 0 ||
+	    read_hex(cl->c, pf, "vendor", &vendor) < 0 || read_hex(cl->c, pf, "device", &device) < 0 ||
+	    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_offset", pf) < 0 ||
+	    sysroot_read_ulong(cl->c->root, rel, 10, &offset) < 0 ||
+	    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_stride", pf) < 0 ||
+	    sysroot_read_ulong(cl->c->root, rel, 10, &stride) < 0)
+		return NULL;
+	d = ((long)a->bus << 8 | a->dev << 3 | a->fn) - ((long)pa.bus << 8 | pa.dev << 3 | pa.fn) - (long)offset;
+	if (d < 0 || (stride ? d % (long)stride : d) != 0)
+		return NULL;
+	for (size_t i = 0; i < cl->cfg->n_sets; i++) {
+		const struct devset *set = &cl->cfg->sets[i];
+
+		if (set->boot && devset_is_sriov(set) && devset_selects(set, &pa, (uint16_t)vendor, (uint16_t)device) &&
+		    devset_wants_vf(set, stride ? (int)(d / (long)stride) : 0))
+			return set;
+	}
+	return NULL;
+}
+
+/* driver = auto, for one function: its variant from modules.alias (the module's driver once loaded) */
+static void udev_auto_driver(const struct claim *cl, const char *name, uint16_t vendor, uint16_t device, uint32_t cls,
+			     char *buf, size_t size)
+{
+	struct pcifn f = { .vendor = vendor, .device = device, .class = cls };
+	struct variant_table *t = NULL;
+	struct variant_pick pick;
+	unsigned long v;
+	char why[128];
+
+	if (read_hex(cl->c, name, "subsystem_vendor", &v) == 0)
+		f.subvendor = (uint16_t)v;
+	if (read_hex(cl->c, name, "subsystem_device", &v) == 0)
+		f.subdevice = (uint16_t)v;
+	(void)snprintf(buf, size, "vfio-pci");
+	if (variant_table_load(cl->c->root, &t, why, sizeof(why)) < 0)
+		return;
+	variant_match(t, &f, &pick);
+	variant_table_free(t);
+	if (pick.module[0] && !pick.driver[0] &&
+	    variant_module_driver(cl->c->root, pick.module, pick.driver, sizeof(pick.driver)) < 0)
+		(void)snprintf(pick.driver, sizeof(pick.driver), "%s", pick.module); /* the unit loads it and fixes this */
+	if (pick.module[0])
+		(void)snprintf(buf, size, "%s", pick.driver);
+}
+
+/* A claimed VF appeared at run time: nothing else will probe it, so if its driver is there, probe it */
+static void udev_probe_vf(const struct claim *cl, const char *name, const char *driver)
+{
+	char rel[128];
+	pid_t stuck;
+
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver) == 0 && sysroot_exists(cl->c->root, rel) == 0)
+		(void)kwrite(cl->c->root, "sys/bus/pci/drivers_probe", name, UDEV_WRITE_TIMEOUT_MS, &stuck);
+}
+
 static int claim_one(struct claim *cl, const char *name, bool say)
 {
 	unsigned long vendor, device, cls;
-	const struct devset *set;
+	const struct devset *set, *vf = NULL;
 	struct pciaddr a;
-	char rel[128], cur[DRIVER_NAME_MAX + 2], want[DRIVER_NAME_MAX + 2];
+	char rel[128], cur[DRIVER_NAME_MAX + 2], want[DRIVER_NAME_MAX + 2], drv[DRIVER_NAME_MAX];
 	pid_t stuck;
 	int err;
 
 	if (pciaddr_parse(name, &a) < 0 || read_hex(cl->c, name, "vendor", &vendor) < 0 ||
 	    read_hex(cl->c, name, "device", &device) < 0 || read_hex(cl->c, name, "class", &cls) < 0)
 		return EXIT_OK; /* gone again, or not a PCI function */
-	if (!(set = udev_set(cl->cfg, &a, name, vendor, device, say)))
+	if (!(set = udev_set(cl->cfg, &a, name, vendor, device, say)) && !(set = vf = udev_vf_set(cl, name, &a)))
 		return EXIT_OK;
 	if (pcifn_is_bridge(&(struct pcifn){ .class = (uint32_t)cls }))
 		return EXIT_OK; /* a slot's bridge function stays with pcieport */
@@ -706,12 +932,18 @@ static int claim_one(struct claim *cl, const char *name, bool say)
 		return EXIT_OK; /* already claimed, or someone chose otherwise */
 	if (cl->lock_fd == -2)
 		cl->lock_fd = udev_lock(cl->c);
-	(void)snprintf(want, sizeof(want), "%s\n", devset_driver(cl->cfg, set));
+	if (driver_is_auto(devset_driver(cl->cfg, set)))
+		udev_auto_driver(cl, name, (uint16_t)vendor, (uint16_t)device, (uint32_t)cls, drv, sizeof(drv));
+	else
+		(void)snprintf(drv, sizeof(drv), "%s", devset_driver(cl->cfg, set));
+	(void)snprintf(want, sizeof(want), "%s\n", drv);
 	err = kwrite(cl->c->root, rel, want, UDEV_WRITE_TIMEOUT_MS, &stuck);
 	if (err < 0) {
 		msg_error("[%s]: cannot write driver_override of %s: %s", set->name, name, strerror(-err));
 		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 	}
+	if (vf)
+		udev_probe_vf(cl, name, drv);
 	return EXIT_OK;
 }
 

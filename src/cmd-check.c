@@ -229,6 +229,108 @@ static void vm_add(void *data, int level, const char *what, const char *fix, con
 	add(data, (enum level)level, what, fix, "%s", msg);
 }
 
+/* ---- reset methods: will a VM that stops get its device back in a state it can start from? ---- */
+
+static bool has_method(const char *methods, const char *m)
+{
+	size_t n = strlen(m);
+
+	for (const char *p = methods ? methods : ""; *(p += strspn(p, " ")); p += strcspn(p, " "))
+		if (strncmp(p, m, n) == 0 && (p[n] == ' ' || !p[n]))
+			return true;
+	return false;
+}
+
+/* Only bus and PM resets: what AMD GPUs of the Polaris, Vega and Navi 1x generations do not come back from */
+static bool amd_gpu_reset_bug(const struct pcifn *f, const char *methods)
+{
+	return f->vendor == 0x1002 && pcifn_is_display(f) && !has_method(methods, "device_specific") &&
+	       !has_method(methods, "flr") && !has_method(methods, "af_flr") && !has_method(methods, "acpi");
+}
+
+/* A function of the same slot, in the same set, that has a bus reset: it resets f with it */
+static const struct pcifn *slot_bus_reset(const struct check *k, const struct devset *set, const struct pcifn *f)
+{
+	for (size_t i = 0; i < k->h->n; i++) {
+		const struct pcifn *s = &k->h->fns[i];
+
+		if (s != f && pciaddr_same_slot(&s->addr, &f->addr) && plan_owner_set(k->h, k->cfg, s) == set &&
+		    has_method(s->reset_method, "bus"))
+			return s;
+	}
+	return NULL;
+}
+
+/* 1 when a finding was added (a problem or a note), 0 when f resets fine */
+static int check_reset_fn(struct check *k, const struct devset *set, const struct pcifn *f, bool vendor_reset)
+{
+	const char *methods = set->reset_method ? set->reset_method : f->reset_method;
+	const struct pcifn *s;
+	char what[80], fix[TEXT_MAX];
+
+	(void)snprintf(what, sizeof(what), "reset %s", f->name);
+	if (!methods || !*methods) {
+		if ((s = slot_bus_reset(k, set, f)))
+			add(k, LVL_INFO, what, NULL, "[%s]: %s has no reset of its own; the bus reset of %s resets it with it",
+			    set->name, f->name, s->name);
+		else
+			add(k, LVL_WARN, what,
+			    "give the VM every function of the device, or a device-specific reset module; nothing to set in "
+			    "pcibind",
+			    "[%s]: %s has no usable reset method (%s): the kernel cannot reset it when the VM stops, so the "
+			    "VM may not start cleanly again, and the device keeps what the last guest left in it",
+			    set->name, f->name, methods ? "reset_method is empty: all disabled" : "no reset_method file");
+		return 1;
+	}
+	if (amd_gpu_reset_bug(f, methods)) {
+		if (vendor_reset)
+			(void)snprintf(fix, sizeof(fix),
+				       "vendor-reset is loaded: set reset_method = device_specific in [%s] (since Linux 5.15 "
+				       "the kernel uses it only when asked)",
+				       set->name);
+		else
+			(void)snprintf(fix, sizeof(fix),
+				       "install and load vendor-reset (github.com/gnif/vendor-reset), then set reset_method = "
+				       "device_specific in [%s]",
+				       set->name);
+		add(k, LVL_WARN, what, fix,
+		    "[%s]: %s, an AMD GPU, can only be reset with '%s': AMD GPUs of the Polaris, Vega and Navi 1x "
+		    "generations do not come back from a bus or PM reset (the AMD reset bug), so after the VM stops it "
+		    "may stay hung until the host reboots",
+		    set->name, f->name, methods);
+		return 1;
+	}
+	return 0;
+}
+
+static void check_resets(struct check *k)
+{
+	bool vendor_reset = sysroot_exists(k->c->root, "sys/module/vendor_reset") == 0;
+
+	if (vendor_reset)
+		add(k, LVL_INFO, "reset", NULL,
+		    "vendor-reset is loaded: it gives the AMD GPUs it knows a device-specific reset (reset_method "
+		    "device_specific)");
+	for (size_t s = 0; s < k->cfg->n_sets; s++) {
+		const struct devset *set = &k->cfg->sets[s];
+		char what[80];
+		size_t n = 0, noted = 0;
+
+		for (size_t i = 0; i < k->h->n; i++) {
+			const struct pcifn *f = &k->h->fns[i];
+
+			if (plan_owner_set(k->h, k->cfg, f) != set || pcifn_is_bridge(f))
+				continue;
+			n++;
+			noted += check_reset_fn(k, set, f, vendor_reset);
+		}
+		(void)snprintf(what, sizeof(what), "reset [%s]", set->name);
+		if (n && !noted)
+			add(k, LVL_OK, what, NULL, "every function of [%s] has a usable reset method%s", set->name,
+			    set->reset_method ? " (the set's reset_method)" : "");
+	}
+}
+
 static bool ready(const struct check *k)
 {
 	for (size_t i = 0; i < k->n; i++)
@@ -317,6 +419,7 @@ static int run(struct ctx *c, int argc, char **argv)
 			check_modules(k);
 			check_generated(k);
 			check_sets(k);
+			check_resets(k);
 			check_vm_hooks(&vme);
 		}
 		if (r == 0 && c->json)

@@ -15,6 +15,7 @@
 #include "pcitree.h"
 #include "plan.h"
 #include "usage.h"
+#include "variant.h"
 
 #define STATUS_SCHEMA 1
 #define CELL_MAX      512
@@ -113,6 +114,16 @@ static void sys_path(const struct ctx *c, const char *rel, char *buf, size_t siz
 	(void)snprintf(buf, size, "%s%s%s", root, root[0] && root[strlen(root) - 1] == '/' ? "" : "/", rel);
 }
 
+static bool config_uses_auto(const struct config *cfg)
+{
+	if (driver_is_auto(cfg->driver))
+		return true;
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		if (driver_is_auto(cfg->sets[i].driver))
+			return true;
+	return false;
+}
+
 static int scan(struct status *st)
 {
 	char path[4096];
@@ -120,6 +131,9 @@ static int scan(struct status *st)
 
 	if (err >= 0)
 		err = usage_scan(st->c->root, st->h);
+	/* driver = auto's pick is shown for the functions it applies to */
+	if (err >= 0 && config_uses_auto(st->cfg))
+		err = variant_annotate(st->c->root, st->h, NULL);
 	if (err < 0) {
 		sys_path(st->c, "sys/bus/pci/devices", path, sizeof(path));
 		msg_error("cannot read the PCI functions in %s: %s", path, strerror(-err));
@@ -351,8 +365,43 @@ static void uses_note(const struct pcifn *f, char *buf, size_t size)
 		append(buf, size, ": %s", f->use_detail);
 }
 
+/* ", SR-IOV 4/64 VFs, 2 on vfio drivers, sriov_drivers_autoprobe off" for a PF; ", VF 2 of ADDR" for a VF */
+static void sriov_note(const struct status *st, const struct pcifn *f, char *buf, size_t size)
+{
+	size_t in_use = 0;
+
+	if (f->is_vf && f->vf_index >= 0)
+		append(buf, size, ", VF %d of %s", f->vf_index, f->physfn);
+	else if (f->is_vf)
+		append(buf, size, ", VF of %s", f->physfn);
+	if (f->sriov_numvfs < 0 || f->sriov_totalvfs <= 0)
+		return;
+	append(buf, size, ", SR-IOV %d/%d VFs", f->sriov_numvfs, f->sriov_totalvfs);
+	for (size_t i = 0; i < st->h->n; i++)
+		in_use += st->h->fns[i].is_vf && streq(st->h->fns[i].physfn, f->name) && driver_is_vfio(st->h->fns[i].driver);
+	if (in_use)
+		append(buf, size, ", %zu in use (on vfio drivers)", in_use);
+	if (f->sriov_autoprobe == AUTOPROBE_OFF)
+		append(buf, size, ", sriov_drivers_autoprobe off");
+}
+
+/* driver = auto's pick for a function of a set that has it, and why */
+static void auto_note(const struct status *st, const struct pcifn *f, char *buf, size_t size)
+{
+	const struct devset *set = plan_owner_set(st->h, st->cfg, f);
+	const struct variant_pick *v = f->variant;
+
+	if (!set || !v || !driver_is_auto(devset_driver(st->cfg, set)))
+		return;
+	if (v->module[0])
+		append(buf, size, ", driver = auto: %s (modules.alias %s, %d wildcards%s)", variant_target(f), v->alias,
+		       v->wildcards, v->driver[0] ? "" : ", module not loaded");
+	else
+		append(buf, size, ", driver = auto: vfio-pci (%s)", v->why);
+}
+
 /* "boot VGA, console: fbcon on framebuffer fb0 'efidrmfb'", or "" */
-static void fn_notes(const struct pcifn *f, char *buf, size_t size)
+static void fn_notes(const struct status *st, const struct pcifn *f, char *buf, size_t size)
 {
 	char n[CELL_MAX] = "", uses[CELL_MAX] = "";
 
@@ -360,10 +409,8 @@ static void fn_notes(const struct pcifn *f, char *buf, size_t size)
 		append(n, sizeof(n), ", busy: an unbind is waiting for a process to let go of it");
 	if (f->boot_vga == 1)
 		append(n, sizeof(n), ", boot VGA");
-	if (f->is_vf)
-		append(n, sizeof(n), ", VF of %s", f->physfn);
-	if (f->sriov_numvfs >= 0 && f->sriov_totalvfs > 0)
-		append(n, sizeof(n), ", SR-IOV %d/%d VFs", f->sriov_numvfs, f->sriov_totalvfs);
+	sriov_note(st, f, n, sizeof(n));
+	auto_note(st, f, n, sizeof(n));
 	uses_note(f, uses, sizeof(uses));
 	if (uses[0])
 		append(n, sizeof(n), ", %s", uses);
@@ -408,7 +455,7 @@ static void print_fn(struct status *st, const struct pcifn *f)
 	if (mods[0])
 		append(line, sizeof(line), "  modules: %s", mods);
 	emit(st, line);
-	fn_notes(f, notes, sizeof(notes));
+	fn_notes(st, f, notes, sizeof(notes));
 	if (notes[0])
 		emitf(st, "      %s", notes);
 }
@@ -437,6 +484,27 @@ struct set_row {
 	bool boot;
 };
 
+/* "-> vfio-pci"; "-> auto: mlx5-vfio-pci" when auto picks one driver for all its functions */
+static void set_driver_text(const struct status *st, const struct devset *set, char *buf, size_t size)
+{
+	const char *d = devset_driver(st->cfg, set), *one = NULL;
+	bool same = true;
+
+	(void)snprintf(buf, size, "-> %s", d);
+	if (!driver_is_auto(d))
+		return;
+	for (size_t i = 0; i < st->h->n; i++) {
+		const struct pcifn *f = &st->h->fns[i];
+
+		if (plan_owner_set(st->h, st->cfg, f) != set)
+			continue;
+		same &= !one || streq(one, variant_target(f));
+		one = one ? one : variant_target(f);
+	}
+	if (one && same)
+		(void)snprintf(buf, size, "-> auto: %s", one);
+}
+
 static void set_row(const struct status *st, const struct devset *set, struct set_row *r)
 {
 	char text[DETAIL_MAX + 64], detail[DETAIL_MAX] = "";
@@ -447,7 +515,7 @@ static void set_row(const struct status *st, const struct devset *set, struct se
 	r->w_name = cell(set->name, 64, r->name, sizeof(r->name));
 	set_selection(set, text, sizeof(text));
 	r->w_sel = cell(text, 80, r->sel, sizeof(r->sel));
-	(void)snprintf(text, sizeof(text), "-> %s", devset_driver(st->cfg, set));
+	set_driver_text(st, set, text, sizeof(text));
 	r->w_driver = cell(text, 80, r->driver, sizeof(r->driver));
 	(void)snprintf(text, sizeof(text), "%s%s%s", v, body[0] ? ": " : "", body);
 	(void)cell(text, 300, r->verdict, sizeof(r->verdict));
@@ -513,7 +581,7 @@ static void tree_node(struct tree_walk *w, size_t i, bool last)
 
 	if (f->group >= 0)
 		(void)snprintf(group, sizeof(group), "group %d", f->group);
-	fn_notes(f, notes, sizeof(notes));
+	fn_notes(w->st, f, notes, sizeof(notes));
 	emitf(w->st, "%s%s %s  %s  %s: %s  driver: %s%s%s%s", w->prefix, last ? "\\-" : "+-", f->name, group,
 	      describe_class_name(w->st->names, f->class, cls, sizeof(cls)),
 	      describe_device(w->st->names, f->vendor, f->device, dev, sizeof(dev)), f->driver ? f->driver : "none",
@@ -671,7 +739,35 @@ static void json_ids_names(struct json *j, struct names *nm, const struct pcifn 
 	json_key_string(j, "subsystem", f->subvendor || f->subdevice ? sub : NULL);
 }
 
-static void json_sriov(struct json *j, const struct pcifn *f)
+static void json_int_or_null(struct json *j, const char *key, int v)
+{
+	json_key(j, key);
+	if (v >= 0)
+		json_int(j, v);
+	else
+		json_null(j);
+}
+
+static void json_vfs(struct json *j, const struct pcihost *h, const struct pcifn *pf)
+{
+	json_key(j, "vfs");
+	json_array_begin(j);
+	for (size_t i = 0; i < h->n; i++) {
+		const struct pcifn *vf = &h->fns[i];
+
+		if (!vf->is_vf || !streq(vf->physfn, pf->name))
+			continue;
+		json_object_begin(j);
+		json_key_string(j, "address", vf->name);
+		json_int_or_null(j, "index", vf->vf_index);
+		json_key_string(j, "driver", vf->driver);
+		json_key_bool(j, "in_use", driver_is_vfio(vf->driver));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void json_sriov(struct json *j, const struct pcihost *h, const struct pcifn *f)
 {
 	json_key(j, "sriov");
 	if (f->sriov_numvfs < 0) {
@@ -680,11 +776,31 @@ static void json_sriov(struct json *j, const struct pcifn *f)
 	}
 	json_object_begin(j);
 	json_key_int(j, "numvfs", f->sriov_numvfs);
-	json_key(j, "totalvfs");
-	if (f->sriov_totalvfs >= 0)
-		json_int(j, f->sriov_totalvfs);
+	json_int_or_null(j, "totalvfs", f->sriov_totalvfs);
+	json_key(j, "drivers_autoprobe");
+	if (f->sriov_autoprobe != AUTOPROBE_UNKNOWN)
+		json_bool(j, f->sriov_autoprobe == AUTOPROBE_ON);
 	else
 		json_null(j);
+	json_vfs(j, h, f);
+	json_object_end(j);
+}
+
+static void json_variant(struct json *j, const struct pcifn *f)
+{
+	const struct variant_pick *v = f->variant;
+
+	json_key(j, "variant");
+	if (!v) {
+		json_null(j);
+		return;
+	}
+	json_object_begin(j);
+	json_key_string(j, "driver", variant_target(f));
+	json_key_string(j, "module", v->module[0] ? v->module : NULL);
+	json_key_string(j, "alias", v->module[0] ? v->alias : NULL);
+	json_int_or_null(j, "wildcards", v->module[0] ? v->wildcards : -1);
+	json_key_string(j, "reason", v->module[0] ? NULL : v->why);
 	json_object_end(j);
 }
 
@@ -718,7 +834,8 @@ static void json_modules(struct json *j, const struct modaliases *m, const struc
 	json_array_end(j);
 }
 
-static void json_fn(struct json *j, struct names *nm, const struct modaliases *m, const struct pcifn *f)
+static void json_fn(struct json *j, struct names *nm, const struct modaliases *m, const struct pcihost *h,
+		    const struct pcifn *f)
 {
 	json_object_begin(j);
 	json_key_string(j, "address", f->name);
@@ -737,8 +854,10 @@ static void json_fn(struct json *j, struct names *nm, const struct modaliases *m
 	else
 		json_null(j);
 	json_reset_method(j, f->reset_method);
-	json_sriov(j, f);
+	json_sriov(j, h, f);
 	json_key_string(j, "physfn", f->is_vf ? f->physfn : NULL);
+	json_int_or_null(j, "vf_index", f->is_vf ? f->vf_index : -1);
+	json_variant(j, f);
 	json_uses(j, f);
 	json_object_end(j);
 }
@@ -769,7 +888,7 @@ static void json_groups(struct json *j, struct status *st)
 			}
 			json_group_begin(j, f->group);
 		}
-		json_fn(j, st->names, st->mods, f);
+		json_fn(j, st->names, st->mods, st->h, f);
 	}
 	if (st->n_order) {
 		json_array_end(j);

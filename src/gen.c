@@ -386,6 +386,10 @@ static int collect_set(struct gen *g, struct need *nd, const struct devset *set)
 
 	if ((r = check_set_values(g->cfg, set, g->err)) < 0)
 		return r;
+	/* an SR-IOV set's VFs are made by pcibind.service at boot; its PF keeps its host driver */
+	if (devset_is_sriov(set))
+		return gen_note(g, "[%s] (%s:%u) creates its VFs at boot (pcibind.service): no softdep for it", set->name,
+				set->file, set->line);
 	if (!set->n_addrs && streq(target, "vfio-pci"))
 		for (size_t i = 0; i < set->n_ids; i++)
 			add_id(nd, &set->ids[i]);
@@ -396,7 +400,8 @@ static int collect_set(struct gen *g, struct need *nd, const struct devset *set)
 			continue;
 		hits++;
 		nd->vga |= pcifn_is_vga(f);
-		if ((r = fn_host_drivers(g, nd, f, target)) < 0)
+		/* driver = auto picks a variant at run time; the early claim needs vfio-pci first */
+		if ((r = fn_host_drivers(g, nd, f, driver_is_auto(target) ? CONFIG_DEFAULT_DRIVER : target)) < 0)
 			return r;
 	}
 	if (!hits)

@@ -158,7 +158,7 @@ static const char *fn_target(const struct planner *pl, const struct devset *set,
 }
 
 /* The set a function belongs to, however the request named it: a set's address, ids or VF numbers */
-static const struct devset *owner_set(const struct pcihost *h, const struct config *cfg, const struct pcifn *f)
+const struct devset *plan_owner_set(const struct pcihost *h, const struct config *cfg, const struct pcifn *f)
 {
 	const struct pcifn *pf = f->is_vf ? pcihost_physfn(h, f) : NULL;
 
@@ -381,7 +381,7 @@ static int target_set(struct target *t, const char *driver, const char *override
 static int target_bind(const struct planner *pl, const struct pick *pk, struct action *a)
 {
 	const struct pcifn *f = pk->fn;
-	const struct devset *owner = pk->set ? pk->set : owner_set(pl->h, pl->cfg, f);
+	const struct devset *owner = pk->set ? pk->set : plan_owner_set(pl->h, pl->cfg, f);
 	const char *d = fn_target(pl, pk->set, f, &a->auto_driver);
 
 	/* the set's reset_method goes with the function while it is bound (journaled, restored) */

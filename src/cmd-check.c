@@ -264,7 +264,8 @@ static const struct pcifn *slot_bus_reset(const struct check *k, const struct de
 /* 1 when a finding was added (a problem or a note), 0 when f resets fine */
 static int check_reset_fn(struct check *k, const struct devset *set, const struct pcifn *f, bool vendor_reset)
 {
-	const char *methods = set->reset_method ? set->reset_method : f->reset_method;
+	/* a function without a reset_method file has none, whatever its set asks for */
+	const char *methods = f->reset_method && set->reset_method ? set->reset_method : f->reset_method;
 	const struct pcifn *s;
 	char what[80], fix[TEXT_MAX];
 

@@ -384,8 +384,11 @@ static int target_bind(const struct planner *pl, const struct pick *pk, struct a
 	const struct devset *owner = pk->set ? pk->set : plan_owner_set(pl->h, pl->cfg, f);
 	const char *d = fn_target(pl, pk->set, f, &a->auto_driver);
 
-	/* the set's reset_method goes with the function while it is bound (journaled, restored) */
-	if (owner && owner->reset_method && !streq_null(owner->reset_method, f->reset_method) &&
+	/*
+	 * the set's reset_method goes with the function while it is bound (journaled, restored);
+	 * a function with no reset method at all (a GPU's audio) has nothing to set
+	 */
+	if (owner && owner->reset_method && f->reset_method && !streq(owner->reset_method, f->reset_method) &&
 	    !(a->reset_method = strdup(owner->reset_method)))
 		return -ENOMEM;
 	a->noop = streq_null(f->driver, d) && streq_null(f->override, d) && !a->reset_method;
@@ -659,16 +662,31 @@ static int refuse_sriov_pf(struct planner *pl, const struct action *a)
 		      f->sriov_numvfs == 1 ? "" : "s", vfs, f->name, back);
 }
 
+/* Another function of f's slot, in its set, with a reset method: the one that carries the set's reset_method */
+static bool slot_has_reset(const struct planner *pl, const struct devset *set, const struct pcifn *f)
+{
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *s = &pl->h->fns[i];
+
+		if (s != f && s->reset_method && pciaddr_same_slot(&s->addr, &f->addr) &&
+		    plan_owner_set(pl->h, pl->cfg, s) == set)
+			return true;
+	}
+	return false;
+}
+
+/* A set's reset_method that no function of the device can take */
 static int refuse_reset(struct planner *pl, const struct action *a)
 {
 	const struct pcifn *f = &pl->h->fns[a->fn];
+	const struct devset *set = plan_owner_set(pl->h, pl->cfg, f);
 
-	if (pl->req->verb != VERB_BIND || !a->reset_method || f->reset_method)
+	if (pl->req->verb != VERB_BIND || !set || !set->reset_method || f->reset_method || slot_has_reset(pl, set, f))
 		return 0;
 	return refuse(pl, REFUSE_RESET, false, f->name,
-		      "cannot set reset_method '%s' on %s: the kernel offers no reset method for it (no reset_method "
-		      "file); take reset_method out of its set",
-		      a->reset_method, f->name);
+		      "cannot set reset_method '%s' of [%s] on %s: the kernel offers no reset method for it (no "
+		      "reset_method file); take reset_method out of [%s]",
+		      set->reset_method, set->name, f->name, set->name);
 }
 
 static int refuse_action(struct planner *pl, const struct action *a)

@@ -1689,8 +1689,29 @@ TEST(reset_method_of_the_set_goes_with_bind)
 	ASSERT_INT_EQ(BIND(h, cfg, "none", &p, &e), 0);
 	ASSERT_NOT_NULL(find_refusal(p, REFUSE_RESET));
 	ASSERT_STR_EQ(find_refusal(p, REFUSE_RESET)->msg,
-		      "cannot set reset_method 'flr' on 0000:06:00.0: the kernel offers no reset method for it (no "
-		      "reset_method file); take reset_method out of its set");
+		      "cannot set reset_method 'flr' of [none] on 0000:06:00.0: the kernel offers no reset method for it "
+		      "(no reset_method file); take reset_method out of [none]");
+}
+
+/* a GPU's audio has no reset method: the set's reset_method goes to the GPU, which resets both */
+TEST(reset_method_of_a_multi_function_set)
+{
+	_cleanup_host_ struct pcihost *h = HOST(true, FN("0000:d8:00.0", 0x1002, 0x67df, C_VGA, "amdgpu", 14, .reset_method = "bus"),
+						FN("0000:d8:00.1", 0x1002, 0xaaf0, C_AUDIO, "snd_hda_intel", 14));
+	_cleanup_config_ struct config *cfg = config_new();
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	cfg_add(cfg, "amd", "d8:00", NULL, NULL);
+	cfg->sets[0].reset_method = strdup("device_specific");
+	ASSERT_INT_EQ(BIND(h, cfg, "amd", &p, &e), 0);
+	ASSERT_INT_EQ(p->n_refusals, 0);
+	ASSERT_STR_EQ(p->acts[0].reset_method, "device_specific");
+	ASSERT_NULL(p->acts[1].reset_method);
+	ASSERT_FALSE(p->acts[1].noop);
+	/* the audio alone (by address): its set's GPU is not in the request, but the set still has it */
+	ASSERT_INT_EQ(BIND(h, cfg, "0000:d8:00.1", &p, &e), 0);
+	ASSERT_NULL(find_refusal(p, REFUSE_RESET));
 }
 
 HARNESS_MAIN

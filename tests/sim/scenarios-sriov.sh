@@ -19,12 +19,14 @@ scenario_sriov() {
 	OUT=$("$PCIBIND" --root "$ROOT" status --json 2>/dev/null)
 	ST=$?
 	check "status --json exits 0" exit_is 0
-	check "the PF shows its VFs: 2 of 8" fn_json 0000:06:00.0 'f["sriov"]' "{'numvfs': 2, 'totalvfs': 8}"
+	check "the PF shows its VFs: 2 of 8" fn_json 0000:06:00.0 '(f["sriov"]["numvfs"], f["sriov"]["totalvfs"])' "(2, 8)"
 	check "the PF has no physfn" fn_json 0000:06:00.0 'f["physfn"]' None
 	check "a VF names its PF" fn_json 0000:06:10.4 'f["physfn"]' 0000:06:00.0
 	check "a VF is no PF" fn_json 0000:06:10.0 'f["sriov"]' None
 	check "a VF's ids come from its own modalias" fn_json 0000:06:10.0 '(f["vendor"], f["device"], f["driver"])' "('8086', '1520', 'igbvf')"
-	check "the port without VFs enabled: 0 of 8" fn_json 0000:06:00.1 'f["sriov"]' "{'numvfs': 0, 'totalvfs': 8}"
+	check "the port without VFs enabled: 0 of 8" fn_json 0000:06:00.1 '(f["sriov"]["numvfs"], f["sriov"]["totalvfs"], f["sriov"]["vfs"])' "(0, 8, [])"
+	check "the PF lists its VFs with their numbers" fn_json 0000:06:00.0 '[(v["address"], v["index"], v["driver"]) for v in f["sriov"]["vfs"]]' "[('0000:06:10.0', 0, 'igbvf'), ('0000:06:10.4', 1, 'igbvf')]"
+	check "a VF's number from the PF's offset and stride" fn_json 0000:06:10.4 'f["vf_index"]' 1
 	pb bind 06:10.4
 	check "a VF binds on its own (exit 0)" exit_is 0
 	check "VF 06:10.4 on vfio-pci" is_driver 0000:06:10.4 vfio-pci
@@ -33,5 +35,302 @@ scenario_sriov() {
 	pb restore
 	check "restore puts the VF back on igbvf" is_driver 0000:06:10.4 igbvf
 	check "and leaves no journal" no_journal
+	sim_stop
+}
+
+# ---- sriov-boot.topo: SR-IOV sets, variant drivers and reset methods (issue 15) ----
+# X710 ports 3b:00.0 (default route) and 3b:00.1, no VFs yet, iavf not loaded; an NVMe 5e:00.0
+# whose driver leaves its VFs enabled when unbound; a ConnectX-5 af:00.0 whose VFs have a
+# vfio variant driver (module mlx5_vfio_pci, driver mlx5-vfio-pci, not loaded); an AMD GPU
+# d8:00.0 with only a bus reset and its audio d8:00.1 with none; vendor-reset loaded.
+
+PF1=0000:3b:00.1
+NVME=0000:5e:00.0
+attr() { cat "$ROOT/sys/bus/pci/devices/$1/$2" 2>/dev/null || echo missing; }
+present() { [ -e "$ROOT/sys/bus/pci/devices/$1" ]; }
+absent() { ! present "$1"; }
+attr_is() { [ "$(attr "$1" "$2")" = "$3" ]; }
+journal_has() { grep -q "$1" "$ROOT/run/pcibind/journal" 2>/dev/null; }
+log_has() { sim_log | grep -q -- "$1"; }
+# log_before A B: the first line matching A comes before the first matching B
+log_before() {
+	local a b
+	a=$(sim_log | grep -n -m1 -- "$1" | cut -d: -f1)
+	b=$(sim_log | grep -n -m1 -- "$2" | cut -d: -f1)
+	[ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]
+}
+# out_json EXPR VALUE: EXPR on the JSON document in $OUT is VALUE
+out_json() {
+	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=eval(sys.argv[2]); sys.exit(0 if str(v)==sys.argv[3] else 1)' "$OUT" "$1" "$2" 2>/dev/null
+}
+
+# the kernel this machine "runs" and its modules.alias: a variant for ConnectX-5 VFs (15b3:1018),
+# lines for other devices, and one for the X710 VF that needs another subsystem vendor
+modules_alias() {
+	mkdir -p "$ROOT/proc/sys/kernel" "$ROOT/lib/modules/6.1.0-99-amd64"
+	echo 6.1.0-99-amd64 >"$ROOT/proc/sys/kernel/osrelease"
+	cat >"$ROOT/lib/modules/6.1.0-99-amd64/modules.alias" <<-'EOF2'
+	# Aliases extracted from modules themselves.
+	alias pci:v00008086d00001572sv*sd*bc*sc*i* i40e
+	alias pci:v000015B3d00001018sv*sd*bc*sc*i* mlx5_core
+	alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci
+	alias vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i* mlx5_vfio_pci
+	alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i* mlx5_vfio_pci
+	alias vfio_pci:v000019E5d0000A251sv*sd*bc*sc*i* hisi_acc_vfio_pci
+	alias vfio_pci:v00008086d0000154Csv00001234sd*bc*sc*i* other_vfio_pci
+	EOF2
+}
+
+# VF creation at boot: a subset bound, the rest left to the host driver, no host driver first
+scenario_sriov_boot_vfs() {
+	sim_start sriov-boot-vfs sriov-boot || return
+	ctl load iavf # udev loads it for the first VF's modalias; loaded, it would take every new VF
+	conf <<-'EOF2'
+	[vfs]
+	address = 0000:3b:00.1
+	sriov_numvfs = 4
+	vfs = 0,2
+	boot = yes
+	EOF2
+	pb apply -n
+	check "apply -n says what it would do (exit 5)" exit_is 5
+	check "apply -n names the VF count" out_has "vfs: (dry run) would create 4 VFs on 0000:3b:00.1 and bind 2 of them to vfio-pci"
+	check "apply -n creates nothing" attr_is $PF1 sriov_numvfs 0
+	pb apply
+	check "apply exits 5 (changed)" exit_is 5
+	check "apply reports the VFs and their binding" out_has "vfs: 4 VFs created on 0000:3b:00.1; 2 functions bound to vfio-pci"
+	check "the PF has 4 VFs" attr_is $PF1 sriov_numvfs 4
+	check "VF 0 (3b:0a.0) on vfio-pci" is_driver 0000:3b:0a.0 vfio-pci
+	check "VF 2 (3b:0a.2) on vfio-pci" is_driver 0000:3b:0a.2 vfio-pci
+	check "VF 1 (3b:0a.1) left to its host driver, iavf" is_driver 0000:3b:0a.1 iavf
+	check "VF 3 (3b:0a.3) left to iavf, no override" is_override 0000:3b:0a.3 "(null)"
+	check "the PF keeps i40e" is_driver $PF1 i40e
+	check "sriov_drivers_autoprobe went off before the VFs were made" log_before "$PF1/sriov_drivers_autoprobe 0 -> ok" "$PF1/sriov_numvfs 4 -> ok"
+	check "and back on after the set's VFs were bound" log_before "drivers_probe 0000:3b:0a.2 -> ok" "$PF1/sriov_drivers_autoprobe 1 -> ok"
+	check "sriov_drivers_autoprobe is 1 again" attr_is $PF1 sriov_drivers_autoprobe 1
+	check "iavf never took the set's VFs (its probes of them failed: autoprobe off)" bash -c "! grep -q 'probe 0000:3b:0a\\.[02] iavf ok' '$ROOT/sys/.pcisim/log'"
+	check "the journal holds the PF's original count and autoprobe" journal_has "^$PF1	driver=i40e	.*sriov_numvfs=0	sriov_drivers_autoprobe=1$"
+	check "and no record of the VFs it created" test "$(journal_lines)" -eq 1
+	pb apply
+	check "a second apply has nothing to do (exit 0)" exit_is 0
+	check "and makes no VFs" test "$(sim_log | grep -c 'sriov_numvfs 4 -> ok')" -eq 1
+	OUT=$("$PCIBIND" --root "$ROOT" status --json 2>/dev/null)
+	check "status --json: VFs 0 and 2 in use" out_json '[v["index"] for g in d["groups"] for f in g["functions"] if f["address"]=="'$PF1'" for v in f["sriov"]["vfs"] if v["in_use"]]' "[0, 2]"
+	pb status $PF1
+	check "status notes the PF's VFs in use" out_has "SR-IOV 4/64 VFs, 2 in use (on vfio drivers)"
+	pb restore
+	check "restore exits 0" exit_is 0
+	check "restore takes the PF back to its recorded count: 0" attr_is $PF1 sriov_numvfs 0
+	check "the VFs are gone" absent 0000:3b:0a.0
+	check "autoprobe is as it was" attr_is $PF1 sriov_drivers_autoprobe 1
+	check "the journal is empty" no_journal
+	sim_stop
+}
+
+# a VF added at run time (by someone else) is claimed by the udev path before its host driver loads
+scenario_sriov_udev_runtime() {
+	sim_start sriov-udev-runtime sriov-boot || return
+	ctl load vfio-pci
+	conf <<-'EOF2'
+	[vf1]
+	address = 0000:3b:00.1
+	sriov_numvfs = 4
+	vfs = 1
+	boot = yes
+	EOF2
+	echo 4 >"$ROOT/sys/bus/pci/devices/$PF1/sriov_numvfs"
+	check "VFs made by hand appear driverless (iavf not loaded yet)" is_driver 0000:3b:0a.1 none
+	pb apply --udev $PF1
+	check "the PF's own event claims nothing: it stays with i40e" is_override $PF1 "(null)"
+	for vf in 0000:3b:0a.0 0000:3b:0a.1 0000:3b:0a.2 0000:3b:0a.3; do
+		pb apply --udev $vf # the rule, for each VF's add event
+	done
+	check "--udev for the VFs exits 0" exit_is 0
+	check "the wanted VF is claimed: override vfio-pci" is_override 0000:3b:0a.1 vfio-pci
+	check "and, vfio-pci being loaded, bound at once" is_driver 0000:3b:0a.1 vfio-pci
+	check "the others are not claimed" is_override 0000:3b:0a.0 "(null)"
+	ctl load iavf # 80-drivers.rules loads the VFs' driver by modalias
+	check "iavf takes the VFs the set does not want" is_driver 0000:3b:0a.0 iavf
+	check "and not the claimed one" is_driver 0000:3b:0a.1 vfio-pci
+	pb apply
+	check "apply then has nothing to do for it (exit 0)" exit_is 0
+	check "the count is the set's: apply made no VFs" test "$(sim_log | grep -c "$PF1/sriov_numvfs")" -eq 1
+	# with the VF driver loaded, the kernel probes a new VF in the write itself, before udev
+	echo 0 >"$ROOT/sys/bus/pci/devices/$PF1/sriov_numvfs"
+	echo 4 >"$ROOT/sys/bus/pci/devices/$PF1/sriov_numvfs"
+	pb apply --udev 0000:3b:0a.1
+	check "a VF its host driver already has is left to the unit" is_driver 0000:3b:0a.1 iavf
+	pb apply
+	check "apply moves it (exit 5)" exit_is 5
+	check "VF 1 on vfio-pci" is_driver 0000:3b:0a.1 vfio-pci
+	sim_stop
+}
+
+# binding a PF with VFs: refused naming them and what holds them; forced, it says what it destroyed
+scenario_sriov_pf_refusal() {
+	sim_start sriov-pf-refusal sriov-boot || return
+	echo 2 >"$ROOT/sys/bus/pci/devices/$NVME/sriov_numvfs"
+	pb bind $NVME
+	check "bind of a PF with VFs is refused (exit 3)" exit_is 3
+	check "naming each VF and its driver" out_has "binding 0000:5e:00.0 destroys its 2 VFs: 0000:5e:00.1 (nvme), 0000:5e:00.2 (nvme); use --force"
+	check "nothing changed: the VFs are there" attr_is $NVME sriov_numvfs 2
+	pb unbind $NVME
+	check "unbind too (exit 3)" exit_is 3
+	pb bind 0000:5e:00.1
+	check "one VF binds on its own" is_driver 0000:5e:00.1 vfio-pci
+	fake_holder 4242 qemu-system-x86 "/dev/vfio/$(basename "$(readlink "$ROOT/sys/bus/pci/devices/0000:5e:00.1/iommu_group")")"
+	pb bind -f $NVME
+	check "a VF in use by a VM: refused even with --force (exit 3)" exit_is 3
+	check "naming the VF and who holds it" out_has "0000:5e:00.1, a VF of 0000:5e:00.0, is in use: qemu-system-x86 (pid 4242) holds /dev/vfio/"
+	check "nothing changed" is_driver 0000:5e:00.1 vfio-pci
+	rm -rf "$ROOT/proc/4242"
+	pb bind -f $NVME
+	check "forced, the PF binds (exit 0), its VFs taken to 0 first (nvme would leave them)" exit_is 0
+	check "the PF on vfio-pci" is_driver $NVME vfio-pci
+	check "and says what it destroyed" out_has "0000:5e:00.0: its 2 VFs were destroyed; 'pcibind restore 0000:5e:00.0' gives it 2 again"
+	check "the count went to 0 before the PF's unbind" log_before "$NVME/sriov_numvfs 0 -> ok" "drivers/nvme/unbind $NVME"
+	check "the journal keeps the PF's count" journal_has "^$NVME	driver=nvme	.*sriov_numvfs=2	"
+	check "and not the destroyed VF's record" bash -c "! grep -q '^0000:5e:00.1' '$ROOT/run/pcibind/journal'"
+	pb restore
+	check "restore exits 0" exit_is 0
+	check "the PF is back on nvme" is_driver $NVME nvme
+	check "with its 2 VFs again" attr_is $NVME sriov_numvfs 2
+	check "on their host driver" is_driver 0000:5e:00.2 nvme
+	check "journal empty" no_journal
+	sim_stop
+}
+
+# a set asking for another count than the PF has: destroying the VFs there needs --force; restore gives them back
+scenario_sriov_count_change() {
+	sim_start sriov-count-change sriov-boot || return
+	ctl load iavf
+	echo 2 >"$ROOT/sys/bus/pci/devices/$PF1/sriov_numvfs"
+	conf <<-'EOF2'
+	[vfs]
+	address = 3b:00.1
+	sriov_numvfs = 3
+	vfs = 2
+	EOF2
+	pb bind vfs
+	check "refused (exit 3)" exit_is 3
+	check "naming the VFs the new count destroys" out_has "[vfs] asks for 3 VFs on 0000:3b:00.1, which has 2: changing the count destroys 0000:3b:0a.0 (iavf), 0000:3b:0a.1 (iavf)"
+	pb bind -f vfs
+	check "forced, exit 0" exit_is 0
+	check "3 VFs now" attr_is $PF1 sriov_numvfs 3
+	check "the count went through 0 (the kernel refuses 2 to 3)" log_before "$PF1/sriov_numvfs 0 -> ok" "$PF1/sriov_numvfs 3 -> ok"
+	check "VF 2 on vfio-pci" is_driver 0000:3b:0a.2 vfio-pci
+	check "VFs 0 and 1 back on iavf" is_driver 0000:3b:0a.1 iavf
+	pb restore vfs
+	check "restore vfs exits 0" exit_is 0
+	check "the recorded count again: 2" attr_is $PF1 sriov_numvfs 2
+	check "VF 2 is gone" absent 0000:3b:0a.2
+	check "the two VFs on iavf" is_driver 0000:3b:0a.0 iavf
+	check "journal empty" no_journal
+	sim_stop
+}
+
+# driver = auto: a variant from modules.alias with matching and non-matching entries, else vfio-pci
+scenario_sriov_auto_variant() {
+	sim_start sriov-auto-variant sriov-boot || return
+	modules_alias
+	conf <<-'EOF2'
+	[mlx]
+	address = 0000:af:00.0
+	sriov_numvfs = 2
+	driver = auto
+
+	[nic]
+	address = 0000:3b:00.1
+	sriov_numvfs = 1
+	driver = auto
+
+	[gpu]
+	address = d8:00
+	driver = auto
+	EOF2
+	pb bind -n gpu
+	check "dry run shows auto's pick for a function without a variant" out_has "driver = auto: vfio-pci (module vfio_pci): modules.alias vfio_pci:v*d*sv*sd*bc*sc*i*, 7 wildcards"
+	pb bind mlx nic
+	check "bind mlx nic exits 0" exit_is 0
+	check "the ConnectX-5 VFs on the variant driver (its module loaded, its driver name read from it)" is_driver 0000:af:00.1 mlx5-vfio-pci
+	check "both of them" is_driver 0000:af:00.2 mlx5-vfio-pci
+	check "its module was loaded" log_has "load mlx5_vfio_pci"
+	check "the X710 VF: the subsystem-bound line does not match, vfio_pci's does" is_driver 0000:3b:0a.0 vfio-pci
+	pb status 0000:af:00.1
+	check "status shows the pick and why" out_has "driver = auto: mlx5-vfio-pci (modules.alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*, 5 wildcards)"
+	pb status
+	check "status shows the set's driver" out_has "-> auto: mlx5-vfio-pci"
+	OUT=$("$PCIBIND" --root "$ROOT" status --json 2>/dev/null)
+	check "status --json: the variant, its alias and count" out_json '[(f["variant"]["driver"], f["variant"]["module"], f["variant"]["wildcards"]) for g in d["groups"] for f in g["functions"] if f["address"]=="0000:af:00.2"][0]' "('mlx5-vfio-pci', 'mlx5_vfio_pci', 5)"
+	pb restore 0000:af:00.1
+	check "one VF back to its host driver" is_driver 0000:af:00.1 mlx5_core
+	pb bind -n mlx
+	check "dry run names the variant with its alias" out_has "driver = auto: mlx5-vfio-pci (module mlx5_vfio_pci): modules.alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*, 5 wildcards, the fewest"
+	rm "$ROOT/lib/modules/6.1.0-99-amd64/modules.alias"
+	pb bind -n mlx
+	check "without modules.alias: vfio-pci, and why" out_has "driver = auto: vfio-pci (cannot read /lib/modules/6.1.0-99-amd64/modules.alias: No such file or directory)"
+	pb restore
+	check "restore exits 0" exit_is 0
+	check "no VFs left" attr_is 0000:af:00.0 sriov_numvfs 0
+	sim_stop
+}
+
+# reset_method of a set: applied by bind, journaled, restored
+scenario_sriov_reset_method() {
+	sim_start sriov-reset-method sriov-boot || return
+	conf <<-'EOF2'
+	[disk]
+	address = 0000:5e:00.0
+	reset_method = bus
+
+	[audio]
+	address = 0000:d8:00.1
+	reset_method = flr
+	EOF2
+	pb bind disk
+	check "bind exits 0" exit_is 0
+	check "the drive on vfio-pci" is_driver $NVME vfio-pci
+	check "its reset_method is the set's" attr_is $NVME reset_method bus
+	check "written after the bind" log_before "drivers_probe $NVME -> ok" "$NVME/reset_method bus -> ok"
+	check "the journal keeps the original" journal_has "^$NVME	.*reset_method=flr bus	"
+	pb bind disk
+	check "bind again: nothing to do" out_has "nothing to do"
+	pb restore disk
+	check "restore exits 0" exit_is 0
+	check "the original reset_method is back" attr_is $NVME reset_method "flr bus"
+	check "on nvme" is_driver $NVME nvme
+	pb bind audio
+	check "a function with no reset method: refused (exit 3)" exit_is 3
+	check "saying so" out_has "cannot set reset_method 'flr' of [audio] on 0000:d8:00.1: the kernel offers no reset method for it"
+	sim_stop
+}
+
+# check names functions without a usable reset, the AMD reset bug, and vendor-reset
+scenario_sriov_check_reset() {
+	sim_start sriov-check-reset sriov-boot || return
+	conf <<-'EOF2'
+	[amd]
+	address = d8:00.0
+
+	[audio]
+	address = d8:00.1
+
+	[disk]
+	address = 5e:00.0
+	EOF2
+	pb check
+	check "check notices vendor-reset" out_has "info  reset: vendor-reset is loaded"
+	check "the AMD GPU with only a bus reset: the reset bug, and the fix" out_has "0000:d8:00.0, an AMD GPU, can only be reset with 'bus'"
+	check "the fix names device_specific" out_has "fix: vendor-reset is loaded: set reset_method = device_specific in [amd]"
+	check "the audio alone in its set: no usable reset, and what that means" out_has "0000:d8:00.1 has no usable reset method (no reset_method file): the kernel cannot reset it when the VM stops, so the VM may not start cleanly again"
+	check "a drive that resets fine" out_has "ok    reset [disk]: every function of [disk] has a usable reset method"
+	conf <<-'EOF2'
+	[amd]
+	address = d8:00
+	reset_method = device_specific
+	EOF2
+	pb check
+	check "GPU and audio in one set: the audio resets with the GPU's bus reset" out_has "0000:d8:00.1 has no reset of its own; the bus reset of 0000:d8:00.0 resets it with it"
+	check "reset_method = device_specific: no reset-bug warning" bash -c "! grep -q 'AMD reset bug' <<<\"\$0\"" "$OUT"
 	sim_stop
 }

@@ -35,13 +35,13 @@ JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
 
 # every boot, in the order their results are printed
-ALL_BOOTS="host cycles hotplug noiommu facts boot generate"
+ALL_BOOTS="host cycles hotplug noiommu facts sriov boot generate"
 
 # modules that go into the initramfs (with their dependencies)
-MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub"
+MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub nvme"
 # host drivers loaded at boot, as udev would on a real machine (not vfio: the
 # first scenario proves that pcibind loads it)
-HOST_MODULES="e1000e,e1000,snd_hda_intel,bochs,ahci,i2c_i801"
+HOST_MODULES="e1000e,e1000,snd_hda_intel,bochs,ahci,i2c_i801,nvme"
 
 PACKAGES="qemu-system-x86 busybox-static cpio kmod socat gcc libc6-dev linux-libc-dev pci.ids"
 
@@ -225,9 +225,19 @@ TOPOLOGY="
  -netdev user,id=n2 -device e1000,id=oldnic,bus=pbr,addr=01.0,netdev=n2,mac=52:54:00:12:34:04
 "
 
-# boot_def NAME: sets B_RUN (scenarios), B_IOMMU, B_TIMEOUT (s)
+# The sriov boot's SR-IOV device: QEMU 7.2 has no igb (8.0 and later do); its nvme does SR-IOV
+# when linked to an nvme-subsys, with flexible queue and interrupt resources for the VFs
+# (docs/system/devices/nvme.rst): PF 05:00.0 (1b36:0010), VFs 05:00.1-05:00.4 (offset 1, stride 1)
+SRIOV_DEVICES="
+ -device pcie-root-port,id=rp4,bus=pcie.0,addr=1c.3,chassis=4
+ -device nvme-subsys,id=nvsub0
+ -device nvme,id=nvm,serial=pcibind-sriov,subsys=nvsub0,bus=rp4,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4
+"
+
+# boot_def NAME: sets B_RUN (scenarios), B_IOMMU, B_TIMEOUT (s), B_DEVICES (beyond TOPOLOGY)
 boot_def() {
 	B_IOMMU=1
+	B_DEVICES=
 	case $1 in
 	host)
 		B_RUN=modload,status,gpu,hook,hookmap,twins,detach,refusal,ich9,bridge,holder
@@ -245,6 +255,10 @@ boot_def() {
 	facts)
 		B_RUN=facts,facts-hold
 		B_TIMEOUT=300 ;;
+	sriov)
+		B_RUN=sriov-facts,sriov
+		B_DEVICES=$SRIOV_DEVICES
+		B_TIMEOUT=450 ;;
 	boot) # tests/vm/boot: full Debian boots with systemd and udev, its own image and checks
 		B_RUN=
 		B_TIMEOUT=1500 ;;
@@ -273,7 +287,7 @@ qemu_cmd() {
 	QEMU+=(-display none -vga none -nic none -no-reboot -monitor none)
 	QEMU+=(-serial "file:$WORK/$1.log" -qmp "unix:$WORK/$1.qmp,server=on,wait=off")
 	# shellcheck disable=SC2206
-	QEMU+=($TOPOLOGY)
+	QEMU+=($TOPOLOGY $B_DEVICES)
 }
 
 # The guest asks the host for QEMU monitor commands by printing

@@ -13,7 +13,9 @@
 #include "gen.h"
 #include "json.h"
 #include "pcidev.h"
+#include "pcitree.h"
 #include "plan.h"
+#include "unitlink.h"
 #include "usage.h"
 
 #define CHECK_SCHEMA  1
@@ -71,6 +73,85 @@ static void check_cpu(struct check *k)
 		    "%s CPU without vmx or svm flags: hardware virtualisation is off or absent", cpu_vendor_name(s->cpu));
 }
 
+/* a module parameter as the kernel shows it: 'Y' / 'N' (or a number), '\0' when the module is not loaded */
+static char module_param(const struct check *k, const char *module, const char *param)
+{
+	char rel[256], buf[16];
+
+	(void)snprintf(rel, sizeof(rel), "sys/module/%s/parameters/%s", module, param);
+	if (sysroot_read_line(k->c->root, rel, buf, sizeof(buf)) < 0 || !buf[0])
+		return '\0';
+	return buf[0] == '1' ? 'Y' : buf[0] == '0' ? 'N' : buf[0];
+}
+
+/* interrupt remapping, and allow_unsafe_interrupts suggested only when it is not set already */
+static void check_irq_remap(struct check *k)
+{
+	const struct system *s = k->sys;
+	char now = module_param(k, "vfio_iommu_type1", "allow_unsafe_interrupts");
+
+	if (s->irq_remap == 1) {
+		add(k, LVL_OK, "irq-remap", NULL, "interrupt remapping active (%s)", s->irq_remap_source);
+		if (k->cfg->allow_unsafe_interrupts) {
+			char fix[TEXT_MAX];
+
+			(void)snprintf(fix, sizeof(fix), "remove it from [pcibind] (%s:%u)",
+				       k->cfg->allow_unsafe_interrupts_origin.file, k->cfg->allow_unsafe_interrupts_origin.line);
+			add(k, LVL_INFO, "irq-remap", fix,
+			    "allow_unsafe_interrupts = yes is not needed with interrupt remapping; generate leaves it out");
+		}
+	} else if (s->irq_remap == 0 && k->cfg->allow_unsafe_interrupts) {
+		/* the user accepted the risk: say what it is and whether it is in effect, suggest nothing else */
+		add(k, now == 'Y' ? LVL_WARN : LVL_FAIL, "irq-remap",
+		    now == 'Y' ? "enable x2APIC / interrupt remapping in the firmware to need it no more"
+			       : "`pcibind generate --write`, then reload vfio_iommu_type1 (or reboot)",
+		    "no interrupt remapping (%s); allow_unsafe_interrupts = yes lets vfio assign devices anyway, at the "
+		    "risk that a device in a VM sends interrupts the host takes for its own; %s",
+		    s->irq_remap_source,
+		    now == 'Y' ? "in effect (vfio_iommu_type1 allow_unsafe_interrupts=Y)"
+			       : "not in effect yet (vfio_iommu_type1 has not loaded it)");
+	} else if (s->irq_remap == 0) {
+		add(k, LVL_WARN, "irq-remap",
+		    "enable x2APIC / interrupt remapping in the firmware; or accept the risk with allow_unsafe_interrupts = yes",
+		    "no interrupt remapping (%s): vfio refuses device assignment without it unless allowed",
+		    s->irq_remap_source);
+	} else {
+		add(k, LVL_INFO, "irq-remap", NULL, "interrupt remapping unknown (%s)", s->irq_remap_source);
+	}
+}
+
+/* kvm ignore_msrs: what it risks, whether it is in effect, and report_ignored_msrs against log floods */
+static void check_kvm(struct check *k)
+{
+	char ignore = module_param(k, "kvm", "ignore_msrs"), report = module_param(k, "kvm", "report_ignored_msrs");
+	bool want = k->cfg->kvm_ignore_msrs;
+
+	if (!ignore) {
+		add(k, LVL_INFO, "kvm", NULL, "kvm is not loaded%s",
+		    want ? ": ignore_msrs=1 (kvm_ignore_msrs = yes) applies when it loads" : "");
+		return;
+	}
+	if (ignore != 'Y') {
+		if (want)
+			add(k, LVL_WARN, "kvm", "`pcibind generate --write`, then reload kvm (or reboot)",
+			    "kvm_ignore_msrs = yes is not in effect: kvm has ignore_msrs=N");
+		else
+			add(k, LVL_INFO, "kvm", NULL,
+			    "ignore_msrs=N (the default): a guest touching an MSR KVM does not know gets a fault; some "
+			    "Windows guests and GPU drivers need kvm_ignore_msrs = yes");
+		return;
+	}
+	add(k, LVL_WARN, "kvm", NULL,
+	    "ignore_msrs=Y%s: a guest's accesses to MSRs KVM does not emulate are ignored instead of faulting, which "
+	    "some guests need and which hides what a guest does wrong",
+	    want ? " (kvm_ignore_msrs = yes)" : " (set outside pcibind)");
+	if (report == 'N')
+		add(k, LVL_OK, "kvm", NULL, "report_ignored_msrs=N: the ignored accesses are not logged");
+	else if (report)
+		add(k, LVL_WARN, "kvm", "add `options kvm report_ignored_msrs=0` to a file in /etc/modprobe.d",
+		    "report_ignored_msrs=Y: every ignored MSR access is logged, and a busy guest floods the kernel log");
+}
+
 static void check_iommu(struct check *k)
 {
 	const struct system *s = k->sys;
@@ -82,15 +163,7 @@ static void check_iommu(struct check *k)
 		    s->cpu == CPU_INTEL ? "enable VT-d in the firmware setup; `pcibind generate --write` adds intel_iommu=on; reboot"
 					: "enable AMD-Vi / IOMMU in the firmware setup; reboot",
 		    "no IOMMU active: /sys/kernel/iommu_groups is empty");
-	if (s->irq_remap == 1)
-		add(k, LVL_OK, "irq-remap", NULL, "interrupt remapping active (%s)", s->irq_remap_source);
-	else if (s->irq_remap == 0)
-		add(k, LVL_WARN, "irq-remap",
-		    "enable x2APIC / interrupt remapping in the firmware; or accept the risk with allow_unsafe_interrupts = yes",
-		    "no interrupt remapping (%s): vfio refuses device assignment without it unless allowed",
-		    s->irq_remap_source);
-	else
-		add(k, LVL_INFO, "irq-remap", NULL, "interrupt remapping unknown (%s)", s->irq_remap_source);
+	check_irq_remap(k);
 }
 
 static void check_boot(struct check *k)
@@ -198,11 +271,71 @@ static void check_modules(struct check *k)
 		    "%s %s", names[i], s->modules_loaded[i] ? "loaded" : "available, not loaded");
 }
 
+/* which bridge lacks ACS, for a group that holds more than the set */
+static void group_why(struct check *k, const struct devset *set, char *buf, size_t size)
+{
+	struct pcitree *t = NULL;
+
+	buf[0] = '\0';
+	if (pcitree_build(k->c->root, k->h, &t) < 0)
+		return;
+	for (size_t i = 0; i < k->h->n && !buf[0]; i++) {
+		const struct pcifn *f = &k->h->fns[i];
+
+		if (!devset_selects(set, &f->addr, f->vendor, f->device))
+			continue;
+		for (size_t j = 0; j < k->h->n && !buf[0]; j++) {
+			const struct pcifn *o = &k->h->fns[j];
+
+			if (o->group == f->group && j != i && !pcifn_is_bridge(o) &&
+			    !devset_selects(set, &o->addr, o->vendor, o->device) && o->driver &&
+			    !driver_is_vfio_safe(o->driver))
+				(void)pcitree_why_shared(t, i, j, buf, size);
+		}
+	}
+	pcitree_free(t);
+}
+
+/* guide step 8: each function of a boot set on its driver now, its group with nothing else in it */
+static void check_set_state(struct check *k, const struct devset *set, enum set_verdict v)
+{
+	const char *target = devset_driver(k->cfg, set);
+	char what[80], away[TEXT_MAX] = "", group[TEXT_MAX] = "";
+	int g = -1;
+
+	(void)snprintf(what, sizeof(what), "set %s", set->name);
+	for (size_t i = 0; i < k->h->n; i++) {
+		const struct pcifn *f = &k->h->fns[i];
+
+		if (!devset_selects(set, &f->addr, f->vendor, f->device) || pcifn_is_bridge(f))
+			continue;
+		if (!streq_null(f->driver, target))
+			(void)snprintf(away + strlen(away), sizeof(away) - strlen(away), "%s%s on %s", away[0] ? ", " : "",
+				       f->name, f->driver ? f->driver : "no driver");
+		g = f->group;
+	}
+	if (set->boot && v == VERDICT_READY && away[0])
+		add(k, LVL_FAIL, what, "`pcibind apply` binds it now; at boot pcibind.service does (is it enabled?)",
+		    "boot = yes, but %s, not %s", away, target);
+	if (v != VERDICT_READY && v != VERDICT_BOUND)
+		return;
+	for (size_t i = 0; g >= 0 && i < k->h->n; i++) {
+		const struct pcifn *f = &k->h->fns[i];
+
+		if (f->group == g && pcifn_is_bridge(f))
+			(void)snprintf(group + strlen(group), sizeof(group) - strlen(group), "%s%s", group[0] ? ", " : "",
+				       f->name);
+	}
+	if (g >= 0)
+		add(k, LVL_OK, what, NULL, "IOMMU group %d holds only the set%s%s%s", g, group[0] ? " and the bridge " : "",
+		    group, group[0] ? ", which stays with the host" : "");
+}
+
 static void check_sets(struct check *k)
 {
 	for (size_t i = 0; i < k->cfg->n_sets; i++) {
 		const struct devset *set = &k->cfg->sets[i];
-		char detail[TEXT_MAX] = "", what[80];
+		char detail[TEXT_MAX] = "", what[80], why[TEXT_MAX] = "";
 		enum set_verdict v = plan_set_verdict(k->h, k->cfg, set, detail, sizeof(detail));
 		enum level lvl = v == VERDICT_READY || v == VERDICT_BOUND ? LVL_OK : v == VERDICT_ABSENT ? LVL_WARN : LVL_FAIL;
 
@@ -211,16 +344,46 @@ static void check_sets(struct check *k)
 
 		if (strncmp(detail, vn, n) == 0 && detail[n] == ':' && detail[n + 1] == ' ')
 			body = detail + n + 2; /* plan's detail may start with the verdict's own name */
+		if (v == VERDICT_GROUP)
+			group_why(k, set, why, sizeof(why));
 		(void)snprintf(what, sizeof(what), "set %s", set->name);
 		add(k, lvl, what,
 		    lvl == LVL_OK     ? NULL
 		    : v == VERDICT_ABSENT ? "check the address with `pcibind status`"
-		    : v == VERDICT_GROUP  ? "add the sibling to the set, or move the card to another slot"
+		    : v == VERDICT_GROUP  ? "add the sibling to the set, or move the card to a slot whose port isolates it "
+					    "(`pcibind status --tree` shows the groups)"
 					  : "see `pcibind status`",
-		    "%s: %s", vn, body);
+		    "%s: %s%s%s", vn, body, why[0] ? ": " : "", why);
+		check_set_state(k, set, v);
 	}
 	if (!k->cfg->n_sets)
-		add(k, LVL_INFO, "sets", "add a device set to /etc/pcibind/pcibind.conf", "no device sets configured");
+		add(k, LVL_INFO, "sets", "add a device set with `pcibind setup SEL`", "no device sets configured");
+}
+
+/* a set with boot = yes is claimed at boot only with the unit enabled */
+static void check_unit(struct check *k)
+{
+	struct unit_links u = {0};
+	bool boot = false;
+	int err;
+
+	for (size_t i = 0; i < k->cfg->n_sets; i++)
+		boot |= k->cfg->sets[i].boot;
+	if (!boot)
+		return;
+	err = unit_links_read(k->c->root, "pcibind.service", &u);
+	if (err == -ENOENT)
+		add(k, LVL_FAIL, "unit", "install pcibind (`make install`)",
+		    "pcibind.service is not installed: the sets with boot = yes are not claimed at boot");
+	else if (err < 0)
+		add(k, LVL_WARN, "unit", NULL, "cannot read pcibind.service: %s", strerror(-err));
+	else if (u.masked)
+		add(k, LVL_FAIL, "unit", "`systemctl unmask pcibind.service`", "pcibind.service is masked");
+	else if (!unit_links_enabled(&u))
+		add(k, LVL_FAIL, "unit", "`systemctl enable pcibind.service` (`pcibind setup` does it)",
+		    "pcibind.service is not enabled: the sets with boot = yes are not claimed at boot");
+	else
+		add(k, LVL_OK, "unit", NULL, "pcibind.service is enabled (%s)", u.links[0]);
 }
 
 /* a finding of cmd-check-vm.c */
@@ -419,8 +582,10 @@ static int run(struct ctx *c, int argc, char **argv)
 			check_boot(k);
 			check_modules(k);
 			check_generated(k);
+			check_kvm(k);
 			check_sets(k);
 			check_resets(k);
+			check_unit(k);
 			check_vm_hooks(&vme);
 		}
 		if (r == 0 && c->json)

@@ -169,8 +169,21 @@ check_case() {
 	"$bin" --root "$root" generate --write >/dev/null 2>&1
 	echo 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet splash intel_iommu=on iommu=pt' >"$root/proc/cmdline"
 	out=$("$bin" --root "$root" check 2>&1)
+	check "check: a boot set still on its host driver is not ready (guide step 8)" \
+		grep -q '^fail  set gpu: boot = yes, but 0000:01:00.0 on amdgpu, 0000:01:00.1 on snd_hda_intel, not vfio-pci; fix: `pcibind apply`' <<<"$out"
+	check "check: a boot set without pcibind.service enabled is not ready" \
+		grep -q '^fail  unit: pcibind.service is not installed' <<<"$out"
+	# after the reboot: the unit enabled, the functions on vfio-pci
+	mkdir -p "$root/usr/lib/systemd/system" "$root/etc/systemd/system/sysinit.target.wants"
+	printf '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=sysinit.target\n' >"$root/usr/lib/systemd/system/pcibind.service"
+	ln -s /usr/lib/systemd/system/pcibind.service "$root/etc/systemd/system/sysinit.target.wants/pcibind.service"
+	for f in 0000:01:00.0 0000:01:00.1; do ln -sfn ../../../bus/pci/drivers/vfio-pci "$root/sys/bus/pci/devices/$f/driver"; done
+	out=$("$bin" --root "$root" check 2>&1)
 	st=$?
 	check "check: ready (exit 0) after generate --write and the reboot" test "$st" -eq 0 -a "${out##*$'\n'}" = ready
+	check "check: the set on vfio-pci, its group holding only it (guide step 8)" \
+		grep -q '^ok    set gpu: IOMMU group 14 holds only the set' <<<"$out"
+	check "check: the unit is enabled" grep -q '^ok    unit: pcibind.service is enabled' <<<"$out"
 	out=$("$bin" --root "$root" check --json)
 	check "check: --json parses and says ready" python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["ready"] is True and d["findings"]' "$out"
 	rm -rf "$root/sys/kernel/iommu_groups"

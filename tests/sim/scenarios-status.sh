@@ -125,8 +125,8 @@ tree_paths() {
 	       while (substr(line, 1, 3) == "|  " || substr(line, 1, 3) == "   ") { d++; line = substr(line, 4) }
 	       if (substr(line, 1, 3) != "+- " && substr(line, 1, 3) != "\\- ") next
 	       split(substr(line, 4), w, " "); a = w[1]; path[d] = a
-	       p = ""; for (i = 0; i < d; i++) p = p (i ? "/" substr(path[i], 6) : path[i]) "/"
-	       if (d) p = p substr(a, 6); else p = a
+	       p = d ? path[0] : a
+	       for (i = 1; i <= d; i++) p = p "/" substr(path[i], 6)
 	       print p }' | sort
 }
 

@@ -972,6 +972,8 @@ static int run(struct ctx *c, int argc, char **argv)
 	struct setup s = {.c = c, .lock_fd = -1, .gen_status = -1};
 	int r;
 
+	/* its report and generate's messages on stderr interleave in the order they happen */
+	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	if (c->remove && (c->name || c->boot_given)) {
 		msg_error("--remove takes the set named by SEL out; --name and --boot do not go with it");
 		return EXIT_USAGE;

@@ -341,8 +341,14 @@ static int add_softdep(struct need *nd, const char *module, const char *target)
 static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f, const char *target)
 {
 	const char *const *known;
+	bool bound = false;
 	int r;
 
+	/*
+	 * The driver bound now, and the ones known for its kind too: the result
+	 * must not change once the function is on its target (a second run
+	 * after `pcibind apply` changes nothing).
+	 */
 	if (f->driver && !driver_is_vfio_safe(f->driver) && !streq(f->driver, target)) {
 		const char *mod = gen_driver_module(g->sys, f->driver);
 
@@ -354,9 +360,13 @@ static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f
 					"%s: %s is built into the kernel, so no softdep can order it; the boot unit "
 					"moves the function after boot",
 					f->name, f->driver);
-		return add_softdep(nd, mod, target);
+		if ((r = add_softdep(nd, mod, target)) < 0)
+			return r;
+		bound = true;
 	}
 	known = gen_known_drivers(f->vendor, f->class);
+	if (!known[0] && bound)
+		return 0;
 	if (!known[0])
 		return gen_note(g,
 				"%s (%04x:%04x class %06x) has no host driver bound and none known for its kind: no "

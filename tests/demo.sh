@@ -1,50 +1,93 @@
 #!/bin/bash
-# demo.sh - pcibind on a simulated workstation: status, bind by address, refusals, restore
+# demo.sh - pcibind on a simulated workstation: setup in one command, status, refusals, rollback, a hung unbind, restore
 # SPDX-License-Identifier: GPL-2.0-or-later
 #   demo.sh PCIBIND PCISIM
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 PCIBIND=$(realpath "$1")
 PCISIM=$(realpath "$2")
 ROOT=$(mktemp -d /tmp/pcibind-demo.XXXXXX)
+case $ROOT in /tmp/pcibind-demo.?*) ;; *) echo "demo: refusing the root '$ROOT'" >&2; exit 1 ;; esac
 cleanup() { fusermount3 -u "$ROOT/sys" 2>/dev/null; rm -rf "$ROOT"; }
 trap cleanup EXIT
 
 "$PCISIM" "$SRCDIR/tests/sim/workstation.topo" "$ROOT" || { echo "demo: the simulator did not start" >&2; exit 1; }
-mkdir -p "$ROOT/etc/pcibind"
+# what `generate` and the unit need: a Debian 12 userland with GRUB and initramfs-tools (tests/gen)
+g=$SRCDIR/tests/gen/debian12-grub-efi-intel/root
+mkdir -p "$ROOT/etc/pcibind" "$ROOT/usr/lib/systemd/system" "$ROOT/run"
+cp -a "$g/etc/os-release" "$g/etc/default" "$g/etc/initramfs-tools" "$ROOT/etc/"
+cp -a "$g/boot" "$g/usr" "$g/lib" "$ROOT/"
+cp -a "$g/proc/cpuinfo" "$g/proc/interrupts" "$g/proc/sys" "$ROOT/proc/"
+echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/nvme0n1p2 ro quiet" >"$ROOT/proc/cmdline"
+sed 's|@SBINDIR@|/usr/sbin|g' "$SRCDIR/systemd-units/pcibind.service.in" >"$ROOT/usr/lib/systemd/system/pcibind.service"
 cat >"$ROOT/etc/pcibind/pcibind.conf" <<'CONF'
+# /etc/pcibind/pcibind.conf - this machine's, written by hand
 [pcibind]
-driver = vfio-pci
-
-[gpu2]
-address = 0000:02:00
-ids = 10de:2204,10de:1aef
+driver = vfio-pci   ; the default
 CONF
 chmod 0644 "$ROOT/etc/pcibind/pcibind.conf"
 export PCIBIND_MODPROBE=$SRCDIR/tests/sim/fake-modprobe PCISIM_ROOT=$ROOT
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+# bold only on a terminal: piped or logged output has no escape codes
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B="" N=""; fi
+say() { printf '\n%s$ %s%s\n' "$B" "$*" "$N"; }
+note() { printf '%s# %s%s\n' "$B" "$*" "$N"; }
 run() {
 	say "pcibind $*"
 	"$PCIBIND" --root "$ROOT" "$@"
 	echo "[exit status $?]"
 }
 driver() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null || echo none)"; }
+ctl() { echo "$*" >"$ROOT/sys/.pcisim/ctl"; }
 
-cat <<EOF2
+cat <<EOF
 A simulated workstation (tests/sim/workstation.topo) mounted at $ROOT/sys:
 two identical NVIDIA GPUs with HDMI audio (the first is the boot GPU carrying
 the console), an NVMe drive holding / and swap, two identical Intel NICs, and
-a USB controller with a keyboard. The real pcibind binary runs against it
-with --root; the simulated kernel implements driver_override, unbind and
-drivers_probe as Linux does.
-EOF2
-run status
-run bind 0000:02:00
-say "readlink .../0000:02:00.0/driver ; readlink .../0000:02:00.1/driver"
-echo "$(driver 0000:02:00.0) $(driver 0000:02:00.1)   (the identical boot GPU 01:00.0 stays on $(driver 0000:01:00.0))"
-run bind 0000:01:00
-run bind 0000:03:00.0
-run status gpu2
-run restore 0000:02:00
-say "readlink .../0000:02:00.0/driver ; readlink .../0000:02:00.1/driver"
-echo "$(driver 0000:02:00.0) $(driver 0000:02:00.1)"
+a USB controller with a keyboard; below it a Debian 12 userland (GRUB,
+initramfs-tools). The real pcibind binary runs against it with --root; the
+simulated kernel implements driver_override, unbind and drivers_probe as
+Linux does. Nothing on this machine is touched.
+EOF
+
+note "what is in the second GPU's IOMMU group, and why"
+run status --tree 02:00
+note "the same, as lspci -k shows it"
+run status 02:00
+
+note "the guide's nine steps as one command: first everything it would do, as a diff"
+run setup 02:00 --boot --dry-run
+run setup 02:00 --boot
+note "a second run changes nothing"
+run setup 02:00 --boot
+note "what the boot unit runs; then the guide's step 8"
+run apply
+run check
+
+note "refused: the boot GPU without its audio (the group has a sibling on a host driver)"
+run bind 01:00.0
+note "refused: the NVMe holding /"
+run bind 03:00.0
+
+note "a failure half-way is put back: vfio-pci's probe of the NIC fails (injected)"
+ctl "failprobe 0000:06:00.0 vfio-pci EIO"
+run bind 06:00.0
+echo "06:00.0 is on $(driver 0000:06:00.0) again"
+ctl clear
+
+note "a VM (qemu, pid 4242) holds the GPU: the kernel's unbind waits, pcibind does not"
+mkdir -p "$ROOT/proc/4242/fd"
+echo qemu-system-x86 >"$ROOT/proc/4242/comm"
+ln -s /dev/vfio/2 "$ROOT/proc/4242/fd/7"
+ctl "block 0000:02:00.0 unbind forever"
+run --timeout 1 restore gpu
+note "the VM lets go: restore finishes the job"
+rm -rf "$ROOT/proc/4242"
+ctl "release 0000:02:00.0"
+sleep 0.3
+run restore
+echo "02:00.0 is on $(driver 0000:02:00.0), 02:00.1 on $(driver 0000:02:00.1); the boot GPU 01:00.0 stayed on $(driver 0000:01:00.0)"
+
+note "and the whole setup undone: the configuration is the hand-written one again"
+run setup --remove gpu
+say "cat /etc/pcibind/pcibind.conf"
+cat "$ROOT/etc/pcibind/pcibind.conf"

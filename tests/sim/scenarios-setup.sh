@@ -88,6 +88,20 @@ scenario_setup_flow() {
 	check "the set it wrote is what apply binds (exit 5)" exit_is 5
 	check "GPU on vfio-pci after apply" is_driver $GPU2 vfio-pci
 	check "audio on vfio-pci after apply" is_driver $AUD2 vfio-pci
+	pb generate
+	check "once bound, generate still has nothing to change (the softdeps do not follow the binding)" out_has "no changes"
+	pb setup 02:00 --boot
+	check "nor has setup" out_has "nothing to do: [gpu] is set up as asked"
+	# the reboot: the kernel has the argument now
+	echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/nvme0n1p2 ro quiet intel_iommu=on" >"$ROOT/proc/cmdline"
+	pb check
+	check "after it, check confirms the guide's step 8: the set on vfio-pci" grep -q '^ok    set gpu: bound: 2 functions on vfio-pci$' <<<"$OUT"
+	check "... its IOMMU group holding only it and its bridge" out_has "ok    set gpu: IOMMU group 2 holds only the set and the bridge 0000:00:01.1, which stays with the host"
+	check "... the IOMMU active, the argument on the command line, the unit enabled" \
+		bash -c 'grep -q "^ok    iommu: " <<<"$1" && grep -q "^ok    cmdline: intel_iommu=on is on" <<<"$1" && grep -q "^ok    unit: pcibind.service is enabled" <<<"$1"' _ "$OUT"
+	check "... and the generated files up to date" grep -q '^ok    generate: generated files are up to date' <<<"$OUT"
+	pb setup 02:00 --boot
+	check "setup now says no reboot is needed" out_has "reboot: not needed: [gpu] is on vfio-pci already"
 	setup_stop
 }
 

@@ -36,6 +36,14 @@ run() {
 	"$PCIBIND" --root "$ROOT" "$@"
 	echo "[exit status $?]"
 }
+# run_tail N ARGS...: the run, its last N lines only
+run_tail() {
+	local n=$1
+	shift
+	say "pcibind $* | tail -n $n"
+	"$PCIBIND" --root "$ROOT" "$@" 2>&1 | tail -n "$n"
+	echo "[exit status ${PIPESTATUS[0]}]"
+}
 driver() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null || echo none)"; }
 ctl() { echo "$*" >"$ROOT/sys/.pcisim/ctl"; }
 
@@ -56,11 +64,14 @@ run status 02:00
 
 note "the guide's nine steps as one command: first everything it would do, as a diff"
 run setup 02:00 --boot --dry-run
-run setup 02:00 --boot
+note "now for real (the same diff again, then what was run, enabled and why to reboot)"
+run_tail 4 setup 02:00 --boot
 note "a second run changes nothing"
 run setup 02:00 --boot
-note "what the boot unit runs; then the guide's step 8"
+note "what the boot unit runs"
 run apply
+note "the reboot it asked for (simulated: the kernel command line gets intel_iommu=on); then the guide's step 8"
+echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/nvme0n1p2 ro quiet intel_iommu=on" >"$ROOT/proc/cmdline"
 run check
 
 note "refused: the boot GPU without its audio (the group has a sibling on a host driver)"

@@ -119,6 +119,16 @@ int bind_sriov_end(const struct sysroot *r, const struct plan *p, struct journal
  */
 int bind_load_module(const struct sysroot *r, const char *module, const struct bind_opts *o, char *msg, size_t size);
 
+/*
+ * driver = auto: the variant modules variant_annotate() picked for the
+ * functions of h with want[i] (NULL: all) whose driver name is not known
+ * yet, loaded; then the names read (variant_annotate() again), so that a
+ * plan made after this names the variant's driver. The number loaded, or
+ * -ENOENT with msg.
+ */
+int bind_load_variants(const struct sysroot *r, struct pcihost *h, const bool *want, const struct bind_opts *o,
+		       char *msg, size_t size);
+
 /* Processes holding a function's device nodes (/dev/vfio/N, /dev/dri/..., /dev/nvidia*) */
 int holders_describe(const struct sysroot *r, const struct pcifn *f, char *buf, size_t size);
 

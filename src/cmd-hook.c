@@ -21,6 +21,7 @@
 #include "plan.h"
 #include "report.h"
 #include "usage.h"
+#include "variant.h"
 
 #define VM_SHOWN_MAX 64
 
@@ -210,9 +211,28 @@ static int make_plan(struct hook *hk, enum verb v, struct plan **ret)
  * refuses only a function that would move: a VM whose functions are all on
  * vfio-pci already starts without reading mountinfo and the routing table.
  */
+/* driver = auto anywhere: each function's vfio variant, its module loaded (not in a dry run) */
+static int hook_variants(struct hook *hk)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(hk) * 1000, .modprobe = ctx_modprobe(hk->c) };
+	bool any = driver_is_auto(hk->c->driver) || driver_is_auto(hk->cfg->driver);
+	char msg[512] = "out of memory";
+
+	for (size_t i = 0; i < hk->cfg->n_sets; i++)
+		any |= driver_is_auto(hk->cfg->sets[i].driver);
+	if (!any)
+		return 0;
+	if (variant_annotate(hk->c->root, hk->h, NULL) < 0 ||
+	    (!hk->c->dry_run && bind_load_variants(hk->c->root, hk->h, NULL, &o, msg, sizeof(msg)) < 0)) {
+		hook_msg(3, hk, "driver = auto: %s", msg);
+		return EXIT_FAILURE_;
+	}
+	return 0;
+}
+
 static int plan_take(struct hook *hk, struct plan **ret)
 {
-	int st = make_plan(hk, VERB_BIND, ret);
+	int st = hook_variants(hk) ? EXIT_FAILURE_ : make_plan(hk, VERB_BIND, ret);
 
 	if (st || !plan_changes(*ret))
 		return st;
@@ -458,37 +478,6 @@ static int apply_steps(struct hook *hk)
 	return done;
 }
 
-/* reset_method of each set, once the functions are on vfio-pci; the journal holds the original */
-static int apply_reset_methods(struct hook *hk)
-{
-	char msg[512];
-	int err;
-
-	for (size_t i = 0; i < hk->devs.n; i++) {
-		const struct devset *set = set_of(hk, &hk->devs.addrs[i]);
-		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
-		struct fnstate s;
-
-		if (!set || !set->reset_method || !f)
-			continue;
-		if (!journal_find(hk->j, f->name)) {
-			if ((err = fnstate_from_fn(f, &s)) < 0 || (err = journal_add(hk->j, &s)) < 0 ||
-			    (err = journal_save(hk->c->root, hk->j)) < 0) {
-				hook_msg(3, hk, "cannot write the journal %s: %s", JOURNAL_FILE, strerror(-err));
-				fnstate_clear(&s);
-				return -1;
-			}
-			fnstate_clear(&s);
-		}
-		if (steps_reset_method(hk->c->root, f->name, set->reset_method, timeout_s(hk) * 1000, msg, sizeof(msg)) < 0) {
-			hook_msg(3, hk, "[%s]: %s", set->name, msg);
-			return -1;
-		}
-		hook_msg(6, hk, "%s: reset_method %s", f->name, set->reset_method);
-	}
-	return 0;
-}
-
 /* A failed start: put everything back, say so; the start is aborted */
 static int abort_start(struct hook *hk, int st)
 {
@@ -584,10 +573,8 @@ static int take(struct hook *hk)
 		st = abort_start(hk, st);
 		goto out;
 	}
-	if (apply_reset_methods(hk) < 0)
-		st = abort_start(hk, EXIT_FAILURE_);
-	else
-		hook_msg(6, hk, "%zu function(s) ready for the VM", hk->devs.n);
+	/* each set's reset_method came with the plan: bind_run() wrote it after binding, journaled */
+	hook_msg(6, hk, "%zu function(s) ready for the VM", hk->devs.n);
 out:
 	if (p)
 		keep_for_report(hk, p, outs);

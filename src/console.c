@@ -1,4 +1,4 @@
-/* console.c - single-GPU steps: stop units, release vtconsoles and firmware framebuffers, reset_method */
+/* console.c - single-GPU steps: stop units, release vtconsoles and firmware framebuffers */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <dirent.h>
 #include <errno.h>
@@ -264,18 +264,4 @@ int steps_undo(const struct sysroot *r, struct journal *j, const struct steps_op
 	if (done && (err = save(r, j, first_err ? scratch : msg, first_err ? sizeof(scratch) : size)) < 0)
 		first_err = first_err ? first_err : err;
 	return first_err ? first_err : done;
-}
-
-int steps_reset_method(const struct sysroot *r, const char *fn, const char *method, unsigned timeout_ms, char *msg,
-		       size_t size)
-{
-	char path[256];
-	pid_t stuck = 0;
-	int err;
-
-	if (sysroot_pathf(path, sizeof(path), "sys/bus/pci/devices/%s/reset_method", fn) < 0)
-		return errf(msg, size, -ENAMETOOLONG, "path too long");
-	if ((err = kwrite(r, path, method, timeout_ms, &stuck)) < 0)
-		return errf(msg, size, err, "cannot set reset_method of %s to '%s': %s", fn, method, strerror(-err));
-	return 0;
 }

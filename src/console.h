@@ -39,8 +39,4 @@ int steps_apply(const struct sysroot *r, struct journal *j, const struct devset 
  */
 int steps_undo(const struct sysroot *r, struct journal *j, const struct steps_opts *o, char *msg, size_t size);
 
-/* Write method (the set's reset_method) to the function's reset_method. */
-int steps_reset_method(const struct sysroot *r, const char *fn, const char *method, unsigned timeout_ms, char *msg,
-		       size_t size);
-
 #endif

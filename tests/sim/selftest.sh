@@ -94,9 +94,13 @@ start() {
 }
 
 stop() {
-	local r=$R
+	local r=$R i
 	fusermount3 -u "$r/sys"
-	sleep 0.2
+	# libfuse's worker threads take a moment to wind down, longer on a busy machine: 5 s at most
+	for i in $(seq 50); do
+		mountpoint -q "$r/sys" || pgrep -f "pcisim .*$r\$" >/dev/null || break
+		sleep 0.1
+	done
 	if mountpoint -q "$r/sys" || pgrep -f "pcisim .*$r\$" >/dev/null; then
 		nok "unmount ends the simulator" "still mounted or running"
 	else

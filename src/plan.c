@@ -592,6 +592,12 @@ static const struct use_refusal {
     {USE_INPUT, REFUSE_INPUT, "has an input device on it", "takes that keyboard or mouse away"},
 };
 
+/* how to override a refusal that can be overridden: said only while it is not (forced, it is said as such) */
+static const char *force_hint(const struct planner *pl)
+{
+	return pl->req->force ? "" : "; use --force if you mean it";
+}
+
 static int refuse_uses(struct planner *pl, const struct pcifn *f)
 {
 	const char *verbing = pl->req->verb == VERB_BIND ? "binding" : "unbinding";
@@ -606,8 +612,8 @@ static int refuse_uses(struct planner *pl, const struct pcifn *f)
 			continue;
 		if (own)
 			(void)snprintf(detail, sizeof(detail), " (%s)", own);
-		r = refuse(pl, u->kind, true, f->name, "%s %s%s; %s it %s; use --force if you mean it",
-			   f->name, u->what, detail, verbing, u->loss);
+		r = refuse(pl, u->kind, true, f->name, "%s %s%s; %s it %s%s", f->name, u->what, detail, verbing,
+			   u->loss, force_hint(pl));
 		if (r < 0)
 			return r;
 	}
@@ -657,9 +663,9 @@ static int refuse_sriov_pf(struct planner *pl, const struct action *a)
 			       rec->sriov_numvfs == 1 ? "" : "s");
 	else
 		(void)snprintf(back, sizeof(back), "creates them again");
-	return refuse(pl, REFUSE_SRIOV, true, f->name, "%s %s destroys its %d VF%s: %s; use --force if you mean it ('pcibind restore %s' %s)",
+	return refuse(pl, REFUSE_SRIOV, true, f->name, "%s %s destroys its %d VF%s: %s%s ('pcibind restore %s' %s)",
 		      pl->req->verb == VERB_BIND ? "binding" : "unbinding", f->name, f->sriov_numvfs,
-		      f->sriov_numvfs == 1 ? "" : "s", vfs, f->name, back);
+		      f->sriov_numvfs == 1 ? "" : "s", vfs, force_hint(pl), f->name, back);
 }
 
 /* Another function of f's slot, in its set, with a reset method: the one that carries the set's reset_method */

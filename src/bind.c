@@ -397,7 +397,7 @@ static void run_rollback(struct job *jb, size_t i)
 	if (out->status == OUT_TIMEOUT) {
 		/* every further write would block behind the hung one */
 		out->rollback_err = -ETIMEDOUT;
-		snprintf(out->rollback_msg, sizeof(out->rollback_msg), "not put back: the kernel still holds it");
+		snprintf(out->rollback_msg, sizeof(out->rollback_msg), "the kernel still holds it");
 		return;
 	}
 	out->rollback_err = move_fn(&m, &d);

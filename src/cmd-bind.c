@@ -286,7 +286,8 @@ static void report_failure(const struct run *rn, const struct action *a, const s
 	char what[128];
 
 	verb_phrase(a, rn->verb, what, sizeof(what));
-	if (o->status == OUT_TIMEOUT)
+	/* what to run once the device is let go: said here, or by the rollback report when it could not put it back */
+	if (o->status == OUT_TIMEOUT && !(o->changed && o->rollback_err < 0))
 		msg_error("cannot %s: %s. Then run 'pcibind restore %s'.", what, o->msg, a->name);
 	else
 		msg_error("cannot %s: %s", what, o->msg);

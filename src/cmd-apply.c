@@ -233,13 +233,20 @@ static void report_outcomes(struct report *rep, const struct plan *p, const stru
 			msg_error("[%s]: %s was NOT put back: %s; run 'pcibind restore %s'", rep->set->name,
 				  p->acts[i].name, o->rollback_msg, p->acts[i].name);
 	}
+	bool all_back = true;
+	const char *back;
+
+	for (size_t i = 0; i < p->n_acts; i++)
+		all_back &= !(outs[i].changed && outs[i].rollback_err < 0);
+	/* the lines above named what could not be put back */
+	back = all_back ? "put back as it was" : "not all put back (see above)";
 	for (size_t i = 0; i < p->n_acts; i++)
 		if (outs[i].status == OUT_FAILED || outs[i].status == OUT_TIMEOUT) {
-			result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed: %s: %s; put back as it was",
-			       p->acts[i].name, outs[i].msg);
+			result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed: %s: %s; %s", p->acts[i].name,
+			       outs[i].msg, back);
 			return;
 		}
-	result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed; put back as it was");
+	result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed; %s", back);
 }
 
 /* "vfio-pci"; with driver = auto what it picked ("mlx5-vfio-pci (driver = auto)") when that is one driver */

@@ -804,17 +804,12 @@ static int preview(struct setup *s)
 	return r;
 }
 
+/* the line above said what the set is; this one says the rest is as it should be */
 static void say_nothing_to_do(const struct setup *s)
 {
-	const struct devset *set = config_find_set(s->new_cfg, s->name);
+	bool boot = any_boot_set(s->new_cfg);
 
-	if (s->c->remove)
-		say(s, "nothing to do: no set to take out, the generated files are up to date%s",
-		    any_boot_set(s->new_cfg) ? "" : " and pcibind.service is not enabled");
-	else
-		say(s, "nothing to do: [%s] is set up as asked (boot = %s), the generated files are up to date%s", s->name,
-		    set && set->boot ? "yes" : "no",
-		    any_boot_set(s->new_cfg) ? " and " UNIT " is enabled" : "");
+	say(s, "nothing to do: the generated files are up to date and %s", boot ? UNIT " is enabled" : "no set needs " UNIT);
 }
 
 /* the part both directions share: show, ask, write, generate, the unit, the verdict */

@@ -45,7 +45,7 @@ static void usage(FILE *out)
 		"      --tree          status: the bridges and IOMMU groups as a tree (like lspci -tv)\n"
 		"      --name NAME     setup: the set's name\n"
 		"      --boot          setup: claim the set at boot (--no-boot: on demand)\n"
-		"      --remove        setup: take the set out again\n"
+		"      --remove        generate: take pcibind's boot setup out; setup: the set SEL names\n"
 		"  -y, --yes           setup: ask nothing (it asks only on a terminal)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"

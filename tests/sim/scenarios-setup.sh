@@ -78,7 +78,7 @@ scenario_setup_flow() {
 	snapshot >"$ROOT.snap"
 	pb setup 02:00 --boot
 	check "a second run exits 0" exit_is 0
-	check "it says there is nothing to do" out_has "nothing to do: [gpu] is set up as asked (boot = yes)"
+	check "it says there is nothing to do" out_has "nothing to do: the generated files are up to date and pcibind.service is enabled"
 	check "it shows no diff" bash -c '! grep -q "^+++ " <<<"$1"' _ "$OUT"
 	check "a second run changes no file (size, mode, mtime)" unchanged_since_snap
 	pb setup gpu
@@ -91,7 +91,7 @@ scenario_setup_flow() {
 	pb generate
 	check "once bound, generate still has nothing to change (the softdeps do not follow the binding)" out_has "no changes"
 	pb setup 02:00 --boot
-	check "nor has setup" out_has "nothing to do: [gpu] is set up as asked"
+	check "nor has setup" out_has "nothing to do: the generated files are up to date"
 	# the reboot: the kernel has the argument now
 	echo "BOOT_IMAGE=/boot/vmlinuz-6.1.0-13-amd64 root=/dev/nvme0n1p2 ro quiet intel_iommu=on" >"$ROOT/proc/cmdline"
 	pb check
@@ -159,7 +159,7 @@ scenario_setup_remove() {
 	snapshot >"$ROOT.snap"
 	pb setup --remove gpu
 	check "a second --remove exits 0" exit_is 0
-	check "it says there is nothing to do" out_has "nothing to do: no set to take out"
+	check "it says there is nothing to do" out_has "nothing to do: the generated files are up to date and no set needs pcibind.service"
 	check "a second --remove changes nothing" unchanged_since_snap
 	# taken out by its functions, while they are bound: the hint to give them back
 	pb setup 02:00 --boot

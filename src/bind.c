@@ -822,9 +822,15 @@ int bind_sriov_begin(const struct sysroot *r, const struct pcihost *h, const str
 	if (p->n_sriov && (err = journal_save(r, j)) < 0)
 		goto fail;
 	for (size_t i = 0; i < p->n_sriov && !failed; i++) {
+		size_t len;
+
 		if (sriov_one(r, h, &p->sriov[i], o, &outs[i]) == 0)
 			continue;
+		len = strlen(outs[i].msg);
 		sriov_undo(r, &p->sriov[i], o, &outs[i]);
+		/* all put back: the record goes too (a record of the PF from before stays) */
+		if (strlen(outs[i].msg) == len && !p->sriov[i].recorded && journal_remove(j, p->sriov[i].name) > 0)
+			(void)journal_save(r, j);
 		failed = true;
 	}
 	*ret = outs;

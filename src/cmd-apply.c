@@ -613,6 +613,7 @@ static void json_report(struct json *j, const struct report *rep)
 	json_key_string(j, "result", result_names[rep->res]);
 	json_key_string(j, "message", rep->msg);
 	json_key_int(j, "functions_present", (long long)rep->n_fns);
+	json_key_int(j, "vfs_created", rep->vfs_made);
 	json_key(j, "moved");
 	json_array_begin(j);
 	for (size_t m = 0; m < rep->n_moved; m++) {

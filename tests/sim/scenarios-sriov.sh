@@ -334,3 +334,45 @@ scenario_sriov_check_reset() {
 	check "reset_method = device_specific: no reset-bug warning" bash -c "! grep -q 'AMD reset bug' <<<\"\$0\"" "$OUT"
 	sim_stop
 }
+
+# faults while VFs are made: each write that fails or hangs leaves the PF as it was, or journaled for restore
+scenario_sriov_faults() {
+	sim_start sriov-faults sriov-boot || return
+	ctl load iavf
+	conf <<-'EOF2'
+	[vfs]
+	address = 0000:3b:00.1
+	sriov_numvfs = 4
+	vfs = 0,2
+	EOF2
+	ctl "fail $PF1 sriov_numvfs EIO count=1"
+	pb bind vfs
+	check "a failing sriov_numvfs write: exit 1" exit_is 1
+	check "says which write failed" out_has "cannot create the VFs of [vfs] on 0000:3b:00.1: writing sriov_numvfs '4': Input/output error; put back as it was"
+	check "autoprobe is back on" attr_is $PF1 sriov_drivers_autoprobe 1
+	check "no VFs" attr_is $PF1 sriov_numvfs 0
+	check "no journal left" no_journal
+	ctl "failprobe 0000:3b:0a.2 vfio-pci EIO"
+	pb bind vfs
+	check "the set's VF cannot be bound: exit 1" exit_is 1
+	check "the VF count was put back" attr_is $PF1 sriov_numvfs 0
+	check "and says so" out_has "0000:3b:00.1: its VF count was put back to 0"
+	check "autoprobe back on" attr_is $PF1 sriov_drivers_autoprobe 1
+	check "no journal left after the failed bind" no_journal
+	ctl clear
+	ctl "block $PF1 sriov_numvfs forever count=1"
+	"$PCIBIND" --root "$ROOT" bind vfs >/dev/null 2>&1 &
+	local pid=$!
+	for _ in $(seq 200); do grep -q "^block $PF1 sriov_numvfs" "$ROOT/sys/.pcisim/log" && break; sleep 0.05; done
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	ctl "release *"
+	check "killed while making VFs: the journal has the PF" journal_has "^$PF1	.*sriov_numvfs=0	sriov_drivers_autoprobe=1$"
+	check "(autoprobe was left off)" attr_is $PF1 sriov_drivers_autoprobe 0
+	pb restore
+	check "restore after the kill exits 0" exit_is 0
+	check "autoprobe on again" attr_is $PF1 sriov_drivers_autoprobe 1
+	check "the count back to 0" attr_is $PF1 sriov_numvfs 0
+	check "journal empty" no_journal
+	sim_stop
+}

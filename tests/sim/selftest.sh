@@ -96,8 +96,8 @@ start() {
 stop() {
 	local r=$R i
 	fusermount3 -u "$r/sys"
-	# libfuse's worker threads take a moment to wind down, longer on a busy machine: 5 s at most
-	for i in $(seq 50); do
+	# libfuse waits for its worker threads, longer on a busy machine: 20 s at most
+	for i in $(seq 200); do
 		mountpoint -q "$r/sys" || pgrep -f "pcisim .*$r\$" >/dev/null || break
 		sleep 0.1
 	done

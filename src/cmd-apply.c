@@ -841,6 +841,7 @@ static int udev_lock(const struct ctx *c)
 struct claim {
 	struct ctx *c;
 	const struct config *cfg;
+	bool sriov; /* a boot set is an SR-IOV set: VFs are looked at */
 	int lock_fd; /* -2: not tried yet */
 };
 
@@ -927,7 +928,8 @@ static int claim_one(struct claim *cl, const char *name, bool say)
 	if (pciaddr_parse(name, &a) < 0 || read_hex(cl->c, name, "vendor", &vendor) < 0 ||
 	    read_hex(cl->c, name, "device", &device) < 0 || read_hex(cl->c, name, "class", &cls) < 0)
 		return EXIT_OK; /* gone again, or not a PCI function */
-	if (!(set = udev_set(cl->cfg, &a, name, vendor, device, say)) && !(set = vf = udev_vf_set(cl, name, &a)))
+	if (!(set = udev_set(cl->cfg, &a, name, vendor, device, say)) &&
+	    !(cl->sriov && (set = vf = udev_vf_set(cl, name, &a))))
 		return EXIT_OK;
 	if (pcifn_is_bridge(&(struct pcifn){ .class = (uint32_t)cls }))
 		return EXIT_OK; /* a slot's bridge function stays with pcieport */
@@ -994,6 +996,8 @@ static int apply_udev(struct ctx *c, int argc, char **argv)
 	if ((st = ctx_load_config(c, &cfg))) /* said as FILE:LINE; udev logs it; nothing is touched */
 		return st;
 	cl.cfg = cfg;
+	for (size_t i = 0; i < cfg->n_sets; i++)
+		cl.sriov |= cfg->sets[i].boot && devset_is_sriov(&cfg->sets[i]);
 	if (any_boot_set(cfg))
 		st = claim_all(&cl, name);
 	if (cl.lock_fd >= 0)

@@ -388,10 +388,10 @@ static void sriov_note(const struct status *st, const struct pcifn *f, char *buf
 /* driver = auto's pick for a function of a set that has it, and why */
 static void auto_note(const struct status *st, const struct pcifn *f, char *buf, size_t size)
 {
-	const struct devset *set = plan_owner_set(st->h, st->cfg, f);
-	const struct variant_pick *v = f->variant;
+	const struct variant_pick *v = f->variant; /* NULL unless the configuration uses auto */
+	const struct devset *set = v ? plan_owner_set(st->h, st->cfg, f) : NULL;
 
-	if (!set || !v || !driver_is_auto(devset_driver(st->cfg, set)))
+	if (!set || !driver_is_auto(devset_driver(st->cfg, set)))
 		return;
 	if (v->module[0])
 		append(buf, size, ", driver = auto: %s (modules.alias %s, %d wildcards%s)", variant_target(f), v->alias,

@@ -106,8 +106,8 @@ static int parse_builtin(struct table *t, size_t len)
 	for (char *p = t->text, *end = t->text + len; p < end; p += strlen(p) + 1) {
 		char *dot = strchr(p, '.');
 
-		if (!dot || strncmp(dot, ".alias=pci:", 11) != 0)
-			continue;
+		if (!dot || dot == p || strncmp(dot, ".alias=pci:", 11) != 0)
+			continue; /* not an alias, or no module name */
 		*dot = '\0';
 		if ((err = add_entry(t, &cap, dot + 7, p)) < 0)
 			return err;

@@ -98,7 +98,6 @@ vg_cleanup() {
 VG_LEAVE_OUT=(
 	"sigkill: a SIGKILLed run is not there to be checked; restore after a SIGKILL: hook_single_gpu_sigkill"
 	"apply_parallel: eight job threads, as in parallel_groups (bind) and apply_one_set_fails (apply)"
-	"status_lspci: the lspci oracle; status' code runs in status, status_tree and status_unmatched"
 	"terminal_status: status and --tree cut to a terminal; the same code runs in status and status_tree"
 	"setup_dry_run: setup's preview also runs in terminal_setup_questions, the rest in setup_flow"
 )

@@ -90,3 +90,29 @@ scenario_terminal_setup_questions() {
 	check "a second run on a terminal asks nothing: nothing to do" bash -c 'grep -q "nothing to do" <<<"$1" && ! grep -q "\[y/N\]" <<<"$1"' _ "$OUT"
 	setup_stop
 }
+
+# make demo: the whole story, in seconds, and no escape codes unless on a terminal
+scenario_demo() {
+	local t0 t1
+	SCEN=demo
+	t0=$(date +%s%N)
+	OUT=$("$SRCDIR/tests/demo.sh" "$PCIBIND" "$PCISIM" 2>&1)
+	ST=$?
+	t1=$(date +%s%N)
+	check "tests/demo.sh exits 0" exit_is 0
+	check "piped, it prints no escape codes" bash -c '! grep -q $'"'"'\033'"'"' <<<"$1"' _ "$OUT"
+	check "it tells the setup with its diff" bash -c 'grep -q "^+\[gpu\]$" <<<"$1" && grep -q "^reboot: needed: " <<<"$1"' _ "$OUT"
+	check "... a second run with nothing to do" out_has "nothing to do: the generated files are up to date and pcibind.service is enabled"
+	check "... check ready after the reboot" grep -qx "ready" <<<"$OUT"
+	check "... a refused group with its sibling" out_has "IOMMU group 1 also holds 0000:01:00.1 (snd_hda_intel)"
+	check "... a rollback after an injected failure" out_has "put back as it was: 0000:06:00.0 on igb"
+	check "... a hung unbind ending in a clear error" out_has "qemu-system-x86 (pid 4242) holds /dev/vfio/2"
+	check "... restore, and the setup undone" bash -c 'grep -q "02:00.0 is on nvidia" <<<"$1" && grep -q "taken out" <<<"$1"' _ "$OUT"
+	timing_check "it takes seconds ($(((t1 - t0) / 1000000)) ms, at most 20 s)" test $(((t1 - t0) / 1000000)) -lt 20000
+	if have_script; then
+		OUT=$(script -qefc "$(printf '%q ' "$SRCDIR/tests/demo.sh" "$PCIBIND" "$PCISIM")" /dev/null 2>&1)
+		check "on a terminal, its commands are in bold" grep -q $'\033\[1m\$ pcibind status --tree 02:00' <<<"$OUT"
+	else
+		notok "script(1) is missing: the demo's terminal output cannot be checked"
+	fi
+}

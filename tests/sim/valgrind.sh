@@ -100,6 +100,7 @@ VG_LEAVE_OUT=(
 	"apply_parallel: eight job threads, as in parallel_groups (bind) and apply_one_set_fails (apply)"
 	"terminal_status: status and --tree cut to a terminal; the same code runs in status and status_tree"
 	"setup_dry_run: setup's preview also runs in terminal_setup_questions, the rest in setup_flow"
+	"demo: make demo's story; each of its commands runs in the scenarios of its own"
 )
 
 # vg_select SCENARIO...: those the run has

@@ -376,3 +376,66 @@ scenario_sriov_faults() {
 	check "journal empty" no_journal
 	sim_stop
 }
+
+# driver = auto against the outside oracle: the real depmod writes modules.alias from stub modules,
+# the real modprobe (libkmod) resolves each function's vfio_pci: alias; pcibind's pick must be one of
+# the modules kmod names, with the fewest wildcards of their lines, and none when kmod names none
+scenario_sriov_variant_vs_kmod() {
+	local rel=6.1.0-98-amd64 m k bad=0 f alias pick want
+	sim_start sriov-variant-vs-kmod sriov-boot || return
+	if ! command -v depmod >/dev/null || ! command -v modprobe >/dev/null || ! command -v cc >/dev/null; then
+		notok "depmod, modprobe and cc are needed (kmod, gcc)"
+		sim_stop
+		return
+	fi
+	m=$ROOT/lib/modules/$rel
+	k=$m/kernel/drivers/vfio/pci
+	stub_module "$k" vfio-pci 'vfio_pci:v*d*sv*sd*bc*sc*i*' &&
+		stub_module "$k" mlx5-vfio-pci 'vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*' 'vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*' &&
+		stub_module "$k" other_vfio_pci 'vfio_pci:v00008086d0000154Csv00001234sd*bc*sc*i*' &&
+		stub_module "$k" nic_class_vfio_pci 'vfio_pci:v*d*sv*sd*bc02sc00i00' &&
+		stub_module "$k" nvme_vfio_pci 'vfio_pci:v0000144Dd0000A824sv*sd*bc01sc08i02' ||
+		{ notok "stub modules built"; sim_stop; return; }
+	printf 'kernel/drivers/vfio/pci/%s.ko\n' vfio-pci mlx5-vfio-pci other_vfio_pci nic_class_vfio_pci nvme_vfio_pci >"$m/modules.order"
+	: >"$m/modules.builtin"
+	depmod -b "$ROOT" "$rel" 2>/dev/null
+	check "the real depmod wrote vfio_pci: lines" grep -q '^alias vfio_pci:v000015B3d00001018sv\*sd\*bc\*sc\*i\* mlx5_vfio_pci$' "$m/modules.alias"
+	mkdir -p "$ROOT/proc/sys/kernel"
+	echo $rel >"$ROOT/proc/sys/kernel/osrelease"
+	echo 2 >"$ROOT/sys/bus/pci/devices/0000:af:00.0/sriov_numvfs"
+	echo 2 >"$ROOT/sys/bus/pci/devices/$PF1/sriov_numvfs"
+	conf <<-'EOF2'
+	[pcibind]
+	driver = auto
+
+	[all]
+	ids = 8086:1572, 8086:154c, 15b3:1017, 15b3:1018, 144d:a824, 1002:67df, 1002:aaf0
+	EOF2
+	OUT=$("$PCIBIND" --root "$ROOT" status --json 2>/dev/null)
+	for f in $(ls "$ROOT/sys/bus/pci/devices"); do
+		alias=vfio_pci:$(cut -d: -f2 "$ROOT/sys/bus/pci/devices/$f/modalias")
+		pick=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); v=[f["variant"] for g in d["groups"] for f in g["functions"] if f["address"]==sys.argv[2]][0]; print(v["module"] or "-" if v else "?")' "$OUT" "$f")
+		# kmod's answer: every module whose alias glob matches, and the fewest wildcards among their lines
+		want=$(modprobe -d "$ROOT" -S $rel -R "$alias" 2>/dev/null | python3 -c '
+import fnmatch, sys
+mods = set(sys.stdin.read().split())
+best = None
+for line in open(sys.argv[1]):
+    w = line.split()
+    if len(w) == 3 and w[0] == "alias" and w[1].startswith("vfio_pci:") and w[2] in mods and fnmatch.fnmatchcase(sys.argv[2], w[1]):
+        if best is None or w[1].count("*") < best[0]:
+            best = (w[1].count("*"), w[2])
+print(best[1] if best else "-")' "$m/modules.alias" "$alias")
+		if [ "$pick" != "$want" ]; then
+			notok "$f ($alias): pcibind picks '$pick', kmod's matches give '$want'"
+			bad=1
+		fi
+	done
+	[ $bad = 0 ] && ok "every function: pcibind's pick is kmod's match with the fewest wildcards (or none)"
+	# libvirt counts wildcards, not how specific a field is: the class line (4) beats the id line (5)
+	check "a ConnectX VF: the class line, with fewer wildcards than its id line" out_json '[f["variant"]["module"] for g in d["groups"] for f in g["functions"] if f["address"]=="0000:af:00.1"][0]' nic_class_vfio_pci
+	check "the NVMe: its ids-and-class line (2 wildcards)" out_json '[f["variant"]["module"] for g in d["groups"] for f in g["functions"] if f["address"]=="0000:5e:00.0"][0]' nvme_vfio_pci
+	check "an X710 VF the class line (the subsystem-bound line does not match it)" out_json '[f["variant"]["module"] for g in d["groups"] for f in g["functions"] if f["address"]=="0000:3b:0a.0"][0]' nic_class_vfio_pci
+	check "the AMD GPU vfio_pci's own line" out_json '[f["variant"]["module"] for g in d["groups"] for f in g["functions"] if f["address"]=="0000:d8:00.0"][0]' vfio_pci
+	sim_stop
+}

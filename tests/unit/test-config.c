@@ -1132,7 +1132,10 @@ TEST(example_conf_is_valid)
 	ASSERT_STR_EQ(cfg->driver, "vfio-pci");
 	ASSERT_INT_EQ(cfg->unbind_timeout, 10);
 	ASSERT_INT_EQ(cfg->driver_origin.line != 0, 1);
-	ASSERT_INT_EQ(cfg->n_sets, 3);
+	ASSERT_INT_EQ(cfg->n_sets, 4);
+	ASSERT_STR_EQ(cfg->sets[3].name, "x710-vfs");
+	ASSERT_INT_EQ(cfg->sets[3].sriov_numvfs, 8);
+	ASSERT_INT_EQ(cfg->sets[3].n_vfs, 4);
 	ASSERT_STR_EQ(cfg->sets[0].name, "gpu");
 	ASSERT_INT_EQ(cfg->sets[0].n_addrs, 1);
 	ASSERT_INT_EQ(cfg->sets[0].n_ids, 2);

@@ -484,10 +484,12 @@ static int add_vf(struct parser *p, unsigned long v)
 {
 	struct devset *set = cur_set(p);
 	uint16_t *n;
-	size_t i = 0;
+	size_t i = set->n_vfs;
 
-	while (i < set->n_vfs && set->vfs[i] < v)
-		i++;
+	/* ranges come in ascending order: the common case is an append */
+	if (i && set->vfs[i - 1] >= v)
+		for (i = 0; i < set->n_vfs && set->vfs[i] < v; i++)
+			;
 	if (i < set->n_vfs && set->vfs[i] == v)
 		return fail(p, "VF %lu is listed twice in 'vfs' of [%s]", v, set->name);
 	if (set->n_vfs >= 65535)

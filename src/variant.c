@@ -244,8 +244,10 @@ int variant_module_driver(const struct sysroot *r, const char *module, char *buf
 	if (!module_name_ok(module, strlen(module)) ||
 	    sysroot_pathf(rel, sizeof(rel), "sys/module/%s/drivers", module) < 0 || sysroot_opendir(r, rel, &d) < 0)
 		return -ENOENT;
+	/* the name goes into driver_override and paths: only what a driver name can be */
 	while (err == -ENOENT && (de = readdir(d)))
-		if (strncmp(de->d_name, "pci:", 4) == 0 && de->d_name[4] && xsnprintf(buf, size, "%s", de->d_name + 4) == 0)
+		if (strncmp(de->d_name, "pci:", 4) == 0 && module_name_ok(de->d_name + 4, strlen(de->d_name + 4)) &&
+		    xsnprintf(buf, size, "%s", de->d_name + 4) == 0)
 			err = 0;
 	closedir(d);
 	return err;

@@ -1,7 +1,9 @@
 # Makefile - build, test, install pcibind
 # SPDX-License-Identifier: GPL-2.0-or-later
 
-VERSION    := 0.1.0
+# the one place of the version: debian/changelog's top entry (`pcibind --version` = the package's)
+VERSION    := $(shell sed -n '1s/^pcibind [(]\([^ ]*\)[)] .*/\1/p' debian/changelog 2>/dev/null)
+$(if $(VERSION),,$(error no version: debian/changelog must start with "pcibind (VERSION) ..."))
 PREFIX     ?= /usr
 SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
@@ -37,21 +39,24 @@ LIB_OBJ_A  := $(LIB_SRC:src/%.c=$(BA)/%.o)
 CMD_OBJ_A  := $(CMD_SRC:src/%.c=$(BA)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all check check-fast test-unit test-sim test-vm demo deps install uninstall clean sim format
+.PHONY: all check check-fast test-unit test-sim test-vm demo deps install uninstall clean sim format deb
 
 all: $(B)/pcibind
 
 $(B)/%.o: src/%.c $(wildcard src/*.h) | $(B)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(BA)/%.o: src/%.c $(wildcard src/*.h) | $(BA)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+
+# main.c prints the version
+$(B)/main.o $(BA)/main.o: debian/changelog
 
 # the initrd-*.c methods embed the initramfs scripts (.incbin)
 $(patsubst src/%.c,$(B)/%.o,$(wildcard src/initrd-*.c)) $(patsubst src/%.c,$(BA)/%.o,$(wildcard src/initrd-*.c)): $(wildcard initramfs/*/*)
 
 $(B)/pcibind: $(LIB_OBJ) $(CMD_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # the test build: sanitizers on
 $(BA)/pcibind: $(LIB_OBJ_A) $(CMD_OBJ_A)
@@ -145,6 +150,11 @@ uninstall:
 
 clean:
 	rm -rf $(B)
+
+# ---- Debian package: dpkg-buildpackage -us -uc -b on a clean copy of the tree (its build
+# dependencies installed first); the .deb lands in build/deb/ ----
+deb:
+	@tests/pkg/build-deb.sh $(B)/deb
 
 # ---- fuzzing (tests/fuzz): libFuzzer targets built with clang, ASan and UBSan ----
 FUZZ_CC      ?= clang

@@ -32,6 +32,8 @@ if [ $fast -eq 0 ]; then
 	# the simulator scenarios again, pcibind under valgrind memcheck (tests/sim/README.md)
 	tier valgrind tests/sim/run.sh --valgrind build/pcibind build/pcisim
 	tier fuzz make -s --no-print-directory fuzz-quick
+	# the Debian package: built, lintian, installed/upgraded/purged in Debian 12 and 13 chroots (tests/pkg)
+	tier pkg tests/pkg/run.sh
 	tier vm tests/vm/run.sh build/pcibind
 fi
 passed=$(grep -c "^ok - " "$log")

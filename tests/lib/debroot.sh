@@ -1,8 +1,11 @@
 # debroot.sh - the one builder of Debian userlands for the test tiers (sourced, not run)
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-#   debroot_tar SUITE PKGS [VARIANT]   print the path of a cached tarball of
-#                                      `mmdebstrap --variant=VARIANT --include=PKGS SUITE`
+#   debroot_tar SUITE PKGS [VARIANT] [lists]
+#                                      print the path of a cached tarball of
+#                                      `mmdebstrap --variant=VARIANT --include=PKGS SUITE`;
+#                                      with "lists", apt's package lists stay in it
+#                                      (for tiers that apt-get install in the chroot)
 #   debroot_unpack TAR DIR             unpack it into DIR (which must not be / or empty)
 #
 # Tarballs live under $PCIBIND_CACHE/rootfs (default ~/.cache/pcibind-tests),
@@ -15,9 +18,13 @@
 DEBROOT_CACHE=${PCIBIND_CACHE:-$HOME/.cache/pcibind-tests}/rootfs
 
 debroot_tar() {
-	local suite=$1 pkgs=$2 variant=${3:-minbase} sorted key tar tmp old log
+	local suite=$1 pkgs=$2 variant=${3:-minbase} lists=${4:-} sorted key tar tmp old log skip="" variant_key=""
 	sorted=$(echo "$pkgs" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)
-	key="$suite-$variant-$(echo "$sorted" | md5sum | cut -c1-8)"
+	if [ "$lists" = lists ]; then
+		variant_key="$variant-lists"
+		skip=--skip=cleanup/apt/lists
+	fi
+	key="$suite-${variant_key:-$variant}-$(echo "$sorted" | md5sum | cut -c1-8)"
 	tar="$DEBROOT_CACHE/$key-$(date +%G-W%V).tar"
 	mkdir -p "$DEBROOT_CACHE" || return 1
 	(
@@ -29,7 +36,7 @@ debroot_tar() {
 		fi
 		tmp="$tar.tmp.$$"
 		log="$DEBROOT_CACHE/$key.log"
-		if mmdebstrap --format=tar --variant="$variant" ${sorted:+--include="$sorted"} "$suite" "$tmp" >"$log" 2>&1; then
+		if mmdebstrap --format=tar --variant="$variant" $skip ${sorted:+--include="$sorted"} "$suite" "$tmp" >"$log" 2>&1; then
 			mv "$tmp" "$tar"
 			for old in "$DEBROOT_CACHE/$key"-*.tar; do
 				[ "$old" = "$tar" ] || rm -f "$old"

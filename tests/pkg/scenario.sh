@@ -19,7 +19,10 @@ case $R in / | "") echo "not ok - pkg: $SUITE: refusing the root '$1'"; exit 1 ;
 [ -x "$R/usr/bin/apt-get" ] || { echo "not ok - pkg: $SUITE: $R holds no Debian userland"; exit 1; }
 LOG=$(dirname "$R")
 FAKE=/srv/pcibind-root
-K=6.99.0-1-test # a kernel by name only: an empty module tree and vmlinuz, enough for an initramfs
+# two kernels by name only (an empty module tree and vmlinuz, enough for an initramfs): the
+# update-initramfs trigger rebuilds the newest only, remove must leave none of them with pcibind
+KERNELS="6.99.0-1-test 6.99.0-2-test"
+NEWEST=6.99.0-2-test
 PREV=$(dpkg-deb -f "$PREV_DEB" Version)
 V=$(dpkg-deb -f "$DEB" Version)
 FAIL=0
@@ -82,27 +85,28 @@ fake_sysfs() {
 }
 override() { cat "$R/sys/devices/pci0000:00/$1/driver_override"; }
 
-# ---- the initramfs of the fake kernel ----
-fake_kernel() {
-	local m=$R/usr/lib/modules/$K
-	mkdir -p "$m" && touch "$m/modules.order" "$m/modules.builtin" "$m/modules.builtin.modinfo" &&
-		inroot depmod "$K" 2>/dev/null && : >"$R/boot/vmlinuz-$K" &&
-		printf 'CONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\n' >"$R/boot/config-$K" || return 1
-	case $TOOL in
-	initramfs-tools) inroot update-initramfs -c -k "$K" ;;
-	dracut)
-		# uncompressed: a third of the time, and the trigger runs it three times
-		echo 'compress="cat"' >"$R/etc/dracut.conf.d/90-pcibind-test.conf"
-		inroot dracut -q --force "/boot/initrd.img-$K" "$K"
-		;;
-	esac
+# ---- the initramfs of the fake kernels ----
+fake_kernels() {
+	local k m
+	# uncompressed: a third of dracut's time, and it runs about ten times here
+	[ "$TOOL" != dracut ] || echo 'compress="cat"' >"$R/etc/dracut.conf.d/90-pcibind-test.conf"
+	for k in $KERNELS; do
+		m=$R/usr/lib/modules/$k
+		mkdir -p "$m" && touch "$m/modules.order" "$m/modules.builtin" "$m/modules.builtin.modinfo" &&
+			inroot depmod "$k" 2>/dev/null && : >"$R/boot/vmlinuz-$k" &&
+			printf 'CONFIG_BLK_DEV_INITRD=y\nCONFIG_RD_GZIP=y\nCONFIG_RD_ZSTD=y\n' >"$R/boot/config-$k" || return 1
+		case $TOOL in
+		initramfs-tools) inroot update-initramfs -c -k "$k" || return 1 ;;
+		dracut) inroot dracut -q --force "/boot/initrd.img-$k" "$k" || return 1 ;;
+		esac
+	done
 }
-# one line per file in the initramfs (path), and per dracut module ("module NAME")
+# initramfs_list KVER: one line per file in its initramfs (path), and per dracut module ("module NAME")
 initramfs_list() {
 	case $TOOL in
-	initramfs-tools) inroot lsinitramfs "/boot/initrd.img-$K" ;;
+	initramfs-tools) inroot lsinitramfs "/boot/initrd.img-$1" ;;
 	dracut)
-		inroot lsinitrd "/boot/initrd.img-$K" | awk '
+		inroot lsinitrd "/boot/initrd.img-$1" | awk '
 			/^dracut modules:/ { m = 1; next }
 			m && /^=+$/ { m = 0; next }
 			m && NF == 1 { print "module " $1; next }
@@ -111,16 +115,44 @@ initramfs_list() {
 		;;
 	esac | LC_ALL=C sort
 }
-# what the early claim needs, in the initramfs: the binary, the rule, the boot script
+# has_early_claim KVER: what the early claim needs is in its initramfs: the binary, the rule, the boot script
 has_early_claim() {
 	local l
-	l=$(initramfs_list) || return 1
+	l=$(initramfs_list "$1") || return 1
 	grep -qx 'usr/sbin/pcibind' <<<"$l" && grep -q 'udev/rules.d/60-pcibind.rules$' <<<"$l" &&
 		case $TOOL in
 		initramfs-tools) grep -qx 'scripts/init-top/pcibind' <<<"$l" ;;
 		dracut) grep -qx 'module pcibind' <<<"$l" && grep -q 'hooks/pre-udev/01-pcibind-early.sh$' <<<"$l" ;;
 		esac
 }
+# the kernels whose initramfs holds anything of pcibind's
+initramfs_with_pcibind() {
+	local k
+	for k in $KERNELS; do
+		if initramfs_list "$k" | grep -q pcibind; then echo "$k"; fi
+	done
+}
+
+# ---- the boot loader: /etc/default/grub as on a Proxmox host, update-grub a stand-in ----
+# (what is tested here is generate's GRUB drop-in and refresh, not GRUB: tests/consumers runs the
+# real grub-mkconfig). The stand-in fails once when /tmp/update-grub.fail exists.
+fake_grub() {
+	mkdir -p "$R/etc/default/grub.d" &&
+		printf '%s\n' 'GRUB_DEFAULT=0' 'GRUB_TIMEOUT=5' \
+			'GRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`' \
+			'GRUB_CMDLINE_LINUX_DEFAULT="quiet"' 'GRUB_CMDLINE_LINUX=""' >"$R/etc/default/grub" &&
+		printf 'GRUB_DISTRIBUTOR="Proxmox VE"\n' >"$R/etc/default/grub.d/proxmox-ve.cfg" &&
+		cat >"$R/usr/sbin/update-grub" <<'GRUBEOF' && chmod 0755 "$R/usr/sbin/update-grub"
+#!/bin/sh
+if [ -e /tmp/update-grub.fail ]; then
+	rm -f /tmp/update-grub.fail
+	echo "update-grub: failing once, as asked by the test" >&2
+	exit 1
+fi
+echo ran >>/tmp/update-grub.log
+GRUBEOF
+}
+grub_runs() { cat "$R/tmp/update-grub.log" 2>/dev/null | wc -l; }
 
 # ---- the state compared before install and after purge ----
 snapshot() {
@@ -135,10 +167,11 @@ bookkeeping='[^ ]+ [0-7]+ [0-9]+:[0-9]+ \./var/(log/(apt/|dpkg\.log|alternatives
 # ---- setup ----
 mkdir -p "$R/tmp/pkg" && cp "$PREV_DEB" "$DEB" "$R/tmp/pkg/" || { nok "setup: cannot copy the packages into $R"; exit 1; }
 fake_sysfs || { nok "setup: cannot make the fake sysfs in $R/sys"; exit 1; }
-fake_kernel >"$LOG/kernel.log" 2>&1 || { nok "setup: no initramfs for the fake kernel $K: $(tailof "$LOG/kernel.log")"; exit 1; }
-before_list=$(initramfs_list)
-if [ -n "$before_list" ] && ! grep -q pcibind <<<"$before_list"; then
-	ok "$TOOL makes an initramfs for the test kernel, without pcibind ($(wc -l <<<"$before_list") entries)"
+fake_grub || { nok "setup: cannot write /etc/default/grub and update-grub in $R"; exit 1; }
+fake_kernels >"$LOG/kernel.log" 2>&1 || { nok "setup: no initramfs for the test kernels: $(tailof "$LOG/kernel.log")"; exit 1; }
+for k in $KERNELS; do initramfs_list "$k" >"$LOG/before.initramfs-$k"; done
+if [ -s "$LOG/before.initramfs-$NEWEST" ] && [ -z "$(initramfs_with_pcibind)" ]; then
+	ok "$TOOL makes an initramfs for each test kernel, without pcibind ($(wc -l <"$LOG/before.initramfs-$NEWEST") entries)"
 else
 	nok "$TOOL initramfs before the install: empty, or pcibind already in it"
 fi
@@ -182,7 +215,7 @@ check_enabled() {
 	fi
 }
 check_enabled "after the install"
-if has_early_claim; then ok "the trigger after the install put pcibind, its rule and the early claim into the $TOOL initramfs"
+if has_early_claim "$NEWEST"; then ok "the trigger after the install put pcibind, its rule and the early claim into the $TOOL initramfs"
 else nok "the $TOOL initramfs after the install lacks pcibind, its rule or the early-claim script"; fi
 
 # ---- a configured set: the administrator edits the conffile and adds a drop-in ----
@@ -277,11 +310,22 @@ if run_as_installed status "/usr/sbin/pcibind status" && grep -Eq '^  gpu ' "$LO
 else
 	nok "pcibind status: $(tailof "$LOG/status.log" 8)"
 fi
-l=$(initramfs_list)
-if grep -qx 'etc/pcibind/pcibind.conf' <<<"$l" && grep -qx 'etc/pcibind/conf.d/nic.conf' <<<"$l" && has_early_claim; then
+l=$(initramfs_list "$NEWEST")
+if grep -qx 'etc/pcibind/pcibind.conf' <<<"$l" && grep -qx 'etc/pcibind/conf.d/nic.conf' <<<"$l" && has_early_claim "$NEWEST"; then
 	ok "the trigger after the upgrade rebuilt the initramfs with pcibind and the edited configuration"
 else
 	nok "the $TOOL initramfs after the upgrade: $(grep pcibind <<<"$l" | tr '\n' ' ')"
+fi
+
+# ---- the boot setup, as the administrator makes it ----
+printf '[pcibind]\niommu_pt = yes\n' >"$R/etc/pcibind/conf.d/00-global.conf"
+runs=$(grub_runs)
+if inroot pcibind generate --write >"$LOG/generate.log" 2>&1 && [ -f "$R/etc/modprobe.d/pcibind.conf" ] &&
+	grep -q 'iommu=pt' "$R/etc/default/grub.d/pcibind.cfg" && [ "$(grub_runs)" -gt "$runs" ] &&
+	[ "$(initramfs_with_pcibind | wc -l)" -eq "$(wc -w <<<"$KERNELS")" ]; then
+	ok "pcibind generate --write on the installed system: modprobe.d, the GRUB drop-in, update-grub, every kernel's initramfs"
+else
+	nok "pcibind generate --write: $(tailof "$LOG/generate.log")"
 fi
 
 # ---- remove: what still depends on pcibind is named; the configuration stays ----
@@ -292,10 +336,28 @@ printf 'hookscript: local:snippets/pcibind-hook\nhostpci0: 01:00\n' >"$R/etc/pve
 printf 'hookscript: local:snippets/other-hook\n' >"$R/etc/pve/qemu-server/101.conf"
 printf 'memory: 4096\n\n[before]\nhookscript: local:snippets/pcibind-hook\n' >"$R/etc/pve/qemu-server/102.conf"
 install -m 0755 "$R/usr/share/pcibind/hooks/libvirt-qemu" "$R/etc/libvirt/hooks/qemu.d/pcibind"
+# a refresh that fails stops the removal; the next attempt, once it works, finishes it
+: >"$R/tmp/update-grub.fail"
+if ! apt_get remove pcibind >"$LOG/remove-fail.log" 2>&1 && installed pcibind &&
+	grep -q "'pcibind generate --remove' failed (status 1" "$LOG/remove-fail.log" &&
+	grep -q 'update-grub: failing once' "$LOG/remove-fail.log"; then
+	ok "a failing refresh command stops apt-get remove: pcibind stays installed, the message names the failure"
+else
+	nok "apt-get remove with update-grub failing: $(grep -E '^(pcibind|dpkg|E):' "$LOG/remove-fail.log" | tail -n 4 | tr '\n' '|')"
+fi
+rm -f "$R/tmp/update-grub.fail"
 if apt_get remove pcibind >"$LOG/remove.log" 2>&1 && ! installed pcibind && [ ! -e "$R/usr/sbin/pcibind" ]; then
 	ok "apt-get remove pcibind"
 else
 	nok "apt-get remove pcibind: $(tailof "$LOG/remove.log" 8)"
+fi
+left=$(cd "$R" && ls -d etc/modprobe.d/pcibind.conf etc/modules-load.d/pcibind.conf etc/default/grub.d/pcibind.cfg \
+	etc/initramfs-tools/hooks/pcibind etc/initramfs-tools/scripts/init-top/pcibind etc/dracut.conf.d/pcibind.conf \
+	var/lib/pcibind 2>/dev/null | paste -sd' ' -)
+if [ -z "$left" ]; then
+	ok "remove took the boot setup generate wrote out again (pcibind generate --remove in prerm)"
+else
+	nok "remove left the boot setup: $left"
 fi
 if grep -q 'still moved by pcibind: 0000:01:00.0;' "$LOG/remove.log" &&
 	grep -q 'VM 100 has the hookscript local:snippets/pcibind-hook' "$LOG/remove.log" &&
@@ -312,8 +374,9 @@ if [ "$(cd "$R" && sha256sum etc/pcibind/pcibind.conf etc/pcibind/conf.d/nic.con
 else
 	nok "remove lost the configuration or the journal"
 fi
-if ! initramfs_list | grep -q pcibind; then ok "the trigger after the remove rebuilt the initramfs without pcibind"
-else nok "the $TOOL initramfs after the remove still holds: $(initramfs_list | grep pcibind | tr '\n' ' ')"; fi
+with=$(initramfs_with_pcibind | paste -sd' ' -)
+if [ -z "$with" ]; then ok "after the remove no kernel's initramfs holds pcibind ($(wc -w <<<"$KERNELS") kernels)"
+else nok "after the remove the $TOOL initramfs of $with still holds: $(initramfs_list "${with%% *}" | grep pcibind | head -n 4 | tr '\n' ' ')"; fi
 
 # ---- purge: nothing of pcibind is left, the system is the one before the install ----
 if apt_get purge --autoremove pcibind >"$LOG/purge.log" 2>&1 && ! inroot dpkg-query -W pcibind >/dev/null 2>&1; then
@@ -331,6 +394,11 @@ else
 fi
 if cmp -s "$LOG/before.etc" "$LOG/after.etc"; then ok "after the purge /etc holds the same bytes as before the install"
 else nok "/etc after the purge: $(diff "$LOG/before.etc" "$LOG/after.etc" | grep '^[<>]' | head -n 5 | tr '\n' '|')"; fi
-if [ "$(initramfs_list)" = "$before_list" ]; then ok "after the purge the initramfs holds what it held before the install"
-else nok "the initramfs after the purge differs: $(diff <(echo "$before_list") <(initramfs_list) | grep '^[<>]' | head -n 5 | tr '\n' '|')"; fi
+differ=""
+for k in $KERNELS; do
+	initramfs_list "$k" >"$LOG/after.initramfs-$k"
+	cmp -s "$LOG/before.initramfs-$k" "$LOG/after.initramfs-$k" || differ="$differ $k"
+done
+if [ -z "$differ" ]; then ok "after the purge each initramfs holds what it held before the install"
+else nok "the initramfs after the purge differs for$differ: $(diff "$LOG/before.initramfs-${differ# }" "$LOG/after.initramfs-${differ# }" 2>&1 | grep '^[<>]' | head -n 5 | tr '\n' '|')"; fi
 exit $FAIL

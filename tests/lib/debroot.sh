@@ -1,11 +1,10 @@
 # debroot.sh - the one builder of Debian userlands for the test tiers (sourced, not run)
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-#   debroot_tar SUITE PKGS [VARIANT] [lists]
-#                                      print the path of a cached tarball of
-#                                      `mmdebstrap --variant=VARIANT --include=PKGS SUITE`;
-#                                      with "lists", apt's package lists stay in it
-#                                      (for tiers that apt-get install in the chroot)
+#   debroot_tar SUITE PKGS [VARIANT [OPTION...]]
+#                                      print the path of a cached tarball of `mmdebstrap
+#                                      --variant=VARIANT --include=PKGS OPTION... SUITE`
+#                                      (OPTIONs, such as hooks, are part of the cache key)
 #   debroot_unpack TAR DIR             unpack it into DIR (which must not be / or empty)
 #
 # Tarballs live under $PCIBIND_CACHE/rootfs (default ~/.cache/pcibind-tests),
@@ -18,13 +17,10 @@
 DEBROOT_CACHE=${PCIBIND_CACHE:-$HOME/.cache/pcibind-tests}/rootfs
 
 debroot_tar() {
-	local suite=$1 pkgs=$2 variant=${3:-minbase} lists=${4:-} sorted key tar tmp old log skip="" variant_key=""
+	local suite=$1 pkgs=$2 variant=${3:-minbase} sorted key tar tmp old log
+	local -a extra=("${@:4}")
 	sorted=$(echo "$pkgs" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)
-	if [ "$lists" = lists ]; then
-		variant_key="$variant-lists"
-		skip=--skip=cleanup/apt/lists
-	fi
-	key="$suite-${variant_key:-$variant}-$(echo "$sorted" | md5sum | cut -c1-8)"
+	key="$suite-$variant-$({ echo "$sorted"; [ ${#extra[@]} -eq 0 ] || printf '%s\n' "${extra[@]}"; } | md5sum | cut -c1-8)"
 	tar="$DEBROOT_CACHE/$key-$(date +%G-W%V).tar"
 	mkdir -p "$DEBROOT_CACHE" || return 1
 	(
@@ -36,7 +32,7 @@ debroot_tar() {
 		fi
 		tmp="$tar.tmp.$$"
 		log="$DEBROOT_CACHE/$key.log"
-		if mmdebstrap --format=tar --variant="$variant" $skip ${sorted:+--include="$sorted"} "$suite" "$tmp" >"$log" 2>&1; then
+		if mmdebstrap --format=tar --variant="$variant" ${sorted:+--include="$sorted"} "${extra[@]}" "$suite" "$tmp" >"$log" 2>&1; then
 			mv "$tmp" "$tar"
 			for old in "$DEBROOT_CACHE/$key"-*.tar; do
 				[ "$old" = "$tar" ] || rm -f "$old"

@@ -28,7 +28,7 @@
 # of this machine's /sys, /dev, /boot or /etc is mounted or written.
 #
 # Environment: PCIBIND_PKG_SUITES (default "bookworm trixie"), PCIBIND_CACHE
-# (debroot's tarballs, and the .debs apt downloads into the chroots).
+# (debroot's tarballs, and in pkg-archives/ the .debs apt downloads into the chroots).
 set -u -o pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SRC=$(cd "$HERE/../.." && pwd)
@@ -84,7 +84,7 @@ fi
 lintian --fail-on error,warning -I "$WORK/cur/pcibind_${V}_$ARCH.changes" >"$WORK/lintian.log" 2>&1
 st=$?
 out=$(cat "$WORK/lintian.log")
-if [ "$st" -eq 0 ] && ! printf '%s\n' "$out" | grep -q '^[EWIX]: '; then
+if [ "$st" -eq 0 ] && ! grep -q '^[EWIX]: ' <<<"$out"; then
 	ok "lintian: no error, warning or info tag left (lintian $(lintian --version | awk '{print $2}'))"
 else
 	nok "lintian (status $st): $(printf '%s\n' "$out" | grep '^[EWIX]: ' | head -n 8 | tr '\n' '|')"
@@ -104,7 +104,7 @@ want=$(tmp=$(mktemp -d) && dpkg-deb -x "$DEB" "$tmp" &&
 got=$(printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/[ (].*//' | sort -u | paste -sd' ' -)
 if [ -n "$want" ] && [ "$want" = "$got" ] &&
 	grep -Eq '^Depends: \$\{misc:Depends\},$' "$SRC/debian/control" &&
-	sed -n '/^Depends:/,/^[A-Z]/p' "$SRC/debian/control" | sed '1d;$d' | grep -Eqx '[[:space:]]+\$\{shlibs:Depends\},?'; then
+	grep -Eqx '[[:space:]]+\$\{shlibs:Depends\},?' <<<"$(sed -n '/^Depends:/,/^[A-Z]/p' "$SRC/debian/control" | sed '1d;$d')"; then
 	ok "Depends are dpkg-shlibdeps' only, one per linked library: $depends"
 else
 	nok "Depends '$depends' (packages: $got) against the linked libraries' packages ($want), or debian/control has a hand-written dependency"
@@ -147,7 +147,8 @@ suite_run() {
 	trixie) tool=dracut ;;
 	*) nok "$suite: no initramfs tool chosen for this suite"; return 1 ;;
 	esac
-	tar=$(debroot_tar "$suite" "systemd,systemd-sysv,udev,$tool" minbase lists) || {
+	# apt's package lists stay in the tarball: apt-get install ./pcibind_*.deb resolves against them
+	tar=$(debroot_tar "$suite" "systemd,systemd-sysv,udev,$tool" minbase --skip=cleanup/apt/lists) || {
 		nok "$suite: no Debian userland (tests/lib/debroot.sh says why above)"
 		return 1
 	}
@@ -179,8 +180,8 @@ suite_run() {
 	fi
 	rm -f "$R/etc/apt/sources.list.d/pcibind-prev.list"
 
-	mkdir -p "$CACHE/apt-archives/$suite/partial"
-	bash "$HERE/scenario.sh" "$R" "$suite" "$tool" "$PREV_DEB" "$DEB" "$CACHE/apt-archives/$suite"
+	mkdir -p "$CACHE/pkg-archives/$suite/partial"
+	bash "$HERE/scenario.sh" "$R" "$suite" "$tool" "$PREV_DEB" "$DEB" "$CACHE/pkg-archives/$suite"
 	say "$suite: $((SECONDS - start)) s"
 }
 

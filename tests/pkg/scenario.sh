@@ -125,11 +125,16 @@ has_early_claim() {
 		dracut) grep -qx 'module pcibind' <<<"$l" && grep -q 'hooks/pre-udev/01-pcibind-early.sh$' <<<"$l" ;;
 		esac
 }
-# the kernels whose initramfs holds anything of pcibind's
-initramfs_with_pcibind() {
+all_early_claim() {
 	local k
+	for k in $KERNELS; do has_early_claim "$k" || return 1; done
+}
+# the kernels whose initramfs holds anything of pcibind's (or cannot be listed)
+initramfs_with_pcibind() {
+	local k l
 	for k in $KERNELS; do
-		if initramfs_list "$k" | grep -q pcibind; then echo "$k"; fi
+		# the list first: grep -q ending a pipe early would fail it under pipefail
+		if ! l=$(initramfs_list "$k") || [ -z "$l" ] || grep -q pcibind <<<"$l"; then echo "$k"; fi
 	done
 }
 
@@ -322,7 +327,7 @@ printf '[pcibind]\niommu_pt = yes\n' >"$R/etc/pcibind/conf.d/00-global.conf"
 runs=$(grub_runs)
 if inroot pcibind generate --write >"$LOG/generate.log" 2>&1 && [ -f "$R/etc/modprobe.d/pcibind.conf" ] &&
 	grep -q 'iommu=pt' "$R/etc/default/grub.d/pcibind.cfg" && [ "$(grub_runs)" -gt "$runs" ] &&
-	[ "$(initramfs_with_pcibind | wc -l)" -eq "$(wc -w <<<"$KERNELS")" ]; then
+	all_early_claim; then
 	ok "pcibind generate --write on the installed system: modprobe.d, the GRUB drop-in, update-grub, every kernel's initramfs"
 else
 	nok "pcibind generate --write: $(tailof "$LOG/generate.log")"

@@ -1,6 +1,10 @@
 /* describe.c - class, device and subsystem names in lspci -nn's words, for status and setup */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "util.h"
 
 #include "describe.h"
 
@@ -16,12 +20,25 @@ const char *describe_class_name(struct names *nm, uint32_t class, char *buf, siz
 	return buf;
 }
 
+/* libpci names a class without its subclass with the number already: "Unassigned class [ffff]" */
+static bool has_number(const char *name, uint32_t class)
+{
+	char num[16];
+	size_t n = strlen(name), k;
+
+	k = (size_t)snprintf(num, sizeof(num), " [%04x]", (unsigned)(class >> 8) & 0xffff);
+	return n >= k && streq(name + n - k, num);
+}
+
 const char *describe_class(struct names *nm, uint32_t class, char *buf, size_t size)
 {
 	char name[256];
 	const char *cls = names_lookup_class(nm, class, name, sizeof(name));
 
-	(void)snprintf(buf, size, "%s [%04x]", cls ? cls : "Class", (unsigned)(class >> 8) & 0xffff);
+	if (cls && has_number(cls, class))
+		(void)snprintf(buf, size, "%s", cls);
+	else
+		(void)snprintf(buf, size, "%s [%04x]", cls ? cls : "Class", (unsigned)(class >> 8) & 0xffff);
 	return buf;
 }
 

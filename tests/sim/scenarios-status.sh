@@ -117,6 +117,15 @@ scenario_status_lspci() {
 	pb status --json 02:00.0
 	check "without modules.alias: modules is null in JSON" json_is 'd["groups"][0]["functions"][0]["modules"]' None
 	sim_stop
+	# a switch, and a class pci.ids knows only without its subclass
+	sim_start status-lspci acs || return
+	lspci_chroot "$ROOT" || { notok "cannot copy lspci into the chroot: the oracle cannot run"; sim_stop; return; }
+	pb status
+	check "acs.topo: every function agrees with lspci -D -nn -k" facts_agree "$(pcibind_facts <<<"$OUT")" \
+		"$(in_chroot /usr/bin/lspci -D -nn -k 2>/dev/null | lspci_facts)"
+	check "acs.topo: a class known without its subclass is named once with its number" \
+		fn_shows 0000:00:1e.0 "Unassigned class \[ff00\]: Red Hat"
+	sim_stop
 }
 
 # the tree: each function's chain of bridges, as lspci -PP prints it ("0000:00:01.0/01:00.0")

@@ -205,6 +205,17 @@ scenario_hook_peers_record() {
 	check "a record with a line that is no address: refused, naming the file and line" \
 		out_has "run/pcibind/vm/proxmox-100:3: not a PCI address"
 	check "still nothing given back" test "$(writes_since "$n")" -eq 0
+	echo "$P4" >"$ROOT/elsewhere"
+	rm -f "$ROOT/run/pcibind/vm/proxmox-100"
+	ln -s "$ROOT/elsewhere" "$ROOT/run/pcibind/vm/proxmox-100"
+	pb hook proxmox 100 post-stop
+	check "a record that is a symlink is not followed: nothing given back" test "$(writes_since "$n")" -eq 0
+	check "and said so" out_has "not a regular file of root's"
+	rm -f "$ROOT/run/pcibind/vm/proxmox-100"
+	mkfifo "$ROOT/run/pcibind/vm/proxmox-100"
+	timeout 20 "$PCIBIND" --root "$ROOT" hook proxmox 100 post-stop >/dev/null 2>&1
+	check "a FIFO in its place does not hang post-stop" test $? -ne 124
+	check "and nothing is given back" test "$(writes_since "$n")" -eq 0
 	rm -f "$ROOT/run/pcibind/vm/proxmox-100"
 	pb hook proxmox 100 post-stop
 	check "no record (a start by an older pcibind): the config is used, and said so" out_has "no record of what"

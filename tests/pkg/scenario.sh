@@ -140,7 +140,9 @@ initramfs_with_pcibind() {
 
 # ---- the boot loader: /etc/default/grub as on a Proxmox host, update-grub a stand-in ----
 # (what is tested here is generate's GRUB drop-in and refresh, not GRUB: tests/consumers runs the
-# real grub-mkconfig). The stand-in fails once when /tmp/update-grub.fail exists.
+# real grub-mkconfig). The stand-in fails once when /tmp/update-grub.fail exists. grub.d/ is there
+# already, as on Proxmox (proxmox-ve.cfg): where it is not, generate --remove leaves the empty
+# grub.d/ that --write made behind (a known defect of generate, reported; not the package's).
 fake_grub() {
 	mkdir -p "$R/etc/default/grub.d" &&
 		printf '%s\n' 'GRUB_DEFAULT=0' 'GRUB_TIMEOUT=5' \

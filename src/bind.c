@@ -55,6 +55,7 @@ struct mover {
 	struct outcome *out;
 	char *err_msg; /* out->msg or out->rollback_msg */
 	size_t err_size;
+	bool stoppable; /* a forward move of bind or unbind: a polite stop ends it before the next write */
 };
 
 static int fail(struct mover *m, enum bind_step step, int err, const char *fmt, ...) _printf_(4, 5);
@@ -73,7 +74,12 @@ static int fail(struct mover *m, enum bind_step step, int err, const char *fmt, 
 static int write_attr(struct mover *m, const char *rel, const char *data)
 {
 	pid_t stuck = 0;
-	int err = kwrite(m->r, rel, data, m->o->timeout_ms, &stuck);
+	int err, sig;
+
+	/* SIGTERM, SIGINT: no further write forward; what was changed is put back (a restore goes on) */
+	if (m->stoppable && (sig = spawn_stop_pending()))
+		return fail(m, m->out->step, -EINTR, "stopped by %s before writing %s", spawn_signal_name(sig), rel);
+	err = kwrite(m->r, rel, data, m->o->timeout_ms, &stuck);
 
 	if (err != -ENOENT)
 		m->out->changed = true; /* a write that failed may still have had an effect */
@@ -371,7 +377,8 @@ static void run_forward(struct job *jb, size_t i)
 {
 	const struct action *a = &jb->p->acts[i];
 	struct outcome *out = &jb->outs[i];
-	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg) };
+	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg),
+			   jb->p->verb != VERB_RESTORE };
 	struct dest d = forward_dest(jb->p, a);
 	int err;
 
@@ -388,7 +395,8 @@ static void run_rollback(struct job *jb, size_t i)
 {
 	const struct action *a = &jb->p->acts[i];
 	struct outcome *out = &jb->outs[i];
-	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->rollback_msg, sizeof(out->rollback_msg) };
+	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->rollback_msg,
+			   sizeof(out->rollback_msg), false };
 	struct dest d = rollback_dest(a);
 	enum bind_step failed_step = out->step;
 
@@ -523,13 +531,18 @@ static int journal_after(const struct sysroot *r, const struct plan *p, struct j
 }
 
 /* Single-GPU steps whose functions are all back: units, consoles, framebuffers */
-static void undo_steps(const struct sysroot *r, struct journal *j, const struct bind_opts *o)
+int bind_undo_steps(const struct sysroot *r, struct journal *j, const struct bind_opts *o)
 {
-	struct steps_opts so = { o->systemctl ? o->systemctl : steps_find_systemctl(r), o->timeout_ms };
+	struct steps_opts so = { o->systemctl ? o->systemctl : steps_find_systemctl(r), o->timeout_ms, o->cfg };
 	char msg[512] = "";
+	int n;
 
-	if (j->n_steps && steps_undo(r, j, &so, msg, sizeof(msg)) < 0 && o->steps_msg)
+	if (!j->n_steps)
+		return 0;
+	n = steps_undo(r, j, &so, msg, sizeof(msg));
+	if (n < 0 && o->steps_msg)
 		snprintf(o->steps_msg, o->steps_msg_size, "%s", msg);
+	return n;
 }
 
 int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan *p, struct journal *j,
@@ -566,7 +579,7 @@ int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan
 	}
 	*ret_journal_err = journal_after(r, p, j, added, outs, failed);
 	if (p->verb == VERB_RESTORE)
-		undo_steps(r, j, o);
+		(void)bind_undo_steps(r, j, o);
 	err = !failed ? 0 : timed_out ? -ETIMEDOUT : -EIO;
 out:
 	free(jobs);
@@ -589,6 +602,7 @@ static int run_modprobe(const char *modprobe, const char *module, unsigned timeo
 		.what = what,
 		.timeout_ms = timeout_ms * SPAWN_PROGRAM_DEADLINES,
 		.kill_on_timeout = true,
+		.forward_stop = true,
 		.output = SPAWN_OUTPUT_CAPTURE,
 		.out = out,
 		.out_size = sizeof(out),

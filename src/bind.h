@@ -14,7 +14,8 @@ struct bind_opts {
 	unsigned timeout_ms;  /* deadline of each kernel write that can block */
 	const char *modprobe; /* program that loads modules, NULL: none available */
 	/* restore: single-GPU steps (journal steps) are undone once their functions are back */
-	const char *systemctl; /* NULL: steps_find_systemctl() */
+	const struct config *cfg; /* the units a step may start again: those its sets stop */
+	const char *systemctl;    /* NULL: steps_find_systemctl() */
 	char *steps_msg;       /* if set, why a step could not be undone ("" if all were) */
 	size_t steps_msg_size;
 };
@@ -128,6 +129,13 @@ int bind_load_module(const struct sysroot *r, const char *module, const struct b
  */
 int bind_load_variants(const struct sysroot *r, struct pcihost *h, const bool *want, const struct bind_opts *o,
 		       char *msg, size_t size);
+
+/*
+ * Undo the single-GPU steps no function record needs any more (a restore
+ * whose functions are all back, or steps an interrupted one left): the
+ * number undone, or -errno with o->steps_msg filled.
+ */
+int bind_undo_steps(const struct sysroot *r, struct journal *j, const struct bind_opts *o);
 
 /* Processes holding a function's device nodes (/dev/vfio/N, /dev/dri/..., /dev/nvidia*) */
 int holders_describe(const struct sysroot *r, const struct pcifn *f, char *buf, size_t size);

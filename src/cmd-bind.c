@@ -55,7 +55,7 @@ static int parse_selectors(struct run *rn, int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		if (selector_parse(argv[i], &rn->sels[i]) < 0) {
 			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
-				  "vendor:device (10de:2204) or a section name", argv[i]);
+				  "vendor:device (10de:2204) or a section name", str_shown(argv[i], (char[96]){ 0 }, 96));
 			return EXIT_USAGE;
 		}
 	rn->n_sels = (size_t)argc;
@@ -355,7 +355,9 @@ static void wait_udev(const struct run *rn, const struct outcome *outs, struct u
 
 static int execute(struct run *rn, struct outcome **ret_outs)
 {
-	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
+	char steps_msg[512] = "";
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c), .cfg = rn->cfg,
+			       .steps_msg = steps_msg, .steps_msg_size = sizeof(steps_msg) };
 	struct outcome *outs = NULL;
 	struct udevwait *w = NULL;
 	char msg[512];
@@ -387,7 +389,11 @@ static int execute(struct run *rn, struct outcome **ret_outs)
 		report_done(rn, outs);
 	if (jerr < 0)
 		msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
+	if (steps_msg[0])
+		msg_error("%s; run 'pcibind restore' again once fixed", steps_msg);
 	*ret_outs = outs;
+	if (err == 0 && steps_msg[0])
+		return EXIT_FAILURE_;
 	return err == 0 ? EXIT_OK : err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 }
 
@@ -464,6 +470,70 @@ static int execute_sriov(struct run *rn, struct outcome **ret_outs)
 	return st;
 }
 
+static int nothing_to_do(const struct run *rn)
+{
+	msg_info(rn->c, "nothing to do: every selected function is already where %s would put it",
+		 verb_name(rn->verb));
+	return EXIT_OK;
+}
+
+/*
+ * Single-GPU steps (units stopped, consoles released) whose functions have
+ * no record any more: a post-stop that was killed after giving the GPU
+ * back. A restore finishes them: the display manager starts again.
+ */
+static int undo_left_steps(const struct run *rn)
+{
+	char msg[512] = "";
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .cfg = rn->cfg, .steps_msg = msg,
+			       .steps_msg_size = sizeof(msg) };
+	int n = bind_undo_steps(rn->c->root, rn->j, &o);
+
+	if (n < 0) {
+		msg_error("%s; run 'pcibind restore' again once fixed", msg);
+		return EXIT_FAILURE_;
+	}
+	if (n == 0)
+		return nothing_to_do(rn);
+	msg_info(rn->c, "%d single-GPU step(s) an earlier run left were undone (units started, consoles and "
+		 "framebuffers bound again)", n);
+	return EXIT_OK;
+}
+
+/*
+ * A function on a VFIO driver whose device nodes a process holds (a VM
+ * running): unbinding it makes vfio-pci ask the holder to give the device
+ * up (QEMU's request notifier pulls it out of the running guest) or wait
+ * until it does. Refused, naming the process, unless --force.
+ */
+static int check_holders(const struct run *rn)
+{
+	bool refused = false;
+
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
+		const struct action *a = &rn->p->acts[i];
+		const struct pcifn *f = &rn->h->fns[a->fn];
+		char holders[512];
+
+		if (a->noop || !driver_is_vfio(f->driver) || streq_null(f->driver, a->target.driver) ||
+		    holders_describe(rn->c->root, f, holders, sizeof(holders)) <= 0)
+			continue;
+		if (rn->c->force) {
+			msg_warn("overridden by --force: %s is in use (%s); the kernel asks the holder to give it up and "
+				 "waits for it", a->name, holders);
+			continue;
+		}
+		msg_error("cannot %s %s: it is in use by a VM or another VFIO user: %s; taking it now would pull it "
+			  "out of the running guest; stop the VM first, or use --force", verb_name(rn->verb), a->name,
+			  holders);
+		refused = true;
+	}
+	if (!refused)
+		return 0;
+	msg_error("refused; nothing was changed");
+	return EXIT_REFUSED;
+}
+
 static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 {
 	struct run rn = { .c = c, .verb = v, .lock_fd = -1 };
@@ -476,12 +546,12 @@ static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 	if (!c->dry_run && (st = take_lock(&rn)))
 		goto out;
 	if ((st = load_state(&rn)) || (st = make_plan(&rn)) || (!c->dry_run && (st = load_variants(&rn))) ||
-	    (st = check_refusals(&rn)))
+	    (st = check_refusals(&rn)) || (st = check_holders(&rn)))
 		goto out;
 	if (c->dry_run)
 		st = c->json ? EXIT_OK : print_dry_run(&rn);
 	else if (plan_changes(rn.p) == 0 && !(v == VERB_RESTORE && rn.p->n_acts))
-		msg_info(c, "nothing to do: every selected function is already where %s would put it", verb_name(v));
+		st = v == VERB_RESTORE && rn.j->n_steps ? undo_left_steps(&rn) : nothing_to_do(&rn);
 	else if (rn.p->n_sriov)
 		st = execute_sriov(&rn, &outs);
 	else if ((st = execute(&rn, &outs)) == EXIT_OK)

@@ -295,6 +295,7 @@ static int run_command(const struct generate *g, const char *cmd, char *why, siz
 		.what = what,
 		.timeout_ms = timeout_s * 1000,
 		.kill_on_timeout = true,
+		.forward_stop = true,
 		.output = SPAWN_OUTPUT_CAPTURE,
 		.on_output = relay,
 	};

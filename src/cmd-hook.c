@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,6 +283,7 @@ static struct bind_opts bind_opts_for(const struct hook *hk, char *steps_msg, si
 
 	o.systemctl = steps_find_systemctl(hk->c->root);
 	o.modprobe = ctx_modprobe(hk->c);
+	o.cfg = hk->cfg;
 	return o;
 }
 
@@ -344,7 +346,7 @@ static int execute(struct hook *hk, struct plan *p, struct outcome **ret_outs)
 /* Steps an earlier restore could not undo (a unit that did not start): no function record calls bind_run */
 static int retry_steps(struct hook *hk)
 {
-	struct steps_opts so = { steps_find_systemctl(hk->c->root), timeout_s(hk) * 1000 };
+	struct steps_opts so = { steps_find_systemctl(hk->c->root), timeout_s(hk) * 1000, hk->cfg };
 	char msg[512];
 	int n;
 
@@ -454,7 +456,7 @@ static bool set_seen(const struct hook *hk, size_t upto, const struct devset *se
 /* stop_units and release_console of every set involved, each journaled first */
 static int apply_steps(struct hook *hk)
 {
-	struct steps_opts so = { steps_find_systemctl(hk->c->root), timeout_s(hk) * 1000 };
+	struct steps_opts so = { steps_find_systemctl(hk->c->root), timeout_s(hk) * 1000, hk->cfg };
 	char fns[4096], msg[512];
 	int err, done = 0;
 
@@ -623,16 +625,22 @@ static int recorded_devices(struct hook *hk)
 
 /* ---- Proxmox ---- */
 
+/*
+ * A Proxmox file (VM config, pci.cfg): below the root (pmxcfs links
+ * qemu-server into nodes/NODE), non-blocking, a regular file (a FIFO in
+ * its place fails at once instead of hanging pre-start), at most 8 MiB.
+ */
 static int read_rel(const struct hook *hk, const char *rel, char **ret, bool optional)
 {
-	int err = sysroot_read(hk->c->root, rel, ret, NULL);
+	int err = sysroot_read_how(hk->c->root, rel, SYSROOT_IN_ROOT, 8u << 20, ret, NULL);
 
 	if (err == -ENOENT && optional) {
 		*ret = NULL;
 		return 0;
 	}
 	if (err < 0)
-		hook_msg(3, hk, "cannot read /%s: %s", rel, strerror(-err));
+		hook_msg(3, hk, "cannot read /%s: %s", rel,
+			 err == -EINVAL ? "not a regular file" : err == -EFBIG ? "larger than 8 MiB" : strerror(-err));
 	return err;
 }
 
@@ -752,9 +760,14 @@ static int hook_proxmox(struct hook *hk, int argc, char **argv)
 
 /* ---- libvirt ---- */
 
-/* All of stdin, up to one byte more than the limit (so that "too big" is seen) */
-static int read_stdin(char **ret, size_t *ret_len)
+/*
+ * All of stdin, up to one byte more than the limit (so that "too big" is
+ * seen), within timeout_ms: libvirt writes the XML at once, but a writer
+ * that stalls must not hang the hook (-ETIMEDOUT).
+ */
+static int read_stdin(unsigned timeout_ms, char **ret, size_t *ret_len)
 {
+	long long deadline = now_ms() + timeout_ms;
 	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap);
 	ssize_t n;
@@ -762,6 +775,10 @@ static int read_stdin(char **ret, size_t *ret_len)
 	if (!buf)
 		return -ENOMEM;
 	while (len <= LIBVIRT_XML_MAX) {
+		struct pollfd p = { .fd = 0, .events = POLLIN };
+		long long left = deadline - now_ms();
+		int r;
+
 		if (len == cap) {
 			char *nb = realloc(buf, cap *= 2);
 			if (!nb) {
@@ -770,10 +787,17 @@ static int read_stdin(char **ret, size_t *ret_len)
 			}
 			buf = nb;
 		}
+		r = left > 0 ? poll(&p, 1, (int)left) : 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			free(buf);
+			return r == 0 ? -ETIMEDOUT : -errno;
+		}
 		n = read(0, buf + len, cap - len);
 		if (n == 0)
 			break;
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			free(buf);
@@ -835,13 +859,23 @@ static int hook_libvirt(struct hook *hk, int argc, char **argv)
 	stop = streq(argv[1], "release") && streq(argv[2], "end");
 	snprintf(phase, sizeof(phase), "%s", start ? "prepare begin" : stop ? "release end" : "(other operation)");
 	hk->phase = phase;
-	/* libvirt writes the XML for every operation: read it so that it never meets a closed pipe */
-	if ((err = read_stdin(&xml, &len)) < 0) {
-		hook_msg(3, hk, "cannot read the domain XML on stdin: %s", strerror(-err));
-		return start ? EXIT_FAILURE_ : EXIT_OK;
-	}
+	/*
+	 * Every other operation returns before stdin is read: libvirt writes
+	 * the XML to every hook, and lets one go that leaves it unread
+	 * (virCommandProcessIO() drops the EPIPE), so a stalled writer cannot
+	 * hang those at all; for these two, the read has a deadline.
+	 */
 	if (!start && !stop)
 		return EXIT_OK;
+	if ((err = read_stdin((hk->c->timeout ? hk->c->timeout : CONFIG_DEFAULT_UNBIND_TIMEOUT) * 1000, &xml,
+			      &len)) < 0) {
+		if (err == -ETIMEDOUT)
+			hook_msg(3, hk, "the domain XML did not come on stdin within %u s; nothing was changed",
+				 hk->c->timeout ? hk->c->timeout : CONFIG_DEFAULT_UNBIND_TIMEOUT);
+		else
+			hook_msg(3, hk, "cannot read the domain XML on stdin: %s", strerror(-err));
+		return start ? EXIT_FAILURE_ : EXIT_OK;
+	}
 	if (hook_record_path(hk->kind, argv[0], hk->record, sizeof(hk->record)) < 0) {
 		hook_msg(3, hk, "the domain name is too long");
 		return start ? EXIT_USAGE : EXIT_OK;

@@ -132,7 +132,7 @@ static int parse_selectors(struct setup *s, int argc, char **argv)
 		if (selector_parse(argv[i], &s->sels[i]) < 0) {
 			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
 				  "vendor:device (10de:2204) or a section name",
-				  argv[i]);
+				  str_shown(argv[i], (char[96]){ 0 }, 96));
 			return EXIT_USAGE;
 		}
 		ids |= s->sels[i].kind == SEL_IDS;

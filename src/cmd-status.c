@@ -91,7 +91,7 @@ static int parse_selectors(struct status *st, int argc, char **argv)
 			msg_error(
 			    "invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot "
 			    "(82:00), vendor:device (10de:2204) or a section name",
-			    argv[i]);
+			    str_shown(argv[i], (char[96]){ 0 }, 96));
 			return EXIT_USAGE;
 		}
 	}

@@ -312,14 +312,6 @@ static int apply_ids(struct parser *p, const char *value)
 	return apply_list(p, "ids", value, add_ids);
 }
 
-static bool driver_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	return n >= 1 && n <= DRIVER_LEN_MAX &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789_-") == n;
-}
 
 static int parse_driver(struct parser *p, const char *value, char **ret)
 {
@@ -327,7 +319,7 @@ static int parse_driver(struct parser *p, const char *value, char **ret)
 
 	if (!driver_name_valid(value))
 		return fail(
-		    p, "invalid driver '%s' in [%s]; a driver name is 1 to %d letters, digits, '_' or '-'%s",
+		    p, "invalid driver '%s' in [%s]; a driver name is 1 to %d letters, digits, '_' or '-', not starting with '-'%s",
 		    Q(q, value), set_name(p), DRIVER_LEN_MAX, comment_hint(value));
 	*ret = strdup(value);
 	return *ret ? 0 : oom(p);
@@ -393,7 +385,7 @@ static int parse_words(struct parser *p, const char *key, const char *value, boo
 }
 
 /* systemd unit names: name.suffix from the characters systemd allows */
-static bool unit_name_valid(const char *s)
+bool config_unit_name_valid(const char *s)
 {
 	static const char *const suffixes[] = {".service", ".target", ".socket", ".scope", ".slice", ".timer"};
 	size_t n = strlen(s);
@@ -414,7 +406,7 @@ static int apply_stop_units(struct parser *p, const char *value)
 {
 	struct devset *set = cur_set(p);
 
-	return parse_words(p, "stop_units", value, unit_name_valid,
+	return parse_words(p, "stop_units", value, config_unit_name_valid,
 			   "a unit name like display-manager.service", &set->stop_units, &set->n_stop_units);
 }
 

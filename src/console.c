@@ -15,7 +15,7 @@
 #include "util.h"
 
 /* platform drivers that drive the firmware's framebuffer in the boot GPU's memory */
-static const char *const fb_drivers[] = { "efi-framebuffer", "simple-framebuffer", "simpledrm" };
+static const char *const fb_drivers[] = { "efi-framebuffer", "simple-framebuffer", "simpledrm" }; /* journal_fb_driver_ok() */
 
 static int errf(char *msg, size_t size, int code, const char *fmt, ...) _printf_(4, 5);
 
@@ -27,6 +27,16 @@ static int errf(char *msg, size_t size, int code, const char *fmt, ...)
 	vsnprintf(msg, size, fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+/* a polite stop (SIGTERM, ...) before the next step: what is done so far is undone by the caller */
+static int stop_check(char *msg, size_t size, const char *what, const char *name)
+{
+	int sig = spawn_stop_pending();
+
+	if (!sig)
+		return 0;
+	return errf(msg, size, -EINTR, "stopped by %s before %s %s", spawn_signal_name(sig), what, name);
 }
 
 const char *steps_find_systemctl(const struct sysroot *r)
@@ -63,6 +73,7 @@ static int systemctl(const char *prog, const char *verb, const char *unit, unsig
 	int err;
 
 	snprintf(what, sizeof(what), "'systemctl %s %s'", verb, unit);
+	s.forward_stop = !streq(verb, "start"); /* a start puts back: it finishes */
 	err = spawn_program(&s, argv, &res);
 	if (err < 0) {
 		snprintf(out, size, "%s", res.msg);
@@ -100,6 +111,8 @@ static int stop_unit(const struct sysroot *r, struct journal *j, const char *uni
 
 	if (!o->systemctl)
 		return errf(msg, size, -ENOENT, "cannot stop %s: no systemctl for root %s", unit, sysroot_path(r));
+	if ((err = stop_check(msg, size, "stopping", unit)) < 0)
+		return err;
 	st = systemctl(o->systemctl, "is-active", unit, o->timeout_ms, out, sizeof(out));
 	if (st < 0)
 		return errf(msg, size, st, "cannot tell whether %s runs: %s", unit, out);
@@ -122,8 +135,13 @@ static int write_step(const struct sysroot *r, struct journal *j, enum jstep_kin
 	pid_t stuck = 0;
 	int err;
 
+	if ((err = stop_check(msg, size, "releasing", name)) < 0)
+		return err;
 	if ((err = journal_add_step(j, kind, name, driver, fns)) < 0 || (err = save(r, j, msg, size)) < 0)
-		return err == -ENOMEM ? errf(msg, size, err, "out of memory") : err;
+		return err == -ENOMEM   ? errf(msg, size, err, "out of memory")
+		       : err == -EINVAL ? errf(msg, size, err, "cannot record %s %s in the journal: not a name pcibind "
+						   "can read back", jstep_kind_name(kind), name)
+					: err;
 	err = kwrite(r, path, data, timeout_ms, &stuck);
 	if (err == -ETIMEDOUT)
 		return errf(msg, size, err, "writing '%s' to %s did not finish within %u s", data, path, timeout_ms / 1000);
@@ -206,6 +224,16 @@ int steps_apply(const struct sysroot *r, struct journal *j, const struct devset 
 	return err < 0 ? err : done;
 }
 
+/* the journal is not trusted to name units: only one that a set's stop_units names is started again */
+static bool unit_configured(const struct config *cfg, const char *unit)
+{
+	for (size_t i = 0; cfg && i < cfg->n_sets; i++)
+		for (size_t k = 0; k < cfg->sets[i].n_stop_units; k++)
+			if (streq(cfg->sets[i].stop_units[k], unit))
+				return true;
+	return false;
+}
+
 static int undo_one(const struct sysroot *r, const struct jstep *s, const struct steps_opts *o, char *msg,
 		    size_t size)
 {
@@ -215,6 +243,11 @@ static int undo_one(const struct sysroot *r, const struct jstep *s, const struct
 
 	switch (s->kind) {
 	case JSTEP_UNIT:
+		if (!unit_configured(o->cfg, s->name))
+			return errf(msg, size, -EPERM,
+				    "the journal says %s was stopped, but no set of the configuration stops it: not "
+				    "started (start it yourself if it should run); its record is dropped",
+				    s->name);
 		if (!o->systemctl)
 			return errf(msg, size, -ENOENT, "cannot start %s again: no systemctl for root %s", s->name,
 				    sysroot_path(r));
@@ -229,7 +262,8 @@ static int undo_one(const struct sysroot *r, const struct jstep *s, const struct
 		err = kwrite(r, path, "1", o->timeout_ms, &stuck);
 		break;
 	case JSTEP_PLATFORM:
-		if (!s->driver || sysroot_pathf(path, sizeof(path), "sys/bus/platform/drivers/%s/bind", s->driver) < 0)
+		if (!journal_fb_driver_ok(s->driver) ||
+		    sysroot_pathf(path, sizeof(path), "sys/bus/platform/drivers/%s/bind", s->driver) < 0)
 			return errf(msg, size, -EINVAL, "bad platform record in the journal");
 		err = kwrite(r, path, s->name, o->timeout_ms, &stuck);
 		if (err == -EBUSY)
@@ -254,10 +288,10 @@ int steps_undo(const struct sysroot *r, struct journal *j, const struct steps_op
 			continue;
 		/* a failed one keeps its record for the next restore; the others still go on */
 		err = undo_one(r, &j->steps[i], o, first_err ? scratch : msg, first_err ? sizeof(scratch) : size);
-		if (err < 0) {
+		if (err < 0)
 			first_err = first_err ? first_err : err;
-			continue;
-		}
+		if (err < 0 && err != -EPERM)
+			continue; /* -EPERM: never to be acted on, so not kept either */
 		journal_remove_step(j, i);
 		done++;
 	}

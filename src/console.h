@@ -11,8 +11,9 @@
 #include "sysroot.h"
 
 struct steps_opts {
-	const char *systemctl; /* NULL: units cannot be stopped (an error if a set asks for it) */
-	unsigned timeout_ms;   /* deadline of each sysfs write */
+	const char *systemctl;    /* NULL: units cannot be stopped (an error if a set asks for it) */
+	unsigned timeout_ms;      /* deadline of each sysfs write; systemctl gets SPAWN_PROGRAM_DEADLINES of them */
+	const struct config *cfg; /* undo: a unit is started again only if a set's stop_units names it */
 };
 
 /*
@@ -35,7 +36,8 @@ int steps_apply(const struct sysroot *r, struct journal *j, const struct devset 
  * Undo, newest first, every step no function record needs any more (all of
  * its functions are back), dropping its record and saving the journal.
  * Returns the number undone, or -errno with msg for the first that failed
- * (its record and the older ones are kept for the next restore).
+ * (its record and the older ones are kept for the next restore; a unit no
+ * set of o->cfg stops is never started, and its record dropped: -EPERM).
  */
 int steps_undo(const struct sysroot *r, struct journal *j, const struct steps_opts *o, char *msg, size_t size);
 

@@ -10,7 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "journal.h"
+#include "spawn.h"
 #include "util.h"
 
 #define JOURNAL_HEADER "# pcibind journal 1: original state of functions pcibind changed; do not edit"
@@ -50,7 +52,81 @@ static int jstep_kind_parse(const char *s)
 	return -EBADMSG;
 }
 
-static bool value_ok(const char *v);
+/* ---- what pcibind itself could have written: every field read back is checked against it ---- */
+
+/* a reset_method as the kernel shows it: method names, one space between */
+static bool reset_method_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 255 || v[0] == ' ' || v[n - 1] == ' ' || strstr(v, "  "))
+		return false;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_ ") == n;
+}
+
+/* "ADDR,ADDR": canonical function addresses */
+static bool fns_ok(const char *v)
+{
+	char a[PCIADDR_STRLEN];
+	size_t n;
+
+	if (!v || !*v)
+		return false;
+	for (;; v += n + 1) {
+		struct pciaddr pa;
+
+		n = strcspn(v, ",");
+		if (n == 0 || n >= sizeof(a))
+			return false;
+		memcpy(a, v, n);
+		a[n] = '\0';
+		if (pciaddr_parse(a, &pa) < 0)
+			return false;
+		if (!v[n])
+			return true;
+	}
+}
+
+/* "vtcon" and a number: the only thing ever written into the path sys/class/vtconsole/NAME/bind */
+static bool vtcon_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n > 5 && n <= 9 && strncmp(v, "vtcon", 5) == 0 && strspn(v + 5, "0123456789") == n - 5;
+}
+
+bool journal_fb_driver_ok(const char *d)
+{
+	return d && (streq(d, "efi-framebuffer") || streq(d, "simple-framebuffer") || streq(d, "simpledrm"));
+}
+
+/* a platform device name ("efi-framebuffer.0"): written to a bind file, never part of a path */
+static bool platform_name_ok(const char *v)
+{
+	return token_is_safe(v, 128) && v[0] != '-' && v[0] != '.' && !strchr(v, ':');
+}
+
+static bool record_ok(const struct fnstate *s)
+{
+	return (!s->driver || driver_name_valid(s->driver)) && (!s->override || driver_name_valid(s->override)) &&
+	       (!s->reset_method || reset_method_ok(s->reset_method)) && s->sriov_numvfs >= -1 &&
+	       s->sriov_numvfs <= 65535;
+}
+
+static bool step_ok(const struct jstep *s)
+{
+	if (!s->name || !fns_ok(s->fns))
+		return false;
+	switch (s->kind) {
+	case JSTEP_UNIT:
+		return !s->driver && config_unit_name_valid(s->name);
+	case JSTEP_VTCON:
+		return !s->driver && vtcon_ok(s->name);
+	case JSTEP_PLATFORM:
+		return journal_fb_driver_ok(s->driver) && platform_name_ok(s->name);
+	}
+	return false;
+}
 
 static int steps_push(struct journal *j, const struct jstep *s)
 {
@@ -68,7 +144,7 @@ int journal_add_step(struct journal *j, enum jstep_kind kind, const char *name, 
 	struct jstep s = { .kind = kind, .name = xstrdup_null(name), .driver = xstrdup_null(driver), .fns = xstrdup_null(fns) };
 	int err = 0;
 
-	if (!name || !*name || !value_ok(name) || !value_ok(driver) || !value_ok(fns))
+	if (!step_ok(&(struct jstep){ kind, (char *)name, (char *)driver, (char *)fns }))
 		err = -EINVAL;
 	else if (!s.name || (driver && !s.driver) || (fns && !s.fns))
 		err = -ENOMEM;
@@ -127,6 +203,8 @@ int journal_add(struct journal *j, const struct fnstate *s)
 
 	if (journal_find(j, s->name))
 		return 0;
+	if (!record_ok(s))
+		return -EINVAL; /* what the journal could not read back */
 	if ((err = fnstate_copy(s, &copy)) < 0)
 		return err;
 	if ((err = journal_push(j, &copy)) < 0) {
@@ -202,7 +280,7 @@ static int parse_record(char *line, struct fnstate *ret)
 	/* older journals end here; a PF's sriov_drivers_autoprobe came later */
 	if ((tok = strtok_r(NULL, "\t", &save)) && (err = parse_autoprobe(tok, &s)) < 0)
 		goto out;
-	err = strtok_r(NULL, "\t", &save) ? -EBADMSG : 0;
+	err = strtok_r(NULL, "\t", &save) || !record_ok(&s) ? -EBADMSG : 0;
 out:
 	free(numvfs);
 	if (err < 0)
@@ -226,7 +304,7 @@ static int parse_step(char *line, struct journal *j)
 	    (err = field(strtok_r(NULL, "\t", &save), "driver", &s.driver)) < 0 ||
 	    (err = field(strtok_r(NULL, "\t", &save), "for", &s.fns)) < 0)
 		goto out;
-	err = !s.name || strtok_r(NULL, "\t", &save) ? -EBADMSG : steps_push(j, &s);
+	err = !step_ok(&s) || strtok_r(NULL, "\t", &save) ? -EBADMSG : steps_push(j, &s);
 out:
 	if (err < 0)
 		jstep_clear(&s);
@@ -255,8 +333,9 @@ static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
 			continue;
 		if (is_step_line(line))
 			err = parse_step(line, j);
-		else if ((err = parse_record(line, &s)) == 0 && (err = journal_push(j, &s)) < 0)
-			fnstate_clear(&s);
+		else if ((err = parse_record(line, &s)) == 0 &&
+			 (err = journal_find(j, s.name) ? -EBADMSG : journal_push(j, &s)) < 0)
+			fnstate_clear(&s); /* a function twice: never written so */
 		if (err < 0) {
 			*ret_line = lineno;
 			return err;
@@ -265,19 +344,117 @@ static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
 	return 0;
 }
 
+/*
+ * The run directory: a real directory (no symlink on the way), owned by
+ * root (or the user pcibind runs as), writable by nobody else, and so its
+ * parent; created 0700. Anyone else able to write there could plant the
+ * records restore acts on. -ELOOP, -EPERM (owner or mode), -ENOTDIR.
+ */
+static int check_dir(int fd, bool own)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	/* ours and only readable by others (made by hand, or by an older pcibind): made 0700 */
+	if (own && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
+		return -errno;
+	return 0;
+}
+
+static int run_dir_open(const struct sysroot *r, bool create)
+{
+	_cleanup_close_ int parent = -1;
+	int fd, err;
+
+	parent = create ? sysroot_mkdirs(r, RUN_PARENT, 0755)
+			: sysroot_openat_how(r, RUN_PARENT, O_RDONLY | O_DIRECTORY, 0, SYSROOT_NO_SYMLINKS);
+	if (parent < 0)
+		return parent;
+	if ((err = check_dir(parent, false)) < 0)
+		return err;
+	if (create && mkdirat(parent, RUN_NAME, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(parent, RUN_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		struct stat st;
+
+		err = -errno;
+		return fstatat(parent, RUN_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? -ELOOP : err;
+	}
+	if ((err = check_dir(fd, true)) < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size)
+{
+	const char *root = sysroot_is_host(r) ? "" : sysroot_path(r);
+	struct stat st;
+	int fd = run_dir_open(r, false);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (fd == -ENOENT)
+		return 0;
+	if (fd == -ELOOP)
+		snprintf(buf, size, "%s/%s is a symlink, or one is on its way; pcibind keeps its journal and lock only in "
+			 "a directory of root's: remove it", root, RUN_DIR);
+	else if (fd == -EPERM && fstatat(sysroot_fd(r), RUN_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		snprintf(buf, size, "%s/%s (or %s/%s) is owned by uid %u with mode %04o; pcibind keeps its journal and "
+			 "lock only in a directory owned by root that nobody else can write: remove it",
+			 root, RUN_DIR, root, RUN_PARENT, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
+	else
+		snprintf(buf, size, "%s/%s: %s", root, RUN_DIR, strerror(-fd));
+	return 1;
+}
+
+/* the journal file, as pcibind leaves it: regular, root's, not writable by others, capped */
+static int read_journal_file(int dirfd, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = openat(dirfd, "journal", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return -EPERM;
+	return sysroot_read_fd(fd, JOURNAL_SIZE_MAX, ret, ret_len);
+}
+
 int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_line)
 {
 	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int dirfd = run_dir_open(r, false);
 	struct journal *j = calloc(1, sizeof(*j));
 	unsigned line = 0;
+	size_t len = 0;
 	int err;
 
 	if (!j)
 		return -ENOMEM;
-	err = sysroot_read(r, JOURNAL_FILE, &text, NULL);
+	err = dirfd < 0 ? dirfd : read_journal_file(dirfd, &text, &len);
 	if (err == -ENOENT)
 		err = 0;
-	else if (err == 0)
+	else if (err == 0 && memchr(text, '\0', len)) {
+		/* a NUL would end the text early and drop every record after it */
+		line = 1;
+		for (const char *p = text; *p; p++)
+			line += *p == '\n';
+		err = -EBADMSG;
+	} else if (err == 0)
 		err = parse_journal(text, j, &line);
 	if (err < 0) {
 		journal_free(j);
@@ -322,30 +499,24 @@ static int write_records(FILE *f, const struct journal *j)
 	return 0;
 }
 
-static int fsync_dir(const struct sysroot *r, const char *rel)
-{
-	_cleanup_close_ int fd = sysroot_openat(r, rel, O_RDONLY | O_DIRECTORY, 0);
-
-	if (fd < 0)
-		return fd;
-	return fsync(fd) < 0 ? -errno : 0;
-}
-
 int journal_save(const struct sysroot *r, const struct journal *j)
 {
-	const char *tmp = RUN_DIR "/.journal.tmp";
+	static const char tmp[] = ".journal.tmp";
+	_cleanup_close_ int dirfd = run_dir_open(r, false);
 	FILE *f;
 	int fd, err;
 
+	if (dirfd < 0)
+		return dirfd;
 	if (j->n == 0 && j->n_steps == 0) {
-		if (unlinkat(sysroot_fd(r), JOURNAL_FILE, 0) < 0 && errno != ENOENT)
+		if (unlinkat(dirfd, "journal", 0) < 0 && errno != ENOENT)
 			return -errno;
-		return fsync_dir(r, RUN_DIR);
+		return fsync(dirfd) < 0 ? -errno : 0;
 	}
-	(void)unlinkat(sysroot_fd(r), tmp, 0);
-	fd = sysroot_openat(r, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600);
+	(void)unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fd;
+		return -errno;
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
@@ -358,13 +529,13 @@ int journal_save(const struct sysroot *r, const struct journal *j)
 		err = -errno;
 	if (fclose(f) != 0 && !err)
 		err = -EIO;
-	if (!err && renameat(sysroot_fd(r), tmp, sysroot_fd(r), JOURNAL_FILE) < 0)
+	if (!err && renameat(dirfd, tmp, dirfd, "journal") < 0)
 		err = -errno;
 	if (err < 0) {
-		(void)unlinkat(sysroot_fd(r), tmp, 0);
+		(void)unlinkat(dirfd, tmp, 0);
 		return err;
 	}
-	return fsync_dir(r, RUN_DIR);
+	return fsync(dirfd) < 0 ? -errno : 0;
 }
 
 static long lock_holder(int fd)
@@ -389,13 +560,20 @@ static void lock_note_pid(int fd)
 int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long *ret_holder)
 {
 	long long deadline = now_ms() + (long long)timeout_s * 1000;
+	_cleanup_close_ int dirfd = run_dir_open(r, true);
+	struct stat st;
 	int fd, err;
 
-	if ((err = sysroot_mkdir_p(r, RUN_DIR, 0700)) < 0)
-		return err;
-	fd = sysroot_openat(r, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (dirfd < 0)
+		return dirfd;
+	/* O_NONBLOCK: a FIFO planted as the lock fails below, never blocks the open */
+	fd = openat(dirfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return fd;
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid())) {
+		close(fd);
+		return -EPERM;
+	}
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno != EWOULDBLOCK && errno != EINTR) {
 			err = -errno;
@@ -407,6 +585,10 @@ int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long 
 				*ret_holder = lock_holder(fd);
 			close(fd);
 			return -ETIMEDOUT;
+		}
+		if (spawn_stop_pending()) { /* a polite stop before anything was done: nothing to put back */
+			close(fd);
+			return -EINTR;
 		}
 		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
 	}

@@ -9,9 +9,13 @@
 #include "pcidev.h"
 #include "sysroot.h"
 
-#define RUN_DIR "run/pcibind"
+#define RUN_PARENT "run"
+#define RUN_NAME "pcibind"
+#define RUN_DIR RUN_PARENT "/" RUN_NAME
 #define JOURNAL_FILE RUN_DIR "/journal"
 #define LOCK_FILE RUN_DIR "/lock"
+/* a record is about 100 bytes: room for tens of thousands of functions */
+#define JOURNAL_SIZE_MAX (4u << 20)
 
 /*
  * A host-wide step done for functions handed to a VM (single-GPU hosts),
@@ -48,8 +52,19 @@ struct journal {
 	size_t n_steps;
 };
 
-/* A missing journal is an empty one. -EBADMSG with *ret_line for a damaged file. */
+/*
+ * A missing journal is an empty one. -EBADMSG with *ret_line for a damaged
+ * file: a line pcibind could not have written (a driver or module name
+ * outside the kernel's charset, a vtconsole that is not vtconN, a function
+ * twice, a NUL byte, ...). The run directory and the file must be as
+ * pcibind makes them: no symlink (-ELOOP), root's and writable by nobody
+ * else (-EPERM), a regular file (-EINVAL), at most JOURNAL_SIZE_MAX (-EFBIG).
+ */
 int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_line);
+/* Why the run directory cannot be used (1 and buf), or 0; for the message of a -ELOOP/-EPERM */
+int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size);
+/* The platform drivers whose framebuffer the single-GPU steps release: the only ones a platform step names */
+bool journal_fb_driver_ok(const char *driver);
 /* Atomic replace (temp file, fsync, rename, fsync dir); an empty journal removes the file. */
 int journal_save(const struct sysroot *r, const struct journal *j);
 void journal_free(struct journal *j);
@@ -64,7 +79,12 @@ void journal_remove_step(struct journal *j, size_t i);
 /* true while one of the step's functions still has a record */
 bool journal_step_needed(const struct journal *j, const struct jstep *s);
 
-/* Serialise runs: flock on LOCK_FILE, waiting up to timeout_s. -ETIMEDOUT, *ret_holder = pid seen in the file. */
+/*
+ * Serialise runs: flock on LOCK_FILE, waiting up to timeout_s; the run
+ * directory is created (0700) or checked as journal_load() does.
+ * -ETIMEDOUT, *ret_holder = pid seen in the file; -EINTR when a stop
+ * signal comes while waiting.
+ */
 int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long *ret_holder);
 void lock_release(int fd);
 

@@ -1,7 +1,9 @@
 /* main.c - option parsing and dispatch to the subcommands */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 
 #include "cmd.h"
 #include "journal.h"
+#include "spawn.h"
 
 static const struct cmd *const commands[] = {
 	&cmd_setup,
@@ -98,6 +101,7 @@ static const struct option options[] = {
 static int parse_option(struct ctx *c, int opt, bool *help)
 {
 	unsigned long v;
+	char shown[96];
 
 	switch (opt) {
 	case OPT_ROOT:
@@ -113,15 +117,16 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		c->force = true;
 		return -1;
 	case OPT_DRIVER:
-		if (!token_is_safe(optarg, DRIVER_NAME_MAX) || strchr(optarg, ':')) {
-			msg_error("invalid --driver '%s': a driver name is letters, digits, '_' and '-'", optarg);
+		if (!driver_name_valid(optarg)) {
+			msg_error("invalid --driver '%s': a driver name is 1 to %d letters, digits, '_' and '-', not "
+				  "starting with '-'", str_shown(optarg, shown, sizeof(shown)), DRIVER_NAME_MAX - 1);
 			return EXIT_USAGE;
 		}
 		c->driver = optarg;
 		return -1;
 	case OPT_TIMEOUT:
 		if (parse_uint(optarg, 10, 3600, &v) < 0 || v == 0) {
-			msg_error("invalid --timeout '%s': seconds, 1 to 3600", optarg);
+			msg_error("invalid --timeout '%s': seconds, 1 to 3600", str_shown(optarg, shown, sizeof(shown)));
 			return EXIT_USAGE;
 		}
 		c->timeout = (unsigned)v;
@@ -138,7 +143,8 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 	case OPT_NAME:
 		if (!selector_name_valid(optarg)) {
 			msg_error("invalid --name '%s': a set name starts with a letter or '_', then letters, digits, "
-				  "'_', '.' or '-' (at most 63), and does not look like a PCI address", optarg);
+				  "'_', '.' or '-' (at most 63), and does not look like a PCI address",
+				  str_shown(optarg, shown, sizeof(shown)));
 			return EXIT_USAGE;
 		}
 		c->name = optarg;
@@ -204,10 +210,67 @@ static int parse_options(struct ctx *c, int argc, char **argv, const char *optst
 	return -1;
 }
 
+/*
+ * Started with stdin, stdout or stderr closed (a careless service, a
+ * hook runner), the first files opened would become fds 0-2 and messages
+ * would be written into the lock or the journal: each missing one is
+ * opened on /dev/null before anything else.
+ */
+static void std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if ((n = sysroot_open_devnull()) < 0)
+			_exit(EXIT_FAILURE_); /* no /dev/null: nowhere safe even to say so */
+		if (n != fd) {
+			(void)dup2(n, fd);
+			(void)close(n);
+		} else {
+			(void)fcntl(fd, F_SETFD, 0);
+		}
+	}
+}
+
+/*
+ * A polite stop (SIGTERM, SIGINT, SIGHUP) stays blocked for the whole run:
+ * the layers below check for it between steps (spawn_stop_pending()),
+ * finish the kernel write in flight and put back what they changed (a
+ * restore completes). Then the signal is let through and ends the
+ * process as it would have, so the caller still sees the signal.
+ */
+static int finish(int st)
+{
+	int sig = spawn_stop_pending();
+	sigset_t set;
+
+	if (!sig)
+		return st;
+	msg_warn("%s received: what was under way was finished or put back; stopping", spawn_signal_name(sig));
+	(void)fflush(stdout);
+	(void)fflush(stderr);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return st; /* only if the signal is ignored */
+}
+
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	std_fds();
+	(void)spawn_block_stop_signals();
+	return finish(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
 	struct ctx c = { .root_path = "/" };
 	const struct cmd *cmd;
+	char shown[96];
 	bool help = false;
 	int st;
 
@@ -224,7 +287,7 @@ int main(int argc, char **argv)
 	}
 	cmd = find_cmd(argv[optind]);
 	if (!cmd) {
-		msg_error("unknown command '%s'; try 'pcibind --help'", argv[optind]);
+		msg_error("unknown command '%s'; try 'pcibind --help'", str_shown(argv[optind], shown, sizeof(shown)));
 		return EXIT_USAGE;
 	}
 	/* options after it too, anywhere among its arguments, unless they are raw data */
@@ -258,6 +321,13 @@ int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, 
 			 sysroot_is_host(c->root) ? "" : sysroot_path(c->root), LOCK_FILE, wait);
 		return EXIT_TIMEOUT;
 	}
+	if (err == -EINTR) {
+		snprintf(msg, size, "stopped by %s while waiting for the lock %s; nothing was changed",
+			 spawn_signal_name(spawn_stop_pending()), LOCK_FILE);
+		return EXIT_FAILURE_;
+	}
+	if (journal_run_dir_problem(c->root, msg, size))
+		return EXIT_FAILURE_;
 	if (err < 0) {
 		snprintf(msg, size, "cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
 		return EXIT_FAILURE_;
@@ -271,8 +341,16 @@ int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
 	int err = journal_load(c->root, j, &line);
 
 	if (err == -EBADMSG)
-		snprintf(msg, size, "the journal %s is damaged at line %u; it records what pcibind changed: inspect it, "
-			 "then remove it", JOURNAL_FILE, line);
+		snprintf(msg, size, "the journal %s is damaged at line %u: it holds what pcibind could not have written "
+			 "there; it records what pcibind changed: inspect it, then remove it; nothing was changed",
+			 JOURNAL_FILE, line);
+	else if (err < 0 && journal_run_dir_problem(c->root, msg, size))
+		;
+	else if (err == -EINVAL || err == -EPERM || err == -ELOOP || err == -EFBIG)
+		snprintf(msg, size, "the journal %s is %s; pcibind reads back only the file it wrote: inspect it, then "
+			 "remove it; nothing was changed", JOURNAL_FILE,
+			 err == -EINVAL ? "not a regular file" : err == -EPERM ? "owned by another user or writable by others" :
+			 err == -ELOOP ? "a symlink" : "far larger than pcibind ever writes it");
 	else if (err < 0)
 		snprintf(msg, size, "cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
 	return err < 0 ? EXIT_FAILURE_ : 0;

@@ -201,6 +201,15 @@ static bool has_suffix(const char *s, const char *suffix)
 	return n >= m && streq(s + n - m, suffix);
 }
 
+bool driver_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	/* no leading '-': a name is never taken for an option of modprobe */
+	return n >= 1 && n < DRIVER_NAME_MAX && s[0] != '-' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 bool driver_is_vfio(const char *driver)
 {
 	if (!driver)

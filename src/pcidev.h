@@ -170,6 +170,12 @@ static inline bool pcifn_is_display(const struct pcifn *f)
 	return (f->class >> 16) == 0x03;
 }
 
+/*
+ * A driver or module name as the kernel has them: 1 to DRIVER_NAME_MAX - 1
+ * letters, digits, '_' and '-', not starting with '-'. Every name pcibind
+ * takes from the command line, the configuration or the journal.
+ */
+bool driver_name_valid(const char *s);
 /* A driver whose name marks it as a VFIO (user-space DMA) driver */
 bool driver_is_vfio(const char *driver);
 /* Drivers that leave a group viable for VFIO: vfio ones and pci-stub */

@@ -19,6 +19,8 @@
 #define MAX_KEEP 8
 /* without pidfd_open (old kernels, valgrind 3.19): how often the child is polled with waitpid */
 #define POLL_STEP_MS 5
+/* how soon a program gets a stop signal pcibind received */
+#define STOP_STEP_MS 100
 
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
@@ -33,7 +35,17 @@ int spawn_block_stop_signals(void)
 {
 	sigset_t set;
 
-	stop_set(&set);
+	/*
+	 * One that pcibind was started with ignored (nohup: SIGHUP; a shell's
+	 * background job: SIGINT) stays ignored: it is never a stop.
+	 */
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(stop_signals); i++) {
+		struct sigaction old;
+
+		if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaddset(&set, stop_signals[i]);
+	}
 	return -pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
@@ -138,11 +150,12 @@ static void child_signals(bool program)
 	sigset_t set;
 
 	if (program) {
-		/* a program starts as from a shell: its own group, defaults, nothing blocked */
+		/*
+		 * A program starts as from a shell: its own group, nothing blocked,
+		 * the dispositions pcibind was given (it sets none of its own; an
+		 * ignored SIGHUP under nohup stays ignored).
+		 */
 		(void)setpgid(0, 0);
-		for (int sig = 1; sig < NSIG; sig++)
-			if (sig != SIGKILL && sig != SIGSTOP)
-				(void)signal(sig, SIG_DFL);
 		sigemptyset(&set);
 		(void)sigprocmask(SIG_SETMASK, &set, NULL);
 		return;
@@ -163,6 +176,7 @@ struct waiter {
 	long long deadline;
 	int status;
 	bool reaped;
+	bool stop_sent; /* a program was handed pcibind's polite stop */
 };
 
 static void deliver(struct waiter *w, const char *data, size_t len)
@@ -231,6 +245,22 @@ static int wait_until(struct waiter *w, long long deadline, bool use_output_dead
 		if (now >= until)
 			return -ETIMEDOUT;
 		timeout = (int)(until - now);
+		/*
+		 * A program (its own process group: the terminal's ^C does not
+		 * reach it) gets pcibind's polite stop handed on once, as a shell
+		 * would; a kernel writer never does. Blocked signals do not wake
+		 * poll, hence the short steps.
+		 */
+		if (w->s->forward_stop && !w->stop_sent) {
+			int sig = spawn_stop_pending();
+
+			if (sig) {
+				(void)kill(-w->pid, sig);
+				w->stop_sent = true;
+			} else if (timeout > STOP_STEP_MS) {
+				timeout = STOP_STEP_MS;
+			}
+		}
 		if (w->pidfd >= 0)
 			p[n++] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
 		else if (timeout > POLL_STEP_MS)

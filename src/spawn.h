@@ -35,6 +35,12 @@ struct spawn {
 	 * the write whenever it lets go.
 	 */
 	bool kill_on_timeout;
+	/*
+	 * A program doing forward work (modprobe, systemctl stop, a refresh
+	 * command): a stop signal pcibind receives meanwhile is handed on to
+	 * its group. Never for one that puts something back (systemctl start).
+	 */
+	bool forward_stop;
 	const int *keep_fds;
 	size_t n_keep_fds;
 	enum spawn_output output;
@@ -66,9 +72,9 @@ int spawn_fn(const struct spawn *s, int (*fn)(void *arg), void *arg, struct spaw
 
 /*
  * Run the program argv[0] (a full path; no $PATH search, no shell unless
- * argv says so) in a process group of its own, with signals unblocked and
- * at their defaults. The same returns; -ENOENT (or the exec's -errno) when
- * it cannot be executed.
+ * argv says so) in a process group of its own, with signals unblocked
+ * (see forward_stop). The same returns; -ENOENT (or the exec's -errno)
+ * when it cannot be executed.
  */
 int spawn_program(const struct spawn *s, char *const argv[], struct spawn_result *res);
 
@@ -80,7 +86,7 @@ int spawn_program(const struct spawn *s, char *const argv[], struct spawn_result
  * signal end the process.
  */
 int spawn_stop_pending(void);
-/* Block the stop signals in the calling thread (main: before anything else) */
+/* Block the stop signals in the calling thread (main: before anything else); those ignored stay ignored */
 int spawn_block_stop_signals(void);
 /* Name of a stop signal: "SIGTERM" */
 const char *spawn_signal_name(int sig);

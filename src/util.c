@@ -73,6 +73,20 @@ bool token_is_safe(const char *s, size_t max)
 	return true;
 }
 
+const char *str_shown(const char *s, char *buf, size_t size)
+{
+	size_t n = 0, len = strlen(s);
+
+	if (!size)
+		return buf;
+	for (size_t i = 0; i < len && i < 64 && n + 1 < size; i++)
+		buf[n++] = isprint((unsigned char)s[i]) && s[i] != '%' ? s[i] : '?';
+	buf[n] = '\0';
+	if (len > 64 && n + 4 < size)
+		strcat(buf, "...");
+	return buf;
+}
+
 long long now_ms(void)
 {
 	struct timespec ts;

@@ -66,6 +66,13 @@ bool token_is_safe(const char *s, size_t max);
 /* w is one of the blank-separated words of line (a kernel command line); line may be NULL */
 bool words_contain(const char *line, const char *w);
 
+/*
+ * A string from the user (an argument, a name read from a file) as it may
+ * be shown in a message: at most 64 characters, non-printable ones and '%'
+ * as '?', "..." when cut. Returns buf.
+ */
+const char *str_shown(const char *s, char *buf, size_t size);
+
 /* monotonic time in milliseconds */
 long long now_ms(void);
 

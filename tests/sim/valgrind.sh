@@ -101,6 +101,9 @@ VG_LEAVE_OUT=(
 	"terminal_status: status and --tree cut to a terminal; the same code runs in status and status_tree"
 	"setup_dry_run: setup's preview also runs in terminal_setup_questions, the rest in setup_flow"
 	"demo: make demo's story; each of its commands runs in the scenarios of its own"
+	"harden_concurrency: 480 runs racing for the lock, a test of the lock and the journal, not of memory; the sim tier runs it"
+	"harden_random_signals: killed runs are not there to be checked; the sim tier runs it, and the polite stops in harden_polite_stop"
+	"harden_refresh_deadline: runs pcibind in a chroot, where valgrind is not; the sim tier runs it"
 )
 
 # vg_select SCENARIO...: those the run has

@@ -353,15 +353,21 @@ static const struct err_case err_cases[] = {
 	{ "[a]\nids = 10de\n", 2, "invalid ids '10de' in [a]; expected vendor:device as VVVV:DDDD (e.g. 10de:2204)" },
 	/* driver */
 	{ "[a]\naddress = 01:00\ndriver = vfio.pci\n", 3,
-	  "invalid driver 'vfio.pci' in [a]; a driver name is 1 to 63 letters, digits, '_' or '-'" },
+	  "invalid driver 'vfio.pci' in [a]; a driver name is 1 to 63 letters, digits, '_' or '-', not starting with '-'" },
 	{ "[a]\naddress = 01:00\ndriver =\n", 3,
-	  "invalid driver '' in [a]; a driver name is 1 to 63 letters, digits, '_' or '-'" },
+	  "invalid driver '' in [a]; a driver name is 1 to 63 letters, digits, '_' or '-', not starting with '-'" },
+	/* issue 13, defect 9: a name that modprobe would take for an option */
+	{ "[a]\naddress = 01:00\ndriver = -r\n", 3,
+	  "invalid driver '-r' in [a]; a driver name is 1 to 63 letters, digits, '_' or '-', not starting with '-'" },
+	{ "[pcibind]\ndriver = --remove\n", 2,
+	  "invalid driver '--remove' in [pcibind]; a driver name is 1 to 63 letters, digits, '_' or '-', not starting "
+	  "with '-'" },
 	{ "[pcibind]\ndriver = vfio-pci # default\n", 2,
-	  "invalid driver 'vfio-pci # default' in [pcibind]; a driver name is 1 to 63 letters, digits, '_' or '-' "
-	  "('#' starts a comment only at the start of a line; use ' ; comment')" },
+	  "invalid driver 'vfio-pci # default' in [pcibind]; a driver name is 1 to 63 letters, digits, '_' or '-', "
+	  "not starting with '-' ('#' starts a comment only at the start of a line; use ' ; comment')" },
 	{ "[pcibind]\ndriver = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 2,
 	  "invalid driver 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' in [pcibind]; a driver name is 1 to 63 "
-	  "letters, digits, '_' or '-'" },
+	  "letters, digits, '_' or '-', not starting with '-'" },
 	/* boot */
 	{ "[a]\naddress = 01:00\nboot = maybe\n", 3,
 	  "invalid value 'maybe' for 'boot' in [a]; use yes or no (also true/false, on/off, 1/0)" },

@@ -190,6 +190,149 @@ TEST(damaged_journal_names_the_line)
 	remove_root(r, dir);
 }
 
+/* issue 13, defect 4: every field read back is what pcibind could have written, or the journal is damaged */
+TEST(untrusted_fields_are_damage)
+{
+	static const char rec[] = "0000:01:00.0\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=\n";
+	static const char *const bad[][3] = {
+		{ "../../../../tmp/x", "", "" },
+		{ "-r", "", "" },
+		{ "nvidia", "vfio pci", "" },
+		{ "nvidia", "--remove", "" },
+		{ "nvidia", "", "flr;reboot" },
+		{ "nvidia", "", " bus" },
+		{ "nvidia", "", "flr  bus" },
+		{ "nvi/dia", "", "" },
+	};
+	static const char *const bad_steps[] = {
+		"vtcon\tname=../../../tmp/z\tdriver=\tfor=0000:01:00.0\n",
+		"vtcon\tname=vtcon\tdriver=\tfor=0000:01:00.0\n",
+		"vtcon\tname=vtcon1\tdriver=efi-framebuffer\tfor=0000:01:00.0\n",
+		"unit\tname=-reboot.target\tdriver=\tfor=0000:01:00.0\n",
+		"unit\tname=reboot\tdriver=\tfor=0000:01:00.0\n",
+		"unit\tname=gdm.service\tdriver=\tfor=\n",
+		"unit\tname=gdm.service\tdriver=\tfor=0000:01:00.0,../x\n",
+		"platform\tname=efi-framebuffer.0\tdriver=../../../x\tfor=0000:01:00.0\n",
+		"platform\tname=..\tdriver=efi-framebuffer\tfor=0000:01:00.0\n",
+		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\n0000:01:00.0\tdriver=b\toverride=\treset_method=\tsriov_numvfs=\n",
+	};
+	char dir[64], text[512];
+	struct sysroot *r = temp_root(dir);
+	struct journal *j = NULL;
+	unsigned line = 0;
+
+	ASSERT_NOT_NULL(r);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), rec, bad[i][0], bad[i][1], bad[i][2]);
+		ASSERT_INT_EQ(write_file(r, JOURNAL_FILE, text), 0);
+		line = 0;
+		if (journal_load(r, &j, &line) != -EBADMSG || line != 1)
+			FAIL_AT("accepted: %s", text);
+	}
+	for (size_t i = 0; i < sizeof(bad_steps) / sizeof(bad_steps[0]); i++) {
+		ASSERT_INT_EQ(write_file(r, JOURNAL_FILE, bad_steps[i]), 0);
+		if (journal_load(r, &j, &line) != -EBADMSG)
+			FAIL_AT("accepted: %s", bad_steps[i]);
+	}
+	/* what pcibind writes is read back */
+	ASSERT_INT_EQ(write_file(r, JOURNAL_FILE,
+				 "0000:01:00.0\tdriver=snd_hda_intel\toverride=vfio-pci\treset_method=flr bus\tsriov_numvfs=4\n"
+				 "unit\tname=display-manager.service\tdriver=\tfor=0000:01:00.0,0000:01:00.1\n"
+				 "vtcon\tname=vtcon1\tdriver=\tfor=0000:01:00.0\n"
+				 "platform\tname=efi-framebuffer.0\tdriver=efi-framebuffer\tfor=0000:01:00.0\n"),
+		      0);
+	ASSERT_INT_EQ(journal_load(r, &j, &line), 0);
+	ASSERT_INT_EQ(j->n, 1);
+	ASSERT_INT_EQ(j->n_steps, 3);
+	journal_free(j);
+	/* and nothing pcibind could not read back is written */
+	j = calloc(1, sizeof(*j));
+	struct fnstate s = state("0000:01:00.0", "-r", NULL, NULL, -1);
+	ASSERT_INT_EQ(journal_add(j, &s), -EINVAL);
+	ASSERT_INT_EQ(journal_add_step(j, JSTEP_VTCON, "../x", NULL, "0000:01:00.0"), -EINVAL);
+	ASSERT_INT_EQ(journal_add_step(j, JSTEP_PLATFORM, "efi-framebuffer.0", "other", "0000:01:00.0"), -EINVAL);
+	fnstate_clear(&s);
+	journal_free(j);
+	remove_root(r, dir);
+}
+
+/* a NUL byte used to end the text there: every record after it was dropped without a word */
+TEST(nul_byte_is_damage)
+{
+	static const char text[] = "# pcibind journal 1\n0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\n"
+				   "\0\n0000:02:00.0\tdriver=b\toverride=\treset_method=\tsriov_numvfs=\n";
+	char dir[64];
+	struct sysroot *r = temp_root(dir);
+	struct journal *j = NULL;
+	unsigned line = 0;
+	int fd;
+
+	ASSERT_NOT_NULL(r);
+	fd = sysroot_openat(r, JOURNAL_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_INT_EQ(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
+	close(fd);
+	ASSERT_INT_EQ(journal_load(r, &j, &line), -EBADMSG);
+	ASSERT_INT_EQ(line, 3);
+	remove_root(r, dir);
+}
+
+/* defects 5 and 6: the run directory and the journal as pcibind makes them, or nothing */
+TEST(run_dir_and_journal_are_checked)
+{
+	char dir[64], path[96], out[256];
+	struct sysroot *r = temp_root(dir);
+	struct journal *j = NULL;
+	int fd = -1;
+
+	ASSERT_NOT_NULL(r);
+	snprintf(path, sizeof(path), "%s/" RUN_DIR, dir);
+	/* created 0700 by the lock */
+	ASSERT_INT_EQ(rmdir(path), 0);
+	ASSERT_INT_EQ(lock_acquire(r, 1, &fd, NULL), 0);
+	lock_release(fd);
+	struct stat st;
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0700);
+	/* a FIFO as the journal: refused at once */
+	snprintf(out, sizeof(out), "%s/journal", path);
+	ASSERT_INT_EQ(mkfifo(out, 0600), 0);
+	ASSERT_INT_EQ(journal_load(r, &j, NULL), -EINVAL);
+	unlink(out);
+	/* a journal writable by others */
+	ASSERT_INT_EQ(write_file(r, JOURNAL_FILE, "# x\n"), 0);
+	ASSERT_INT_EQ(chmod(out, 0666), 0);
+	ASSERT_INT_EQ(journal_load(r, &j, NULL), -EPERM);
+	unlink(out);
+	/* a symlink as the journal */
+	ASSERT_INT_EQ(symlink("/etc/hostname", out), 0);
+	ASSERT_INT_EQ(journal_load(r, &j, NULL), -ELOOP);
+	unlink(out);
+	/* a world-writable run directory: refused, and says why */
+	ASSERT_INT_EQ(chmod(path, 0777), 0);
+	ASSERT_INT_EQ(lock_acquire(r, 1, &fd, NULL), -EPERM);
+	ASSERT_INT_EQ(journal_load(r, &j, NULL), -EPERM);
+	ASSERT_INT_EQ(journal_run_dir_problem(r, out, sizeof(out)), 1);
+	ASSERT_STR_CONTAINS(out, "with mode 0777");
+	/* only readable by others (made by hand): ours, tightened to 0700 */
+	ASSERT_INT_EQ(chmod(path, 0755), 0);
+	ASSERT_INT_EQ(lock_acquire(r, 1, &fd, NULL), 0);
+	lock_release(fd);
+	ASSERT_INT_EQ(stat(path, &st), 0);
+	ASSERT_INT_EQ(st.st_mode & 07777, 0700);
+	/* a symlink: refused, nothing created where it points */
+	snprintf(out, sizeof(out), "%s/elsewhere", dir);
+	ASSERT_INT_EQ(mkdir(out, 0700), 0);
+	snprintf(out, sizeof(out), "rm -rf '%s' && ln -s ../elsewhere '%s'", path, path);
+	ASSERT_INT_EQ(system(out), 0);
+	ASSERT_INT_EQ(lock_acquire(r, 1, &fd, NULL), -ELOOP);
+	ASSERT_INT_EQ(journal_run_dir_problem(r, out, sizeof(out)), 1);
+	ASSERT_STR_CONTAINS(out, "run/pcibind is a symlink");
+	snprintf(out, sizeof(out), "%s/elsewhere/lock", dir);
+	ASSERT_INT_EQ(access(out, F_OK), -1);
+	remove_root(r, dir);
+}
+
 TEST(lock_is_exclusive_and_names_the_holder)
 {
 	char dir[64];

@@ -257,7 +257,7 @@ TEST(program_ends_while_a_grandchild_holds_the_pipe)
 	ASSERT_STR_EQ(out, "done\n");
 }
 
-/* pcibind blocks its stop signals; a program it runs gets them back */
+/* pcibind blocks its stop signals; a program it runs gets them unblocked */
 TEST(program_gets_default_signals)
 {
 	char *argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)"kill -TERM $$; sleep 2; exit 0", NULL };

@@ -1,4 +1,4 @@
-# holder.sh - restore while a VFIO user (a "VM") holds the device: a clear timeout, then success
+# holder.sh - restore while a VFIO user (a "VM") holds the device: refused; forced, a clear timeout; then success
 # SPDX-License-Identifier: GPL-2.0-or-later
 need_pcibind || return 0
 NIC=0000:02:00.0
@@ -9,9 +9,21 @@ expect_rc "bind" 0
 hold --req $NIC || nok "vfio-hold could not open $NIC: $(cat /tmp/hold.log)"
 HP=$HOLD_PID
 
+# a VM holds it: restore refuses before any write, naming who (issue 13, defect 12)
 dmesg_mark
 pcb_deadline 30 --timeout 3 restore $NIC
-expect "restore of a held device gives up with exit 4" "$RC" 4
+expect "restore of a held device is refused (exit 3)" "$RC" 3
+expect_match "the refusal names the holder's command" "$OUT" "vfio-hold"
+expect_match "the refusal names the holder's pid" "$OUT" "(^|[^0-9])$HP([^0-9]|$)"
+expect_match "the refusal names /dev/vfio/$G" "$OUT" "/dev/vfio/$G"
+expect "nothing was written: still on vfio-pci" "$(drv $NIC)" vfio-pci
+expect "nothing was written: no request relayed to the holder (dmesg)" \
+	"$(dmesg_new | grep -c "Relaying device request")" 0
+
+# forced: the kernel's unbind waits for the holder, pcibind's deadline ends it
+dmesg_mark
+pcb_deadline 30 --force --timeout 3 restore $NIC
+expect "forced restore of a held device gives up with exit 4" "$RC" 4
 expect "... within a few seconds (--timeout 3)" "$(echo "$DT" | awk '{ print ($1 < 10) ? "yes" : "no: " $1 "s" }')" yes
 expect_match "the message names the device" "$OUT" "$NIC"
 expect_match "the message names the holder's command" "$OUT" "vfio-hold"
@@ -30,7 +42,7 @@ pcb_deadline 15 status
 expect "status does not hang while an unbind is blocked in the kernel" "$RC" 0
 STATUS_PID=$PCB_PID
 [ "$RC" = hung ] && note "stuck: $(dstate | tr '\n' ',')"
-pcb_deadline 20 --timeout 3 restore $NIC
+pcb_deadline 20 --force --timeout 3 restore $NIC
 expect "a second restore while the first unbind is still pending ends (4 or 1), no hang" \
 	"$(case $RC in 4 | 1) echo ended ;; *) echo "$RC" ;; esac)" ended
 SECOND_PID=$PCB_PID

@@ -56,7 +56,7 @@ expect_driver $NIC e1000e "after the round trip: "
 pcb bind $NIC
 hold --req $NIC || nok "vfio-hold could not open $NIC: $(cat /tmp/hold.log)"
 HP=$HOLD_PID
-"$PCIBIND" --timeout 30 restore $NIC >/tmp/mid.out 2>&1 &
+"$PCIBIND" --force --timeout 30 restore $NIC >/tmp/mid.out 2>&1 &
 MID=$!
 sleep 2
 dmesg_mark

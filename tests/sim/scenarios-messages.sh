@@ -16,7 +16,8 @@ scenario_messages_once() {
 	pb bind 02:00
 	fake_holder 4242 qemu-system-x86 /dev/vfio/2
 	ctl "block $GPU2 unbind forever"
-	pb --timeout 1 restore 02:00
+	# --force: a held device is refused first (scenarios-harden.sh); forced, the kernel's unbind waits
+	pb --force --timeout 1 restore 02:00
 	check "a hung restore exits 4" exit_is 4
 	check "it says once that the function was not put back" test "$(grep -oi "not put back" <<<"$OUT" | wc -l)" -eq 1
 	check "it names what to run afterwards once" test "$(count "run 'pcibind restore $GPU2'")" -eq 1

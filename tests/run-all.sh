@@ -24,6 +24,12 @@ tier() {
 	echo "# ==== tier $name: $((SECONDS - start)) s"
 }
 
+if [ $fast -eq 0 ]; then
+	# the consumer tier's Debian userlands, built (if not cached) in the background meanwhile
+	mkdir -p build/consumers
+	nice -n 19 tests/consumers/prefetch.sh >build/consumers/prefetch.log 2>&1 &
+	prefetch=$!
+fi
 tier unit tests/run-unit.sh build/asan/tests/test-*
 tier sim tests/sim/run.sh build/asan/pcibind build/pcisim
 tier gen tests/gen/run.sh build/asan/pcibind
@@ -35,6 +41,10 @@ if [ $fast -eq 0 ]; then
 	# the Debian package: built, lintian, installed/upgraded/purged in Debian 12 and 13 chroots (tests/pkg)
 	tier pkg tests/pkg/run.sh
 	tier vm tests/vm/run.sh build/pcibind
+	# grub-mkconfig, update-initramfs, dracut, kernel-install, modprobe, udevadm, systemd-analyze in
+	# Debian 12 and 13 on pcibind's output; README's commands on a minimal Debian 12
+	tier consumers tests/consumers/run.sh
+	wait "$prefetch"
 fi
 passed=$(grep -c "^ok - " "$log")
 failed=$(grep -c "^not ok - " "$log")

@@ -35,7 +35,7 @@ JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
 
 # every boot, in the order their results are printed
-ALL_BOOTS="host cycles hotplug noiommu facts sriov boot generate"
+ALL_BOOTS="host cycles hotplug noiommu facts sriov boot generate generate-dracut"
 
 # modules that go into the initramfs (with their dependencies)
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub nvme"
@@ -265,6 +265,9 @@ boot_def() {
 	generate) # tests/vm/generate: generate --write, update-initramfs, then a boot from that initrd
 		B_RUN=
 		B_TIMEOUT=1500 ;;
+	generate-dracut) # the same with dracut
+		B_RUN=
+		B_TIMEOUT=1500 ;;
 	*) return 1 ;;
 	esac
 	# for working on one scenario: PCIBIND_VM_RUN=scen1,scen2 tests/vm/run.sh BIN BOOT
@@ -317,6 +320,10 @@ run_boot() {
 	local name=$1 t0 t1 rc bridge
 	if [ "$name" = boot ] || [ "$name" = generate ]; then
 		PCIBIND_VM_BOOT_TIMEOUT=${PCIBIND_VM_TIMEOUT:-} "$HERE/$name/run.sh" "$WORK" "$VMLINUZ" "$KROOT" "$KVER" >"$WORK/$name.out" 2>&1
+		return
+	fi
+	if [ "$name" = generate-dracut ]; then
+		PCIBIND_VM_BOOT_TIMEOUT=${PCIBIND_VM_TIMEOUT:-} "$HERE/generate/run.sh" "$WORK" "$VMLINUZ" "$KROOT" "$KVER" dracut >"$WORK/$name.out" 2>&1
 		return
 	fi
 	boot_def "$name"

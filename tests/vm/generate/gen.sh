@@ -14,13 +14,20 @@ else
 	echo "not ok - vm: generate: pcibind generate --write failed in the guest (status $?)"
 fi
 sed 's/^/#   /' /tmp/gen.out
-for f in /etc/initramfs-tools/hooks/pcibind /etc/initramfs-tools/scripts/init-top/pcibind \
-	/etc/modprobe.d/pcibind.conf /etc/modules-load.d/pcibind.conf; do
+if [ -x /usr/sbin/update-initramfs ]; then
+	files="/etc/initramfs-tools/hooks/pcibind /etc/initramfs-tools/scripts/init-top/pcibind"
+else
+	files="/usr/lib/dracut/modules.d/90pcibind/module-setup.sh /usr/lib/dracut/modules.d/90pcibind/pcibind-early.sh /etc/dracut.conf.d/pcibind.conf"
+fi
+for f in $files /etc/modprobe.d/pcibind.conf /etc/modules-load.d/pcibind.conf; do
 	if [ -f "$f" ]; then echo "ok - vm: generate: wrote $f"; else echo "not ok - vm: generate: no $f"; fi
 done
+# the kernel arguments generate wants, for boot 2 (no bootloader here to put them on its line)
+args=$(pcibind -v generate 2>/dev/null | sed -n 's/^kernel command line ([^)]*): //p' | grep -v '^(nothing to add)$')
+echo "# vm: generate: kernel arguments wanted: ${args:-none}"
 modprobe virtio_pci; modprobe 9pnet_virtio && modprobe 9p && mkdir -p /out &&
 	mount -t 9p -o trans=virtio,version=9p2000.L out /out &&
-	cp "/boot/initrd.img-$kver" /out/initrd.img && sync
+	cp "/boot/initrd.img-$kver" /out/initrd.img && echo "$args" >/out/args && sync
 echo "# vm: generate: initrd $(wc -c <"/boot/initrd.img-$kver") bytes"
 echo o >/proc/sysrq-trigger
 sleep 30

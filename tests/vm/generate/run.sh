@@ -1,17 +1,22 @@
 #!/bin/bash
-# run.sh - real proof of `pcibind generate --write` with initramfs-tools: the early claim from the initramfs
+# run.sh - real proof of `pcibind generate --write`: the early claim from the initramfs it makes
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# usage: tests/vm/generate/run.sh WORK VMLINUZ KROOT KVER   (a Debian kernel unpacked as tests/vm/run.sh does)
+# usage: tests/vm/generate/run.sh WORK VMLINUZ KROOT KVER [initramfs-tools|dracut]
+#   (a Debian kernel unpacked as tests/vm/run.sh does; default initramfs-tools)
 #
-# Boot 1: a bookworm userland with initramfs-tools (mmdebstrap, cached), pcibind installed by
-# `make install DESTDIR=`, booted as an initramfs with rdinit=/vmtest/gen.sh: the guest runs
-# `pcibind generate --write` on its own root "/", which writes the hook, the init-top script,
-# modprobe.d and modules-load.d and runs `update-initramfs -u -k all`; the new initrd leaves the
-# guest through a 9p share. Boot 2: that initrd, as initramfs-tools made it. A probe script
-# (init-premount, added by this test only) prints which driver each NIC has after udev has run,
-# and whether e1000e ever probed the configured one (dmesg), then powers off.
-# The two NICs are identical e1000e (8086:10d3); only 0000:02:00.0 is configured.
+# Boot 1: a bookworm userland with the initramfs tool (tests/lib/debroot.sh, cached), pcibind
+# installed by `make install DESTDIR=`, booted as an initramfs with rdinit=/vmtest/gen.sh: the
+# guest runs `pcibind generate --write` on its own root "/", which writes the initramfs hook or
+# dracut module, modprobe.d and modules-load.d and runs `update-initramfs -u -k all` or `dracut -f
+# --regenerate-all`; the new initrd and the kernel arguments generate wants leave the guest through
+# a 9p share. Boot 2: that initrd, as the tool made it, with those arguments (dracut:
+# rd.driver.pre=vfio-pci). A probe (an init-premount script, or a dracut module's
+# initqueue/settled hook, added by this test only) prints which driver each NIC has once udev has
+# settled, and whether e1000e ever probed the configured one (dmesg), then powers off.
+# The two NICs are identical e1000e (8086:10d3); only 0000:02:00.0 is configured. e1000e is in the
+# initramfs (initramfs-tools takes it with MODULES=most; dracut, not host-only, is told to add it
+# as for a user whose GPU driver is there): the host driver is there to race.
 # shellcheck disable=SC2015,SC2013 # ok() cannot fail; module paths have no blanks
 set -u -o pipefail
 
@@ -19,18 +24,25 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
 # shellcheck source=../../lib/debroot.sh
 . "$REPO/tests/lib/debroot.sh"
-WORK=$(realpath -m "$1/generate") VMLINUZ=$(realpath "$2") KROOT=$(realpath "$3") KVER=$4
+FLAVOR=${5:-initramfs-tools}
+NAME=generate
+[ "$FLAVOR" = dracut ] && NAME=generate-dracut
+WORK=$(realpath -m "$1/$NAME") VMLINUZ=$(realpath "$2") KROOT=$(realpath "$3") KVER=$4
 TIMEOUT=${PCIBIND_VM_BOOT_TIMEOUT:-600}
-PKGS=kmod,udev,initramfs-tools,busybox,libinih1,libudev1,libpci3,pciutils,cpio,zstd
+case $FLAVOR in
+initramfs-tools) PKGS=kmod,udev,initramfs-tools,busybox,libinih1,libudev1,libpci3,libexpat1,pciutils,cpio,zstd ;;
+dracut) PKGS=kmod,udev,dracut,libinih1,libudev1,libpci3,libexpat1,pciutils,cpio ;;
+*) echo "not ok - vm: generate: usage: $0 WORK VMLINUZ KROOT KVER [initramfs-tools|dracut]"; exit 2 ;;
+esac
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e 9p 9pnet_virtio virtio_pci"
 
 die() {
-	echo "not ok - vm: generate: setup: $*"
+	echo "not ok - vm: $NAME: setup: $*"
 	exit 1
 }
-say() { echo "# vm: generate: $*"; }
-ok() { echo "ok - vm: generate: $*"; }
-nok() { echo "not ok - vm: generate: $*"; FAIL=1; }
+say() { echo "# vm: $NAME: $*"; }
+ok() { echo "ok - vm: $NAME: $*"; }
+nok() { echo "not ok - vm: $NAME: $*"; FAIL=1; }
 FAIL=0
 
 build_image() {
@@ -60,13 +72,22 @@ build_image() {
 			die "cannot copy $lib"
 	done
 	install -D -m 0644 "$HERE/pcibind.conf" "$R/etc/pcibind/pcibind.conf"
-	# an initrd for update-initramfs -u to replace, recorded as its own
-	: >"$R/boot/initrd.img-$KVER"
-	mkdir -p "$R/var/lib/initramfs-tools"
-	(cd "$R/boot" && sha1sum "initrd.img-$KVER" | sed "s|initrd.img-$KVER|/boot/initrd.img-$KVER|") \
-		>"$R/var/lib/initramfs-tools/$KVER"
-	sed -i 's/^COMPRESS=.*/COMPRESS=gzip/' "$R/etc/initramfs-tools/initramfs.conf"
-	install -D -m 0755 "$HERE/probe" "$R/etc/initramfs-tools/scripts/init-premount/vmtest-probe"
+	if [ "$FLAVOR" = initramfs-tools ]; then
+		# an initrd for update-initramfs -u to replace, recorded as its own
+		: >"$R/boot/initrd.img-$KVER"
+		mkdir -p "$R/var/lib/initramfs-tools"
+		(cd "$R/boot" && sha1sum "initrd.img-$KVER" | sed "s|initrd.img-$KVER|/boot/initrd.img-$KVER|") \
+			>"$R/var/lib/initramfs-tools/$KVER"
+		sed -i 's/^COMPRESS=.*/COMPRESS=gzip/' "$R/etc/initramfs-tools/initramfs.conf"
+		install -D -m 0755 "$HERE/probe" "$R/etc/initramfs-tools/scripts/init-premount/vmtest-probe"
+	else
+		# the probe as a dracut module of this test; e1000e in the initramfs (not host-only, dracut
+		# adds storage drivers only); gzip as the initramfs-tools flavor has it
+		install -D -m 0755 "$HERE/dracut-probe/module-setup.sh" "$R/usr/lib/dracut/modules.d/99vmtest/module-setup.sh"
+		install -D -m 0755 "$HERE/probe" "$R/usr/lib/dracut/modules.d/99vmtest/vmtest-probe.sh"
+		printf '%s\n' 'add_dracutmodules+=" vmtest "' 'add_drivers+=" e1000e "' 'compress="gzip"' \
+			>"$R/etc/dracut.conf.d/90-vmtest.conf"
+	fi
 	install -D -m 0755 "$HERE/gen.sh" "$R/vmtest/gen.sh"
 	(cd "$R" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) >"$WORK/boot1.cpio" || die "cannot pack the image"
 }
@@ -88,7 +109,7 @@ qemu() { # qemu LOG INITRD APPEND [extra...]
 
 main() {
 	local t0 log
-	[ $# -eq 4 ] || { echo "usage: $0 WORK VMLINUZ KROOT KVER" >&2; exit 2; }
+	[ $# -eq 4 ] || [ $# -eq 5 ] || { echo "not ok - vm: $NAME: usage: $0 WORK VMLINUZ KROOT KVER [initramfs-tools|dracut]"; exit 2; }
 	mkdir -p "$WORK" || die "cannot create $WORK"
 	t0=$(date +%s)
 	build_image
@@ -100,14 +121,15 @@ main() {
 		-fsdev "local,id=out,path=$WORK/out,security_model=none" -device virtio-9p-pci,fsdev=out,mount_tag=out,bus=rp1
 	tr -d '\r' <"$WORK/boot1.log" >"$WORK/boot1.clean"
 	say "boot 1 (generate --write, update-initramfs): $(($(date +%s) - t0))s"
-	grep -aE '^(# vm|(not )?ok - vm)' "$WORK/boot1.clean"
+	grep -aE '^(# vm|(not )?ok - vm)' "$WORK/boot1.clean" | sed "s/vm: generate: /vm: $NAME: /"
 	if [ ! -s "$WORK/out/initrd.img" ]; then
 		nok "boot 1 produced no initrd (log $WORK/boot1.clean)"
 		tail -n 40 "$WORK/boot1.clean" | sed 's/^/#   /'
 		return 1
 	fi
 	t0=$(date +%s)
-	qemu "$WORK/boot2.log" "$WORK/out/initrd.img" "quiet"
+	# the arguments generate wants for the kernel (intel_iommu=on is there already; dracut: rd.driver.pre=)
+	qemu "$WORK/boot2.log" "$WORK/out/initrd.img" "quiet root=/dev/vmtest-none $(cat "$WORK/out/args" 2>/dev/null)"
 	tr -d '\r' <"$WORK/boot2.log" >"$WORK/boot2.clean"
 	log=$WORK/boot2.clean
 	say "boot 2 (from that initrd): $(($(date +%s) - t0))s"

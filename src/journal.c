@@ -277,10 +277,18 @@ static int parse_record(char *line, struct fnstate *ret)
 		}
 		s.sriov_numvfs = (int)v;
 	}
-	/* older journals end here; a PF's sriov_drivers_autoprobe came later */
+	/* older journals end here; a PF's sriov_drivers_autoprobe came later, "claimed=boot" later still */
 	if ((tok = strtok_r(NULL, "\t", &save)) && (err = parse_autoprobe(tok, &s)) < 0)
 		goto out;
-	err = strtok_r(NULL, "\t", &save) || !record_ok(&s) ? -EBADMSG : 0;
+	if (tok && (tok = strtok_r(NULL, "	", &save))) {
+		/* a boot claim is of a function that had no driver and no override */
+		if (!streq(tok, "claimed=boot") || s.driver || s.override) {
+			err = -EBADMSG;
+			goto out;
+		}
+		s.boot_claim = true;
+	}
+	err = strtok_r(NULL, "	", &save) || !record_ok(&s) ? -EBADMSG : 0;
 out:
 	free(numvfs);
 	if (err < 0)
@@ -482,13 +490,14 @@ static int write_records(FILE *f, const struct journal *j)
 			return -EINVAL;
 		if (s->sriov_numvfs >= 0)
 			(void)xsnprintf(numvfs, sizeof(numvfs), "%d", s->sriov_numvfs);
-		fprintf(f, "%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\tsriov_drivers_autoprobe=%s\n",
+		fprintf(f, "%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\tsriov_drivers_autoprobe=%s%s\n",
 			s->name, s->driver ? s->driver : "", s->override ? s->override : "",
 			s->reset_method ? s->reset_method : "", numvfs,
 			s->sriov_numvfs < 0		       ? ""
 			: s->sriov_autoprobe == AUTOPROBE_ON  ? "1"
 			: s->sriov_autoprobe == AUTOPROBE_OFF ? "0"
-							      : "");
+							      : "",
+			s->boot_claim ? "\tclaimed=boot" : "");
 	}
 	for (size_t i = 0; i < j->n_steps; i++) {
 		const struct jstep *s = &j->steps[i];

@@ -52,8 +52,12 @@ int fnstate_from_fn(const struct pcifn *f, struct fnstate *ret)
 
 int fnstate_copy(const struct fnstate *src, struct fnstate *ret)
 {
-	return fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs,
-			   src->sriov_autoprobe);
+	int err = fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs,
+			      src->sriov_autoprobe);
+
+	if (err == 0)
+		ret->boot_claim = src->boot_claim;
+	return err;
 }
 
 void pcifn_clear(struct pcifn *f)
@@ -311,6 +315,33 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 	read_group(dirfd, f);
 	if (pcifn_is_vga(f) || (f->class >> 8) == 0x0001)
 		f->boot_vga = read_int(dirfd, "boot_vga", -1);
+	return 0;
+}
+
+int pcifn_read_ids(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret)
+{
+	char name[PCIADDR_STRLEN], path[96], alias[64];
+	_cleanup_close_ int dirfd = -1;
+	struct pcifn f = { 0 };
+	int err;
+
+	pcifn_clear(&f);
+	f.addr = *a;
+	pciaddr_format(a, name);
+	memcpy(f.name, name, sizeof(f.name));
+	if ((err = sysroot_pathf(path, sizeof(path), PCI_DEVICES "/%s/modalias", name)) < 0)
+		return err;
+	if (sysroot_read_line(r, path, alias, sizeof(alias)) == 0 && parse_modalias(alias, &f) == 0) {
+		*ret = f;
+		return 0;
+	}
+	if ((err = sysroot_pathf(path, sizeof(path), PCI_DEVICES "/%s", name)) < 0)
+		return err;
+	if ((dirfd = sysroot_openat(r, path, O_RDONLY | O_DIRECTORY, 0)) < 0)
+		return dirfd;
+	if ((err = read_ids(dirfd, &f)) < 0)
+		return err == -ENODEV ? -ENOENT : err;
+	*ret = f;
 	return 0;
 }
 

@@ -125,6 +125,12 @@ struct fnstate {
 	char *reset_method;
 	int sriov_numvfs; /* -1: not a PF */
 	enum autoprobe sriov_autoprobe;
+	/*
+	 * Claimed at boot before any host driver probed it (the udev rule or
+	 * apply found it driverless): restore lets the kernel pick its driver,
+	 * as if pcibind had never been there, rather than leaving it driverless.
+	 */
+	bool boot_claim;
 };
 
 void fnstate_clear(struct fnstate *s);
@@ -133,6 +139,12 @@ int fnstate_copy(const struct fnstate *src, struct fnstate *ret);
 
 /* Read one function; -ENOENT if it does not exist. */
 int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret);
+/*
+ * Only its address, ids and class (one read of modalias, the attributes
+ * where it is absent): for the udev rule, which must not read more per event.
+ * -ENOENT if it does not exist.
+ */
+int pcifn_read_ids(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret);
 void pcifn_clear(struct pcifn *f);
 /* deep copy */
 int pcifn_copy(const struct pcifn *src, struct pcifn *ret);

@@ -417,7 +417,7 @@ static int target_restore(const struct planner *pl, const struct pcifn *f, const
 		a->noop = true; /* removed with its PF's VF count; nothing to move first */
 		return 0;
 	}
-	if (!rec) {
+	if (!rec || rec->boot_claim) { /* a boot claim: the host's driver had not probed it yet */
 		a->target.kernel_picks = true;
 		a->noop = !f->override && f->driver && !driver_is_vfio(f->driver);
 		return 0;
@@ -1008,6 +1008,9 @@ static bool verdict_refused(const struct pcihost *h, const struct config *cfg, c
 		for (size_t u = 0; u < ARRAY_SIZE(use_refusals); u++) {
 			if (!(f->uses & use_refusals[u].use))
 				continue;
+			/* apply and the hook release the console first (the udev rule claims it) */
+			if (use_refusals[u].use == USE_CONSOLE && set->release_console)
+				continue;
 			if (f->use_detail)
 				detail_set(detail, size, "%s", f->use_detail);
 			else
@@ -1140,6 +1143,7 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 {
 	const char *driver = target_driver(cfg, set);
 	bool vfio = driver_is_vfio(driver) || driver_is_auto(driver);
+	enum set_verdict ready;
 	char what[384];
 	size_t n = 0;
 
@@ -1166,5 +1170,13 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 	}
 	if (verdict_refused(h, cfg, set, detail, size))
 		return VERDICT_REFUSED;
-	return verdict_ready(h, cfg, set, detail, size);
+	ready = verdict_ready(h, cfg, set, detail, size);
+	for (size_t i = 0; ready == VERDICT_READY && detail && i < h->n; i++)
+		if (selected(h, set, &h->fns[i]) && (h->fns[i].uses & USE_CONSOLE) && set->release_console) {
+			bufcat(detail, size, "; %s carries the console: apply and the hook release it first "
+					     "(release_console = yes); bind needs --force",
+			       h->fns[i].name);
+			break;
+		}
+	return ready;
 }

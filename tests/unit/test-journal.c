@@ -12,6 +12,7 @@
 #include "harness.h"
 #include "tmproot.h"
 #include "journal.h"
+#include "util.h"
 
 /* dir: at least 64 bytes */
 static struct sysroot *temp_root(char *dir)
@@ -126,6 +127,35 @@ TEST(autoprobe_round_trip_and_older_journals)
 	remove_root(r, dir);
 }
 
+/* a boot claim ("claimed=boot") survives a save and a load; plain records are written as before */
+TEST(boot_claim_round_trip)
+{
+	char dir[64];
+	struct sysroot *r = temp_root(dir);
+	struct journal *j = calloc(1, sizeof(*j)), *back = NULL;
+	struct fnstate a = state("0000:06:00.0", NULL, NULL, NULL, -1);
+	struct fnstate b = state("0000:01:00.0", "nvidia", NULL, NULL, -1);
+	_cleanup_free_ char *text = NULL;
+
+	ASSERT_NOT_NULL(r);
+	a.boot_claim = true;
+	journal_add(j, &a);
+	journal_add(j, &b);
+	ASSERT_TRUE(journal_find(j, "0000:06:00.0")->boot_claim);
+	ASSERT_INT_EQ(journal_save(r, j), 0);
+	ASSERT_INT_EQ(sysroot_read(r, JOURNAL_FILE, &text, NULL), 0);
+	ASSERT_NOT_NULL(strstr(text, "0000:06:00.0\tdriver=\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=\tclaimed=boot\n"));
+	ASSERT_NOT_NULL(strstr(text, "0000:01:00.0\tdriver=nvidia\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=\n"));
+	ASSERT_INT_EQ(journal_load(r, &back, NULL), 0);
+	ASSERT_TRUE(journal_find(back, "0000:06:00.0")->boot_claim);
+	ASSERT_FALSE(journal_find(back, "0000:01:00.0")->boot_claim);
+	fnstate_clear(&a);
+	fnstate_clear(&b);
+	journal_free(j);
+	journal_free(back);
+	remove_root(r, dir);
+}
+
 TEST(empty_journal_removes_the_file)
 {
 	char dir[64];
@@ -172,8 +202,13 @@ TEST(damaged_journal_names_the_line)
 		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=2\tsriov_drivers_autoprobe=yes\n",
 		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=1\n",
 		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=2\tsriov_drivers_autoprobe=1\tx=\n",
+		/* a boot claim is of a driverless function without an override, and is the last field */
+		"0000:01:00.0\tdriver=a\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=\tclaimed=boot\n",
+		"0000:01:00.0\tdriver=\toverride=vfio-pci\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=\tclaimed=boot\n",
+		"0000:01:00.0\tdriver=\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=\tclaimed=later\n",
+		"0000:01:00.0\tdriver=\toverride=\treset_method=\tsriov_numvfs=\tsriov_drivers_autoprobe=\tclaimed=boot\tx=1\n",
 	};
-	static const unsigned lines[] = { 3, 2, 1, 1, 1, 1, 1, 1 };
+	static const unsigned lines[] = { 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
 	char dir[64];
 	struct sysroot *r = temp_root(dir);
 

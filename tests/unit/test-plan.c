@@ -1130,6 +1130,30 @@ TEST(restore_without_record)
 	ASSERT_INT_EQ(p->n_refusals, 0);
 }
 
+/* a boot claim's record gives the function to whatever the kernel picks, as without a record */
+TEST(restore_boot_claim)
+{
+	_cleanup_host_ struct pcihost *h =
+	    HOST(true, FN("0000:02:00.0", 0x8086, 0x1533, C_NIC, "vfio-pci", 2, .override = "vfio-pci"),
+		 FN("0000:05:00.0", 0x8086, 0x1533, C_NIC, NULL, 5));
+	struct fnstate recs[] = {
+	    {.name = "0000:02:00.0", .sriov_numvfs = -1, .boot_claim = true},
+	    {.name = "0000:05:00.0", .sriov_numvfs = -1}, /* driverless on purpose (pcibind unbind, say) */
+	};
+	_cleanup_plan_ struct plan *p = NULL;
+	struct plan_error e;
+
+	ASSERT_INT_EQ(plan_words(h, NULL, recs, ARRAY_SIZE(recs), VERB_RESTORE, NULL, false, NULL, &p, &e), 0);
+	ASSERT_INT_EQ(p->n_acts, 2);
+	ASSERT_TRUE(p->acts[0].recorded);
+	ASSERT_TRUE(p->acts[0].target.kernel_picks);
+	ASSERT_NULL(p->acts[0].target.driver);
+	ASSERT_NULL(p->acts[0].target.override);
+	ASSERT_FALSE(p->acts[0].noop);
+	ASSERT_FALSE(p->acts[1].target.kernel_picks); /* stays driverless, as recorded */
+	ASSERT_TRUE(p->acts[1].noop);
+}
+
 TEST(restore_all_records)
 {
 	_cleanup_host_ struct pcihost *h = workstation();

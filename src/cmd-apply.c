@@ -1,6 +1,5 @@
-/* cmd-apply.c - pcibind apply: every set with boot = yes to its driver; apply --udev: the rule's fast path */
+/* cmd-apply.c - pcibind apply: every set with boot = yes to its driver (apply --udev: cmd-apply-udev.c) */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -12,18 +11,16 @@
 
 #include "bind.h"
 #include "cmd.h"
+#include "console.h"
 #include "journal.h"
 #include "json.h"
-#include "kwrite.h"
 #include "plan.h"
 #include "udevwait.h"
 #include "usage.h"
 #include "variant.h"
 
 #define APPLY_SCHEMA 1
-#define UDEV_LOCK_TRIES 15       /* x 20 ms: the udev path never waits long for the lock */
-#define UDEV_WRITE_TIMEOUT_MS 1000
-#define UDEV_SETTLE_MS 5000      /* /dev/vfio/N final before the unit reports success */
+#define UDEV_SETTLE_MS 5000 /* /dev/vfio/N final before the unit reports success */
 
 /* What happened to one set; the names are the JSON "result" values (pcibind(8)) */
 enum set_result {
@@ -47,7 +44,6 @@ struct moved {
 	char before[DRIVER_NAME_MAX]; /* "" = none */
 	char after[DRIVER_NAME_MAX];
 	char want[DRIVER_NAME_MAX]; /* its target: the set's driver, or driver = auto's pick for it */
-	bool wait; /* its driver changes in this set's run: udev gets an event for it */
 };
 
 struct report {
@@ -59,6 +55,7 @@ struct report {
 	size_t n_moved;
 	char msg[600];
 	bool done;        /* its result is set already (its VFs could not be made) */
+	bool console_said; /* release_console: that the console goes first, said once */
 	char shown[DRIVER_NAME_MAX + 24];
 	int vfs_made;     /* VFs created for it in this run */
 };
@@ -71,6 +68,7 @@ struct applier {
 	int lock_fd;
 	struct report *reps;
 	size_t n_reps;
+	bool claims_noted; /* boot claims found by the survey, to be saved before the first change */
 };
 
 static void applier_free(struct applier *ap)
@@ -156,6 +154,31 @@ _printf_(3, 4) static void result(struct report *rep, enum set_result res, const
 	va_end(ap);
 }
 
+static const struct devset *set_of_fn(const struct applier *ap, const struct plan *p, const char *fn)
+{
+	for (size_t i = 0; i < p->n_acts; i++)
+		if (streq(p->acts[i].name, fn))
+			return p->acts[i].set ? config_find_set(ap->cfg, p->acts[i].set) : NULL;
+	return NULL;
+}
+
+/*
+ * The boot VGA while a console is on it goes only to a set with
+ * release_console = yes, which releases the console first; every other
+ * set is refused it. The udev rule and status say the same (pcibind(8),
+ * "The boot VGA").
+ */
+static void waive_console(const struct applier *ap, struct plan *p)
+{
+	for (size_t i = 0; i < p->n_refusals; i++) {
+		struct refusal *f = &p->refusals[i];
+		const struct devset *set;
+
+		if (f->kind == REFUSE_CONSOLE && (set = set_of_fn(ap, p, f->fn)) && set->release_console)
+			f->forced = true;
+	}
+}
+
 /* Each set is its own request, planned against the host as it is now */
 static int plan_set(struct applier *ap, struct report *rep, struct plan **ret)
 {
@@ -174,6 +197,7 @@ static int plan_set(struct applier *ap, struct report *rep, struct plan **ret)
 		result(rep, RES_FAILED, "cannot plan: %s", strerror(-err));
 		return 1;
 	}
+	waive_console(ap, *ret);
 	return 0;
 }
 
@@ -186,6 +210,13 @@ static int refused(struct applier *ap, struct report *rep, const struct plan *p)
 	for (size_t i = 0; i < p->n_refusals; i++) {
 		const struct refusal *f = &p->refusals[i];
 
+		if (f->forced && f->kind == REFUSE_CONSOLE && rep->set->release_console) {
+			if (!rep->console_said)
+				msg_info(ap->c, "[%s]: release_console = yes: the console is released first: %s",
+					 rep->set->name, f->msg);
+			rep->console_said = true;
+			continue;
+		}
 		if (f->forced) {
 			msg_warn("[%s]: overridden by --force: %s", rep->set->name, f->msg);
 			continue;
@@ -280,48 +311,171 @@ static void read_back(struct applier *ap, struct report *rep)
 		result(rep, RES_FAILED, "failed: %zu of %zu functions on %s", ok, rep->n_moved, shown_driver(rep));
 }
 
-/* A function an earlier set's module load already bound has had its event: do not wait for it */
-static void mark_waits(const struct applier *ap, struct report *rep)
-{
-	for (size_t i = 0; i < rep->n_moved; i++) {
-		struct pciaddr a;
-		const struct pcifn *f;
+/* ---- boot claims: what pcibind holds at boot is journaled, so that a bare restore gives it back ---- */
 
-		rep->moved[i].wait = pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->h, &a)) &&
-				     !streq_null(f->driver, rep->moved[i].want);
+/*
+ * A function the udev rule claimed (its override is the set's driver) and
+ * pcibind holds without a record: a module load bound it, or will. Its
+ * record says "claimed at boot": restore lets the kernel pick its driver.
+ */
+static bool claimed_unrecorded(const struct action *a)
+{
+	const char *d = a->target.driver;
+
+	return !a->recorded && !a->created_vf && d && streq_null(a->before.override, d) &&
+	       (!a->before.driver || streq(a->before.driver, d));
+}
+
+static int note_claims(struct applier *ap, const struct plan *p)
+{
+	int err;
+
+	if (ap->c->dry_run)
+		return 0;
+	for (size_t i = 0; i < p->n_acts; i++) {
+		struct fnstate s = { .sriov_numvfs = -1, .boot_claim = true };
+
+		if (!claimed_unrecorded(&p->acts[i]))
+			continue;
+		memcpy(s.name, p->acts[i].name, sizeof(s.name));
+		if ((err = journal_add(ap->j, &s)) < 0)
+			return err;
+		ap->claims_noted |= err > 0;
+	}
+	return 0;
+}
+
+/* Saved under the lock before the first module load, which binds them */
+static void save_claims(struct applier *ap)
+{
+	int err;
+
+	if (!ap->claims_noted)
+		return;
+	if ((err = journal_save(ap->c->root, ap->j)) < 0)
+		msg_warn("could not record the boot claims in the journal %s: %s; 'pcibind restore' names them "
+			 "one by one", JOURNAL_FILE, strerror(-err));
+}
+
+/*
+ * A function taken from no driver at all: at boot its host driver has not
+ * probed it yet, so its record says so, and restore hands it to the
+ * driver the kernel picks rather than leaving it driverless.
+ */
+static void mark_boot_claims(struct plan *p)
+{
+	for (size_t i = 0; i < p->n_acts; i++) {
+		struct action *a = &p->acts[i];
+
+		if (!a->noop && !a->recorded && !a->created_vf && !a->before.driver &&
+		    (!a->before.override || streq_null(a->before.override, a->target.driver)))
+			a->before.boot_claim = true;
 	}
 }
 
-/* The udev events of every function that moved in the sets of this run (mine[i]) */
-static void settle(struct udevwait *w, const struct applier *ap, const bool *mine)
+/* ---- release_console: the boot VGA's console goes before it does ---- */
+
+static bool console_waived(const struct plan *p, const struct devset *set)
 {
-	_cleanup_free_ const char **names = NULL, **drivers = NULL;
-	const char *pending = "";
-	size_t n = 0, max = 0;
+	for (size_t i = 0; i < p->n_refusals; i++)
+		for (size_t k = 0; p->refusals[i].kind == REFUSE_CONSOLE && k < p->n_acts; k++)
+			if (streq(p->acts[k].name, p->refusals[i].fn) && p->acts[k].set &&
+			    streq(p->acts[k].set, set->name))
+				return p->refusals[i].forced;
+	return false;
+}
 
-	for (size_t i = 0; i < ap->n_reps; i++)
-		max += ap->reps[i].n_moved;
-	names = calloc(max ? max : 1, sizeof(*names));
-	drivers = calloc(max ? max : 1, sizeof(*drivers));
-	if (!names || !drivers) {
-		udevwait_free(w);
-		return;
-	}
+static struct steps_opts steps_opts_of(const struct applier *ap)
+{
+	return (struct steps_opts){ steps_find_systemctl(ap->c->root), timeout_s(ap) * 1000, ap->cfg };
+}
+
+/* Steps whose functions are not (or no longer) pcibind's: done for a bind that did not happen */
+static void undo_consoles(struct applier *ap)
+{
+	struct steps_opts so = steps_opts_of(ap);
+	char msg[512];
+
+	if (ap->j->n_steps && steps_undo(ap->c->root, ap->j, &so, msg, sizeof(msg)) < 0)
+		msg_error("%s; 'pcibind restore' retries", msg);
+}
+
+static int plan_set(struct applier *ap, struct report *rep, struct plan **ret);
+
+/*
+ * For each pending set with release_console = yes whose boot VGA carries
+ * the console: its units stopped, fbcon and the firmware framebuffers
+ * unbound, each step journaled first (console.c), as the hook does; before
+ * the set's module is loaded, which binds what the udev rule claimed. -1
+ * when one failed: that set has failed (said), the steps are undone.
+ */
+static int release_consoles(struct applier *ap, int *pending)
+{
+	struct steps_opts so = steps_opts_of(ap);
+	char fns[4096], msg[512];
+
 	for (size_t i = 0; i < ap->n_reps; i++) {
-		const struct report *rep = &ap->reps[i];
+		const struct devset *set = ap->reps[i].set;
+		struct plan *p = NULL;
+		size_t len = 0;
+		int err;
 
-		if (!mine[i] || rep->res != RES_CHANGED)
+		if (!pending[i] || !set->release_console || plan_set(ap, &ap->reps[i], &p) || !console_waived(p, set)) {
+			plan_free(p);
 			continue;
-		for (size_t m = 0; m < rep->n_moved; m++) {
-			if (!rep->moved[m].wait)
-				continue;
-			names[n] = rep->moved[m].name;
-			drivers[n++] = rep->moved[m].want;
 		}
+		fns[0] = '\0';
+		for (size_t k = 0; k < p->n_acts; k++)
+			if (p->acts[k].set && streq(p->acts[k].set, set->name) && len < sizeof(fns))
+				len += (size_t)snprintf(fns + len, sizeof(fns) - len, "%s%s", len ? "," : "",
+							p->acts[k].name);
+		plan_free(p);
+		if ((err = steps_apply(ap->c->root, ap->j, set, fns, &so, msg, sizeof(msg))) < 0) {
+			msg_error("[%s]: %s", set->name, msg);
+			result(&ap->reps[i], RES_FAILED, "failed: cannot release the console: %s; put back as it was",
+			       msg);
+			pending[i] = 0;
+			undo_consoles(ap);
+			return -1;
+		}
+		if (err > 0)
+			msg_info(ap->c, "[%s]: console released (%d step%s, journaled)", set->name, err, err == 1 ? "" : "s");
 	}
-	if (udevwait_end(w, names, drivers, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
-		msg_warn("udev has not finished with %s within %u s; its /dev/vfio node may not have its final owner "
-			 "and mode yet", pending[0] ? pending : "the events", UDEV_SETTLE_MS / 1000);
+	return 0;
+}
+
+/* ---- /dev/vfio/N before the VM managers ---- */
+
+/*
+ * Every boot set's functions on a VFIO driver: their group nodes, handled
+ * by udev (owner and mode from its rules) before the unit reports done.
+ * By state, not by event: the unit runs before udev's coldplug, and a
+ * node bound in the initramfs had its event before udevd ran.
+ */
+static void wait_nodes(const struct applier *ap)
+{
+	_cleanup_free_ int *groups = NULL;
+	size_t n = 0;
+	int pending = -1;
+
+	if (ap->c->dry_run || !ap->h || !(groups = calloc(ap->h->n ? ap->h->n : 1, sizeof(*groups))))
+		return;
+	for (size_t i = 0; i < ap->h->n; i++) {
+		const struct pcifn *f = &ap->h->fns[i];
+		bool mine = false, seen = false;
+
+		for (size_t r = 0; r < ap->n_reps && !mine; r++)
+			mine = plan_set_selects(ap->h, ap->reps[r].set, f);
+		if (!mine || f->group < 0 || !driver_is_vfio(f->driver))
+			continue;
+		for (size_t k = 0; k < n && !seen; k++)
+			seen = groups[k] == f->group;
+		if (!seen)
+			groups[n++] = f->group;
+	}
+	if (udevwait_vfio_nodes(ap->c->root, groups, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
+		msg_warn("udev has not finished with /dev/vfio/%d within %u s; it may not have its final owner and "
+			 "mode yet", pending, UDEV_SETTLE_MS / 1000);
 }
 
 /*
@@ -340,7 +494,7 @@ static int survey_set(struct applier *ap, struct report *rep)
 	rep->n_fns = p->n_acts;
 	if (refused(ap, rep, p))
 		goto out;
-	if (note_moves(rep, p) < 0) {
+	if (note_claims(ap, p) < 0 || note_moves(rep, p) < 0) {
 		result(rep, RES_FAILED, "failed: out of memory");
 		goto out;
 	}
@@ -464,26 +618,25 @@ static void say_joint_failure(const struct plan *p, const struct outcome *outs)
 static int run_sets(struct applier *ap, int *pending, bool fresh, const struct bind_opts *o, int *st)
 {
 	_cleanup_free_ struct selector *sels = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*sels));
-	_cleanup_free_ bool *mine = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*mine));
 	struct request req = { .verb = VERB_BIND, .force = ap->c->force };
 	struct plan_error e = { { 0 } };
 	struct outcome *outs = NULL;
-	struct udevwait *w = NULL;
 	struct plan *p = NULL;
 	int done = 1, jerr = 0, err;
 	bool loaded = false;
 	size_t n = 0;
 
-	if (!sels || !mine) {
+	if (!sels) {
 		*st = EXIT_FAILURE_;
 		return 1;
 	}
 	if (!fresh && (*st = scan(ap)))
 		return 1;
-	for (size_t i = 0; i < ap->n_reps; i++)
-		if ((mine[i] = pending[i]))
-			mark_waits(ap, &ap->reps[i]);
-	(void)udevwait_begin(ap->c->root, &w); /* before the first module load: no event missed */
+	if (release_consoles(ap, pending) < 0) {
+		for (size_t i = 0; i < ap->n_reps; i++)
+			n += pending[i] != 0;
+		return n == 0; /* the set failed (said); any others, each alone */
+	}
 	for (size_t i = 0; i < ap->n_reps; i++) {
 		int r = pending[i] ? load_set_drivers(ap, &ap->reps[i], o) : 0;
 
@@ -504,10 +657,11 @@ static int run_sets(struct applier *ap, int *pending, bool fresh, const struct b
 	req.sels = sels;
 	req.n_sels = n;
 	/* a single set's plan is the one still_pending() accepted */
-	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 || plan_refused(p)) {
+	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 || (waive_console(ap, p), plan_refused(p))) {
 		done = 0; /* each set alone says why */
 		goto out;
 	}
+	mark_boot_claims(p);
 	err = bind_run(ap->c->root, ap->h, p, ap->j, o, &outs, &jerr);
 	if (jerr < 0)
 		msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
@@ -533,10 +687,8 @@ static int run_sets(struct applier *ap, int *pending, bool fresh, const struct b
 		if (pending[i])
 			read_back(ap, &ap->reps[i]);
 out:
-	if (*st == 0)
-		settle(w, ap, mine); /* the sets done in this run */
-	else
-		udevwait_free(w);
+	if (ap->j->n_steps)
+		undo_consoles(ap); /* the steps of sets that did not end bound: the console is the host's again */
 	free(outs);
 	plan_free(p);
 	return done;
@@ -552,7 +704,7 @@ static int apply_pending(struct applier *ap, int *pending)
 
 	for (size_t i = 0; i < ap->n_reps; i++)
 		any |= pending[i];
-	if (!any) /* nothing to move (or a dry run): no udev monitor, no module load */
+	if (!any) /* nothing to move (or a dry run): no module load */
 		return 0;
 	if (!one)
 		return EXIT_FAILURE_;
@@ -764,10 +916,12 @@ static int apply_all(struct ctx *c)
 	}
 	for (size_t i = 0; i < ap.n_reps; i++)
 		pending[i] = survey_set(&ap, &ap.reps[i]);
+	save_claims(&ap);
 	st = apply_pending(&ap, pending);
 	end_boot_vfs(&ap, vm, n_vm, &o);
 	if (st)
 		goto out;
+	wait_nodes(&ap);
 	st = exit_status(&ap);
 	if (c->json)
 		st = print_json(&ap, st);
@@ -775,234 +929,6 @@ static int apply_all(struct ctx *c)
 		print_text(&ap);
 out:
 	applier_free(&ap);
-	return st;
-}
-
-/* ---- apply --udev ADDR: from the udev rule, before any host driver module is loaded ---- */
-
-/*
- * Why every configured function, not only ADDR: udev handles the coldplug
- * events in parallel, and the module 80-drivers.rules loads for one
- * function binds every matching function that has no override yet. The
- * event of the unconfigured twin NIC loads e1000e; had only its own event
- * claimed the configured twin, e1000e could take it first (seen in the VM
- * tier). So each event claims all functions of boot sets that are present,
- * driverless and without an override: the first event processed wins the
- * race for all of them. Still only driver_override writes, each once.
- */
-
-static int read_hex(const struct ctx *c, const char *name, const char *attr, unsigned long *ret)
-{
-	char rel[128];
-
-	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/%s", name, attr) < 0)
-		return -ENAMETOOLONG;
-	return sysroot_read_ulong(c->root, rel, 16, ret);
-}
-
-/* The boot set that claims this function, or NULL; a failed ids guard claims nothing (said for ADDR) */
-static const struct devset *udev_set(const struct config *cfg, const struct pciaddr *a, const char *name,
-				     unsigned long vendor, unsigned long device, bool say)
-{
-	for (size_t i = 0; i < cfg->n_sets; i++) {
-		const struct devset *set = &cfg->sets[i];
-		bool ids_ok = set->n_ids == 0;
-
-		/* an SR-IOV set's PF stays with its host driver: the set claims its VFs (udev_vf_set()) */
-		if (!set->boot || devset_is_sriov(set) || !devset_selects(set, a, (uint16_t)vendor, (uint16_t)device))
-			continue;
-		for (size_t k = 0; k < set->n_ids; k++)
-			ids_ok |= set->ids[k].vendor == vendor && set->ids[k].device == device;
-		if (!ids_ok) {
-			if (say)
-				msg_warn("[%s] expects other ids than %04lx:%04lx at %s; not claiming it", set->name,
-					 vendor, device, name);
-			return NULL;
-		}
-		return set;
-	}
-	return NULL;
-}
-
-/* The lock, if it comes within a fraction of a second; the overrides are written either way */
-static int udev_lock(const struct ctx *c)
-{
-	int fd = -1;
-
-	for (int i = 0; i < UDEV_LOCK_TRIES; i++) {
-		if (lock_acquire(c->root, 0, &fd, NULL) == 0)
-			return fd;
-		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
-	}
-	msg_debug(c, "the lock is busy; writing driver_override without it");
-	return -1;
-}
-
-struct claim {
-	struct ctx *c;
-	const struct config *cfg;
-	bool sriov; /* a boot set is an SR-IOV set: VFs are looked at */
-	int lock_fd; /* -2: not tried yet */
-};
-
-/* Write the override of one function if a boot set claims it and nothing has it yet */
-/*
- * A VF: the boot SR-IOV set that names its PF and wants its number. The
- * number from the PF's sriov_offset and sriov_stride, as the kernel placed
- * it (virtfn_devfn()).
- */
-static const struct devset *udev_vf_set(const struct claim *cl, const char *name, const struct pciaddr *a)
-{
-	_cleanup_free_ char *pf = NULL;
-	unsigned long vendor, device, offset, stride;
-	struct pciaddr pa;
-	char rel[128];
-	long d;
-
-	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/physfn", name) < 0 ||
-	    sysroot_link_basename(cl->c->root, rel, &pf) < 0 || pciaddr_parse(pf, &pa) < 0 ||
-	    read_hex(cl->c, pf, "vendor", &vendor) < 0 || read_hex(cl->c, pf, "device", &device) < 0 ||
-	    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_offset", pf) < 0 ||
-	    sysroot_read_ulong(cl->c->root, rel, 10, &offset) < 0 ||
-	    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/sriov_stride", pf) < 0 ||
-	    sysroot_read_ulong(cl->c->root, rel, 10, &stride) < 0)
-		return NULL;
-	d = ((long)a->bus << 8 | a->dev << 3 | a->fn) - ((long)pa.bus << 8 | pa.dev << 3 | pa.fn) - (long)offset;
-	if (d < 0 || (stride ? d % (long)stride : d) != 0)
-		return NULL;
-	for (size_t i = 0; i < cl->cfg->n_sets; i++) {
-		const struct devset *set = &cl->cfg->sets[i];
-
-		if (set->boot && devset_is_sriov(set) && devset_selects(set, &pa, (uint16_t)vendor, (uint16_t)device) &&
-		    devset_wants_vf(set, stride ? (int)(d / (long)stride) : 0))
-			return set;
-	}
-	return NULL;
-}
-
-/* driver = auto, for one function: its variant from modules.alias (the module's driver once loaded) */
-static void udev_auto_driver(const struct claim *cl, const char *name, uint16_t vendor, uint16_t device, uint32_t cls,
-			     char *buf, size_t size)
-{
-	struct pcifn f = { .vendor = vendor, .device = device, .class = cls };
-	struct variant_table *t = NULL;
-	struct variant_pick pick;
-	unsigned long v;
-	char why[128];
-
-	if (read_hex(cl->c, name, "subsystem_vendor", &v) == 0)
-		f.subvendor = (uint16_t)v;
-	if (read_hex(cl->c, name, "subsystem_device", &v) == 0)
-		f.subdevice = (uint16_t)v;
-	(void)snprintf(buf, size, "vfio-pci");
-	if (variant_table_load(cl->c->root, &t, why, sizeof(why)) < 0)
-		return;
-	variant_match(t, &f, &pick);
-	variant_table_free(t);
-	if (pick.module[0] && !pick.driver[0] &&
-	    variant_module_driver(cl->c->root, pick.module, pick.driver, sizeof(pick.driver)) < 0)
-		(void)snprintf(pick.driver, sizeof(pick.driver), "%s", pick.module); /* the unit loads it and fixes this */
-	if (pick.module[0])
-		(void)snprintf(buf, size, "%s", pick.driver);
-}
-
-/* A claimed VF appeared at run time: nothing else will probe it, so if its driver is there, probe it */
-static void udev_probe_vf(const struct claim *cl, const char *name, const char *driver)
-{
-	char rel[128];
-	pid_t stuck;
-
-	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver) == 0 && sysroot_exists(cl->c->root, rel) == 0)
-		(void)kwrite(cl->c->root, "sys/bus/pci/drivers_probe", name, UDEV_WRITE_TIMEOUT_MS, &stuck);
-}
-
-static int claim_one(struct claim *cl, const char *name, bool say)
-{
-	unsigned long vendor, device, cls;
-	const struct devset *set, *vf = NULL;
-	struct pciaddr a;
-	char rel[128], cur[DRIVER_NAME_MAX + 2], want[DRIVER_NAME_MAX + 2], drv[DRIVER_NAME_MAX];
-	pid_t stuck;
-	int err;
-
-	if (pciaddr_parse(name, &a) < 0 || read_hex(cl->c, name, "vendor", &vendor) < 0 ||
-	    read_hex(cl->c, name, "device", &device) < 0 || read_hex(cl->c, name, "class", &cls) < 0)
-		return EXIT_OK; /* gone again, or not a PCI function */
-	if (!(set = udev_set(cl->cfg, &a, name, vendor, device, say)) &&
-	    !(cl->sriov && (set = vf = udev_vf_set(cl, name, &a))))
-		return EXIT_OK;
-	if (pcifn_is_bridge(&(struct pcifn){ .class = (uint32_t)cls }))
-		return EXIT_OK; /* a slot's bridge function stays with pcieport */
-	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", name) == 0 &&
-	    sysroot_exists(cl->c->root, rel) == 0)
-		return EXIT_OK; /* a built-in driver has it already: moving it is the unit's work */
-	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", name) < 0)
-		return EXIT_FAILURE_;
-	if (sysroot_read_line(cl->c->root, rel, cur, sizeof(cur)) < 0 || !streq(cur, "(null)"))
-		return EXIT_OK; /* already claimed, or someone chose otherwise */
-	if (cl->lock_fd == -2)
-		cl->lock_fd = udev_lock(cl->c);
-	if (driver_is_auto(devset_driver(cl->cfg, set)))
-		udev_auto_driver(cl, name, (uint16_t)vendor, (uint16_t)device, (uint32_t)cls, drv, sizeof(drv));
-	else
-		(void)snprintf(drv, sizeof(drv), "%s", devset_driver(cl->cfg, set));
-	(void)snprintf(want, sizeof(want), "%s\n", drv);
-	err = kwrite(cl->c->root, rel, want, UDEV_WRITE_TIMEOUT_MS, &stuck);
-	if (err < 0) {
-		msg_error("[%s]: cannot write driver_override of %s: %s", set->name, name, strerror(-err));
-		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
-	}
-	if (vf)
-		udev_probe_vf(cl, name, drv);
-	return EXIT_OK;
-}
-
-static int claim_all(struct claim *cl, const char *addr)
-{
-	struct dirent *de;
-	DIR *d;
-	int st = claim_one(cl, addr, true), st2;
-
-	if (sysroot_opendir(cl->c->root, "sys/bus/pci/devices", &d) < 0)
-		return st;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && !streq(de->d_name, addr) && (st2 = claim_one(cl, de->d_name, false)) && !st)
-			st = st2;
-	closedir(d);
-	return st;
-}
-
-static bool any_boot_set(const struct config *cfg)
-{
-	for (size_t i = 0; i < cfg->n_sets; i++)
-		if (cfg->sets[i].boot)
-			return true;
-	return false;
-}
-
-static int apply_udev(struct ctx *c, int argc, char **argv)
-{
-	struct claim cl = { .c = c, .lock_fd = -2 };
-	struct config *cfg = NULL;
-	struct pciaddr a;
-	char name[PCIADDR_STRLEN];
-	int st;
-
-	if (argc != 1 || pciaddr_parse(argv[0], &a) < 0) {
-		msg_error("apply --udev takes one PCI function address (the udev rule passes %%k)");
-		return EXIT_USAGE;
-	}
-	pciaddr_format(&a, name);
-	if ((st = ctx_load_config(c, &cfg))) /* said as FILE:LINE; udev logs it; nothing is touched */
-		return st;
-	cl.cfg = cfg;
-	for (size_t i = 0; i < cfg->n_sets; i++)
-		cl.sriov |= cfg->sets[i].boot && devset_is_sriov(&cfg->sets[i]);
-	if (any_boot_set(cfg))
-		st = claim_all(&cl, name);
-	if (cl.lock_fd >= 0)
-		lock_release(cl.lock_fd);
-	config_free(cfg);
 	return st;
 }
 

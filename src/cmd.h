@@ -59,12 +59,16 @@ extern const struct cmd cmd_generate __attribute__((weak));
 extern const struct cmd cmd_check __attribute__((weak));
 extern const struct cmd cmd_hook __attribute__((weak));
 extern const struct cmd cmd_setup __attribute__((weak));
+/* apply --udev ADDR, the udev rule's claim (cmd-apply-udev.c) */
+int apply_udev(struct ctx *c, int argc, char **argv);
 
 /* Messages go to stderr, with a <N> priority prefix when stderr is the journal. */
 void msg_error(const char *fmt, ...) _printf_(1, 2);
 void msg_warn(const char *fmt, ...) _printf_(1, 2);
 void msg_info(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 void msg_debug(const struct ctx *c, const char *fmt, ...) _printf_(2, 3);
+/* Also write each message to fd, the kernel log (apply --udev: udevd keeps a RUN program's stderr at debug level) */
+void msg_also_kmsg(int fd);
 
 struct pcihost;
 struct plan;

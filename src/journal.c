@@ -280,7 +280,7 @@ static int parse_record(char *line, struct fnstate *ret)
 	/* older journals end here; a PF's sriov_drivers_autoprobe came later, "claimed=boot" later still */
 	if ((tok = strtok_r(NULL, "\t", &save)) && (err = parse_autoprobe(tok, &s)) < 0)
 		goto out;
-	if (tok && (tok = strtok_r(NULL, "	", &save))) {
+	if (tok && (tok = strtok_r(NULL, "\t", &save))) {
 		/* a boot claim is of a function that had no driver and no override */
 		if (!streq(tok, "claimed=boot") || s.driver || s.override) {
 			err = -EBADMSG;
@@ -288,7 +288,7 @@ static int parse_record(char *line, struct fnstate *ret)
 		}
 		s.boot_claim = true;
 	}
-	err = strtok_r(NULL, "	", &save) || !record_ok(&s) ? -EBADMSG : 0;
+	err = strtok_r(NULL, "\t", &save) || !record_ok(&s) ? -EBADMSG : 0;
 out:
 	free(numvfs);
 	if (err < 0)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,8 +29,38 @@ static bool stderr_is_journal(void)
 	return cached;
 }
 
+static int kmsg_fd = -1;
+
+void msg_also_kmsg(int fd)
+{
+	kmsg_fd = fd;
+}
+
+/* one write(2) per record: the kernel log takes each write as one message */
+static void to_kmsg(int prio, const char *tag, const char *fmt, va_list ap)
+{
+	char line[1024];
+	int n = snprintf(line, sizeof(line), "<%d>pcibind[%ld]: %s", prio, (long)getpid(), tag ? tag : "");
+
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return;
+	(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	n = (int)strlen(line);
+	if ((size_t)n == sizeof(line) - 1)
+		n--;
+	line[n++] = '\n';
+	(void)!write(kmsg_fd, line, (size_t)n);
+}
+
 static void vmsg(int prio, const char *tag, const char *fmt, va_list ap)
 {
+	va_list copy;
+
+	if (kmsg_fd >= 0) {
+		va_copy(copy, ap);
+		to_kmsg(prio, tag, fmt, copy);
+		va_end(copy);
+	}
 	if (stderr_is_journal())
 		fprintf(stderr, "<%d>", prio);
 	fputs("pcibind: ", stderr);

@@ -413,7 +413,7 @@ static bool goes_with_pf(const struct planner *pl, const struct pcifn *f)
 static int target_restore(const struct planner *pl, const struct pcifn *f, const struct fnstate *rec,
 			  struct action *a)
 {
-	if (!rec && goes_with_pf(pl, f)) {
+	if ((!rec || rec->boot_claim) && goes_with_pf(pl, f)) {
 		a->noop = true; /* removed with its PF's VF count; nothing to move first */
 		return 0;
 	}
@@ -919,7 +919,7 @@ _printf_(3, 4) static void detail_set(char *detail, size_t size, const char *fmt
 }
 
 /* The functions a set binds: its selection, or for an SR-IOV set the wanted VFs of its PFs */
-static bool selected(const struct pcihost *h, const struct devset *set, const struct pcifn *f)
+bool plan_set_selects(const struct pcihost *h, const struct devset *set, const struct pcifn *f)
 {
 	const struct pcifn *pf;
 
@@ -961,7 +961,7 @@ static bool verdict_no_iommu(const struct pcihost *h, const struct devset *set, 
 		return true;
 	}
 	for (size_t i = 0; i < h->n; i++) {
-		if (selected(h, set, &h->fns[i]) && h->fns[i].group < 0) {
+		if (plan_set_selects(h, set, &h->fns[i]) && h->fns[i].group < 0) {
 			detail_set(detail, size, "%s has no IOMMU group", h->fns[i].name);
 			return true;
 		}
@@ -972,12 +972,12 @@ static bool verdict_no_iommu(const struct pcihost *h, const struct devset *set, 
 static bool verdict_group(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
 {
 	for (size_t i = 0; i < h->n; i++) {
-		if (!selected(h, set, &h->fns[i]))
+		if (!plan_set_selects(h, set, &h->fns[i]))
 			continue;
 		for (size_t j = 0; j < h->n; j++) {
 			const struct pcifn *s = &h->fns[j];
 
-			if (s->group != h->fns[i].group || selected(h, set, s) || !blocks_group(s))
+			if (s->group != h->fns[i].group || plan_set_selects(h, set, s) || !blocks_group(s))
 				continue;
 			detail_set(detail, size, "group %d also holds %s on driver %s", s->group, s->name,
 				   s->driver);
@@ -995,7 +995,7 @@ static bool verdict_refused(const struct pcihost *h, const struct config *cfg, c
 		const struct pcifn *f = &h->fns[i];
 		const char *driver = verdict_driver(cfg, set, f);
 
-		if (!selected(h, set, f) || streq_null(f->driver, driver))
+		if (!plan_set_selects(h, set, f) || streq_null(f->driver, driver))
 			continue;
 		if (driver_is_vfio(driver) && pcifn_is_bridge(f)) {
 			detail_set(detail, size, "%s is a bridge and cannot go to %s", f->name, driver);
@@ -1034,7 +1034,7 @@ static void set_groups_format(const struct pcihost *h, const struct devset *set,
 		for (size_t i = 0; i < h->n; i++) {
 			int g = h->fns[i].group;
 
-			if (selected(h, set, &h->fns[i]) && g > prev && (next < 0 || g < next))
+			if (plan_set_selects(h, set, &h->fns[i]) && g > prev && (next < 0 || g < next))
 				next = g;
 		}
 		if (next < 0)
@@ -1058,7 +1058,7 @@ static enum set_verdict verdict_ready(const struct pcihost *h, const struct conf
 	for (size_t i = 0; i < h->n; i++) {
 		const char *d;
 
-		if (!selected(h, set, &h->fns[i]))
+		if (!plan_set_selects(h, set, &h->fns[i]))
 			continue;
 		d = verdict_driver(cfg, set, &h->fns[i]);
 		same &= !one || streq(one, d);
@@ -1172,7 +1172,7 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 		return VERDICT_REFUSED;
 	ready = verdict_ready(h, cfg, set, detail, size);
 	for (size_t i = 0; ready == VERDICT_READY && detail && i < h->n; i++)
-		if (selected(h, set, &h->fns[i]) && (h->fns[i].uses & USE_CONSOLE) && set->release_console) {
+		if (plan_set_selects(h, set, &h->fns[i]) && (h->fns[i].uses & USE_CONSOLE) && set->release_console) {
 			bufcat(detail, size, "; %s carries the console: apply and the hook release it first "
 					     "(release_console = yes); bind needs --force",
 			       h->fns[i].name);

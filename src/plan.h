@@ -130,6 +130,8 @@ int plan_check_selector(const struct pcihost *h, const struct config *cfg, const
 
 /* true if any refusal is not forced */
 bool plan_refused(const struct plan *p);
+/* Is f one of the functions set binds? (for an SR-IOV set: the VFs it wants of its PFs) */
+bool plan_set_selects(const struct pcihost *h, const struct devset *set, const struct pcifn *f);
 /* number of actions that change something */
 size_t plan_changes(const struct plan *p);
 

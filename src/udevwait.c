@@ -4,11 +4,15 @@
 #include <libudev.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "udevwait.h"
 #include "util.h"
+
+/* a node's own "add" is handled within this at boot, before coldplug; later, it was missed */
+#define REPLAY_AFTER_MS 200
 
 struct udevwait {
 	struct udev *udev;
@@ -130,5 +134,75 @@ int udevwait_end(struct udevwait *w, const char *const *names, const char *const
 	}
 out:
 	udevwait_free(w);
+	return err;
+}
+
+/* 1: udev has handled vfio/N; 0: not yet; -ENOENT: there is no such node */
+static int node_done(struct udev *udev, int group)
+{
+	char name[16];
+	struct udev_device *d;
+	int done;
+
+	(void)snprintf(name, sizeof(name), "%d", group);
+	d = udev_device_new_from_subsystem_sysname(udev, "vfio", name);
+	if (!d)
+		return -ENOENT;
+	done = udev_device_get_is_initialized(d) > 0;
+	udev_device_unref(d);
+	return done;
+}
+
+/* "add" on sys/class/vfio/N/uevent: the event udev missed (a kernel write, sysfs-relative) */
+static void replay_add(const struct sysroot *r, int group)
+{
+	char rel[64];
+
+	if (sysroot_pathf(rel, sizeof(rel), "sys/class/vfio/%d/uevent", group) == 0)
+		(void)sysroot_write(r, rel, "add", 3);
+}
+
+int udevwait_vfio_nodes(const struct sysroot *r, const int *groups, size_t n, unsigned timeout_ms, int *ret_pending)
+{
+	long long deadline = now_ms() + timeout_ms, replay_at = now_ms() + REPLAY_AFTER_MS;
+	struct udev_queue *queue = NULL;
+	struct udev *udev = NULL;
+	bool replayed = false;
+	size_t i = 0;
+	int err = 0;
+
+	*ret_pending = -1;
+	if (!sysroot_is_host(r) || n == 0)
+		return 0;
+	if (!(udev = udev_new()) || !(queue = udev_queue_new(udev))) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (!udev_queue_get_udev_is_active(queue))
+		goto out; /* nobody will set an owner: nothing to wait for */
+	while (i < n) {
+		int done = node_done(udev, groups[i]);
+
+		if (done != 0) { /* handled, or no node (a function bound to another driver) */
+			i++;
+			continue;
+		}
+		if (now_ms() >= deadline) {
+			*ret_pending = groups[i];
+			err = -ETIMEDOUT;
+			goto out;
+		}
+		/* its event is not coming: the node predates udevd or its coldplug replay */
+		if (!replayed && now_ms() >= replay_at) {
+			for (size_t k = i; k < n; k++)
+				if (node_done(udev, groups[k]) == 0)
+					replay_add(r, groups[k]);
+			replayed = true;
+		}
+		(void)poll(NULL, 0, 10);
+	}
+out:
+	udev_queue_unref(queue);
+	udev_unref(udev);
 	return err;
 }

@@ -33,4 +33,19 @@ int udevwait_end(struct udevwait *w, const char *const *names, const char *const
 
 void udevwait_free(struct udevwait *w);
 
+/*
+ * The boot unit's wait, by state rather than by event: until udev has
+ * handled the vfio group device of each of groups[0..n) (its database
+ * entry exists: /dev/vfio/N has the owner and mode the rules give it),
+ * at most timeout_ms. It does not wait for udev's queue to drain (at boot
+ * that is the whole coldplug) nor for the functions' own bind events. A
+ * group node udev has no entry for and no event in flight (it was made
+ * before udevd ran, in the initramfs, or before the coldplug replay) gets
+ * a synthetic "add" on its uevent file, as `udevadm trigger` would write.
+ * 0 when all are done, or when there is nothing to wait for (another root,
+ * udevd not running, a group without a node); -ETIMEDOUT with
+ * *ret_pending set to the first group still pending.
+ */
+int udevwait_vfio_nodes(const struct sysroot *r, const int *groups, size_t n, unsigned timeout_ms, int *ret_pending);
+
 #endif

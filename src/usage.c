@@ -382,6 +382,11 @@ static void scan_consoles(const struct sysroot *r, struct pcihost *h)
 		add_use(vga, USE_CONSOLE, "VGA text console (vgacon)");
 }
 
+void usage_scan_console(const struct sysroot *r, struct pcihost *h)
+{
+	scan_consoles(r, h);
+}
+
 int usage_scan(const struct sysroot *r, struct pcihost *h)
 {
 	scan_consoles(r, h);

@@ -15,4 +15,11 @@
  */
 int usage_scan(const struct sysroot *r, struct pcihost *h);
 
+/*
+ * Only the console part of it (vtconsoles, framebuffers, vgacon): all the
+ * udev rule reads when a boot set holds the boot VGA, whose console it
+ * must not take (h may hold that function alone).
+ */
+void usage_scan_console(const struct sysroot *r, struct pcihost *h);
+
 #endif

@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vmtest.conf=good|broken on the kernel command line says which configuration was installed.
 CONF=$(sed -n 's/.*vmtest\.conf=\([a-z]*\).*/\1/p' /proc/cmdline)
+RATIO_MAX=2.0
 NIC1=0000:00:06.0 NIC2=0000:02:00.0 VGA=0000:01:00.0 AUD=0000:01:00.1 OLD=0000:04:01.0
 
 ok() { echo "ok - vm: boot-$CONF: $*"; }
@@ -24,7 +25,32 @@ did_probe() { if probed "$1" "$2"; then ok "$1 probed $2 (control)"; else nok "$
 echo "@@vmtest boot-check $CONF"
 echo "# vm: boot-$CONF: up $(cut -d' ' -f1 /proc/uptime)s; pcibind.service: $(systemctl show -p ActiveState,Result,ExecMainStatus --value pcibind.service | tr '\n' ' ')"
 journalctl -b -u pcibind.service --no-pager -o short-monotonic 2>&1 | tail -n 15 | sed "s/^/# vm: boot-$CONF: journal: /"
+# run time of a oneshot unit in this boot, in microseconds (fork of its process to its exit)
+unit_us() {
+	local a b
+	a=$(systemctl show -p ExecMainStartTimestampMonotonic --value "$1")
+	b=$(systemctl show -p ExecMainExitTimestampMonotonic --value "$1")
+	echo $((b - a))
+}
+unit_cpu_us() { echo $(($(systemctl show -p CPUUsageNSec --value "$1" | sed 's/[^0-9]//g;s/^$/0/') / 1000)); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "inf" }'; }
+for u in systemd-modules-load.service pcibind.service systemd-udev-trigger.service vmtest-settle.service; do
+	echo "# vm: boot-$CONF: $u: ran $(unit_us $u) us, $(unit_cpu_us $u) us of CPU, from $(systemctl show -p ExecMainStartTimestampMonotonic --value $u) us"
+done
 if [ "$CONF" = good ]; then
+	# the unit on the boot's critical path against systemd-modules-load loading the vfio modules
+	# (/etc/modules-load.d/pcibind.conf, as generate writes it) in the same boot: CPU time is what
+	# each cost (TCG guests on a shared host stretch wall time); both are printed
+	pw=$(unit_us pcibind.service) mw=$(unit_us systemd-modules-load.service)
+	pc=$(unit_cpu_us pcibind.service) mc=$(unit_cpu_us systemd-modules-load.service)
+	r=$(ratio "$pc" "$mc")
+	if [ "$pc" -gt 0 ] && [ "$mc" -gt 0 ] && awk -v r="$r" -v l="$RATIO_MAX" 'BEGIN { exit !(r <= l) }'; then
+		ok "pcibind.service costs ${r}x what loading the vfio modules costs (CPU $pc vs $mc us; wall $pw vs $mw us, $(ratio "$pw" "$mw")x; at most ${RATIO_MAX}x)"
+	else nok "pcibind.service costs about what loading the vfio modules costs: CPU $pc vs $mc us (${r}x, at most ${RATIO_MAX}x); wall $pw vs $mw us"; fi
+	st=$(systemctl show -p ExecMainExitTimestampMonotonic --value pcibind.service)
+	tr=$(systemctl show -p ExecMainStartTimestampMonotonic --value systemd-udev-trigger.service)
+	if [ "$st" -gt 0 ] && [ "$tr" -ge "$st" ]; then ok "pcibind.service was done before udev's coldplug replay started"
+	else nok "pcibind.service was done before udev's coldplug replay: it ended at $st us, the trigger started at $tr us"; fi
 	expect_driver $NIC2 vfio-pci "configured twin"
 	expect_driver $VGA vfio-pci "GPU"
 	expect_driver $AUD vfio-pci "GPU audio"
@@ -50,6 +76,11 @@ if [ "$CONF" = good ]; then
 	pcibind apply >/tmp/apply.out 2>&1
 	rc=$?
 	if [ $rc = 0 ]; then ok "a second apply has nothing to do (exit 0)"; else nok "a second apply exits 0: $rc $(tr '\n' '|' </tmp/apply.out)"; fi
+	# the unit took the GPU, its audio and nic2 from no driver at all: boot claims
+	claims=$(grep -c $'\tclaimed=boot$' /run/pcibind/journal 2>/dev/null)
+	if [ "$claims" = 3 ] && grep -q "^$OLD"$'\tdriver=e1000\t' /run/pcibind/journal; then
+		ok "the journal holds the three boot claims and oldnic's e1000"
+	else nok "the journal holds the three boot claims and oldnic's e1000: $(tr '\n\t' '| ' </run/pcibind/journal 2>&1)"; fi
 	# bind and restore wait for udev: when they return, udev's queue is empty and /dev/vfio/N is there
 	G=$(basename "$(readlink /sys/bus/pci/devices/$NIC2/iommu_group)")
 	pcibind restore nic2 >/tmp/restore.out 2>&1
@@ -60,6 +91,28 @@ if [ "$CONF" = good ]; then
 	rc=$?; udevadm settle --timeout=0; q=$?
 	if [ $rc = 0 ] && [ $q = 0 ] && [ -c /dev/vfio/$G ]; then ok "bind nic2: udev done and /dev/vfio/$G present when pcibind returns ($(stat -c '%U:%G %a' /dev/vfio/$G))"
 	else nok "bind nic2: udev done and /dev/vfio/$G present when pcibind returns: rc=$rc queue-empty=$q $(ls -l /dev/vfio 2>&1 | tr '\n' ' ') $(tr '\n' '|' </tmp/bind.out)"; fi
+	# a bare restore gives back everything the boot took, each function to the driver the kernel picks
+	pcibind restore >/tmp/restore-all.out 2>&1
+	rc=$?
+	if [ $rc = 0 ] && [ "$(drv $NIC2)" = e1000e ] && [ "$(drv $VGA)" = bochs-drm ] && [ "$(drv $AUD)" = snd_hda_intel ] &&
+		[ "$(drv $OLD)" = e1000 ] && [ ! -s /run/pcibind/journal ] && ! grep -q vfio /sys/bus/pci/devices/*/driver_override; then
+		ok "a bare restore gives the boot sets back: e1000e, bochs-drm, snd_hda_intel, e1000; journal empty"
+	else nok "a bare restore gives the boot sets back: rc=$rc $NIC2=$(drv $NIC2) $VGA=$(drv $VGA) $AUD=$(drv $AUD) $OLD=$(drv $OLD) $(tr '\n' '|' </tmp/restore-all.out)"; fi
+	# the rule, as at coldplug: both twins appear with e1000e not loaded; vfio-pci is
+	rmmod e1000e 2>/tmp/rmmod.out
+	echo 1 >/sys/bus/pci/devices/$NIC2/remove
+	echo 1 >/sys/bus/pci/devices/$NIC1/remove
+	mark=$(dmesg | wc -l)
+	echo 1 >/sys/bus/pci/rescan
+	udevadm settle --timeout=120
+	if [ "$(drv $NIC2)" = vfio-pci ] && [ "$(drv $NIC1)" = e1000e ] && ! dmesg | tail -n +"$mark" | grep -F "$NIC2" | grep -q "probing driver e1000e with device"; then
+		ok "the rule, twins appearing together: $NIC2 claimed and bound to vfio-pci, e1000e never probed it, $NIC1 on e1000e"
+	else nok "the rule, twins appearing together: $NIC2=$(drv $NIC2) $NIC1=$(drv $NIC1) $(cat /tmp/rmmod.out) $(dmesg | tail -n +"$mark" | grep -F "$NIC2" | head -n 3 | tr '\n' '|')"; fi
+	if grep -q "^$NIC2"$'\t.*\tclaimed=boot$' /run/pcibind/journal 2>/dev/null; then ok "the rule journaled its claim"
+	else nok "the rule journaled its claim: $(tr '\n\t' '| ' </run/pcibind/journal 2>&1)"; fi
+	pcibind restore >/tmp/restore-rule.out 2>&1
+	if [ "$(drv $NIC2)" = e1000e ]; then ok "a bare restore gives the rule's claim back to e1000e"
+	else nok "a bare restore gives the rule's claim back to e1000e: $(drv $NIC2) $(tr '\n' '|' </tmp/restore-rule.out)"; fi
 	# the man pages are checked on the build host (tests/lint-man.sh): no man(1) here
 	if systemd-analyze verify --man=no /usr/lib/systemd/system/pcibind.service >/tmp/verify.out 2>&1 && ! grep -q pcibind /tmp/verify.out; then
 		ok "systemd-analyze verify pcibind.service"
@@ -87,5 +140,11 @@ else
 	else ok "no driver_override was written"; fi
 	if [ "$(systemctl is-active multi-user.target)" = active ]; then ok "the system still booted (multi-user.target active)"
 	else nok "the system still booted: multi-user.target is $(systemctl is-active multi-user.target)"; fi
+	# every PCI "add" event ran the rule on the broken file: it is said once, where the journal shows it
+	said=$(dmesg | grep -c "pcibind.conf:4:")
+	failed=$(journalctl -b -u systemd-udevd.service --no-pager -o cat 2>&1 | grep -c "pcibind.*failed with exit code")
+	events=$(ls /sys/bus/pci/devices | wc -l)
+	if [ "$said" = 1 ] && [ "$failed" -le 1 ]; then ok "the rule says the broken configuration once in this boot's kernel log ($events PCI events; udevd logged $failed failure)"
+	else nok "the rule says the broken configuration once: $said times in the kernel log, udevd logged $failed failures of $events PCI events"; fi
 fi
 echo "@@vmtest boot-done $CONF"

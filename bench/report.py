@@ -193,11 +193,37 @@ def binding(out):
         print("\nHook: not measured: %s" % b.get("hook_error"))
 
 
+def coldplug(out):
+    c = load(os.path.join(out, "coldplug.json"))
+    if not c:
+        print("\nColdplug: not measured (bench/coldplug.py failed or no 1024/4096 tree)")
+        return
+    print("\nColdplug: `pcibind apply --udev ADDR` (the udev rule) for every function of the host, one after"
+          " another, no driver bound yet, 4 boot sets (7 functions); against /bin/true ADDR per event;"
+          " median of %d\n" % c["reps"])
+    print("| functions | /bin/true, all events | pcibind --version, all | pcibind, all events | x /bin/true"
+          " | per event | CPU x /bin/true | syscalls of an unconfigured event: first / later | checked |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for n, r in sorted(c["sizes"].items(), key=lambda kv: int(kv[0])):
+        sc = "%s / %s" % (r.get("syscalls_unconfigured") or "-", r.get("syscalls_unconfigured_after") or "-")
+        ver = fmt_t(r["version_wall"]) if "version_wall" in r else "-"
+        print("| %s | %s | %s | %s | %.2f | %.2f ms | %.2f | %s | %s |" % (
+            n, fmt_t(r["true_wall"]), ver, fmt_t(r["pcibind_wall"]), r["pcibind_wall"] / r["true_wall"],
+            r["pcibind_wall"] / r["events"] * 1000, r["pcibind_cpu"] / r["true_cpu"], sc,
+            r.get("error", "claims and journal as expected")))
+    big = c["sizes"].get("4096")
+    if big:
+        ratio = big["pcibind_wall"] / big["true_wall"]
+        print("\n- the 4096 coldplug: %.2fx /bin/true per event -> %s (target: a process start, 2x at most)" % (
+            ratio, "met" if ratio <= 2 else "MISSED"))
+
+
 def main():
     out, sizes, big = sys.argv[1], [int(s) for s in sys.argv[2].split()], sys.argv[3]
     print("\nMachine: %s\n" % machine())
     listing(out, big)
     growth(out, sizes)
+    coldplug(out)
     binding(out)
 
 

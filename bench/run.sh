@@ -57,6 +57,8 @@ done
 
 floor=$dir/floor
 cc -O2 -Wall -Wextra -o "$floor" "$here/floor.c"
+events=$dir/events
+cc -O2 -Wall -Wextra -o "$events" "$here/events.c"
 
 # ---- trees (regenerated when the generator changes) ----
 stamp=$(sha256sum "$here/gen-host" | cut -c1-16)
@@ -136,6 +138,17 @@ for n in $sizes; do
 	say "bench: growth, $n functions"
 	hf "$out/growth-$n.json" "$runs" "$floor $dir/host-$n" "$pcibind --root $dir/host-$n status"
 done
+
+# ---- coldplug: the udev rule's event of every function, at 1024 and 4096 functions ----
+cold_sizes=
+for n in $sizes; do
+	case $n in 1024 | 4096) cold_sizes="$cold_sizes $n" ;; esac
+done
+if [ -n "$cold_sizes" ]; then
+	say "bench: coldplug,$cold_sizes functions"
+	# shellcheck disable=SC2086 # sizes are words
+	$py "$here/coldplug.py" "$pcibind" "$events" "$dir" "$out" $cold_sizes >&2 || say "bench: coldplug benchmark failed"
+fi
 
 # ---- binding at boot, against the simulator ----
 say "bench: binding 8 GPUs in the simulator"

@@ -525,22 +525,19 @@ static int probe_own(const struct claimer *cl, const struct cand *k)
 	return write_attr(cl, k, "sys/bus/pci/drivers_probe", k->fn.name);
 }
 
-static int claim(struct claimer *cl)
+/*
+ * Which candidates to claim: take[i] for an unset override (a set's
+ * driver there means claimed already, anything else that someone chose).
+ * Returns how many; *ret_own is the event's own function if it is, or
+ * will be, claimed.
+ */
+static size_t choose(const struct claimer *cl, bool *take, const struct cand **ret_own)
 {
-	_cleanup_free_ bool *take = calloc(cl->n ? cl->n : 1, sizeof(*take));
-	const struct cand *own = NULL;
-	size_t n_take = 0;
-	int lock_fd = -1, st = EXIT_OK, err;
+	size_t n = 0;
 
-	if (!take)
-		return EXIT_FAILURE_;
-	if ((err = read_overrides(cl)) < 0) {
-		msg_error("cannot read driver_override: %s", strerror(-err));
-		return EXIT_FAILURE_;
-	}
+	*ret_own = NULL;
 	for (size_t i = 0; i < cl->n; i++) {
 		const struct cand *k = &cl->v[i];
-		const char *driver = k->driver;
 
 		if (cl->console_kept[k->set - cl->cfg->sets]) {
 			if (k->own)
@@ -548,37 +545,58 @@ static int claim(struct claimer *cl)
 					 k->set->name, k->fn.name);
 			continue;
 		}
-		/* unset: ours to claim; the set's driver: claimed already; anything else: someone chose */
 		take[i] = !k->fn.busy && !k->fn.override;
-		n_take += take[i];
-		if (k->own && (take[i] || streq_null(k->fn.override, driver)))
-			own = k;
+		n += take[i];
+		if (k->own && (take[i] || streq_null(k->fn.override, k->driver)))
+			*ret_own = k;
 	}
-	if (n_take && cl->c->dry_run) {
+	return n;
+}
+
+/* Journaled first (under the lock, when it comes), then each override: the worst exit status */
+static int write_claims(const struct claimer *cl, const bool *take)
+{
+	char rel[128], want[DRIVER_NAME_MAX + 2];
+	int lock_fd = udev_lock(cl->c), st = EXIT_OK, s;
+
+	if (lock_fd >= 0)
+		record(cl, take);
+	for (size_t i = 0; i < cl->n; i++) {
+		if (!take[i] ||
+		    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", cl->v[i].fn.name) < 0)
+			continue;
+		(void)snprintf(want, sizeof(want), "%s\n", cl->v[i].driver);
+		if ((s = write_attr(cl, &cl->v[i], rel, want)) && !st)
+			st = s;
+	}
+	lock_release(lock_fd);
+	return st;
+}
+
+static int claim(struct claimer *cl)
+{
+	_cleanup_free_ bool *take = calloc(cl->n ? cl->n : 1, sizeof(*take));
+	const struct cand *own;
+	size_t n_take;
+	int st = EXIT_OK, err;
+
+	if (!take)
+		return EXIT_FAILURE_;
+	if ((err = read_overrides(cl)) < 0) {
+		msg_error("cannot read driver_override: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	n_take = choose(cl, take, &own);
+	if (cl->c->dry_run) {
 		for (size_t i = 0; i < cl->n; i++)
 			if (take[i])
 				printf("%s: (dry run) would claim %s for %s\n", cl->v[i].set->name, cl->v[i].fn.name,
 				       cl->v[i].driver);
 		return EXIT_OK;
 	}
-	if (n_take) {
-		char rel[128], want[DRIVER_NAME_MAX + 2];
-
-		if ((lock_fd = udev_lock(cl->c)) >= 0)
-			record(cl, take);
-		for (size_t i = 0; i < cl->n; i++) {
-			int s;
-
-			if (!take[i] ||
-			    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", cl->v[i].fn.name) < 0)
-				continue;
-			(void)snprintf(want, sizeof(want), "%s\n", cl->v[i].driver);
-			if ((s = write_attr(cl, &cl->v[i], rel, want)) && !st)
-				st = s;
-		}
-		lock_release(lock_fd);
-	}
-	if (own && st == EXIT_OK && !cl->c->dry_run)
+	if (n_take)
+		st = write_claims(cl, take);
+	if (own && st == EXIT_OK)
 		st = probe_own(cl, own);
 	return st;
 }

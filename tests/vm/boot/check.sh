@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # vmtest.conf=good|broken on the kernel command line says which configuration was installed.
 CONF=$(sed -n 's/.*vmtest\.conf=\([a-z]*\).*/\1/p' /proc/cmdline)
-RATIO_MAX=2.0
+RATIO_MAX=1.5
 NIC1=0000:00:06.0 NIC2=0000:02:00.0 VGA=0000:01:00.0 AUD=0000:01:00.1 OLD=0000:04:01.0
 
 ok() { echo "ok - vm: boot-$CONF: $*"; }
@@ -39,14 +39,15 @@ for u in systemd-modules-load.service pcibind.service systemd-udev-trigger.servi
 done
 if [ "$CONF" = good ]; then
 	# the unit on the boot's critical path against systemd-modules-load loading the vfio modules
-	# (/etc/modules-load.d/pcibind.conf, as generate writes it) in the same boot: CPU time is what
-	# each cost (TCG guests on a shared host stretch wall time); both are printed
+	# (/etc/modules-load.d/pcibind.conf, as generate writes it) in the same boot, in run time and
+	# in CPU time (the guest's clock counts instructions: run.sh's -icount)
 	pw=$(unit_us pcibind.service) mw=$(unit_us systemd-modules-load.service)
 	pc=$(unit_cpu_us pcibind.service) mc=$(unit_cpu_us systemd-modules-load.service)
-	r=$(ratio "$pc" "$mc")
-	if [ "$pc" -gt 0 ] && [ "$mc" -gt 0 ] && awk -v r="$r" -v l="$RATIO_MAX" 'BEGIN { exit !(r <= l) }'; then
-		ok "pcibind.service costs ${r}x what loading the vfio modules costs (CPU $pc vs $mc us; wall $pw vs $mw us, $(ratio "$pw" "$mw")x; at most ${RATIO_MAX}x)"
-	else nok "pcibind.service costs about what loading the vfio modules costs: CPU $pc vs $mc us (${r}x, at most ${RATIO_MAX}x); wall $pw vs $mw us"; fi
+	rw=$(ratio "$pw" "$mw") rc=$(ratio "$pc" "$mc")
+	if [ "$pc" -gt 0 ] && [ "$mc" -gt 0 ] && [ "$pw" -gt 0 ] && [ "$mw" -gt 0 ] &&
+		awk -v a="$rw" -v b="$rc" -v l="$RATIO_MAX" 'BEGIN { exit !(a <= l && b <= l) }'; then
+		ok "pcibind.service costs about what loading the vfio modules costs: ${rw}x systemd-modules-load's run time ($pw vs $mw us), ${rc}x its CPU time ($pc vs $mc us); at most ${RATIO_MAX}x"
+	else nok "pcibind.service costs about what loading the vfio modules costs: ${rw}x systemd-modules-load's run time ($pw vs $mw us), ${rc}x its CPU time ($pc vs $mc us); at most ${RATIO_MAX}x"; fi
 	st=$(systemctl show -p ExecMainExitTimestampMonotonic --value pcibind.service)
 	tr=$(systemctl show -p ExecMainStartTimestampMonotonic --value systemd-udev-trigger.service)
 	if [ "$st" -gt 0 ] && [ "$tr" -ge "$st" ]; then ok "pcibind.service was done before udev's coldplug replay started"

@@ -48,6 +48,13 @@ scenario_generate_check() {
 		ST=$?
 		check "check: not ready before the reboot (exit 1)" exit_is 1
 		echo 'BOOT_IMAGE=/vmlinuz root=/dev/sda1 ro quiet splash intel_iommu=on iommu=pt' >"$root/proc/cmdline"
+		# after the reboot, as tests/gen/run.sh check_case() has it: the unit enabled, the set on vfio-pci
+		mkdir -p "$root/usr/lib/systemd/system" "$root/etc/systemd/system/sysinit.target.wants"
+		printf '[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=sysinit.target\n' >"$root/usr/lib/systemd/system/pcibind.service"
+		ln -sfn /usr/lib/systemd/system/pcibind.service "$root/etc/systemd/system/sysinit.target.wants/pcibind.service"
+		for f in 0000:01:00.0 0000:01:00.1; do
+			ln -sfn ../../../bus/pci/drivers/vfio-pci "$root/sys/bus/pci/devices/$f/driver"
+		done
 		OUT=$("$PCIBIND" --root "$root" check --json 2>&1)
 		ST=$?
 		check "check --json: ready after it (exit 0)" exit_is 0

@@ -260,6 +260,23 @@ static void print_sriov(const struct sriov_change *c, const struct pcifn *pf, co
 	printf("\n");
 }
 
+/* a restore undoes a single-GPU step once every function it was done for is back: in this plan, or already */
+static bool restore_undoes(const struct run *rn, const struct jstep *st)
+{
+	_cleanup_free_ char *fns = xstrdup_null(st->fns);
+	char *save = NULL;
+
+	for (char *a = fns ? strtok_r(fns, ",", &save) : NULL; a; a = strtok_r(NULL, ",", &save)) {
+		bool moved = false;
+
+		for (size_t i = 0; i < rn->p->n_acts && !moved; i++)
+			moved = streq(rn->p->acts[i].name, a);
+		if (!moved && journal_find(rn->j, a))
+			return false;
+	}
+	return fns != NULL;
+}
+
 static int print_dry_run(const struct run *rn)
 {
 	printf("dry run, nothing changed; %s would do:\n", verb_name(rn->verb));
@@ -269,6 +286,10 @@ static int print_dry_run(const struct run *rn)
 		print_action(&rn->p->acts[i], "  ");
 		print_action_extras(rn, &rn->p->acts[i], "  ");
 	}
+	for (size_t i = rn->j->n_steps; rn->verb == VERB_RESTORE && i-- > 0;)
+		if (restore_undoes(rn, &rn->j->steps[i]))
+			printf("  then %s %s %s again\n", rn->j->steps[i].kind == JSTEP_UNIT ? "start" : "bind",
+			       jstep_kind_name(rn->j->steps[i].kind), rn->j->steps[i].name);
 	return EXIT_OK;
 }
 

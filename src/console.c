@@ -14,8 +14,6 @@
 #include "spawn.h"
 #include "util.h"
 
-/* platform drivers that drive the firmware's framebuffer in the boot GPU's memory */
-static const char *const fb_drivers[] = { "efi-framebuffer", "simple-framebuffer", "simpledrm" }; /* journal_fb_driver_ok() */
 
 static int errf(char *msg, size_t size, int code, const char *fmt, ...) _printf_(4, 5);
 
@@ -188,19 +186,19 @@ static int release_fbs(const struct sysroot *r, struct journal *j, const char *f
 {
 	int done = 0, err = 0;
 
-	for (size_t i = 0; i < ARRAY_SIZE(fb_drivers) && err >= 0; i++) {
+	for (size_t i = 0; i < JOURNAL_FB_DRIVERS && err >= 0; i++) {
 		char dir[128], path[256];
 		struct dirent *de;
 		DIR *d;
 
-		(void)sysroot_pathf(dir, sizeof(dir), "sys/bus/platform/drivers/%s", fb_drivers[i]);
+		(void)sysroot_pathf(dir, sizeof(dir), "sys/bus/platform/drivers/%s", journal_fb_drivers[i]);
 		if (sysroot_opendir(r, dir, &d) < 0)
 			continue;
 		while (err >= 0 && (de = readdir(d))) {
 			if (driver_file(de->d_name) || !token_is_safe(de->d_name, 128) ||
 			    sysroot_pathf(path, sizeof(path), "%s/unbind", dir) < 0)
 				continue;
-			err = write_step(r, j, JSTEP_PLATFORM, de->d_name, fb_drivers[i], fns, path, de->d_name,
+			err = write_step(r, j, JSTEP_PLATFORM, de->d_name, journal_fb_drivers[i], fns, path, de->d_name,
 					 o->timeout_ms, msg, size);
 			done += err > 0;
 		}

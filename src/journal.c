@@ -95,9 +95,14 @@ static bool vtcon_ok(const char *v)
 	return n > 5 && n <= 9 && strncmp(v, "vtcon", 5) == 0 && strspn(v + 5, "0123456789") == n - 5;
 }
 
+const char *const journal_fb_drivers[JOURNAL_FB_DRIVERS] = { "efi-framebuffer", "simple-framebuffer", "simpledrm" };
+
 bool journal_fb_driver_ok(const char *d)
 {
-	return d && (streq(d, "efi-framebuffer") || streq(d, "simple-framebuffer") || streq(d, "simpledrm"));
+	for (size_t i = 0; d && i < JOURNAL_FB_DRIVERS; i++)
+		if (streq(d, journal_fb_drivers[i]))
+			return true;
+	return false;
 }
 
 /* a platform device name ("efi-framebuffer.0"): written to a bind file, never part of a path */

@@ -63,7 +63,13 @@ struct journal {
 int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_line);
 /* Why the run directory cannot be used (1 and buf), or 0; for the message of a -ELOOP/-EPERM */
 int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size);
-/* The platform drivers whose framebuffer the single-GPU steps release: the only ones a platform step names */
+/*
+ * The platform drivers that drive the firmware's framebuffer in the boot
+ * GPU's memory: the ones the single-GPU steps release, the only ones a
+ * platform step may name.
+ */
+#define JOURNAL_FB_DRIVERS 3
+extern const char *const journal_fb_drivers[JOURNAL_FB_DRIVERS];
 bool journal_fb_driver_ok(const char *driver);
 /* Atomic replace (temp file, fsync, rename, fsync dir); an empty journal removes the file. */
 int journal_save(const struct sysroot *r, const struct journal *j);

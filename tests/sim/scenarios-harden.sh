@@ -174,6 +174,12 @@ scenario_harden_restore_after_killed_post_stop() {
 	rm -f "$ROOT/systemctl-hang"
 	check "the GPU is back on amdgpu" is_driver $SG amdgpu
 	check "the journal still holds the unit step" grep -q "^unit	name=display-manager.service" "$ROOT/run/pcibind/journal"
+	local calls
+	calls=$(wc -l <"$ROOT/systemctl.log")
+	pb --dry-run restore
+	check "restore --dry-run says it would start the unit again" out_has "then start unit display-manager.service again"
+	check "... and bind the console again" out_has "then bind vtcon vtcon1 again"
+	check "... running nothing" test "$(wc -l <"$ROOT/systemctl.log")" -eq "$calls"
 	pb restore
 	check "a bare restore exits 0" exit_is 0
 	check "... and does not say 'nothing to do'" out_lacks "nothing to do"
@@ -321,7 +327,7 @@ scenario_harden_fifos() {
 	check "a FIFO as /etc/hostname: pre-start does not wait on it (exit 0, $DT s)" exit_is 0
 	timing_check "... within 5 s" within 5
 	check "... and hands the NIC over" is_driver $NIC2 vfio-pci
-	pb hook proxmox 300 post-stop
+	tpb 30 hook proxmox 300 post-stop
 	sim_stop
 }
 

@@ -85,12 +85,14 @@ run bind 06:00.0
 echo "06:00.0 is on $(driver 0000:06:00.0) again"
 ctl clear
 
-note "a VM (qemu, pid 4242) holds the GPU: the kernel's unbind waits, pcibind does not"
+note "a VM (qemu, pid 4242) holds the GPU: restore refuses to pull it out of the running guest"
 mkdir -p "$ROOT/proc/4242/fd"
 echo qemu-system-x86 >"$ROOT/proc/4242/comm"
 ln -s /dev/vfio/2 "$ROOT/proc/4242/fd/7"
 ctl "block 0000:02:00.0 unbind forever"
 run --timeout 1 restore gpu
+note "forced: the kernel's unbind waits for the VM, pcibind does not"
+run --force --timeout 1 restore gpu
 note "the VM lets go: restore finishes the job"
 rm -rf "$ROOT/proc/4242"
 ctl "release 0000:02:00.0"

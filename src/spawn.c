@@ -332,17 +332,25 @@ static void decode(struct waiter *w)
 	}
 }
 
-/* exec's errno from the child, 0 if it exec'd (the pipe closed on exec) */
-static int exec_error(int errpipe)
+/*
+ * exec's errno from the child, 0 if it exec'd (the pipe closed on exec) or
+ * has not got there by the deadline (the wait that follows times it out)
+ */
+static int exec_error(int errpipe, unsigned timeout_ms)
 {
-	int e = 0;
-	ssize_t n;
+	struct pollfd p = { .fd = errpipe, .events = POLLIN };
+	int e = 0, r;
+	ssize_t n = 0;
 
 	if (errpipe < 0)
 		return 0;
 	do
-		n = read(errpipe, &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
+		r = poll(&p, 1, (int)timeout_ms);
+	while (r < 0 && errno == EINTR);
+	if (r > 0)
+		do
+			n = read(errpipe, &e, sizeof(e));
+		while (n < 0 && errno == EINTR);
 	close(errpipe);
 	return n == sizeof(e) ? e : 0;
 }
@@ -392,7 +400,7 @@ static int start(const struct spawn *s, const struct child *c, struct spawn_resu
 		(void)fcntl(w.out, F_SETFL, O_NONBLOCK);
 	w.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	w.deadline = now_ms() + s->timeout_ms;
-	if ((err = exec_error(errpipe[0])) != 0) {
+	if ((err = exec_error(errpipe[0], s->timeout_ms)) != 0) {
 		(void)try_reap(&w, 0);
 		if (w.out >= 0)
 			close(w.out);

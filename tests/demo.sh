@@ -9,6 +9,8 @@ ROOT=$(mktemp -d /tmp/pcibind-demo.XXXXXX)
 case $ROOT in /tmp/pcibind-demo.?*) ;; *) echo "demo: refusing the root '$ROOT'" >&2; exit 1 ;; esac
 cleanup() { fusermount3 -u "$ROOT/sys" 2>/dev/null; rm -rf "$ROOT"; }
 trap cleanup EXIT
+# killed (^C, a closed pipe): the simulator is unmounted all the same
+trap 'exit 1' INT TERM HUP PIPE
 
 "$PCISIM" "$SRCDIR/tests/sim/workstation.topo" "$ROOT" || { echo "demo: the simulator did not start" >&2; exit 1; }
 # what `generate` and the unit need: a Debian 12 userland with GRUB and initramfs-tools (tests/gen)

@@ -170,7 +170,7 @@ suite_run() {
 	echo "deb [trusted=yes] file://$repo ./" >"$R/etc/apt/sources.list.d/pcibind-prev.list"
 	log=$WORK/$suite/piuparts.log
 	rm -f "$log"
-	if piuparts -e "$R" -d "$suite" --keep-sources-list --bindmount "$repo" --install-remove-install \
+	if piuparts -e "$R" -d "$suite" --keep-sources-list --update-retries=3 --bindmount "$repo" --install-remove-install \
 		-i /var/cache/debconf/tmp.ci/ -t "$WORK/$suite" -l "$log" "$DEB" >/dev/null 2>&1 &&
 		grep -q 'PASS: Installation and purging test' "$log" &&
 		grep -q 'PASS: Installation, upgrade and purging tests' "$log" && grep -q 'PASS: All tests' "$log"; then

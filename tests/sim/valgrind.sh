@@ -111,6 +111,7 @@ VG_LEAVE_OUT=(
 	"harden_concurrency: 480 runs racing for the lock, a test of the lock and the journal, not of memory; the sim tier runs it"
 	"harden_random_signals: killed runs are not there to be checked; the sim tier runs it, and the polite stops in harden_polite_stop"
 	"harden_refresh_deadline: runs pcibind in a chroot, where valgrind is not; the sim tier runs it"
+	"boot_claims_journaled: the rule on every function of a host (17 runs); its claims and journal records run in boot_udev_probe, apply's in boot_vga_console"
 )
 
 # vg_select SCENARIO...: those the run has

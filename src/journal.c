@@ -361,17 +361,25 @@ static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
  * The run directory: a real directory (no symlink on the way), owned by
  * root (or the user pcibind runs as), writable by nobody else, and so its
  * parent; created 0700. Anyone else able to write there could plant the
- * records restore acts on. -ELOOP, -EPERM (owner or mode), -ENOTDIR.
+ * records restore acts on. The parent may also be sticky and writable by
+ * all, as a tmpfs mounted without mode= is (a rescue shell's /run): there
+ * nobody else can rename or remove what root made, and a directory someone
+ * else made first is refused below as theirs. -ELOOP, -EPERM (owner or
+ * mode), -ENOTDIR.
  */
 static int check_dir(int fd, bool own)
 {
 	struct stat st;
+	bool sticky;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -EPERM;
+	sticky = !own && (st.st_mode & S_ISVTX);
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky)
 		return -EPERM;
 	/* ours and only readable by others (made by hand, or by an older pcibind): made 0700 */
 	if (own && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
@@ -425,6 +433,10 @@ int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size)
 		snprintf(buf, size, "%s/%s (or %s/%s) is owned by uid %u with mode %04o; pcibind keeps its journal and "
 			 "lock only in a directory owned by root that nobody else can write: remove it",
 			 root, RUN_DIR, root, RUN_PARENT, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
+	else if (fd == -EPERM && fstatat(sysroot_fd(r), RUN_PARENT, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		snprintf(buf, size, "%s/%s is owned by uid %u with mode %04o; pcibind keeps its journal and lock only "
+			 "under a directory owned by root that nobody else can write (or a sticky one, as /tmp is)",
+			 root, RUN_PARENT, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
 	else
 		snprintf(buf, size, "%s/%s: %s", root, RUN_DIR, strerror(-fd));
 	return 1;

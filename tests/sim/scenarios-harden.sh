@@ -283,6 +283,23 @@ scenario_harden_run_dir() {
 	chmod 0777 "$ROOT/run"
 	pb bind $NIC2
 	check "a world-writable run/: refused (exit 1)" exit_is 1
+	check "... naming run/ and its mode, not run/pcibind" out_has "/run is owned by uid 0 with mode 0777"
+	check "... nothing changed" is_driver $NIC2 igb
+	# a tmpfs mounted without mode= (a rescue shell's /run) is 1777: nobody else can take what root made there
+	chmod 1777 "$ROOT/run"
+	pb bind $NIC2
+	check "a sticky world-writable run/ (tmpfs's default 1777): bind works (exit 0)" exit_is 0
+	check "... run/pcibind made root's, mode 0700" test "$(stat -c '%u %a' "$ROOT/run/pcibind")" = "0 700"
+	pb restore
+	check "... and restore (exit 0)" exit_is 0
+	rm -rf "$ROOT/run/pcibind"
+	mkdir -m 0700 "$ROOT/run/pcibind"
+	chown 1000 "$ROOT/run/pcibind"
+	pb bind $NIC2
+	check "under a sticky run/, a run/pcibind made first by uid 1000: refused (exit 1)" exit_is 1
+	check "... naming the owner" out_has "owned by uid 1000"
+	check "... nothing changed" is_driver $NIC2 igb
+	rm -rf "$ROOT/run/pcibind"
 	chmod 0755 "$ROOT/run"
 	pb bind $NIC2
 	check "a missing run/pcibind is created (exit 0)" exit_is 0

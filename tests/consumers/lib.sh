@@ -30,7 +30,7 @@ guard_root() {
 	esac
 }
 
-# in_root R CMD...: CMD inside R (env cleared), its own /proc, the fake /proc/cmdline over it;
+# in_root R CMD...: CMD inside R (env cleared), its own /proc and devpts, the fake /proc/cmdline over it;
 # IN_ROOT_CACHE=DIR: DIR (a cache of this machine's, never /sys, /dev or /boot) as R's apt archives
 in_root() {
 	local R=$1
@@ -41,6 +41,9 @@ in_root() {
 		# R on itself: its "/" is a mount point, as a machine'"'"'s is (unshare --propagation needs one)
 		mount --bind "$R" "$R" || exit 125
 		mount -t proc proc "$R/proc" || exit 125
+		mkdir -p "$R/dev/pts"
+		# a devpts instance of its own (not this machine'"'"'s ptys), as a machine has: script(1) needs one
+		mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 devpts "$R/dev/pts" || exit 125
 		if [ -f "$R/.fake/cmdline" ]; then mount --bind "$R/.fake/cmdline" "$R/proc/cmdline" || exit 125; fi
 		if [ -n "$cache" ]; then mount --bind "$cache" "$R/var/cache/apt/archives" || exit 125; fi
 		exec chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \

@@ -12,7 +12,8 @@ on_tty() {
 	script -qefc "stty cols $cols rows 60 2>/dev/null; $cmd" /dev/null 2>&1 | tr -d '\r'
 }
 
-have_script() { script --version >/dev/null 2>&1; }
+# script(1) that can open a pseudo-terminal (a chroot without devpts has script but no pty)
+have_script() { script -qec true /dev/null >/dev/null 2>&1; }
 
 # the widest line, in characters
 widest() { awk '{ n = length($0); if (n > w) w = n } END { print w + 0 }' <<<"$1"; }
@@ -31,7 +32,7 @@ scenario_terminal_status() {
 	local piped tty80 tty200
 	sim_start terminal-status workstation || return
 	if ! have_script; then
-		notok "script(1) is missing: the terminal test cannot run"
+		notok "script(1) is missing or cannot open a pseudo-terminal (no devpts?): the terminal test cannot run"
 		sim_stop
 		return
 	fi
@@ -66,7 +67,7 @@ scenario_terminal_setup_questions() {
 	local conf
 	setup_start terminal-setup || return
 	if ! have_script; then
-		notok "script(1) is missing: the terminal test cannot run"
+		notok "script(1) is missing or cannot open a pseudo-terminal (no devpts?): the terminal test cannot run"
 		setup_stop
 		return
 	fi

@@ -35,7 +35,8 @@ flavor_fresh() {
 	check "$P: apt-get install of README's runtime dependencies ($pkgs)" test $? -eq 0
 	install -D -m 0755 "$SRC/build/pcibind" "$R/usr/local/sbin/pcibind"
 	check "$P: with only those, every library of pcibind is found" test -z "$(in_root "$R" ldd /usr/local/sbin/pcibind | grep 'not found')"
-	check "$P: with only those, pcibind runs" in_root "$R" /usr/local/sbin/pcibind --version >/dev/null
+	last=$(in_root "$R" /usr/local/sbin/pcibind --version 2>&1)
+	check "$P: with only those, pcibind runs (--version: ${last:-nothing})" test $? -eq 0 -a -n "$last"
 	rm -f "$R/usr/local/sbin/pcibind"
 
 	in_root "$R" apt-get install -y -q make >"$WORK/$P.make" 2>&1

@@ -83,7 +83,7 @@ static char *grub_user_args(const char *text)
 /* the drop-in with the arguments /etc/default/grub lacks; nothing to add: no drop-in at all */
 static int dropin(struct gen *g)
 {
-	static const struct owned_file file = {GRUB_DROPIN, NULL};
+	static const struct owned_file file = {GRUB_DROPIN, NULL, false};
 	_cleanup_free_ char *user = grub_user_args(gen_existing_text(g, GRUB_FILE));
 	char *const *args = g->res->args;
 	struct gen_buf b;
@@ -206,7 +206,7 @@ static int refresh(struct gen *g)
 			   g->sys->proxmox_boot_tool ? "proxmox-boot-tool refresh" : g->sys->grub_refresh);
 }
 
-static const struct owned_file owns[] = {{GRUB_DROPIN, NULL}, {NULL, NULL}};
+static const struct owned_file owns[] = {{GRUB_DROPIN, NULL, false}, {NULL, NULL, false}};
 
 const struct boot_ops boot_grub = {
 	.id = BOOT_GRUB,

@@ -22,10 +22,15 @@
 #include "gen.h"
 #include "util.h"
 
-/* a file pcibind owns whole; prune: a directory of its own, removed with its last file */
+/*
+ * a file pcibind owns whole; prune: a directory of its own, removed with its
+ * last file; packaged: pcibind's Debian package installs this very path, and
+ * where it did (initrd_ops.packaged), generate neither writes nor removes it
+ */
 struct owned_file {
 	const char *path;
 	const char *prune;
+	bool packaged;
 };
 
 /* The generator's working state (gen.c), handed to every method. */
@@ -75,7 +80,14 @@ struct initrd_ops {
 	/* the command after an initramfs input changed (GEN_AFTER_INITRD) */
 	int (*refresh)(struct gen *g);
 	int (*remove)(struct gen *g);
+	/* the package (debian/rules) installed this tool's integration below r; NULL: it never does */
+	bool (*packaged)(const struct sysroot *r);
 };
+
+static inline bool initrd_is_packaged(const struct gen *g, enum initrd_tool id)
+{
+	return g->sys->initrd_packaged & (1u << id);
+}
 
 /* in detection order, NULL-terminated */
 extern const struct boot_ops *const boot_methods[];

@@ -300,3 +300,102 @@ void bootstate_clear(struct bootstate *s)
 	free(s->grubby);
 	*s = (struct bootstate){0};
 }
+
+/* a directory generate may have made: relative, plain components, none of them "." or ".." */
+static bool dir_path_valid(const char *p, size_t len)
+{
+	if (len == 0 || len >= BOOTSTATE_PATH_MAX || p[0] == '/' || p[len - 1] == '/')
+		return false;
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+
+		while (i + n < len && p[i + n] != '/') {
+			char ch = p[i + n];
+
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			      ch == '.' || ch == '_' || ch == '-' || ch == '+'))
+				return false;
+			n++;
+		}
+		if (n == 0 || (n == 1 && p[i] == '.') || (n == 2 && p[i] == '.' && p[i + 1] == '.'))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+int bootstate_dirs_add(struct bootstate_dirs *d, const char *rel)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (streq(d->paths[i], rel))
+			return 0;
+	if (d->n >= BOOTSTATE_DIRS_MAX)
+		return -E2BIG;
+	if (!(d->paths[d->n] = strdup(rel)))
+		return -ENOMEM;
+	d->n++;
+	return 0;
+}
+
+int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, char *msg, size_t size)
+{
+	_cleanup_free_ char *text = NULL;
+	struct bootstate_dirs d = {0};
+	unsigned line = 0;
+	int err = read_trusted(r, BOOTSTATE_DIRS_FILE, &text);
+
+	*ret = d;
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0) {
+		(void)snprintf(msg, size, "/%s: %s", BOOTSTATE_DIRS_FILE, why(err));
+		return err;
+	}
+	for (const char *p = text; *p; p += strcspn(p, "\n") + 1) {
+		size_t len = strcspn(p, "\n");
+		char path[BOOTSTATE_PATH_MAX];
+
+		line++;
+		err = dir_path_valid(p, len) && p[len] == '\n' ? 0 : -EBADMSG;
+		if (err == 0) {
+			memcpy(path, p, len);
+			path[len] = '\0';
+			err = bootstate_dirs_add(&d, path);
+		}
+		if (err < 0) {
+			if (err == -ENOMEM)
+				(void)snprintf(msg, size, "out of memory");
+			else
+				(void)snprintf(msg, size, "/%s:%u: not a record pcibind wrote; inspect it, then remove it",
+					       BOOTSTATE_DIRS_FILE, line);
+			bootstate_dirs_clear(&d);
+			return err == -ENOMEM ? err : -EBADMSG;
+		}
+	}
+	*ret = d;
+	return 0;
+}
+
+char *bootstate_dirs_format(const struct bootstate_dirs *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < d->n; i++)
+		fprintf(f, "%s\n", d->paths[i]);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+void bootstate_dirs_clear(struct bootstate_dirs *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->paths[i]);
+	*d = (struct bootstate_dirs){0};
+}

@@ -64,4 +64,26 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 const struct bootstate_edit *bootstate_find(const struct bootstate *s, const char *path);
 void bootstate_clear(struct bootstate *s);
 
+/*
+ * The directories `generate --write` had to create for its files (a root
+ * without /etc/modprobe.d, /etc/default/grub.d, ...), one path relative to
+ * the root a line, recorded before they are made, so that `generate
+ * --remove` takes out those it made once they are empty, and no others.
+ */
+#define BOOTSTATE_DIRS_FILE BOOTSTATE_DIR "/created-dirs"
+#define BOOTSTATE_DIRS_MAX 64
+
+struct bootstate_dirs {
+	char *paths[BOOTSTATE_DIRS_MAX];
+	size_t n;
+};
+
+/* read below r (absent: none), checked as the manifest is; -EBADMSG and the line, or -errno, with msg */
+int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, char *msg, size_t size);
+/* add rel (a copy) unless it is there; -E2BIG when full */
+int bootstate_dirs_add(struct bootstate_dirs *d, const char *rel);
+/* the record's text; NULL if out of memory */
+char *bootstate_dirs_format(const struct bootstate_dirs *d);
+void bootstate_dirs_clear(struct bootstate_dirs *d);
+
 #endif

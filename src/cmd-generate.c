@@ -25,6 +25,7 @@ struct generate {
 	struct pcihost *h;
 	struct system *sys;
 	struct bootstate state;
+	struct bootstate_dirs dirs; /* the directories earlier writes made */
 	struct gen_result res;
 	char **old;     /* per res.files: text on disk (or as an earlier entry leaves it), NULL if absent */
 	bool *changed;  /* per res.files */
@@ -47,6 +48,7 @@ static void generate_free(struct generate *g)
 	free(g->cmd_status);
 	gen_result_clear(&g->res);
 	bootstate_clear(&g->state);
+	bootstate_dirs_clear(&g->dirs);
 	system_free(g->sys);
 	pcihost_free(g->h);
 	config_free(g->cfg);
@@ -113,6 +115,10 @@ static int build(struct generate *g)
 	if (err < 0) {
 		msg_error("cannot read the boot configuration below %s: %s", sysroot_path(g->c->root),
 			  strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	if (bootstate_dirs_load(g->c->root, &g->dirs, msg, sizeof(msg)) < 0) {
+		msg_error("%s; nothing generated", msg);
 		return EXIT_FAILURE_;
 	}
 	if (bootstate_load(g->c->root, &g->state, msg, sizeof(msg)) < 0) {
@@ -249,6 +255,99 @@ static void write_failed(const struct generate *g, size_t i, int err)
 		msg_error("written: %s; not written: %s; each file has its old or its new text, never part "
 			  "of one; run 'pcibind generate %s' again once fixed",
 			  done, todo, g->c->remove ? "--remove" : "--write");
+}
+
+/* one more file in the result, at index at: pcibind's record of the directories --write made */
+static int add_dirs_file(struct generate *g, size_t at, char *text)
+{
+	struct gen_file *n = realloc(g->res.files, (g->res.n_files + 1) * sizeof(*n));
+	char *path = strdup(BOOTSTATE_DIRS_FILE);
+
+	if (n)
+		g->res.files = n;
+	if (!n || !path) {
+		free(path);
+		free(text);
+		return -ENOMEM;
+	}
+	memmove(&n[at + 1], &n[at], (g->res.n_files - at) * sizeof(*n));
+	n[at] = (struct gen_file){.path = path, .text = text, .mode = 0644, .state = true, .prune = BOOTSTATE_DIR};
+	g->res.n_files++;
+	return 0;
+}
+
+/*
+ * The directories a file of --write needs and the root lacks, recorded
+ * before any file is written (a run killed half-way still leaves them known);
+ * --remove drops the record last, and the directories it names with it
+ * (remove_made_dirs).
+ */
+static int plan_dirs(struct generate *g)
+{
+	size_t before = g->dirs.n;
+	char *text;
+	int err = 0;
+
+	if (g->c->remove)
+		return g->dirs.n ? add_dirs_file(g, g->res.n_files, NULL) : 0;
+	for (size_t i = 0; i < g->res.n_files && err == 0; i++) {
+		const char *path = g->res.files[i].path;
+		char dir[BOOTSTATE_PATH_MAX];
+
+		if (!g->res.files[i].text)
+			continue;
+		for (const char *s = strchr(path, '/'); s && err == 0; s = strchr(s + 1, '/')) {
+			size_t len = (size_t)(s - path);
+
+			if (len >= sizeof(dir))
+				break;
+			memcpy(dir, path, len);
+			dir[len] = '\0';
+			/*
+			 * BOOTSTATE_DIR is pcibind's own, pruned with its last file; var and
+			 * var/lib above it the system's (the record cannot list what it is
+			 * written into)
+			 */
+			if (strncmp(BOOTSTATE_DIR, dir, len) == 0 && (BOOTSTATE_DIR[len] == '/' || !BOOTSTATE_DIR[len]))
+				continue;
+			if (sysroot_exists(g->c->root, dir) == -ENOENT)
+				err = bootstate_dirs_add(&g->dirs, dir);
+		}
+	}
+	if (err == 0 && g->dirs.n > before)
+		err = (text = bootstate_dirs_format(&g->dirs)) ? add_dirs_file(g, 0, text) : -ENOMEM;
+	return err;
+}
+
+static int plan(struct generate *g)
+{
+	int err = plan_dirs(g);
+
+	if (err < 0)
+		msg_error("cannot plan the record of the directories it makes: %s", strerror(-err));
+	return err < 0 ? EXIT_FAILURE_ : 0;
+}
+
+/* after --remove: the directories --write made, deepest first, where they are empty (else now the user's) */
+static void remove_made_dirs(struct generate *g, bool act)
+{
+	for (size_t n = g->dirs.n; n-- > 0;) {
+		size_t deepest = 0;
+
+		for (size_t i = 1; i <= n; i++)
+			if (strlen(g->dirs.paths[i]) > strlen(g->dirs.paths[deepest]))
+				deepest = i;
+		if (!act) {
+			if (!g->c->json && !(g->flags & GENERATE_NO_STDOUT))
+				printf("would remove /%s if empty (generate --write made it)\n", g->dirs.paths[deepest]);
+		} else if (sysroot_rmdir(g->c->root, g->dirs.paths[deepest]) == 0) {
+			msg_info(g->c, "removed /%s (generate --write made it; now empty)", g->dirs.paths[deepest]);
+		}
+		free(g->dirs.paths[deepest]);
+		g->dirs.paths[deepest] = g->dirs.paths[n];
+		g->dirs.paths[n] = NULL;
+	}
+	g->dirs.n = 0;
 }
 
 static int write_files(struct generate *g)
@@ -504,13 +603,16 @@ int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, stru
 	bool act = (c->write || c->remove) && !c->dry_run;
 	int r;
 
-	if ((r = lock(&g)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = compare(&g)) != 0 ||
+	if ((r = lock(&g)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = plan(&g)) != 0 ||
+	    (r = compare(&g)) != 0 ||
 	    (r = pick_commands(&g)) != 0 || (r = hazards(&g)) != 0)
 		goto out;
 	if (!c->json && out && (r = print_text(&g)) != 0)
 		goto out;
 	if (act && (r = write_files(&g)) != 0)
 		goto out;
+	if (c->remove)
+		remove_made_dirs(&g, act);
 	if (c->write || c->remove)
 		r = refresh(&g);
 	if (c->json && out && r == 0)

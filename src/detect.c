@@ -127,6 +127,9 @@ static void detect_boot(const struct sysroot *r, struct system *s)
 
 static void detect_initrd(const struct sysroot *r, struct system *s)
 {
+	for (const struct initrd_ops *const *m = initrd_methods; *m; m++)
+		if ((*m)->packaged && (*m)->packaged(r))
+			s->initrd_packaged |= 1u << (*m)->id;
 	for (const struct initrd_ops *const *m = initrd_methods; *m; m++) {
 		if ((*m)->detect(r, s)) {
 			s->initrd = (*m)->id;

@@ -54,6 +54,7 @@ struct system {
 	bool proxmox_boot_tool; /* /etc/kernel/proxmox-boot-uuids: ESPs kept by proxmox-boot-tool */
 	const char *grub_refresh; /* update-grub, grub2-mkconfig -o ..., grub-mkconfig -o ... */
 	enum initrd_tool initrd;
+	unsigned initrd_packaged; /* 1 << enum initrd_tool: that tool's integration came with pcibind's package */
 	int efi; /* booted by EFI (sys/firmware/efi): 1, 0 */
 	enum cpu_vendor cpu;
 	bool vmx, svm; /* CPU flags in proc/cpuinfo */

@@ -578,8 +578,8 @@ static int modprobe_opt_in(FILE *f, struct gen *g)
 			sys->irq_remap == 1 ? "active" : "not known to be absent", sys->irq_remap_source);
 }
 
-static const struct owned_file modprobe_file = {"etc/modprobe.d/pcibind.conf", NULL};
-static const struct owned_file modules_load_file = {"etc/modules-load.d/pcibind.conf", NULL};
+static const struct owned_file modprobe_file = {"etc/modprobe.d/pcibind.conf", NULL, false};
+static const struct owned_file modules_load_file = {"etc/modules-load.d/pcibind.conf", NULL, false};
 
 static int gen_modprobe(struct gen *g, const struct need *nd)
 {
@@ -1205,12 +1205,13 @@ int gen_build(const struct config *cfg, const struct pcihost *h, const struct sy
 	return finish(&g, r, ret);
 }
 
-static int drop_owned(struct gen *g, const struct owned_file *o, unsigned flags)
+/* packaged: the package's own files are there, for dpkg to remove, not generate */
+static int drop_owned(struct gen *g, const struct owned_file *o, unsigned flags, bool packaged)
 {
 	int r;
 
 	for (; o && o->path; o++)
-		if ((r = gen_file_drop(g, o, flags)) < 0)
+		if (!(packaged && o->packaged) && (r = gen_file_drop(g, o, flags)) < 0)
 			return r;
 	return 0;
 }
@@ -1220,10 +1221,11 @@ static int remove_methods(struct gen *g)
 	int r;
 
 	for (const struct initrd_ops *const *m = initrd_methods; *m; m++)
-		if ((r = drop_owned(g, (*m)->owns, GEN_INITRD)) < 0 || ((*m)->remove && (r = (*m)->remove(g)) < 0))
+		if ((r = drop_owned(g, (*m)->owns, GEN_INITRD, initrd_is_packaged(g, (*m)->id))) < 0 ||
+		    ((*m)->remove && (r = (*m)->remove(g)) < 0))
 			return r;
 	for (const struct boot_ops *const *m = boot_methods; *m; m++)
-		if ((r = drop_owned(g, (*m)->owns, GEN_BOOT)) < 0 || ((*m)->remove && (r = (*m)->remove(g)) < 0))
+		if ((r = drop_owned(g, (*m)->owns, GEN_BOOT, false)) < 0 || ((*m)->remove && (r = (*m)->remove(g)) < 0))
 			return r;
 	return 0;
 }

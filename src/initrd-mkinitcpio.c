@@ -9,10 +9,10 @@ GEN_EMBED(pcibind_mkinitcpio_install, "initramfs/mkinitcpio/install");
 GEN_EMBED(pcibind_mkinitcpio_hook, "initramfs/mkinitcpio/hook");
 
 static const struct owned_file owns[] = {
-	{"etc/initcpio/install/pcibind", NULL},
-	{"etc/initcpio/hooks/pcibind", NULL},
-	{"etc/mkinitcpio.conf.d/pcibind.conf", NULL},
-	{NULL, NULL},
+	{"etc/initcpio/install/pcibind", NULL, false},
+	{"etc/initcpio/hooks/pcibind", NULL, false},
+	{"etc/mkinitcpio.conf.d/pcibind.conf", NULL, false},
+	{NULL, NULL, false},
 };
 
 static bool detect(const struct sysroot *r, struct system *s)

@@ -69,6 +69,9 @@ remove_case() {
 		check "$c: case-specific checks of --remove" "$c/after-remove" "$root" "$tmp/$c.remove.out"
 	fi
 	check "$c: generate --remove gives back the tree it started from, byte for byte" same_tree "$c/root" "$root"
+	# (var and var/lib aside: every system has them; pcibind's own var/lib/pcibind must be gone)
+	check "$c: ... and its directories: none that --write made is left" \
+		diff <(cd "$c/root" && find . -type d | sort) <(cd "$root" && find . -type d | grep -vxE '\./var(/lib)?' | sort)
 	out=$("$bin" --root "$root" generate --remove 2>&1)
 	check "$c: a second generate --remove: no changes" grep -qx 'no changes' <<<"$out"
 }
@@ -256,6 +259,73 @@ record_case() {
 	check "a record line pcibind could not have written: refused with its line" test "$st" -eq 1 -a -n "$(grep 'boot-edits:1: not a record pcibind wrote' <<<"$err")"
 }
 record_case
+
+# the directories --write made: --remove takes out the empty ones, keeps one the user filled, trusts no record
+dirs_case() {
+	local c=debian12-grub-efi-intel root=$tmp/dirs err st rec
+	rec=$root/var/lib/pcibind/created-dirs
+	rm -rf "$root"
+	cp -a "$c/root" "$root"
+	"$bin" --root "$root" generate --write >/dev/null 2>&1
+	check "dirs: --write records the directories it made" grep -qx 'etc/modules-load.d' "$rec"
+	check "... not the ones that were there" bash -c '! grep -qxE "etc|etc/initramfs-tools(/hooks)?" "$1"' _ "$rec"
+	echo 'my_module' >"$root/etc/modules-load.d/mine.conf"
+	err=$("$bin" --root "$root" generate --remove --dry-run 2>&1)
+	check "dirs: --remove --dry-run says which it would remove" grep -qx 'would remove /etc/modprobe.d if empty (generate --write made it)' <<<"$err"
+	check "... and removes nothing" test -d "$root/etc/modprobe.d"
+	"$bin" --root "$root" generate --remove >/dev/null 2>&1
+	check "dirs: --remove takes out the empty directories it made" test ! -e "$root/etc/modprobe.d" -a ! -e "$root/etc/initramfs-tools/scripts"
+	check "... keeps the one a file of the user's is in" test -f "$root/etc/modules-load.d/mine.conf"
+	check "... keeps the ones that were there" test -d "$root/etc/initramfs-tools/hooks"
+	check "... and its own record, and var/lib/pcibind, are gone" test ! -e "$root/var/lib/pcibind"
+	# a damaged record: refused with its line, nothing changed
+	"$bin" --root "$root" generate --write >/dev/null 2>&1
+	printf 'etc/modprobe.d\n../../tmp\n' >"$rec"
+	snapshot "$root" >"$tmp/dirs.before"
+	err=$("$bin" --root "$root" generate --remove 2>&1)
+	st=$?
+	check "dirs: a record naming ../../tmp: --remove refused (exit 1) with its line" \
+		test "$st" -eq 1 -a -n "$(grep 'created-dirs:2: not a record pcibind wrote' <<<"$err")"
+	check "... nothing changed" cmp -s "$tmp/dirs.before" <(snapshot "$root")
+	printf 'etc/modprobe.d\n' >"$rec"
+	chmod 0666 "$rec"
+	err=$("$bin" --root "$root" generate --remove 2>&1)
+	check "dirs: a record writable by others: refused" grep -q 'created-dirs: not owned by root or writable by others' <<<"$err"
+	chmod 0644 "$rec"
+}
+dirs_case
+
+# installed from the Debian package, the initramfs integration is dpkg's: generate neither writes nor removes it
+packaged_case() {
+	local root=$tmp/packaged h=usr/share/initramfs-tools/hooks/pcibind s=usr/share/initramfs-tools/scripts/init-top/pcibind
+	local m=usr/lib/dracut/modules.d/90pcibind
+	rm -rf "$root"
+	cp -a debian12-grub-legacy-amd/root "$root"
+	"$bin" --root "$root" generate --write >/dev/null 2>&1 # as make install's user did, then installed the package
+	install -D -m 0755 ../../initramfs/initramfs-tools/hook "$root/$h"
+	install -D -m 0755 ../../initramfs/initramfs-tools/init-top "$root/$s"
+	"$bin" --root "$root" generate --write >"$tmp/packaged.out" 2>&1
+	check "packaged initramfs-tools: --write takes out the /etc copies an earlier run wrote (they would run twice)" \
+		test ! -e "$root/etc/initramfs-tools/hooks/pcibind" -a ! -e "$root/etc/initramfs-tools/scripts/init-top/pcibind"
+	check "... says the hook is the package's" grep -q "initramfs-tools: the hook and init-top script are the package's" "$tmp/packaged.out"
+	check "... and asks for the initramfs refresh" grep -qx 'run inside the system: update-initramfs -u -k all' "$tmp/packaged.out"
+	check "... leaves the package's files as they were" cmp -s ../../initramfs/initramfs-tools/hook "$root/$h"
+	"$bin" --root "$root" generate --remove >/dev/null 2>&1
+	check "packaged initramfs-tools: --remove leaves the package's files" test -f "$root/$h" -a -f "$root/$s"
+	rm -rf "$root"
+	cp -a fedora-grubby-dracut-intel/root "$root"
+	install -D -m 0755 ../../initramfs/dracut/module-setup.sh "$root/$m/module-setup.sh"
+	install -D -m 0755 ../../initramfs/dracut/pcibind-early.sh "$root/$m/pcibind-early.sh"
+	"$bin" --root "$root" generate --write >"$tmp/packaged.out" 2>&1
+	check "packaged dracut: --write leaves the package's module byte for byte" \
+		cmp -s ../../initramfs/dracut/module-setup.sh "$root/$m/module-setup.sh"
+	check "... writes the drop-in that adds it" grep -q 'add_dracutmodules+=" pcibind "' "$root/etc/dracut.conf.d/pcibind.conf"
+	"$bin" --root "$root" generate --remove >"$tmp/packaged.out" 2>&1
+	check "packaged dracut: --remove leaves the package's module, without a warning" \
+		test -f "$root/$m/module-setup.sh" -a -f "$root/$m/pcibind-early.sh" -a -z "$(grep -i 'left alone' "$tmp/packaged.out")"
+	check "... and takes out the drop-in" test ! -e "$root/etc/dracut.conf.d/pcibind.conf"
+}
+packaged_case
 
 for c in */; do
 	c=${c%/}

@@ -279,6 +279,10 @@ TEST(stop_pending)
 	sigset_t set, old;
 	int sig;
 
+	/* a signal ignored from the start (SIGINT of a background job, `nohup`) stays ignored, never
+	 * blocked: the test sets up its own, as an interactive start has them */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	ASSERT_INT_EQ(spawn_stop_pending(), 0);

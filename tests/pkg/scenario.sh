@@ -141,8 +141,8 @@ initramfs_with_pcibind() {
 # ---- the boot loader: /etc/default/grub as on a Proxmox host, update-grub a stand-in ----
 # (what is tested here is generate's GRUB drop-in and refresh, not GRUB: tests/consumers runs the
 # real grub-mkconfig). The stand-in fails once when /tmp/update-grub.fail exists. grub.d/ is there
-# already, as on Proxmox (proxmox-ve.cfg): where it is not, generate --remove leaves the empty
-# grub.d/ that --write made behind (a known defect of generate, reported; not the package's).
+# already, as on Proxmox (proxmox-ve.cfg); where it is not, generate --remove takes out the grub.d/
+# that --write made (tests/gen: dirs).
 fake_grub() {
 	mkdir -p "$R/etc/default/grub.d" &&
 		printf '%s\n' 'GRUB_DEFAULT=0' 'GRUB_TIMEOUT=5' \
@@ -333,6 +333,13 @@ if inroot pcibind generate --write >"$LOG/generate.log" 2>&1 && [ -f "$R/etc/mod
 	ok "pcibind generate --write on the installed system: modprobe.d, the GRUB drop-in, update-grub, every kernel's initramfs"
 else
 	nok "pcibind generate --write: $(tailof "$LOG/generate.log")"
+fi
+# the package's own files are dpkg's: generate writes beside them, never over them
+verify=$(inroot dpkg --verify pcibind 2>&1 | grep -v ' c /etc/pcibind/') # (the configuration: the test's)
+if [ -z "$verify" ] && ! ls "$R/etc/initramfs-tools/hooks/pcibind" "$R/etc/initramfs-tools/scripts/init-top/pcibind" >/dev/null 2>&1; then
+	ok "after generate --write, dpkg --verify pcibind finds every file of the package as shipped; no /etc copy of its initramfs hook"
+else
+	nok "generate --write changed the package's files or copied its hook into /etc: ${verify:-/etc/initramfs-tools holds a copy}"
 fi
 
 # ---- remove: what still depends on pcibind is named; the configuration stays ----

@@ -69,7 +69,15 @@ struct applier {
 	struct report *reps;
 	size_t n_reps;
 	bool claims_noted; /* boot claims found by the survey, to be saved before the first change */
+	bool busy_waited;  /* a busy function was given APPLY_BUSY_WAIT_MS once */
 };
+
+/*
+ * At boot a driver's probe holds the device lock while it runs, for seconds
+ * on a slow or loaded machine; apply waits this long, once per run, for
+ * functions it found locked before it calls them busy.
+ */
+#define APPLY_BUSY_WAIT_MS 8000
 
 static void applier_free(struct applier *ap)
 {
@@ -118,6 +126,19 @@ static int scan(struct applier *ap)
 	if (err < 0) {
 		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root), strerror(-err));
 		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; !ap->busy_waited && i < ap->h->n; i++) {
+		if (!ap->h->fns[i].busy)
+			continue;
+		ap->busy_waited = true;
+		msg_debug(ap->c, "%s is locked by the kernel (a probe running?): waiting up to %u ms",
+			  ap->h->fns[i].name, APPLY_BUSY_WAIT_MS);
+		err = pcihost_reread_busy(ap->c->root, ap->h, APPLY_BUSY_WAIT_MS);
+		if (err < 0) {
+			msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root),
+				  strerror(-err));
+			return EXIT_FAILURE_;
+		}
 	}
 	(void)usage_scan(ap->c->root, ap->h);
 	if (uses_auto(ap->cfg) && variant_annotate(ap->c->root, ap->h, NULL) < 0) {

@@ -455,6 +455,21 @@ int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *
 	return read_driverless(r, h, want);
 }
 
+int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, unsigned timeout_ms)
+{
+	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
+	size_t n = 0;
+
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->fns[i].busy) {
+			h->fns[i].busy = false;
+			list[n++] = &h->fns[i];
+		}
+	return n ? devlock_read(r, list, n, timeout_ms) : 0;
+}
+
 static bool iommu_present(const struct sysroot *r)
 {
 	DIR *d;

@@ -257,3 +257,26 @@ scenario_apply_one_set_fails() {
 	check "the others are reported unchanged" out_has "gpu21: already bound"
 	sim_stop
 }
+
+# at boot a probe (here: another unbind) holds a function's device lock for seconds: apply waits for
+# it, once, instead of calling the function busy (a loaded two-core machine took >500 ms to probe)
+scenario_apply_waits_for_a_locked_function() {
+	local nic=0000:06:00.0 t0 t1
+	sim_start apply-locked workstation || return
+	printf '[nic2]\naddress = %s\nboot = yes\n' "$nic" | conf
+	ctl "block $nic unbind 3"
+	(echo "$nic" >"$ROOT/sys/bus/pci/drivers/igb/unbind") 2>/dev/null &
+	sleep 0.5
+	check "the kernel holds $nic's lock: its driver_override cannot be read" \
+		bash -c '! timeout 0.5 cat "$1/sys/bus/pci/devices/$2/driver_override" >/dev/null 2>&1' _ "$ROOT" "$nic"
+	t0=$(date +%s%N)
+	pb -v apply
+	t1=$(date +%s%N)
+	wait
+	check "apply waits for the lock and binds it (exit 5, $(((t1 - t0) / 1000000)) ms)" exit_is 5
+	check "... saying what it waited for" out_has "$nic is locked by the kernel (a probe running?): waiting up to 8000 ms"
+	check "$nic on vfio-pci" is_driver $nic vfio-pci
+	pb restore
+	check "restore (exit 0)" exit_is 0
+	sim_stop
+}

@@ -118,7 +118,7 @@ fake_fn() {
 
 # make install into R as a distribution would lay it out
 install_pcibind() { # install_pcibind R LOG
-	make -C "$SRC" --no-print-directory install DESTDIR="$1" PREFIX=/usr SBINDIR=/usr/sbin \
+	mkdir -p "$SRC/build" && flock "$SRC/build/.install.lock" make -C "$SRC" --no-print-directory install DESTDIR="$1" PREFIX=/usr SBINDIR=/usr/sbin \
 		UDEVDIR=/usr/lib/udev SYSTEMDUNITDIR=/usr/lib/systemd/system >"$2" 2>&1
 }
 

@@ -51,7 +51,8 @@ build_image() {
 	done
 	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$R/usr/lib/modules/$KVER/"
 	depmod -b "$R/usr" "$KVER" || die "depmod in the image failed"
-	make -C "$REPO" --no-print-directory install DESTDIR="$R" PREFIX=/usr SBINDIR=/usr/sbin \
+	# one make at a time in the tree: two boots install at once, and a relink under the other is "Exec format error"
+	mkdir -p "$REPO/build" && flock "$REPO/build/.install.lock" make -C "$REPO" --no-print-directory install DESTDIR="$R" PREFIX=/usr SBINDIR=/usr/sbin \
 		UDEVDIR=/usr/lib/udev SYSTEMDUNITDIR=/usr/lib/systemd/system >"$WORK/install.log" 2>&1 ||
 		die "make install DESTDIR=$R failed: $(tail -n 3 "$WORK/install.log" | tr '\n' ' ')"
 	# libraries the binary needs beyond those of the Debian packages in the image

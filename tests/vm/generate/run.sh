@@ -64,7 +64,8 @@ build_image() {
 	# update-initramfs -k all works on the kernels linux-version lists: those with a /boot/vmlinuz-VER
 	install -D -m 0644 "$KROOT/boot/config-$KVER" "$R/boot/config-$KVER"
 	install -D -m 0644 "$VMLINUZ" "$R/boot/vmlinuz-$KVER"
-	make -C "$REPO" --no-print-directory install DESTDIR="$R" PREFIX=/usr SBINDIR=/usr/sbin \
+	# one make at a time in the tree: two boots install at once, and a relink under the other is "Exec format error"
+	mkdir -p "$REPO/build" && flock "$REPO/build/.install.lock" make -C "$REPO" --no-print-directory install DESTDIR="$R" PREFIX=/usr SBINDIR=/usr/sbin \
 		UDEVDIR=/usr/lib/udev SYSTEMDUNITDIR=/usr/lib/systemd/system >"$WORK/install.log" 2>&1 ||
 		die "make install failed: $(tail -n 3 "$WORK/install.log" | tr '\n' ' ')"
 	for lib in $(ldd "$REPO/build/pcibind" | grep -o '/[^ ]*'); do

@@ -197,33 +197,18 @@ static int read_trusted(const struct sysroot *r, const char *rel, char **ret)
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t len = 0;
+	int err;
 
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (st.st_uid != geteuid() || (st.st_mode & 022))
+	if (S_ISREG(st.st_mode) && (st.st_uid != geteuid() || (st.st_mode & 022)))
 		return -EPERM;
-	if ((size_t)st.st_size > BOOTSTATE_SIZE_MAX)
-		return -EFBIG;
-	if (!(buf = malloc((size_t)st.st_size + 1)))
-		return -ENOMEM;
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len != (size_t)st.st_size || memchr(buf, '\0', len))
-		return -EBADMSG; /* changed while read, or not text */
-	buf[len] = '\0';
+	if ((err = sysroot_read_fd(fd, BOOTSTATE_SIZE_MAX, &buf, &len)) < 0)
+		return err;
+	if (memchr(buf, '\0', len))
+		return -EBADMSG; /* not text */
 	*ret = buf;
 	buf = NULL;
 	return 0;

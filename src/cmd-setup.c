@@ -67,18 +67,6 @@ static void setup_free(struct setup *s)
 	config_free(s->cfg);
 }
 
-_printf_(3, 4) static void append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strnlen(buf, size);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 /* text output only: --json prints one document at the end */
 _printf_(2, 3) static void say(const struct setup *s, const char *fmt, ...)
 {
@@ -449,7 +437,7 @@ static void found_ids(const struct setup *s, char *buf, size_t size)
 		for (size_t k = 0; k < i && !seen; k++)
 			seen = s->picked[k] && s->h->fns[k].vendor == f->vendor && s->h->fns[k].device == f->device;
 		if (!seen)
-			append(buf, size, "%s%04x:%04x", buf[0] ? "," : "", f->vendor, f->device);
+			strappendf(buf, size, "%s%04x:%04x", buf[0] ? "," : "", f->vendor, f->device);
 	}
 }
 
@@ -468,9 +456,9 @@ static void section_comment(const struct setup *s, char *buf, size_t size)
 			continue;
 		vn = names_lookup_vendor(s->names, f->vendor, v, sizeof(v));
 		dn = names_lookup_device(s->names, f->vendor, f->device, d, sizeof(d));
-		append(buf, size, "%s %s%s%s", n++ ? "," : "", vn ? vn : "", vn && dn ? " " : "", dn ? dn : "");
+		strappendf(buf, size, "%s %s%s%s", n++ ? "," : "", vn ? vn : "", vn && dn ? " " : "", dn ? dn : "");
 		if (!vn && !dn)
-			append(buf, size, "%04x:%04x", f->vendor, f->device);
+			strappendf(buf, size, "%04x:%04x", f->vendor, f->device);
 	}
 	/* the comment is one line of printable text */
 	for (char *p = buf; *p; p++)
@@ -490,7 +478,7 @@ static int edit(struct setup *s)
 			char one[PCIADDR_STRLEN];
 
 			sel_text(&s->sels[i], one, sizeof(one));
-			append(s->sels[0].kind == SEL_IDS ? ids : addrs, TEXT_MAX, "%s%s", i ? "," : "", one);
+			strappendf(s->sels[0].kind == SEL_IDS ? ids : addrs, TEXT_MAX, "%s%s", i ? "," : "", one);
 		}
 		if (addrs[0]) {
 			keys[n++] = (struct confedit_key){"address", addrs};
@@ -636,7 +624,7 @@ static size_t on_host_driver(const struct setup *s, const char *target, char *bu
 
 		if (!s->picked[i] || !f->driver || streq(f->driver, target) || pcifn_is_bridge(f))
 			continue;
-		append(buf, size, "%s%s (%s)", n++ ? ", " : "", f->name, f->driver);
+		strappendf(buf, size, "%s%s (%s)", n++ ? ", " : "", f->name, f->driver);
 	}
 	return n;
 }
@@ -653,7 +641,7 @@ static void judge_reboot(struct setup *s)
 		if (!s->no_reboot[0])
 			(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "nothing of it is claimed at boot any more");
 		if (s->gen.boot_changed)
-			append(s->no_reboot, sizeof(s->no_reboot), "; the kernel command line changed, from the next boot on");
+			strappendf(s->no_reboot, sizeof(s->no_reboot), "; the kernel command line changed, from the next boot on");
 		return;
 	}
 	if (!s->h->iommu)
@@ -683,7 +671,7 @@ static void show_reboot(const struct setup *s)
 	char line[REASONS_MAX * TEXT_MAX] = "";
 
 	for (size_t i = 0; i < s->n_reasons; i++)
-		append(line, sizeof(line), "%s%s", i ? "; " : "", s->reasons[i]);
+		strappendf(line, sizeof(line), "%s%s", i ? "; " : "", s->reasons[i]);
 	if (s->n_reasons)
 		say(s, "reboot: %sneeded: %s", s->c->dry_run ? "would be " : "", line);
 	else
@@ -907,7 +895,7 @@ static void restore_hint(struct setup *s)
 
 	for (size_t i = 0; i < s->h->n; i++)
 		if (s->picked[i] && s->h->fns[i].driver && driver_is_vfio(s->h->fns[i].driver))
-			append(list, sizeof(list), "%s%s", list[0] ? " " : "", s->h->fns[i].name);
+			strappendf(list, sizeof(list), "%s%s", list[0] ? " " : "", s->h->fns[i].name);
 	if (list[0])
 		(void)snprintf(s->no_reboot, sizeof(s->no_reboot),
 			       "%s stay%s on vfio-pci until `pcibind restore %s` or the next boot", list,

@@ -48,23 +48,11 @@ static void status_free(struct status *st)
 
 /* ---- arguments and state ---- */
 
-_printf_(3, 4) static void append(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strnlen(buf, size);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 static void known_sets(const struct config *cfg, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	for (size_t i = 0; i < cfg->n_sets; i++)
-		append(buf, size, "%s%s", i ? ", " : "", cfg->sets[i].name);
+		strappendf(buf, size, "%s%s", i ? ", " : "", cfg->sets[i].name);
 }
 
 static int check_name(const struct status *st, const char *arg)
@@ -270,10 +258,10 @@ static void set_selection(const struct devset *set, char *buf, size_t size)
 	buf[0] = '\0';
 	for (size_t i = 0; i < set->n_addrs; i++) {
 		sel_format(&set->addrs[i], a);
-		append(buf, size, "%s%s", i ? "," : "", a);
+		strappendf(buf, size, "%s%s", i ? "," : "", a);
 	}
 	for (size_t i = 0; i < set->n_ids; i++)
-		append(buf, size, "%s%04x:%04x",
+		strappendf(buf, size, "%s%04x:%04x",
 		       i	      ? ","
 		       : set->n_addrs ? " ids="
 				      : "ids=",
@@ -358,11 +346,11 @@ static void uses_note(const struct pcifn *f, char *buf, size_t size)
 	for (size_t i = 0; i < ARRAY_SIZE(use_words); i++) {
 		if (!(f->uses & use_words[i].use))
 			continue;
-		append(buf, size, "%s%s", first ? "" : "+", use_words[i].word);
+		strappendf(buf, size, "%s%s", first ? "" : "+", use_words[i].word);
 		first = false;
 	}
 	if (!first && f->use_detail)
-		append(buf, size, ": %s", f->use_detail);
+		strappendf(buf, size, ": %s", f->use_detail);
 }
 
 /* ", SR-IOV 4/64 VFs, 2 on vfio drivers, sriov_drivers_autoprobe off" for a PF; ", VF 2 of ADDR" for a VF */
@@ -371,18 +359,18 @@ static void sriov_note(const struct status *st, const struct pcifn *f, char *buf
 	size_t in_use = 0;
 
 	if (f->is_vf && f->vf_index >= 0)
-		append(buf, size, ", VF %d of %s", f->vf_index, f->physfn);
+		strappendf(buf, size, ", VF %d of %s", f->vf_index, f->physfn);
 	else if (f->is_vf)
-		append(buf, size, ", VF of %s", f->physfn);
+		strappendf(buf, size, ", VF of %s", f->physfn);
 	if (f->sriov_numvfs < 0 || f->sriov_totalvfs <= 0)
 		return;
-	append(buf, size, ", SR-IOV %d/%d VFs", f->sriov_numvfs, f->sriov_totalvfs);
+	strappendf(buf, size, ", SR-IOV %d/%d VFs", f->sriov_numvfs, f->sriov_totalvfs);
 	for (size_t i = 0; i < st->h->n; i++)
 		in_use += st->h->fns[i].is_vf && streq(st->h->fns[i].physfn, f->name) && driver_is_vfio(st->h->fns[i].driver);
 	if (in_use)
-		append(buf, size, ", %zu in use (on vfio drivers)", in_use);
+		strappendf(buf, size, ", %zu in use (on vfio drivers)", in_use);
 	if (f->sriov_autoprobe == AUTOPROBE_OFF)
-		append(buf, size, ", sriov_drivers_autoprobe off");
+		strappendf(buf, size, ", sriov_drivers_autoprobe off");
 }
 
 /* driver = auto's pick for a function of a set that has it, and why */
@@ -394,10 +382,10 @@ static void auto_note(const struct status *st, const struct pcifn *f, char *buf,
 	if (!set || !driver_is_auto(devset_driver(st->cfg, set)))
 		return;
 	if (v->module[0])
-		append(buf, size, ", driver = auto: %s (modules.alias %s, %d wildcards%s)", variant_target(f), v->alias,
+		strappendf(buf, size, ", driver = auto: %s (modules.alias %s, %d wildcards%s)", variant_target(f), v->alias,
 		       v->wildcards, v->driver[0] ? "" : ", module not loaded");
 	else
-		append(buf, size, ", driver = auto: vfio-pci (%s)", v->why);
+		strappendf(buf, size, ", driver = auto: vfio-pci (%s)", v->why);
 }
 
 /* "boot VGA, console: fbcon on framebuffer fb0 'efidrmfb'", or "" */
@@ -406,17 +394,17 @@ static void fn_notes(const struct status *st, const struct pcifn *f, char *buf, 
 	char n[CELL_MAX] = "", uses[CELL_MAX] = "";
 
 	if (f->busy)
-		append(n, sizeof(n), ", busy: an unbind is waiting for a process to let go of it");
+		strappendf(n, sizeof(n), ", busy: an unbind is waiting for a process to let go of it");
 	if (f->boot_vga == 1)
-		append(n, sizeof(n), ", boot VGA");
+		strappendf(n, sizeof(n), ", boot VGA");
 	sriov_note(st, f, n, sizeof(n));
 	auto_note(st, f, n, sizeof(n));
 	uses_note(f, uses, sizeof(uses));
 	if (uses[0])
-		append(n, sizeof(n), ", %s", uses);
+		strappendf(n, sizeof(n), ", %s", uses);
 	buf[0] = '\0';
 	if (n[0])
-		append(buf, size, "%s", n + 2);
+		strappendf(buf, size, "%s", n + 2);
 }
 
 /* "nouveau, nvidia" from modules.alias, as lspci -k's "Kernel modules:"; "" when none or unknown */
@@ -430,9 +418,9 @@ static void fn_modules(const struct status *st, const struct pcifn *f, char *buf
 	modalias_of(f, alias, sizeof(alias));
 	n = modaliases_match(st->mods, alias, mods, ARRAY_SIZE(mods));
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++)
-		append(buf, size, "%s%s", i ? ", " : "", mods[i]);
+		strappendf(buf, size, "%s%s", i ? ", " : "", mods[i]);
 	if (n > ARRAY_SIZE(mods))
-		append(buf, size, ", ...");
+		strappendf(buf, size, ", ...");
 }
 
 /*
@@ -447,13 +435,13 @@ static void print_fn(struct status *st, const struct pcifn *f)
 	emitf(st, "  %s", describe_fn(st->names, f, text, sizeof(text)));
 	if (describe_subsystem(st->names, f, text, sizeof(text)))
 		emitf(st, "      subsystem: %s", text);
-	append(line, sizeof(line), "      driver: %s", f->driver ? f->driver : "none");
+	strappendf(line, sizeof(line), "      driver: %s", f->driver ? f->driver : "none");
 	/* a busy function's override cannot be read until the kernel lets go of it */
 	if (f->busy || f->override)
-		append(line, sizeof(line), "  override: %s", f->busy ? "?" : f->override);
+		strappendf(line, sizeof(line), "  override: %s", f->busy ? "?" : f->override);
 	fn_modules(st, f, mods, sizeof(mods));
 	if (mods[0])
-		append(line, sizeof(line), "  modules: %s", mods);
+		strappendf(line, sizeof(line), "  modules: %s", mods);
 	emit(st, line);
 	fn_notes(st, f, notes, sizeof(notes));
 	if (notes[0])
@@ -631,7 +619,7 @@ static void tree_groups(struct status *st, const struct pcitree *t, const bool *
 			continue;
 		for (size_t k = 0; k < st->h->n; k++)
 			if (st->h->fns[k].group == f->group && shown[k])
-				append(members, sizeof(members), "%s%s", n++ ? ", " : "", st->h->fns[k].name);
+				strappendf(members, sizeof(members), "%s%s", n++ ? ", " : "", st->h->fns[k].name);
 		if (n < 2)
 			continue;
 		if (!header) {

@@ -27,6 +27,18 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
 	return r;
 }
 
+void strappendf(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strnlen(buf, size);
+	va_list ap;
+
+	if (len + 1 >= size)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
 char *xstrdup_null(const char *s)
 {
 	return s ? strdup(s) : NULL;

@@ -50,6 +50,8 @@ static inline const char *strna(const char *s)
 /* snprintf that reports truncation: 0 or -ENAMETOOLONG */
 int xsnprintf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
 int xvsnprintf(char *buf, size_t size, const char *fmt, va_list ap) _printf_(3, 0);
+/* the text after what buf (of size bytes) holds, cut where it does not fit */
+void strappendf(char *buf, size_t size, const char *fmt, ...) _printf_(3, 4);
 
 /* strdup that returns -ENOMEM-friendly NULL; strdup(NULL) is NULL */
 char *xstrdup_null(const char *s);

@@ -175,43 +175,6 @@ void variant_match(const struct variant_table *t, const struct pcifn *f, struct 
 		memcpy(ret->driver, "vfio-pci", sizeof("vfio-pci"));
 }
 
-/* The whole file: regular, not larger than the cap, opened without blocking on a FIFO */
-static int read_capped(const struct sysroot *r, const char *rel, char **ret)
-{
-	_cleanup_close_ int fd = sysroot_openat(r, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, 0);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (st.st_size > (off_t)MODULES_ALIAS_MAX)
-		return -EFBIG;
-	if (!(buf = malloc((size_t)st.st_size + 1)))
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len > (size_t)st.st_size)
-			return -EFBIG; /* grew while read */
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	buf = NULL;
-	return 0;
-}
-
 int variant_table_load(const struct sysroot *r, struct variant_table **ret, char *why, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
@@ -224,7 +187,7 @@ int variant_table_load(const struct sysroot *r, struct variant_table **ret, char
 		return err < 0 ? err : -EINVAL;
 	}
 	if ((err = sysroot_pathf(rel, sizeof(rel), "lib/modules/%s/modules.alias", release)) < 0 ||
-	    (err = read_capped(r, rel, &text)) < 0) {
+	    (err = sysroot_read_how(r, rel, SYSROOT_IN_ROOT, MODULES_ALIAS_MAX, &text, NULL)) < 0) {
 		(void)snprintf(why, size, "cannot read /%s: %s", rel,
 			       err == -EINVAL ? "not a regular file"
 			       : err == -EFBIG ? "larger than 8 MiB"

@@ -59,4 +59,11 @@ check "an existing pcibind.conf is kept by make install" sh -c "echo '[mine]' >'
 check "make uninstall leaves only the configuration" sh -c "make -C '$SRC' --no-print-directory -s uninstall DESTDIR='$stage' PREFIX=/usr SYSTEMDUNITDIR=/usr/lib/systemd/system UDEVDIR=/usr/lib/udev >/dev/null 2>&1 &&
 	! find '$stage' -type f | grep -v '/etc/pcibind/pcibind.conf$'"
 check "bash -n completion/pcibind.bash" bash -n "$SRC/completion/pcibind.bash"
+# `check DESC CMD >FILE` sends the check's own ok/not ok line into FILE: a test that cannot report
+hidden=$(cd "$SRC" && git ls-files 'tests/*.sh' | while read -r f; do
+	awk -v F="$f" '{ line = line $0 } /\\$/ { sub(/\\$/, "", line); next }
+		{ if (line ~ /^[ \t]*(check|timing_check)[ \t]+"/ && line ~ /[^2&]>[ ]*("[^"]*"|[^ "]+)([ ]+2>&1)?[ ]*$/)
+			print F ":" NR; line = "" }' "$f"
+done)
+check "no test redirects its own check line away (${hidden:-none})" test -z "$hidden"
 exit $fail

@@ -75,7 +75,7 @@ deb12_dracut_initramfs() {
 		cmp -s "$WORK/$P.modprobe.d" "$R/etc/modprobe.d/pcibind.conf"
 	in_root "$R" sh -c "rm -rf /tmp/un && mkdir /tmp/un && cd /tmp/un && lsinitrd --unpack $img" >/dev/null 2>&1
 	check "$P: pcibind runs inside the unpacked initramfs (every library it links is there)" \
-		chroot "$R/tmp/un" /usr/sbin/pcibind --version >/dev/null
+		quietly chroot "$R/tmp/un" /usr/sbin/pcibind --version
 	rm -rf "$R/tmp/un"
 }
 
@@ -88,7 +88,7 @@ flavor_deb12_dracut() {
 	printf '%s\n' 'omit_dracutmodules+=" kernel-modules kernel-modules-extra kernel-network-modules "' 'compress="cat"' \
 		>"$R/etc/dracut.conf.d/10-small.conf"
 	check "$P: the kernel installed by kernel-install before pcibind" \
-		in_root "$R" kernel-install add "$KVER" "/boot/vmlinuz-$KVER" >"$WORK/$P.setup" 2>&1
+		logged "$WORK/$P.setup" in_root "$R" kernel-install add "$KVER" "/boot/vmlinuz-$KVER"
 	check "$P: make install DESTDIR= into the root" install_pcibind "$R" "$WORK/$P.install"
 	deb12_dracut_host "$R"
 	conf "$R" "${DRACUT_CONF[@]}"

@@ -63,7 +63,7 @@ deb12_grub_initramfs() {
 		awk '/pcibind/ { p = NR } /\/udev/ { u = NR } END { exit !(p && u && p < u) }' "$x/scripts/init-top/ORDER"
 	check "$P: the initramfs's modprobe.d/pcibind.conf is the one generated" cmp -s "$x/etc/modprobe.d/pcibind.conf" "$R/etc/modprobe.d/pcibind.conf"
 	check "$P: pcibind runs inside the unpacked initramfs (every library it links is there)" \
-		chroot "$x" /usr/sbin/pcibind --version >/dev/null
+		quietly chroot "$x" /usr/sbin/pcibind --version
 	rm -rf "$R/tmp/initrd"
 }
 

@@ -21,6 +21,14 @@ check() { # check DESC CMD...
 	shift
 	if "$@"; then ok "$d"; else nok "$d"; fi
 }
+# CMD with its output thrown away, or kept in FILE: a redirection after `check ...` would take the
+# ok/not ok line with it (tests/lint-man.sh looks for one)
+quietly() { "$@" >/dev/null 2>&1; }
+logged() { # logged FILE CMD...
+	local f=$1
+	shift
+	"$@" >"$f" 2>&1
+}
 # show a file's interesting part under a failed check
 show() { sed 's/^/#   /' "$@" | head -n 30; }
 

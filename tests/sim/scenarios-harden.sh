@@ -539,3 +539,31 @@ scenario_harden_concurrency() {
 scenario_harden_random_signals() {
 	"$SRCDIR/tests/sim/random-signals.sh" "$PCIBIND" "$PCISIM"
 }
+
+# 7: the configuration's directory is trusted only as its files are: root's, writable by nobody else
+scenario_harden_config_dir() {
+	sim_start harden-config-dir workstation || return
+	printf '[nic]\naddress = %s\n' "$NIC2" | conf
+	chmod 0777 "$ROOT/etc/pcibind"
+	pb bind nic
+	check "a world-writable etc/pcibind: refused as a configuration error (exit 2)" exit_is 2
+	check "... naming the directory and the fix" out_has "etc/pcibind: is world-writable (mode 0777); run chmod go-w"
+	check "... nothing changed" is_driver $NIC2 igb
+	chmod 0755 "$ROOT/etc/pcibind"
+	chown 1000 "$ROOT/etc/pcibind"
+	pb bind nic
+	check "an etc/pcibind owned by uid 1000: refused (exit 2)" exit_is 2
+	check "... naming the owner" out_has "etc/pcibind: is owned by uid 1000, not root"
+	check "... nothing changed" is_driver $NIC2 igb
+	mkdir -p "$ROOT/etc/pcibind/conf.d"
+	chown 0 "$ROOT/etc/pcibind"
+	chmod 0775 "$ROOT/etc/pcibind/conf.d"
+	pb bind nic
+	check "a group-writable conf.d: refused (exit 2)" exit_is 2
+	check "... naming it" out_has "conf.d: is group-writable (mode 0775)"
+	chmod 0755 "$ROOT/etc/pcibind/conf.d"
+	pb bind nic
+	check "put right, the same bind works (exit 0)" exit_is 0
+	pb restore
+	sim_stop
+}

@@ -12,6 +12,7 @@
 
 #include "bind.h"
 #include "console.h"
+#include "devlock.h"
 #include "kwrite.h"
 #include "spawn.h"
 #include "util.h"
@@ -91,6 +92,13 @@ static int dev_path(char *buf, size_t size, const char *name, const char *attr)
 	return sysroot_pathf(buf, size, "sys/bus/pci/devices/%s/%s", name, attr);
 }
 
+/*
+ * Locked with no process holding its nodes, the kernel is finishing something
+ * on its own (a probe; the unbind of a writer that was killed): given this
+ * long before it counts as held.
+ */
+#define REREAD_LOCKED_WAIT_MS 3000
+
 static int reread(struct mover *m, struct pcifn *f)
 {
 	int err = pcifn_read(m->r, &m->planned->addr, f);
@@ -101,9 +109,15 @@ static int reread(struct mover *m, struct pcifn *f)
 		return fail(m, STEP_IDENTITY, err, "cannot read it: %s", strerror(-err));
 	if (f->busy) {
 		(void)holders_describe(m->r, f, m->out->holders, sizeof(m->out->holders));
+		if (!m->out->holders[0]) {
+			f->busy = false;
+			if ((err = devlock_read(m->r, &f, 1, REREAD_LOCKED_WAIT_MS)) < 0)
+				return fail(m, STEP_IDENTITY, err, "cannot read it: %s", strerror(-err));
+		}
+	}
+	if (f->busy)
 		return fail(m, STEP_IDENTITY, -ETIMEDOUT, "the kernel holds it locked: an earlier unbind is waiting for %s",
 			    m->out->holders[0] ? m->out->holders : "a process to let go of the device");
-	}
 	return 0;
 }
 

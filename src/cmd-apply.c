@@ -133,7 +133,7 @@ static int scan(struct applier *ap)
 		ap->busy_waited = true;
 		msg_debug(ap->c, "%s is locked by the kernel (a probe running?): waiting up to %u ms",
 			  ap->h->fns[i].name, APPLY_BUSY_WAIT_MS);
-		err = pcihost_reread_busy(ap->c->root, ap->h, APPLY_BUSY_WAIT_MS);
+		err = pcihost_reread_busy(ap->c->root, ap->h, NULL, APPLY_BUSY_WAIT_MS);
 		if (err < 0) {
 			msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root),
 				  strerror(-err));

@@ -455,7 +455,7 @@ int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *
 	return read_driverless(r, h, want);
 }
 
-int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, unsigned timeout_ms)
+int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, const bool *want, unsigned timeout_ms)
 {
 	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
 	size_t n = 0;
@@ -463,7 +463,7 @@ int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, unsigned tim
 	if (!list)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->n; i++)
-		if (h->fns[i].busy) {
+		if (h->fns[i].busy && (!want || want[i])) {
 			h->fns[i].busy = false;
 			list[n++] = &h->fns[i];
 		}

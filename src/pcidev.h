@@ -160,9 +160,9 @@ int pcihost_scan(const struct sysroot *r, struct pcihost **ret);
 int pcihost_scan_deferred(const struct sysroot *r, struct pcihost **ret);
 /* Read them for h->fns[i] with want[i] (want NULL: every one still unread) */
 int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *want);
-/* the functions found busy, read again with a longer deadline (a probe at boot holds the lock for
+/* the functions found busy (of want, NULL: all), read again with a longer deadline (a probe at boot holds the lock for
  * seconds on a slow machine); how many are still busy, or -errno */
-int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, unsigned timeout_ms);
+int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, const bool *want, unsigned timeout_ms);
 void pcihost_free(struct pcihost *h);
 struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a);
 /* The PF of a VF, NULL when it is not one or its PF is not in h */

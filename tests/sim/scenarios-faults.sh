@@ -53,3 +53,32 @@ scenario_blocked_unbind() {
 scenario_fault_matrix() {
 	"$SRCDIR/tests/sim/faultmatrix.sh" "$PCIBIND" "$PCISIM"
 }
+
+# a function the kernel holds locked while no process holds its nodes (the unbind of a writer that
+# was killed, a probe) is waited for a few seconds by bind and restore; one a VM holds is not
+scenario_unheld_lock_waited() {
+	local nic=0000:06:00.0 t0 t1
+	sim_start unheld-lock workstation || return
+	pb bind $nic
+	check "bind $nic first (exit 0)" exit_is 0
+	ctl "block $nic unbind 2"
+	(echo "$nic" >"$ROOT/sys/bus/pci/drivers/vfio-pci/unbind") 2>/dev/null &
+	sleep 0.5
+	check "the kernel holds $nic's lock, no process its nodes" \
+		bash -c '! timeout 0.5 cat "$1/sys/bus/pci/devices/$2/driver_override" >/dev/null 2>&1' _ "$ROOT" "$nic"
+	t0=$(date +%s%N)
+	pb restore
+	t1=$(date +%s%N)
+	wait
+	check "restore waits for it and gives it back (exit 0, $(((t1 - t0) / 1000000)) ms)" exit_is 0
+	check "... the NIC on igb again" is_driver $nic igb
+	ctl "block $nic unbind 2"
+	(echo "$nic" >"$ROOT/sys/bus/pci/drivers/igb/unbind") 2>/dev/null &
+	sleep 0.5
+	pb bind $nic
+	wait
+	check "bind waits for one too (exit 0)" exit_is 0
+	check "... $nic on vfio-pci" is_driver $nic vfio-pci
+	pb restore
+	sim_stop
+}

@@ -215,12 +215,18 @@ scenario_harden_journal_untrusted() {
 	# a driver name modprobe would take for an option, an override that is not a name
 	cp "$ROOT/journal.good" "$ROOT/run/pcibind/journal"
 	jset driver -r
+	n=$(writes)
 	pb restore
 	check "driver=-r: refused (exit 1)" exit_is 1
+	check "... as a damaged journal, writing nothing" \
+		test "$(writes)" -eq "$n" -a -n "$(grep -F 'the journal run/pcibind/journal is damaged at line 2' <<<"$OUT")"
 	cp "$ROOT/journal.good" "$ROOT/run/pcibind/journal"
 	jset override "vfio pci"
+	n=$(writes)
 	pb restore
 	check "override='vfio pci': refused (exit 1)" exit_is 1
+	check "... as a damaged journal, writing nothing" \
+		test "$(writes)" -eq "$n" -a -n "$(grep -F 'the journal run/pcibind/journal is damaged at line 2' <<<"$OUT")"
 	# a vtconsole step that climbs out of sys/class/vtconsole
 	cp "$ROOT/journal.good" "$ROOT/run/pcibind/journal"
 	mkdir -p "$ROOT/tmp/z" && : >"$ROOT/tmp/z/bind"

@@ -301,7 +301,7 @@ static void report_outcomes(struct report *rep, const struct plan *p, const stru
 	result(rep, err == -ETIMEDOUT ? RES_TIMEOUT : RES_FAILED, "failed; %s", back);
 }
 
-/* "vfio-pci"; with driver = auto what it picked ("mlx5-vfio-pci (driver = auto)") when that is one driver */
+/* "vfio-pci"; with driver = auto what it picked ("mlx5_vfio_pci (driver = auto)") when that is one driver */
 static const char *shown_driver(struct report *rep)
 {
 	if (!driver_is_auto(rep->driver) || !rep->n_moved)
@@ -539,7 +539,7 @@ out:
 
 /*
  * driver = auto: a variant module that is not loaded yet, loaded; its
- * driver name is known then (mlx5_vfio_pci registers mlx5-vfio-pci), so
+ * driver name is known then (vfio_pci registers vfio-pci), so
  * the set is planned again. 1 when one was loaded, 0 none, -ENOENT (msg).
  */
 static int load_variants(struct applier *ap, struct report *rep, struct plan **p, const struct bind_opts *o, char *msg,
@@ -568,6 +568,20 @@ static int load_variants(struct applier *ap, struct report *rep, struct plan **p
 	return 1;
 }
 
+/*
+ * The survey noted each function's target from a plan made before its
+ * variant module was loaded: the module's name. The plan made after names
+ * the driver it registered ("vfio_pci" registers "vfio-pci"), which is
+ * what read_back() finds bound.
+ */
+static void renote_wants(struct report *rep, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n_acts; i++)
+		for (size_t k = 0; !p->acts[i].noop && k < rep->n_moved; k++)
+			if (streq(rep->moved[k].name, p->acts[i].name))
+				copy_driver(rep->moved[k].want, p->acts[i].target.driver);
+}
+
 /* A set's target modules; 1 when they were loaded now, -1 when the set failed (reported) */
 static int load_set_drivers(struct applier *ap, struct report *rep, const struct bind_opts *o)
 {
@@ -577,7 +591,9 @@ static int load_set_drivers(struct applier *ap, struct report *rep, const struct
 
 	if (plan_set(ap, rep, &p)) /* gone since the survey */
 		return -1;
-	if ((err = load_variants(ap, rep, &p, o, msg, sizeof(msg))) >= 0) {
+	if ((err = load_variants(ap, rep, &p, o, msg, sizeof(msg))) > 0)
+		renote_wants(rep, p);
+	if (err >= 0) {
 		int e = bind_load_drivers(ap->c->root, p, o, msg, sizeof(msg));
 
 		err = e < 0 ? e : err | (e > 0);
@@ -900,7 +916,8 @@ static void end_boot_vfs(struct applier *ap, struct vfmake *vm, size_t n, const 
 					msg_warn("[%s]: %s: %s", rep->set->name, vm[i].p->sriov[k].name, vm[i].outs[k].msg);
 		(void)snprintf(msg, sizeof(msg), "%s", rep->msg);
 		if (ok)
-			result(rep, RES_CHANGED, "%d VFs created on %s; %s", rep->vfs_made, vm[i].p->sriov[0].name, msg);
+			result(rep, RES_CHANGED, "%d VF%s created on %s; %s", rep->vfs_made, rep->vfs_made == 1 ? "" : "s",
+			       vm[i].p->sriov[0].name, msg);
 		else
 			result(rep, rep->res, "%s; its VF count was put back", msg);
 		free(vm[i].outs);

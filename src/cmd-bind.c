@@ -160,8 +160,8 @@ static void warn_absent_records(const struct run *rn)
 static int make_plan(struct run *rn);
 
 /*
- * A variant driver's name is known once its module is loaded (mlx5_vfio_pci
- * registers mlx5-vfio-pci): load the modules driver = auto picked, then
+ * A variant driver's name is known once its module is loaded (vfio_pci
+ * registers vfio-pci): load the modules driver = auto picked, then
  * plan again. Nothing in sysfs is written by pcibind before that.
  */
 static int load_variants(struct run *rn)

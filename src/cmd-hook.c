@@ -207,36 +207,71 @@ static int make_plan(struct hook *hk, enum verb v, struct plan **ret)
 	return 0;
 }
 
-/*
- * What the host uses a function for (console, mounts, swap, routes, input)
- * refuses only a function that would move: a VM whose functions are all on
- * vfio-pci already starts without reading mountinfo and the routing table.
- */
-/* driver = auto anywhere: each function's vfio variant, its module loaded (not in a dry run) */
+/* driver = auto anywhere: each function's vfio variant looked up (modules.alias read, nothing loaded) */
 static int hook_variants(struct hook *hk)
 {
-	struct bind_opts o = { .timeout_ms = timeout_s(hk) * 1000, .modprobe = ctx_modprobe(hk->c) };
 	bool any = driver_is_auto(hk->c->driver) || driver_is_auto(hk->cfg->driver);
-	char msg[512] = "out of memory";
 
 	for (size_t i = 0; i < hk->cfg->n_sets; i++)
 		any |= driver_is_auto(hk->cfg->sets[i].driver);
-	if (!any)
-		return 0;
-	if (variant_annotate(hk->c->root, hk->h, NULL) < 0 ||
-	    (!hk->c->dry_run && bind_load_variants(hk->c->root, hk->h, NULL, &o, msg, sizeof(msg)) < 0)) {
-		hook_msg(3, hk, "driver = auto: %s", msg);
+	if (any && variant_annotate(hk->c->root, hk->h, NULL) < 0) {
+		hook_msg(3, hk, "driver = auto: out of memory");
 		return EXIT_FAILURE_;
 	}
 	return 0;
 }
 
+/*
+ * The variant modules the plan's driver = auto functions need, loaded (not
+ * in a dry run), then the plan made again with their driver names: only
+ * the VM's functions, never the rest of the host. 0 or an exit status.
+ */
+static int hook_load_variants(struct hook *hk, struct plan **p)
+{
+	struct bind_opts o = { .timeout_ms = timeout_s(hk) * 1000, .modprobe = ctx_modprobe(hk->c) };
+	_cleanup_free_ bool *want = calloc(hk->h->n ? hk->h->n : 1, sizeof(*want));
+	char msg[512] = "out of memory";
+	bool any = false;
+	int n;
+
+	if (!want) {
+		hook_msg(3, hk, "out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < (*p)->n_acts; i++) {
+		const struct action *a = &(*p)->acts[i];
+
+		if (a->auto_driver && !a->noop)
+			any = want[a->fn] = true;
+	}
+	if (!any || hk->c->dry_run)
+		return 0;
+	if ((n = bind_load_variants(hk->c->root, hk->h, want, &o, msg, sizeof(msg))) < 0) {
+		hook_msg(3, hk, "driver = auto: %s", msg);
+		return EXIT_FAILURE_;
+	}
+	if (n == 0)
+		return 0;
+	plan_free(*p);
+	*p = NULL;
+	return make_plan(hk, VERB_BIND, p);
+}
+
+/*
+ * What the host uses a function for (console, mounts, swap, routes, input)
+ * refuses only a function that would move: a VM whose functions are all on
+ * vfio-pci already starts without reading mountinfo and the routing table.
+ */
 static int plan_take(struct hook *hk, struct plan **ret)
 {
-	int st = hook_variants(hk) ? EXIT_FAILURE_ : make_plan(hk, VERB_BIND, ret);
+	int st;
 
-	if (st || !plan_changes(*ret))
+	if ((st = hook_variants(hk)) || (st = make_plan(hk, VERB_BIND, ret)))
 		return st;
+	if ((st = hook_load_variants(hk, ret)))
+		return st;
+	if (!plan_changes(*ret))
+		return 0;
 	plan_free(*ret);
 	*ret = NULL;
 	(void)usage_scan(hk->c->root, hk->h);

@@ -472,7 +472,7 @@ struct set_row {
 	bool boot;
 };
 
-/* "-> vfio-pci"; "-> auto: mlx5-vfio-pci" when auto picks one driver for all its functions */
+/* "-> vfio-pci"; "-> auto: mlx5_vfio_pci" when auto picks one driver for all its functions */
 static void set_driver_text(const struct status *st, const struct devset *set, char *buf, size_t size)
 {
 	const char *d = devset_driver(st->cfg, set), *one = NULL;

@@ -76,7 +76,7 @@ enum autoprobe {
 /* The vfio variant driver the kernel's modules.alias names for a function (variant.c) */
 struct variant_pick {
 	char module[DRIVER_NAME_MAX]; /* "mlx5_vfio_pci"; "" when no vfio_pci alias matches */
-	char driver[DRIVER_NAME_MAX]; /* its PCI driver ("mlx5-vfio-pci"), "" while the module is not loaded */
+	char driver[DRIVER_NAME_MAX]; /* its PCI driver ("mlx5_vfio_pci", "vfio-pci"), "" while the module is not loaded */
 	char alias[96];               /* the winning "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
 	int wildcards;                /* its number of '*' fields (fewest wins) */
 	char why[160];                /* when module is "": why not ("no modules.alias for 6.1.0-27-amd64") */

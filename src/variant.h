@@ -42,7 +42,8 @@ int variant_table_load(const struct sysroot *r, struct variant_table **ret, char
 
 /*
  * The PCI driver a loaded module registered: the pci:NAME entry of
- * sys/module/MODULE/drivers ("mlx5_vfio_pci" registers "mlx5-vfio-pci").
+ * sys/module/MODULE/drivers. Upstream variants register KBUILD_MODNAME
+ * ("mlx5_vfio_pci" registers "mlx5_vfio_pci"); vfio_pci registers "vfio-pci".
  * -ENOENT when the module is not loaded or registered no PCI driver.
  */
 int variant_module_driver(const struct sysroot *r, const char *module, char *buf, size_t size);

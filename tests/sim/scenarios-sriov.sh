@@ -41,7 +41,7 @@ scenario_sriov() {
 # ---- sriov-boot.topo: SR-IOV sets, variant drivers and reset methods (issue 15) ----
 # X710 ports 3b:00.0 (default route) and 3b:00.1, no VFs yet, iavf not loaded; an NVMe 5e:00.0
 # whose driver leaves its VFs enabled when unbound; a ConnectX-5 af:00.0 whose VFs have a
-# vfio variant driver (module mlx5_vfio_pci, driver mlx5-vfio-pci, not loaded); an AMD GPU
+# vfio variant driver (module and driver mlx5_vfio_pci, as upstream; not loaded); an AMD GPU
 # d8:00.0 with only a bus reset and its audio d8:00.1 with none; vendor-reset loaded.
 
 PF1=0000:3b:00.1
@@ -52,6 +52,8 @@ absent() { ! present "$1"; }
 attr_is() { [ "$(attr "$1" "$2")" = "$3" ]; }
 journal_has() { grep -q "$1" "$ROOT/run/pcibind/journal" 2>/dev/null; }
 log_has() { sim_log | grep -q -- "$1"; }
+log_lacks() { ! log_has "$1"; }
+out_lacks() { ! out_has "$1"; }
 # log_before A B: the first line matching A comes before the first matching B
 log_before() {
 	local a b
@@ -252,26 +254,117 @@ scenario_sriov_auto_variant() {
 	check "dry run shows auto's pick for a function without a variant" out_has "driver = auto: vfio-pci (module vfio_pci): modules.alias vfio_pci:v*d*sv*sd*bc*sc*i*, 7 wildcards"
 	pb bind mlx nic
 	check "bind mlx nic exits 0" exit_is 0
-	check "the ConnectX-5 VFs on the variant driver (its module loaded, its driver name read from it)" is_driver 0000:af:00.1 mlx5-vfio-pci
-	check "both of them" is_driver 0000:af:00.2 mlx5-vfio-pci
+	check "the ConnectX-5 VFs on the variant driver (its module loaded, its driver name read from sys/module)" is_driver 0000:af:00.1 mlx5_vfio_pci
+	check "both of them" is_driver 0000:af:00.2 mlx5_vfio_pci
 	check "its module was loaded" log_has "load mlx5_vfio_pci"
 	check "the X710 VF: the subsystem-bound line does not match, vfio_pci's does" is_driver 0000:3b:0a.0 vfio-pci
 	pb status 0000:af:00.1
-	check "status shows the pick and why" out_has "driver = auto: mlx5-vfio-pci (modules.alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*, 5 wildcards)"
+	check "status shows the pick and why" out_has "driver = auto: mlx5_vfio_pci (modules.alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*, 5 wildcards)"
 	pb status
-	check "status shows the set's driver" out_has "-> auto: mlx5-vfio-pci"
+	check "status shows the set's driver" out_has "-> auto: mlx5_vfio_pci"
 	OUT=$("$PCIBIND" --root "$ROOT" status --json 2>/dev/null)
-	check "status --json: the variant, its alias and count" out_json '[(f["variant"]["driver"], f["variant"]["module"], f["variant"]["wildcards"]) for g in d["groups"] for f in g["functions"] if f["address"]=="0000:af:00.2"][0]' "('mlx5-vfio-pci', 'mlx5_vfio_pci', 5)"
+	check "status --json: the variant, its alias and count" out_json '[(f["variant"]["driver"], f["variant"]["module"], f["variant"]["wildcards"]) for g in d["groups"] for f in g["functions"] if f["address"]=="0000:af:00.2"][0]' "('mlx5_vfio_pci', 'mlx5_vfio_pci', 5)"
 	pb restore 0000:af:00.1
 	check "one VF back to its host driver" is_driver 0000:af:00.1 mlx5_core
 	pb bind -n mlx
-	check "dry run names the variant with its alias" out_has "driver = auto: mlx5-vfio-pci (module mlx5_vfio_pci): modules.alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*, 5 wildcards, the fewest"
+	check "dry run names the variant with its alias" out_has "driver = auto: mlx5_vfio_pci (module mlx5_vfio_pci): modules.alias vfio_pci:v000015B3d00001018sv*sd*bc*sc*i*, 5 wildcards, the fewest"
 	rm "$ROOT/lib/modules/6.1.0-99-amd64/modules.alias"
 	pb bind -n mlx
 	check "without modules.alias: vfio-pci, and why" out_has "driver = auto: vfio-pci (cannot read /lib/modules/6.1.0-99-amd64/modules.alias: No such file or directory)"
 	pb restore
 	check "restore exits 0" exit_is 0
 	check "no VFs left" attr_is 0000:af:00.0 sriov_numvfs 0
+	sim_stop
+}
+
+# the hook with driver = auto loads variant modules for the VM's own functions only: a GPU-only
+# VM start loads no mlx5_vfio_pci for the host's ConnectX VFs, and is not stopped by the host
+# NVMe's variant line naming a module modprobe cannot load; a VM with a ConnectX VF gets the
+# variant and gives the VF back to mlx5_core at post-stop
+scenario_sriov_hook_auto() {
+	sim_start sriov-hook-auto sriov-boot || return
+	modules_alias
+	echo 'alias vfio_pci:v0000144Dd0000A824sv*sd*bc*sc*i* nvme_vfio_pci' >>"$ROOT/lib/modules/6.1.0-99-amd64/modules.alias"
+	echo 2 >"$ROOT/sys/bus/pci/devices/0000:af:00.0/sriov_numvfs"
+	conf <<-'EOF2'
+	[pcibind]
+	driver = auto
+
+	[gpu]
+	address = d8:00
+
+	[vf]
+	address = 0000:af:00.1
+	EOF2
+	mkdir -p "$ROOT/etc/pve/qemu-server"
+	echo pve1 >"$ROOT/etc/hostname"
+	printf 'hostpci0: 0000:d8:00\nmachine: q35\nname: g\n' >"$ROOT/etc/pve/qemu-server/101.conf"
+	printf 'hostpci0: 0000:af:00.1\nname: n\n' >"$ROOT/etc/pve/qemu-server/102.conf"
+	pb hook proxmox 101 pre-start
+	check "GPU-only VM starts although the host NVMe's variant module cannot be loaded (exit 0)" exit_is 0
+	check "the GPU on vfio-pci (no variant: vfio_pci's line)" is_driver 0000:d8:00.0 vfio-pci
+	check "its audio too" is_driver 0000:d8:00.1 vfio-pci
+	check "mlx5_vfio_pci, for VFs not in the VM, not loaded" log_lacks "load mlx5_vfio_pci"
+	check "nvme_vfio_pci, for a drive not in the VM, not tried" log_lacks nvme_vfio_pci
+	check "the host's VFs keep mlx5_core" is_driver 0000:af:00.1 mlx5_core
+	check "the host's NVMe keeps nvme" is_driver $NVME nvme
+	pb hook proxmox 101 post-stop
+	check "GPU VM post-stop exits 0" exit_is 0
+	check "the GPU back on amdgpu" is_driver 0000:d8:00.0 amdgpu
+	pb hook proxmox 102 pre-start
+	check "VF VM starts (exit 0)" exit_is 0
+	check "its VF on the variant driver" is_driver 0000:af:00.1 mlx5_vfio_pci
+	check "the variant's module was loaded for it" log_has "load mlx5_vfio_pci"
+	check "the other VF, not in the VM, keeps mlx5_core" is_driver 0000:af:00.2 mlx5_core
+	check "nvme_vfio_pci still not tried" log_lacks nvme_vfio_pci
+	pb hook proxmox 102 post-stop
+	check "VF VM post-stop exits 0" exit_is 0
+	check "the VF back on mlx5_core" is_driver 0000:af:00.1 mlx5_core
+	check "no journal left" no_journal
+	sim_stop
+}
+
+# apply (the boot unit) with driver = auto where the pick's module and driver names differ: vfio_pci
+# (not loaded) registers vfio-pci. The result is read back against the driver, not the module name;
+# an SR-IOV set keeps the VFs it bound
+scenario_sriov_apply_auto() {
+	sim_start sriov-apply-auto sriov-boot || return
+	modules_alias
+	conf <<-'EOF2'
+	[pcibind]
+	driver = auto
+
+	[gpu]
+	address = d8:00
+	boot = yes
+
+	[nic]
+	address = 0000:3b:00.1
+	sriov_numvfs = 1
+	boot = yes
+
+	[mlx]
+	address = 0000:af:00.0
+	sriov_numvfs = 2
+	boot = yes
+	EOF2
+	pb apply
+	check "apply exits 5 (changed)" exit_is 5
+	check "gpu: reported bound to vfio-pci, the driver vfio_pci registers" out_has "gpu: 2 functions bound to vfio-pci (driver = auto)"
+	check "nic: its VF reported bound to vfio-pci" out_has "nic: 1 VF created on 0000:3b:00.1; 1 function bound to vfio-pci (driver = auto)"
+	check "mlx: its VFs reported bound to the variant" out_has "mlx: 2 VFs created on 0000:af:00.0; 2 functions bound to mlx5_vfio_pci (driver = auto)"
+	check "no set reported failed" out_lacks failed
+	check "the GPU on vfio-pci" is_driver 0000:d8:00.0 vfio-pci
+	check "the X710 VF on vfio-pci" is_driver 0000:3b:0a.0 vfio-pci
+	check "the X710 PF keeps its VF (count not put back)" attr_is $PF1 sriov_numvfs 1
+	check "the ConnectX VFs on mlx5_vfio_pci" is_driver 0000:af:00.2 mlx5_vfio_pci
+	check "the ConnectX PF keeps its VFs" attr_is 0000:af:00.0 sriov_numvfs 2
+	pb apply
+	check "a second apply has nothing to do (exit 0)" exit_is 0
+	pb restore
+	check "restore exits 0" exit_is 0
+	check "the GPU back on amdgpu" is_driver 0000:d8:00.0 amdgpu
+	check "the VF counts back to 0" attr_is $PF1 sriov_numvfs 0
 	sim_stop
 }
 

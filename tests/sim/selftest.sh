@@ -660,8 +660,8 @@ $(test -e "$(dev 0000:5e:00.1)" && echo present || echo absent)"
 		"$(w "$(dev $pf)/sriov_drivers_autoprobe" n) $(cat "$(dev $pf)/sriov_drivers_autoprobe") \
 $(w "$(dev $pf)/sriov_drivers_autoprobe" on) $(cat "$(dev $pf)/sriov_drivers_autoprobe") \
 $(w "$(dev $pf)/sriov_drivers_autoprobe" maybe) $(cat "$(dev $pf)/sriov_drivers_autoprobe")"
-	check "a variant driver's module links its driver: module/mlx5_vfio_pci/drivers/pci:mlx5-vfio-pci" "present" \
-		"$(PCISIM_ROOT=$R "$MODPROBE" mlx5_vfio_pci; test -L "$S/module/mlx5_vfio_pci/drivers/pci:mlx5-vfio-pci" && echo present)"
+	check "a variant driver's module links its driver: module/mlx5_vfio_pci/drivers/pci:mlx5_vfio_pci" "present" \
+		"$(PCISIM_ROOT=$R "$MODPROBE" mlx5_vfio_pci; test -L "$S/module/mlx5_vfio_pci/drivers/pci:mlx5_vfio_pci" && echo present)"
 }
 
 if start workstation; then

@@ -71,7 +71,7 @@ deb12_grub_modprobe() {
 	local R=$1
 	in_root "$R" modprobe -S "$KVER" -c >"$WORK/$P.modprobe-c" 2>"$WORK/$P.modprobe-c.err"
 	check "$P: modprobe -c: softdep nouveau and snd_hda_intel pre: vfio-pci" \
-		grep -qx 'softdep nouveau pre: vfio-pci' "$WORK/$P.modprobe-c"
+		test -n "$(grep -x 'softdep nouveau pre: vfio-pci' "$WORK/$P.modprobe-c")" -a -n "$(grep -x 'softdep snd_hda_intel pre: vfio-pci' "$WORK/$P.modprobe-c")"
 	check "$P: modprobe -c: options vfio_pci ids=8086:10d3 (the set by ids) and disable_vga=1" \
 		test -n "$(grep -x 'options vfio_pci ids=8086:10d3' "$WORK/$P.modprobe-c")" -a -n "$(grep -x 'options vfio_pci disable_vga=1' "$WORK/$P.modprobe-c")"
 	check "$P: modprobe -c warns about nothing" test ! -s "$WORK/$P.modprobe-c.err"

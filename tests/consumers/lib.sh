@@ -197,8 +197,9 @@ grub_lines_have() { # grub_lines_have CFG WORD... [--not WORD...]
 }
 
 # every module of a modules-load.d file resolves for a kernel, without a warning
-modules_resolve() { # modules_resolve R KVER FILE
+modules_resolve() { # modules_resolve R KVER FILE: it names modules, and each resolves without a word
 	local R=$1 k=$2 m bad=0
+	[ -n "$(grep -v '^#' "$R/$3" 2>/dev/null)" ] || { echo "#   $3 names no module"; return 1; }
 	for m in $(grep -v '^#' "$R/$3"); do
 		if ! in_root "$R" modprobe -S "$k" --show-depends "$m" >"$WORK/resolve.out" 2>&1 || grep -qiE 'warn|error|fatal' "$WORK/resolve.out"; then
 			echo "#   $m on $k: $(tr '\n' ' ' <"$WORK/resolve.out" | cut -c1-200)"

@@ -313,6 +313,18 @@ static const char *shown_driver(struct report *rep)
 	return rep->shown;
 }
 
+/* the driver a set's functions are planned on: driver = auto named by what it chose */
+static const char *planned_driver(struct report *rep, const struct plan *p)
+{
+	if (!driver_is_auto(rep->driver) || !p->n_acts || !p->acts[0].target.driver)
+		return rep->driver;
+	for (size_t i = 1; i < p->n_acts; i++)
+		if (!streq_null(p->acts[i].target.driver, p->acts[0].target.driver))
+			return "their drivers (driver = auto)";
+	(void)snprintf(rep->shown, sizeof(rep->shown), "%s (driver = auto)", p->acts[0].target.driver);
+	return rep->shown;
+}
+
 /* The functions as they are now, after loading modules or binding */
 static void read_back(struct applier *ap, struct report *rep)
 {
@@ -520,14 +532,15 @@ static int survey_set(struct applier *ap, struct report *rep)
 		goto out;
 	}
 	if (p->n_sriov) /* a dry run: the VFs are not there to be planned */
-		result(rep, RES_WOULD_CHANGE, "would create %d VFs on %s and bind %zu of them to %s", p->sriov[0].to,
-		       p->sriov[0].name, p->sriov[0].n_wanted, rep->driver);
+		result(rep, RES_WOULD_CHANGE, "would create %d VF%s on %s and bind %zu of them to %s", p->sriov[0].to,
+		       p->sriov[0].to == 1 ? "" : "s", p->sriov[0].name, p->sriov[0].n_wanted,
+		       driver_is_auto(rep->driver) ? "the vfio driver their ids match (driver = auto)" : rep->driver);
 	else if (rep->n_moved == 0)
 		result(rep, RES_UNCHANGED, "already bound: %zu function%s on %s", rep->n_fns,
-		       rep->n_fns == 1 ? "" : "s", rep->driver);
+		       rep->n_fns == 1 ? "" : "s", planned_driver(rep, p));
 	else if (ap->c->dry_run)
 		result(rep, RES_WOULD_CHANGE, "would bind %zu function%s to %s", rep->n_moved,
-		       rep->n_moved == 1 ? "" : "s", rep->driver);
+		       rep->n_moved == 1 ? "" : "s", shown_driver(rep));
 	else
 		pending = 1;
 out:

@@ -348,6 +348,11 @@ scenario_sriov_apply_auto() {
 	sriov_numvfs = 2
 	boot = yes
 	EOF2
+	pb -n apply
+	check "apply -n: the GPU set would go to the driver auto picks, named" out_has "gpu: (dry run) would bind 2 functions to vfio-pci (driver = auto)"
+	check "... an SR-IOV set's VFs to the vfio driver their ids match" \
+		out_has "would create 2 VFs on 0000:af:00.0 and bind 2 of them to the vfio driver their ids match (driver = auto)"
+	check "... never 'to auto'" out_lacks "to auto"
 	pb apply
 	check "apply exits 5 (changed)" exit_is 5
 	check "gpu: reported bound to vfio-pci, the driver vfio_pci registers" out_has "gpu: 2 functions bound to vfio-pci (driver = auto)"
@@ -361,6 +366,7 @@ scenario_sriov_apply_auto() {
 	check "the ConnectX PF keeps its VFs" attr_is 0000:af:00.0 sriov_numvfs 2
 	pb apply
 	check "a second apply has nothing to do (exit 0)" exit_is 0
+	check "... the GPU set already on vfio-pci, named" out_has "already bound: 2 functions on vfio-pci (driver = auto)"
 	pb restore
 	check "restore exits 0" exit_is 0
 	check "the GPU back on amdgpu" is_driver 0000:d8:00.0 amdgpu

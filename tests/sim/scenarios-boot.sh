@@ -64,8 +64,14 @@ scenario_boot_coldplug_cost() {
 	check "the configured NIC's own event claims it (16 and 600 functions)" \
 		test "$claimed" = vfio-pci -a "$(override_of 0000:00:06.0)" = vfio-pci
 	big=$(reads_of apply --udev 0000:01:03.1)
-	check "an unconfigured event reads as much on 600 functions as on 16 ($big vs $small reads)" \
-		test -n "$small" -a -n "$big" -a "$((big - small))" -le 8
+	if [ "$SIM_TAG" = valgrind ]; then
+		# valgrind's own reads (its debug info, /proc/self/maps) count in syscr and vary run to run:
+		# the count is judged in the sim tier, this tier judges memory
+		echo "# $SIM_TAG: boot-coldplug-cost: $big vs $small reads, valgrind's own included: not judged here"
+	else
+		check "an unconfigured event reads as much on 600 functions as on 16 ($big vs $small reads)" \
+			test -n "$small" -a -n "$big" -a "$((big - small))" -le 8
+	fi
 	# the twin race: the unconfigured twin's event claims the configured one before its module loads
 	ctl "reset"
 	pb apply --udev 0000:00:05.0

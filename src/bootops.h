@@ -77,6 +77,8 @@ struct initrd_ops {
 	const struct owned_file *owns;
 	/* the files that carry pcibind into the initramfs */
 	int (*edit)(struct gen *g);
+	/* kernel arguments this tool's initramfs needs (gen_arg_add); NULL: none */
+	int (*args)(struct gen *g);
 	/* the command after an initramfs input changed (GEN_AFTER_INITRD) */
 	int (*refresh)(struct gen *g);
 	int (*remove)(struct gen *g);
@@ -146,6 +148,10 @@ int gen_file_add(struct gen *g, const char *path, char *text, mode_t mode, unsig
 /* remove an owned file if pcibind wrote it */
 int gen_file_drop(struct gen *g, const struct owned_file *o, unsigned flags);
 int gen_cmd_add(struct gen *g, enum gen_when when, const char *fmt, ...) _printf_(3, 4);
+/* a kernel command line argument pcibind wants */
+int gen_arg_add(struct gen *g, const char *arg);
+/* vfio_pci is a module (not built in) in the kernels below the root */
+bool gen_vfio_pci_is_module(const struct gen *g);
 int gen_note(struct gen *g, const char *fmt, ...) _printf_(2, 3);
 int gen_failf(const struct gen *g, const char *fmt, ...) _printf_(2, 3);
 /* the current text of a file pcibind edits (NULL if absent) */

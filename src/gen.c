@@ -613,6 +613,16 @@ static int gen_modules_load(struct gen *g)
 
 static int push_arg(struct gen_result *res, const char *fmt, ...) _printf_(2, 3);
 
+int gen_arg_add(struct gen *g, const char *arg)
+{
+	return push_arg(g->res, "%s", arg);
+}
+
+bool gen_vfio_pci_is_module(const struct gen *g)
+{
+	return vfio_pci_module(g->sys);
+}
+
 static int push_arg(struct gen_result *res, const char *fmt, ...)
 {
 	char *s, **n;
@@ -659,6 +669,7 @@ static int iommu_args(struct gen *g)
 
 static int cmdline_args(struct gen *g, const struct need *nd)
 {
+	const struct initrd_ops *it;
 	struct gen_buf b;
 	char *ids;
 	int r;
@@ -678,8 +689,8 @@ static int cmdline_args(struct gen *g, const struct need *nd)
 		if (r == 0 && nd->vga)
 			r = push_arg(g->res, "vfio-pci.disable_vga=1");
 	}
-	if (r == 0 && g->sys->initrd == INITRD_DRACUT && vfio_pci_module(g->sys))
-		r = push_arg(g->res, "rd.driver.pre=vfio-pci");
+	if (r == 0 && (it = initrd_ops_find(g->sys->initrd)) && it->args)
+		r = it->args(g);
 	return r;
 }
 

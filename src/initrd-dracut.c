@@ -48,6 +48,12 @@ static int edit(struct gen *g)
 			    0644, GEN_OWNED | GEN_INITRD);
 }
 
+/* dracut loads vfio-pci before the other drivers only when asked on the command line */
+static int args(struct gen *g)
+{
+	return gen_vfio_pci_is_module(g) ? gen_arg_add(g, "rd.driver.pre=vfio-pci") : 0;
+}
+
 static int refresh(struct gen *g)
 {
 	return gen_cmd_add(g, GEN_AFTER_INITRD, "dracut -f --regenerate-all");
@@ -58,6 +64,7 @@ const struct initrd_ops initrd_dracut = {
 	.detect = detect,
 	.owns = owns,
 	.edit = edit,
+	.args = args,
 	.refresh = refresh,
 	.packaged = packaged,
 };

@@ -72,6 +72,15 @@ if [ "$CONF" = good ]; then
 	out=$(journalctl -b -u pcibind.service --no-pager -o cat 2>&1)
 	if grep -q "oldnic: 1 function bound to vfio-pci" <<<"$out"; then ok "the unit reports it moved oldnic"
 	else nok "the unit reports it moved oldnic: $(tr '\n' '|' <<<"$out" | cut -c1-600)"; fi
+	# what a VM manager ordered after pcibind.service found: every bound group's node, with the owner
+	# udev gives it (70-vmtest-vfio.rules: root:kvm 660), not the kernel's root:root 600
+	bad=""
+	for fn in $NIC2 $VGA $OLD; do
+		g=$(basename "$(readlink /sys/bus/pci/devices/$fn/iommu_group)")
+		grep -qx "/dev/vfio/$g root:kvm 660" /run/vmtest-vfio-at-start 2>/dev/null || bad+=" $fn (group $g)"
+	done
+	if [ -z "$bad" ]; then ok "a unit ordered after pcibind.service finds each bound group's /dev/vfio node with its udev owner (root:kvm 660): $(tr '\n' ' ' </run/vmtest-vfio-at-start)"
+	else nok "a unit ordered after pcibind.service finds each bound group's /dev/vfio node with its udev owner:$bad not so: $(tr '\n' ' ' </run/vmtest-vfio-at-start 2>&1)"; fi
 	if [ -e "/dev/vfio/$(basename "$(readlink /sys/bus/pci/devices/$NIC2/iommu_group)")" ]; then ok "/dev/vfio node of the NIC's group exists"
 	else nok "/dev/vfio node of the NIC's group exists: $(ls /dev/vfio 2>&1 | tr '\n' ' ')"; fi
 	pcibind apply >/tmp/apply.out 2>&1

@@ -78,8 +78,13 @@ build_image() {
 	fi
 	install -D -m 0755 "$HERE/check.sh" "$R/vmtest/check.sh"
 	install -m 0644 "$HERE/vmtest-early.service" "$HERE/vmtest-check.service" "$HERE/vmtest-settle.service" \
-		"$R/etc/systemd/system/"
+		"$HERE/vmtest-vmmanager.service" "$R/etc/systemd/system/"
 	ln -sf ../vmtest-early.service "$R/etc/systemd/system/sysinit.target.wants/vmtest-early.service"
+	# a VM manager's view right after pcibind.service, and a rule giving /dev/vfio/N an owner as
+	# Proxmox or libvirt setups do: the unit must not end before udev has applied it
+	ln -sf ../vmtest-vmmanager.service "$R/etc/systemd/system/sysinit.target.wants/vmtest-vmmanager.service"
+	mkdir -p "$R/etc/udev/rules.d"
+	echo 'SUBSYSTEM=="vfio", KERNEL=="[0-9]*", GROUP="kvm", MODE="0660"' >"$R/etc/udev/rules.d/70-vmtest-vfio.rules"
 	ln -sf ../vmtest-settle.service "$R/etc/systemd/system/sysinit.target.wants/vmtest-settle.service"
 	mkdir -p "$R/etc/systemd/system/multi-user.target.wants"
 	ln -sf ../vmtest-check.service "$R/etc/systemd/system/multi-user.target.wants/vmtest-check.service"

@@ -204,6 +204,22 @@ fn 0000:0c:00.0 1002 73ff 030000 22 amdgpu
 fn 0000:0c:00.1 1002 ab28 040300 22 snd_hda_intel
 conf '[pcibind]' 'iommu_pt = yes' '' '[gpu]' 'address = 0c:00' 'ids = 1002:73ff,1002:ab28' 'boot = yes'
 
+# ---- Arch, plain systemd-boot without /etc/kernel/cmdline: kernel-install takes the running
+# command line; pcibind writes the file from it (with its arguments), Intel ----
+newcase arch-sdboot-nocmdline-intel
+os 'NAME="Arch Linux"' 'PRETTY_NAME="Arch Linux"' 'ID=arch'
+w etc/mkinitcpio.conf 'MODULES=()' 'HOOKS=(base systemd autodetect modconf block filesystems)'
+mkdir -p "$R/boot/loader/entries"
+tool usr/bin/mkinitcpio usr/bin/kernel-install
+cpu intel; efi; iommu intel ir
+kernel 6.11.5-arch1-1
+: >"$R/lib/modules/6.11.5-arch1-1/vmlinuz"
+running 6.11.5-arch1-1 'initrd=\initramfs-linux.img root=UUID=9abc rw quiet'
+driver nvidia nvidia; driver snd_hda_intel snd_hda_intel; driver vfio-pci vfio_pci
+fn 0000:01:00.0 10de 2204 030000 12 nvidia
+fn 0000:01:00.1 10de 1aef 040300 12 snd_hda_intel
+conf '[gpu]' 'address = 01:00' 'boot = yes'
+
 # ---- injection attempt: a value with $( ) in the INI file ----
 newcase inject-cmdline
 os 'ID=debian' 'VERSION_ID="12"'

@@ -7,6 +7,10 @@
 # distribution, so the in-place edit is what Debian 13's own grub-mkconfig reads. The user had
 # intel_iommu=off on that line. The 6.1 kernel of deb12-grub is installed beside 6.12 as its
 # module index (and empty module files): what modprobe and pcibind read of a kernel.
+# Then the second pass, a Debian 13 user's own path: the real os-release (Debian), so pcibind
+# writes the drop-in /etc/default/grub.d/pcibind.cfg that Debian's GRUB 2.12 grub-mkconfig sources;
+# the user's quiet and console=ttyS0 in /etc/default/grub. grub2-common ships the grub.d directory:
+# --remove leaves it; a user who deleted it gets it made by --write and taken out by --remove.
 
 DEB13_CONF=('[pcibind]' 'iommu_pt = yes' '' '[gpu]' 'address = 01:00' 'boot = yes')
 
@@ -34,6 +38,7 @@ flavor_deb13_grub() {
 	unpack_root deb13-grub "$R" || return
 	KVER=$(ls "$R/usr/lib/modules")
 	deb13_old_kernel "$R" || return
+	cp -a "$R/etc/os-release" "$WORK/$P.os-release"
 	rm -f "$R/etc/os-release"
 	printf 'PRETTY_NAME="Other Linux"\nNAME="Other"\nID=other\n' >"$R/etc/os-release"
 	sed 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT="quiet intel_iommu=off"/' \
@@ -97,4 +102,50 @@ flavor_deb13_grub() {
 	check "$P: generate --remove: /etc and the record are as before pcibind" test "$pristine" = "$(snapshot "$R")"
 	check "$P: generate --remove: grub.cfg has the user's intel_iommu=off again, none of pcibind's" \
 		grub_lines_have "$R/boot/grub/grub.cfg" quiet intel_iommu=off --not intel_iommu=on iommu=pt
+	deb13_grub_dropin "$R"
+}
+
+# the second pass: the real os-release, the GRUB drop-in, GRUB 2.12's grub-mkconfig reading it
+deb13_grub_dropin() {
+	local R=$1 D=$1/etc/default/grub.d pristine
+	rm -f "$R/etc/os-release"
+	cp -a "$WORK/$P.os-release" "$R/etc/os-release"
+	check "$P: drop-in: os-release is Debian 13's own" grep -qx 'VERSION_ID="13"' "$R/etc/os-release"
+	sed 's/^GRUB_CMDLINE_LINUX_DEFAULT=.*/GRUB_CMDLINE_LINUX_DEFAULT="quiet"/; s/^GRUB_CMDLINE_LINUX=.*/GRUB_CMDLINE_LINUX="console=ttyS0"/' \
+		"$R/usr/share/grub/default/grub" >"$R/etc/default/grub"
+	cp -p "$R/etc/default/grub" "$WORK/$P.grub.orig"
+	sed -i 's/^iommu_pt = no$/iommu_pt = yes/' "$R/etc/pcibind/pcibind.conf"
+	check "$P: drop-in: grub2-common's /etc/default/grub.d is there, without pcibind.cfg" test -d "$D" -a ! -e "$D/pcibind.cfg"
+	pristine=$(snapshot "$R")
+
+	pcibind "$R" generate --write
+	check "$P: drop-in: generate --write exits 0, asks for update-initramfs and update-grub" \
+		test "$ST" -eq 0 -a "$(sed -n 's/^run inside the system: //p' <<<"$OUT" | tr '\n' ';')" = "update-initramfs -u -k all;update-grub;"
+	# shellcheck disable=SC2016 # the drop-in's own $GRUB_CMDLINE_LINUX_DEFAULT, literally
+	check "$P: drop-in: /etc/default/grub.d/pcibind.cfg adds intel_iommu=on iommu=pt to the user's GRUB_CMDLINE_LINUX_DEFAULT" \
+		grep -qx 'GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT intel_iommu=on iommu=pt"' "$D/pcibind.cfg"
+	check "$P: drop-in: /etc/default/grub is the user's, byte for byte" cmp "$WORK/$P.grub.orig" "$R/etc/default/grub"
+	check "$P: drop-in: update-initramfs and update-grub run in the root" run_refresh "$R" "$P.dropin"
+	check "$P: drop-in: grub-script-check /boot/grub/grub.cfg (GRUB 2.12)" in_root "$R" grub-script-check /boot/grub/grub.cfg
+	check "$P: drop-in: grub.cfg: every linux line has intel_iommu=on iommu=pt and the user's quiet and console=ttyS0" \
+		grub_lines_have "$R/boot/grub/grub.cfg" intel_iommu=on iommu=pt quiet console=ttyS0
+
+	pcibind "$R" generate --remove
+	check "$P: drop-in: generate --remove exits 0, asks for update-initramfs and update-grub" \
+		test "$ST" -eq 0 -a "$(sed -n 's/^run inside the system: //p' <<<"$OUT" | tr '\n' ';')" = "update-initramfs -u -k all;update-grub;"
+	check "$P: drop-in: generate --remove takes pcibind.cfg out, leaves the package's grub.d" test -d "$D" -a ! -e "$D/pcibind.cfg"
+	check "$P: drop-in: generate --remove: /etc and the record as before, byte for byte" test "$pristine" = "$(snapshot "$R")"
+	check "$P: drop-in: generate --remove: update-initramfs and update-grub run in the root" run_refresh "$R" "$P.dropin-remove"
+	check "$P: drop-in: generate --remove: grub.cfg has the user's quiet and console=ttyS0, none of pcibind's" \
+		grub_lines_have "$R/boot/grub/grub.cfg" quiet console=ttyS0 --not intel_iommu=on iommu=pt
+
+	# a user who deleted the (empty) grub.d: --write makes it, --remove takes it out again
+	rmdir "$D"
+	pristine=$(snapshot "$R")
+	pcibind "$R" generate --write
+	check "$P: drop-in without grub.d: generate --write makes it and writes pcibind.cfg" test "$ST" -eq 0 -a -f "$D/pcibind.cfg"
+	pcibind "$R" generate --remove
+	check "$P: drop-in without grub.d: generate --remove takes pcibind.cfg and the grub.d it made out" \
+		test "$ST" -eq 0 -a ! -e "$D" -a "$pristine" = "$(snapshot "$R")"
+	[ ! -e "$D" ] || ls -la "$D" | show
 }

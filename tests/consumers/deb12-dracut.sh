@@ -29,11 +29,13 @@ deb12_dracut_host() {
 	fake_driver "$R" vfio-pci vfio_pci
 }
 
-# the kernel of deb12-grub (hard links: nothing writes into a module tree but depmod, which renames)
-deb12_dracut_kernel() {
-	local R=$1 K=$WORK/deb12-grub/root
-	KVER=$(ls "$K/usr/lib/modules" 2>/dev/null)
-	[ -n "$KVER" ] && [ -f "$K/boot/vmlinuz-$KVER" ] || { nok "$P: no kernel in $K (run the deb12-grub root first)"; return 1; }
+# the kernel of deb12-grub, or of FROM (hard links: nothing writes into a module tree but depmod,
+# which renames); FROM's newest if it has several
+deb12_dracut_kernel() { # deb12_dracut_kernel R [FROM]
+	local R=$1 from=${2:-deb12-grub} K
+	K=$WORK/$from/root
+	KVER=$(ls "$K/usr/lib/modules" 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$KVER" ] && [ -f "$K/boot/vmlinuz-$KVER" ] || { nok "$P: no kernel in $K (run the $from root first)"; return 1; }
 	mkdir -p "$R/usr/lib/modules" "$R/boot"
 	cp -al "$K/usr/lib/modules/$KVER" "$R/usr/lib/modules/$KVER" &&
 		cp -a "$K/boot/vmlinuz-$KVER" "$K/boot/config-$KVER" "$K/boot/System.map-$KVER" "$R/boot/" ||
@@ -59,16 +61,24 @@ has_words() { # has_words LINE WORD... [--not WORD...]
 	done
 }
 
-deb12_dracut_initramfs() {
-	local R=$1 f missing= img
+# VIRQFD: yes, the kernel's vfio_pci needs vfio_virqfd.ko (6.1); no, it has none (6.12: part of vfio)
+deb12_dracut_initramfs() { # deb12_dracut_initramfs R [VIRQFD]
+	local R=$1 virqfd=${2:-yes} f missing= img
 	img=$(entry_initrd "$R")
 	check "$P: the entry boots an initramfs on the ESP" test -n "$img" -a -f "$R$img"
 	in_root "$R" lsinitrd "$img" >"$WORK/$P.lsinitrd" 2>&1
 	for f in usr/sbin/pcibind etc/pcibind/pcibind.conf usr/lib/udev/rules.d/60-pcibind.rules \
-		pre-udev/01-pcibind-early.sh vfio/pci/vfio-pci.ko vfio/vfio_iommu_type1.ko vfio/vfio_virqfd.ko; do
-		grep -q "$f\$" "$WORK/$P.lsinitrd" || missing="$missing $f"
+		pre-udev/01-pcibind-early.sh vfio/pci/vfio-pci.ko vfio/vfio_iommu_type1.ko; do
+		# a module as the kernel package ships it: .ko (6.1), .ko.xz (6.12)
+		grep -qE "$f(\.xz|\.zst)?\$" "$WORK/$P.lsinitrd" || missing="$missing $f"
 	done
-	check "$P: lsinitrd: pcibind, its configuration, rule, pre-udev hook and vfio (6.1: vfio_virqfd)" test -z "$missing"
+	if [ "$virqfd" = yes ]; then
+		grep -qE 'vfio/vfio_virqfd.ko(\.xz|\.zst)?$' "$WORK/$P.lsinitrd" || missing="$missing vfio/vfio_virqfd.ko"
+		check "$P: lsinitrd: pcibind, its configuration, rule, pre-udev hook and vfio ($KVER: vfio_virqfd)" test -z "$missing"
+	else
+		check "$P: lsinitrd: pcibind, its configuration, rule, pre-udev hook and vfio ($KVER: no vfio_virqfd, part of vfio)" \
+			test -z "$missing" -a -z "$(grep vfio_virqfd "$WORK/$P.lsinitrd")"
+	fi
 	[ -z "$missing" ] || echo "#   missing:$missing"
 	in_root "$R" lsinitrd -f etc/modprobe.d/pcibind.conf "$img" >"$WORK/$P.modprobe.d" 2>&1
 	check "$P: lsinitrd: the initramfs has /etc/modprobe.d/pcibind.conf as generated (vfio-pci's options, softdeps)" \
@@ -80,9 +90,16 @@ deb12_dracut_initramfs() {
 }
 
 flavor_deb12_dracut() {
-	local R=$WORK/deb12-dracut/root P=deb12-dracut pristine opts
-	unpack_root deb12-dracut "$R" || return
-	deb12_dracut_kernel "$R" || return
+	local P=deb12-dracut
+	dracut_flavor deb12-grub yes
+}
+
+# the checks of a dracut root (named $P), its kernel from root FROM; VIRQFD as deb12_dracut_initramfs's;
+# IN_ROOT_ENV as the caller sets it, for every consumer run inside
+dracut_flavor() { # dracut_flavor FROM VIRQFD
+	local R=$WORK/$P/root pristine opts
+	unpack_root "$P" "$R" || return
+	deb12_dracut_kernel "$R" "$1" || return
 	mkdir -p "$R/boot/efi/loader/entries" "$R/boot/efi/0123456789abcdef0123456789abcdef" "$R/etc/dracut.conf.d"
 	echo 0123456789abcdef0123456789abcdef >"$R/etc/machine-id"
 	printf '%s\n' 'omit_dracutmodules+=" kernel-modules kernel-modules-extra kernel-network-modules "' 'compress="cat"' \
@@ -106,7 +123,7 @@ flavor_deb12_dracut() {
 	opts=$(entry_options "$R")
 	check "$P: kernel-install's entry: options from /etc/kernel/cmdline" \
 		has_words "$opts" root=UUID=5678 rw quiet iommu=pt rd.driver.pre=vfio-pci
-	deb12_dracut_initramfs "$R"
+	deb12_dracut_initramfs "$R" "$2"
 	in_root "$R" modprobe -S "$KVER" -c >"$WORK/$P.modprobe-c" 2>&1
 	check "$P: modprobe -c: softdep amdgpu is not there, nouveau is; disable_vga=1" \
 		test -n "$(grep -x 'softdep nouveau pre: vfio-pci' "$WORK/$P.modprobe-c")" -a -n "$(grep -x 'options vfio_pci disable_vga=1' "$WORK/$P.modprobe-c")" -a -z "$(grep '^softdep amdgpu' "$WORK/$P.modprobe-c")"

@@ -39,13 +39,14 @@ guard_root() {
 }
 
 # in_root R CMD...: CMD inside R (env cleared), its own /proc and devpts, the fake /proc/cmdline over it;
-# IN_ROOT_CACHE=DIR: DIR (a cache of this machine's, never /sys, /dev or /boot) as R's apt archives
+# IN_ROOT_CACHE=DIR: DIR (a cache of this machine's, never /sys, /dev or /boot) as R's apt archives;
+# IN_ROOT_ENV="VAR=VALUE...": more of CMD's environment (words without blanks)
 in_root() {
 	local R=$1
 	shift
 	guard_root "$R"
 	unshare --mount --propagation private -- /bin/sh -c '
-		R=$1 cache=$2; shift 2
+		R=$1 cache=$2 extra=$3; shift 3
 		# R on itself: its "/" is a mount point, as a machine'"'"'s is (unshare --propagation needs one)
 		mount --bind "$R" "$R" || exit 125
 		mount -t proc proc "$R/proc" || exit 125
@@ -55,8 +56,8 @@ in_root() {
 		if [ -f "$R/.fake/cmdline" ]; then mount --bind "$R/.fake/cmdline" "$R/proc/cmdline" || exit 125; fi
 		if [ -n "$cache" ]; then mount --bind "$cache" "$R/var/cache/apt/archives" || exit 125; fi
 		exec chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
-			SYSTEMD_DEVICE_VERIFY_SYSFS=0 DEBIAN_FRONTEND=noninteractive TERM=dumb "$@"
-	' sh "$R" "${IN_ROOT_CACHE:-}" "$@"
+			SYSTEMD_DEVICE_VERIFY_SYSFS=0 DEBIAN_FRONTEND=noninteractive TERM=dumb $extra "$@"
+	' sh "$R" "${IN_ROOT_CACHE:-}" "${IN_ROOT_ENV:-}" "$@"
 }
 
 # ---- the fake host below R: /proc files and a sysfs PCI topology, as the kernel lays them out ----

@@ -17,13 +17,14 @@ CONSUMER_OPTS=(
 	'--dpkgopt=path-exclude=/usr/share/doc/*' '--dpkgopt=path-exclude=/usr/share/man/*'
 	'--dpkgopt=path-exclude=/usr/share/info/*'
 )
-CONSUMER_ROOTS="deb12-grub deb12-dracut deb13-grub"
+CONSUMER_ROOTS="deb12-grub deb12-dracut deb13-grub deb13-dracut"
 
 root_tar() {
 	case $1 in
 	deb12-grub) debroot_tar bookworm "$CONSUMER_GRUB" minbase "${CONSUMER_OPTS[@]}" ;;
 	deb12-dracut) debroot_tar bookworm "$CONSUMER_DRACUT" minbase "${CONSUMER_OPTS[@]}" ;;
 	deb13-grub) debroot_tar trixie "$CONSUMER_GRUB" minbase "${CONSUMER_OPTS[@]}" ;;
+	deb13-dracut) debroot_tar trixie "$CONSUMER_DRACUT" minbase "${CONSUMER_OPTS[@]}" ;;
 	fresh) debroot_tar bookworm "" minbase ;;
 	*) echo "roots.sh: no root $1" >&2; return 1 ;;
 	esac

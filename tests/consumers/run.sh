@@ -2,7 +2,7 @@
 # run.sh - the real-consumer tier: pcibind's boot setup read by the programs that read it, in Debian 12 and 13
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# usage: tests/consumers/run.sh [ROOT...]      (roots: deb12-grub deb12-dracut deb13-grub runtime fresh)
+# usage: tests/consumers/run.sh [ROOT...]      (roots: deb12-grub deb12-dracut deb13-grub deb13-dracut runtime fresh)
 #
 # Each root is a Debian userland from tests/lib/debroot.sh (cached), unpacked afresh below
 # $PCIBIND_CONSUMERS_WORK (default build/consumers); pcibind goes in with `make install DESTDIR=`
@@ -52,8 +52,8 @@ unpack_root() {
 main() {
 	local r roots=${*:-$CONSUMER_ROOTS runtime fresh} t0
 	for r in $roots; do
-		case $r in deb12-grub | deb12-dracut | deb13-grub | runtime | fresh) ;; *)
-			echo "usage: $0 [deb12-grub|deb12-dracut|deb13-grub|runtime|fresh]..." >&2
+		case $r in deb12-grub | deb12-dracut | deb13-grub | deb13-dracut | runtime | fresh) ;; *)
+			echo "usage: $0 [deb12-grub|deb12-dracut|deb13-grub|deb13-dracut|runtime|fresh]..." >&2
 			exit 2
 			;;
 		esac

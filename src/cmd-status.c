@@ -21,6 +21,20 @@
 #define CELL_MAX      512
 #define DETAIL_MAX    512
 
+/*
+ * A function's ids in words and its candidate modules. Functions in a
+ * row mostly share their ids (a PF's VFs), and naming them is most of
+ * what a line costs: the last function's are kept for the next.
+ */
+struct fn_words {
+	bool valid;
+	uint16_t vendor, device, subvendor, subdevice;
+	uint32_t class;
+	char ids[DESCRIBE_MAX];	      /* describe_ids() */
+	char subsystem[DESCRIBE_MAX]; /* describe_subsystem(); "" when there is none */
+	char modules[CELL_MAX];	      /* fn_modules() */
+};
+
 struct status {
 	struct ctx *c;
 	struct config *cfg;
@@ -33,6 +47,8 @@ struct status {
 	size_t *order; /* indices of the functions shown: by group (none last), then address */
 	size_t n_order;
 	bool *set_shown; /* per cfg->sets */
+	size_t *vfs_in_use; /* per function: a PF's VFs on vfio drivers */
+	struct fn_words words; /* the last function's, for the next one */
 };
 
 static void status_free(struct status *st)
@@ -40,6 +56,7 @@ static void status_free(struct status *st)
 	free(st->sels);
 	free(st->order);
 	free(st->set_shown);
+	free(st->vfs_in_use);
 	names_free(st->names);
 	modaliases_free(st->mods);
 	pcihost_free(st->h);
@@ -219,6 +236,25 @@ static int select_shown(struct status *st)
 	return 0;
 }
 
+/* one pass over the VFs, not one per PF: a host can have hundreds of PFs and thousands of VFs */
+static int count_vfs_in_use(struct status *st)
+{
+	st->vfs_in_use = calloc(st->h->n ? st->h->n : 1, sizeof(*st->vfs_in_use));
+	if (!st->vfs_in_use) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	for (size_t i = 0; i < st->h->n; i++) {
+		const struct pcifn *vf = &st->h->fns[i], *pf;
+
+		/* the PF whose name its physfn link holds, as pcihost_vfs() pairs them */
+		if (vf->is_vf && driver_is_vfio(vf->driver) && (pf = pcihost_physfn(st->h, vf)) &&
+		    streq(pf->name, vf->physfn))
+			st->vfs_in_use[pf - st->h->fns]++;
+	}
+	return 0;
+}
+
 /* ---- facts shared by both outputs ---- */
 
 static const struct {
@@ -314,6 +350,27 @@ static int pad(size_t width, size_t used)
 #define LINE_MAX_ 4096
 #define MODULES_SHOWN 16
 
+/* what cell() keeps of text when no width applies, written as it goes: control characters as '?' */
+static void put_whole(const char *s)
+{
+	size_t left = LINE_MAX_ - 4; /* cell()'s room in a LINE_MAX_ buffer */
+
+	while (*s && left) {
+		size_t run = 0;
+
+		while (run < left && (unsigned char)s[run] >= 0x20 && s[run] != 0x7f)
+			run++;
+		(void)fwrite_unlocked(s, 1, run, stdout); /* errors: ferror() at the end */
+		s += run;
+		left -= run;
+		if (*s && left) {
+			(void)putc_unlocked('?', stdout);
+			s++;
+			left--;
+		}
+	}
+}
+
 /*
  * One line of output: control characters become '?', and on a terminal a
  * line wider than it is cut at a character boundary and ends in "..."
@@ -323,9 +380,33 @@ static void emit(const struct status *st, const char *text)
 {
 	char buf[LINE_MAX_];
 
-	(void)cell(text, st->width ? st->width : (size_t)-1 / 2, buf, sizeof(buf));
-	fputs(buf, stdout);
-	putchar('\n');
+	if (st->width) {
+		(void)cell(text, st->width, buf, sizeof(buf));
+		(void)fputs_unlocked(buf, stdout);
+	} else {
+		put_whole(text);
+	}
+	(void)putc_unlocked('\n', stdout);
+}
+
+/* A line put together from strings, cut as strappendf() cuts: print_fn()'s lines are most of the output */
+struct line {
+	char text[LINE_MAX_];
+	size_t len;
+};
+
+static void line_addn(struct line *l, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max < sizeof(l->text) - 1 - l->len ? max : sizeof(l->text) - 1 - l->len);
+
+	memcpy(l->text + l->len, s, n);
+	l->len += n;
+	l->text[l->len] = '\0';
+}
+
+static void line_add(struct line *l, const char *s)
+{
+	line_addn(l, s, (size_t)-1);
 }
 
 _printf_(2, 3) static void emitf(const struct status *st, const char *fmt, ...)
@@ -356,7 +437,7 @@ static void uses_note(const struct pcifn *f, char *buf, size_t size)
 /* ", SR-IOV 4/64 VFs, 2 on vfio drivers, sriov_drivers_autoprobe off" for a PF; ", VF 2 of ADDR" for a VF */
 static void sriov_note(const struct status *st, const struct pcifn *f, char *buf, size_t size)
 {
-	size_t in_use = 0;
+	size_t in_use = st->vfs_in_use[f - st->h->fns];
 
 	if (f->is_vf && f->vf_index >= 0)
 		strappendf(buf, size, ", VF %d of %s", f->vf_index, f->physfn);
@@ -365,8 +446,6 @@ static void sriov_note(const struct status *st, const struct pcifn *f, char *buf
 	if (f->sriov_numvfs < 0 || f->sriov_totalvfs <= 0)
 		return;
 	strappendf(buf, size, ", SR-IOV %d/%d VFs", f->sriov_numvfs, f->sriov_totalvfs);
-	for (size_t i = 0; i < st->h->n; i++)
-		in_use += st->h->fns[i].is_vf && streq(st->h->fns[i].physfn, f->name) && driver_is_vfio(st->h->fns[i].driver);
 	if (in_use)
 		strappendf(buf, size, ", %zu in use (on vfio drivers)", in_use);
 	if (f->sriov_autoprobe == AUTOPROBE_OFF)
@@ -423,6 +502,22 @@ static void fn_modules(const struct status *st, const struct pcifn *f, char *buf
 		strappendf(buf, size, ", ...");
 }
 
+static const struct fn_words *fn_words(struct status *st, const struct pcifn *f)
+{
+	struct fn_words *w = &st->words;
+
+	if (w->valid && w->vendor == f->vendor && w->device == f->device && w->subvendor == f->subvendor &&
+	    w->subdevice == f->subdevice && w->class == f->class)
+		return w;
+	*w = (struct fn_words){ .valid = true, .vendor = f->vendor, .device = f->device, .subvendor = f->subvendor,
+				.subdevice = f->subdevice, .class = f->class };
+	(void)describe_ids(st->names, f, w->ids, sizeof(w->ids));
+	if (!describe_subsystem(st->names, f, w->subsystem, sizeof(w->subsystem)))
+		w->subsystem[0] = '\0';
+	fn_modules(st, f, w->modules, sizeof(w->modules));
+	return w;
+}
+
 /*
  * lspci -k's block: the function, then indented its subsystem, its
  * driver (with the override when one is set, the candidate modules) and
@@ -430,22 +525,43 @@ static void fn_modules(const struct status *st, const struct pcifn *f, char *buf
  */
 static void print_fn(struct status *st, const struct pcifn *f)
 {
-	char text[DESCRIBE_MAX], mods[CELL_MAX], notes[CELL_MAX], line[LINE_MAX_] = "";
+	const struct fn_words *w = fn_words(st, f);
+	char notes[CELL_MAX];
+	struct line l;
 
-	emitf(st, "  %s", describe_fn(st->names, f, text, sizeof(text)));
-	if (describe_subsystem(st->names, f, text, sizeof(text)))
-		emitf(st, "      subsystem: %s", text);
-	strappendf(line, sizeof(line), "      driver: %s", f->driver ? f->driver : "none");
+	/* describe_fn()'s text, cut where its DESCRIBE_MAX buffer cuts it */
+	l.len = 0;
+	line_add(&l, "  ");
+	line_add(&l, f->name);
+	line_add(&l, " ");
+	line_addn(&l, w->ids, DESCRIBE_MAX - 1 - (l.len - 2));
+	emit(st, l.text);
+	if (w->subsystem[0]) {
+		l.len = 0;
+		line_add(&l, "      subsystem: ");
+		line_add(&l, w->subsystem);
+		emit(st, l.text);
+	}
+	l.len = 0;
+	line_add(&l, "      driver: ");
+	line_add(&l, f->driver ? f->driver : "none");
 	/* a busy function's override cannot be read until the kernel lets go of it */
-	if (f->busy || f->override)
-		strappendf(line, sizeof(line), "  override: %s", f->busy ? "?" : f->override);
-	fn_modules(st, f, mods, sizeof(mods));
-	if (mods[0])
-		strappendf(line, sizeof(line), "  modules: %s", mods);
-	emit(st, line);
+	if (f->busy || f->override) {
+		line_add(&l, "  override: ");
+		line_add(&l, f->busy ? "?" : f->override);
+	}
+	if (w->modules[0]) {
+		line_add(&l, "  modules: ");
+		line_add(&l, w->modules);
+	}
+	emit(st, l.text);
 	fn_notes(st, f, notes, sizeof(notes));
-	if (notes[0])
-		emitf(st, "      %s", notes);
+	if (notes[0]) {
+		l.len = 0;
+		line_add(&l, "      ");
+		line_add(&l, notes);
+		emit(st, l.text);
+	}
 }
 
 static void print_groups(struct status *st)
@@ -972,6 +1088,7 @@ static int flush_stdout(void)
 
 static int run(struct ctx *c, int argc, char **argv)
 {
+	static char outbuf[64 * 1024];
 	struct status st = {.c = c};
 	int r, unmatched;
 
@@ -983,8 +1100,12 @@ static int run(struct ctx *c, int argc, char **argv)
 		st.names = NULL; /* every name falls back to its ids */
 	names_preload(st.names);
 	st.width = msg_term_width();
+	/* a listing of thousands of functions into a pipe or file: fewer, larger writes (glibc
+	 * takes no size without a buffer; static: stdout outlives run()) */
+	if (!st.width)
+		(void)setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	(void)modaliases_load(c->root, &st.mods); /* none: no "modules:" */
-	if ((r = scan(&st)) != 0 || (r = select_shown(&st)) != 0)
+	if ((r = scan(&st)) != 0 || (r = select_shown(&st)) != 0 || (r = count_vfs_in_use(&st)) != 0)
 		goto out;
 	unmatched = check_unmatched(&st);
 	r = c->json ? print_json(&st) : print_text(&st);

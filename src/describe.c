@@ -76,11 +76,19 @@ const char *describe_subsystem(struct names *nm, const struct pcifn *f, char *bu
 		    size);
 }
 
-const char *describe_fn(struct names *nm, const struct pcifn *f, char *buf, size_t size)
+const char *describe_ids(struct names *nm, const struct pcifn *f, char *buf, size_t size)
 {
 	char cls[300], dev[DESCRIBE_MAX];
 
-	(void)snprintf(buf, size, "%s %s: %s", f->name, describe_class(nm, f->class, cls, sizeof(cls)),
+	(void)snprintf(buf, size, "%s: %s", describe_class(nm, f->class, cls, sizeof(cls)),
 		       describe_device(nm, f->vendor, f->device, dev, sizeof(dev)));
+	return buf;
+}
+
+const char *describe_fn(struct names *nm, const struct pcifn *f, char *buf, size_t size)
+{
+	char ids[DESCRIBE_MAX];
+
+	(void)snprintf(buf, size, "%s %s", f->name, describe_ids(nm, f, ids, sizeof(ids)));
 	return buf;
 }

@@ -18,6 +18,8 @@ const char *describe_class_name(struct names *nm, uint32_t class, char *buf, siz
 const char *describe_device(struct names *nm, uint16_t vendor, uint16_t device, char *buf, size_t size);
 /* "Gigabyte Technology Co., Ltd Device [1458:403b]"; NULL when the function has no subsystem ids */
 const char *describe_subsystem(struct names *nm, const struct pcifn *f, char *buf, size_t size);
+/* describe_fn() without the address: "VGA compatible controller [0300]: NVIDIA ..." */
+const char *describe_ids(struct names *nm, const struct pcifn *f, char *buf, size_t size);
 /* lspci -D -nn's first line without its "(rev xx)": "0000:02:00.0 VGA compatible controller [0300]: NVIDIA ..." */
 const char *describe_fn(struct names *nm, const struct pcifn *f, char *buf, size_t size);
 

@@ -129,10 +129,21 @@ static bool config_uses_auto(const struct config *cfg)
 	return false;
 }
 
+/* the text shows no reset_method, and plans with one only for a set that asks for it */
+static bool needs_reset_method(const struct status *st)
+{
+	if (st->c->json)
+		return true;
+	for (size_t i = 0; i < st->cfg->n_sets; i++)
+		if (st->cfg->sets[i].reset_method)
+			return true;
+	return false;
+}
+
 static int scan(struct status *st)
 {
 	char path[4096];
-	int err = pcihost_scan(st->c->root, &st->h);
+	int err = pcihost_scan_with(st->c->root, needs_reset_method(st) ? 0 : PCIHOST_NO_RESET_METHOD, &st->h);
 
 	if (err >= 0)
 		err = usage_scan(st->c->root, st->h);

@@ -282,7 +282,7 @@ static void read_physfn(int dirfd, struct pcifn *f)
 	}
 }
 
-static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
+static int read_fn_at(int dirfd, const struct pciaddr *a, unsigned flags, struct pcifn *f)
 {
 	int err;
 
@@ -310,7 +310,7 @@ static int read_fn_at(int dirfd, const struct pciaddr *a, struct pcifn *f)
 		if (f->sriov_totalvfs >= 0)
 			f->sriov_numvfs = read_int(dirfd, "sriov_numvfs", -1);
 	}
-	if ((err = read_reset_method(dirfd, &f->reset_method)) < 0)
+	if (!(flags & PCIHOST_NO_RESET_METHOD) && (err = read_reset_method(dirfd, &f->reset_method)) < 0)
 		return err;
 	read_group(dirfd, f);
 	if (pcifn_is_vga(f) || (f->class >> 8) == 0x0001)
@@ -358,7 +358,7 @@ int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *r
 	dirfd = sysroot_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
 	if (dirfd < 0)
 		return dirfd;
-	err = read_fn_at(dirfd, a, &f);
+	err = read_fn_at(dirfd, a, 0, &f);
 	if (err == 0 && !f.driver) {
 		f.locked_unread = false;
 		err = devlock_read(r, &fp, 1, DEVLOCK_TIMEOUT_MS);
@@ -402,7 +402,7 @@ static int host_add(struct pcihost *h, size_t *cap, const struct pcifn *f)
 	return 0;
 }
 
-static int scan_one(const struct sysroot *r, const char *name, struct pcihost *h, size_t *cap)
+static int scan_one(const struct sysroot *r, const char *name, unsigned flags, struct pcihost *h, size_t *cap)
 {
 	_cleanup_close_ int dirfd = -1;
 	char path[64];
@@ -418,7 +418,7 @@ static int scan_one(const struct sysroot *r, const char *name, struct pcihost *h
 	dirfd = sysroot_openat(r, path, O_RDONLY | O_DIRECTORY, 0);
 	if (dirfd < 0)
 		return dirfd == -ENOENT ? 0 : dirfd;
-	err = read_fn_at(dirfd, &a, &f);
+	err = read_fn_at(dirfd, &a, flags, &f);
 	if (err == -ENOENT || err == -ENODEV) {
 		pcifn_clear(&f);
 		return 0; /* vanished during the scan */
@@ -497,6 +497,7 @@ struct slice {
 	const struct sysroot *r;
 	char **names;
 	size_t from, to;
+	unsigned flags;
 	struct pcihost part;
 	size_t cap;
 	int err;
@@ -507,7 +508,7 @@ static void *scan_slice(void *arg)
 	struct slice *sl = arg;
 
 	for (size_t i = sl->from; i < sl->to && sl->err == 0; i++)
-		sl->err = scan_one(sl->r, sl->names[i], &sl->part, &sl->cap);
+		sl->err = scan_one(sl->r, sl->names[i], sl->flags, &sl->part, &sl->cap);
 	return NULL;
 }
 
@@ -522,7 +523,7 @@ static size_t scan_threads(size_t n)
 }
 
 /* Every entry of the directory, then the slices in parallel, then one array */
-static int scan_entries(const struct sysroot *r, DIR *d, struct pcihost *h)
+static int scan_entries(const struct sysroot *r, DIR *d, unsigned flags, struct pcihost *h)
 {
 	struct slice sl[SCAN_THREADS_MAX] = { { 0 } };
 	pthread_t tids[SCAN_THREADS_MAX];
@@ -559,7 +560,7 @@ static int scan_entries(const struct sysroot *r, DIR *d, struct pcihost *h)
 	}
 	t = scan_threads(n);
 	for (size_t k = 0; k < t; k++)
-		sl[k] = (struct slice){ .r = r, .names = names, .from = n * k / t, .to = n * (k + 1) / t };
+		sl[k] = (struct slice){ .r = r, .names = names, .from = n * k / t, .to = n * (k + 1) / t, .flags = flags };
 	for (size_t k = 1; k < t; k++)
 		started[k] = pthread_create(&tids[k], NULL, scan_slice, &sl[k]) == 0;
 	scan_slice(&sl[0]);
@@ -620,7 +621,7 @@ static void number_vfs(struct pcihost *h)
 	}
 }
 
-static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
+int pcihost_scan_with(const struct sysroot *r, unsigned flags, struct pcihost **ret)
 {
 	struct pcihost *h = calloc(1, sizeof(*h));
 	DIR *d;
@@ -633,8 +634,8 @@ static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 		free(h);
 		return err;
 	}
-	err = scan_entries(r, d, h);
-	if (err == 0 && !deferred)
+	err = scan_entries(r, d, flags, h);
+	if (err == 0 && !(flags & PCIHOST_DEFERRED))
 		err = read_driverless(r, h, NULL);
 	closedir(d);
 	if (err < 0) {
@@ -650,12 +651,12 @@ static int scan(const struct sysroot *r, bool deferred, struct pcihost **ret)
 
 int pcihost_scan(const struct sysroot *r, struct pcihost **ret)
 {
-	return scan(r, false, ret);
+	return pcihost_scan_with(r, 0, ret);
 }
 
 int pcihost_scan_deferred(const struct sysroot *r, struct pcihost **ret)
 {
-	return scan(r, true, ret);
+	return pcihost_scan_with(r, PCIHOST_DEFERRED, ret);
 }
 
 struct pcifn *pcihost_find(const struct pcihost *h, const struct pciaddr *a)

@@ -158,6 +158,16 @@ int pcihost_scan(const struct sysroot *r, struct pcihost **ret);
  * and spares the fork when they all have drivers.
  */
 int pcihost_scan_deferred(const struct sysroot *r, struct pcihost **ret);
+enum pcihost_scan_flags {
+	PCIHOST_DEFERRED = 1 << 0, /* as pcihost_scan_deferred() */
+	/*
+	 * every reset_method left NULL, for a caller that neither shows it
+	 * nor plans with it: on a host of thousands of VFs (which mostly
+	 * have none) that is thousands of failing opens
+	 */
+	PCIHOST_NO_RESET_METHOD = 1 << 1,
+};
+int pcihost_scan_with(const struct sysroot *r, unsigned flags, struct pcihost **ret);
 /* Read them for h->fns[i] with want[i] (want NULL: every one still unread) */
 int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *want);
 /* the functions found busy (of want, NULL: all), read again with a longer deadline (a probe at boot holds the lock for

@@ -129,7 +129,7 @@ static bool config_uses_auto(const struct config *cfg)
 	return false;
 }
 
-/* the text shows no reset_method, and plans with one only for a set that asks for it */
+/* the text shows no reset_method and no verdict reads it; one a set asks for is read all the same, for safety */
 static bool needs_reset_method(const struct status *st)
 {
 	if (st->c->json)

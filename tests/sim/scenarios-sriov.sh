@@ -386,6 +386,10 @@ scenario_sriov_reset_method() {
 	address = 0000:d8:00.1
 	reset_method = flr
 	EOF2
+	# the text leaves reset_method unread (it shows none); --json reads it
+	OUT=$("$PCIBIND" --root "$ROOT" status --json 2>/dev/null)
+	check "status --json shows the drive's reset methods" fn_json $NVME 'f["reset_method"]' "['flr', 'bus']"
+	check "and the audio's absent file as null" fn_json 0000:d8:00.1 'f["reset_method"]' None
 	pb bind disk
 	check "bind exits 0" exit_is 0
 	check "the drive on vfio-pci" is_driver $NVME vfio-pci

@@ -92,12 +92,23 @@ static int dev_path(char *buf, size_t size, const char *name, const char *attr)
 	return sysroot_pathf(buf, size, "sys/bus/pci/devices/%s/%s", name, attr);
 }
 
-/*
- * Locked with no process holding its nodes, the kernel is finishing something
- * on its own (a probe; the unbind of a writer that was killed): given this
- * long before it counts as held.
- */
-#define REREAD_LOCKED_WAIT_MS 3000
+int bind_wait_unheld_locks(const struct sysroot *r, struct pcihost *h, unsigned timeout_ms)
+{
+	_cleanup_free_ bool *want = NULL;
+	char holders[256];
+	bool any = false;
+
+	for (size_t i = 0; i < h->n; i++) {
+		if (!h->fns[i].busy)
+			continue;
+		if (!want && !(want = calloc(h->n, sizeof(*want))))
+			return -ENOMEM;
+		holders[0] = '\0';
+		(void)holders_describe(r, &h->fns[i], holders, sizeof(holders));
+		any |= want[i] = !holders[0];
+	}
+	return any ? pcihost_reread_busy(r, h, want, timeout_ms) : 0;
+}
 
 static int reread(struct mover *m, struct pcifn *f)
 {
@@ -111,7 +122,7 @@ static int reread(struct mover *m, struct pcifn *f)
 		(void)holders_describe(m->r, f, m->out->holders, sizeof(m->out->holders));
 		if (!m->out->holders[0]) {
 			f->busy = false;
-			if ((err = devlock_read(m->r, &f, 1, REREAD_LOCKED_WAIT_MS)) < 0)
+			if ((err = devlock_read(m->r, &f, 1, BIND_UNHELD_LOCK_WAIT_MS)) < 0)
 				return fail(m, STEP_IDENTITY, err, "cannot read it: %s", strerror(-err));
 		}
 	}

@@ -140,4 +140,14 @@ int bind_undo_steps(const struct sysroot *r, struct journal *j, const struct bin
 /* Processes holding a function's device nodes (/dev/vfio/N, /dev/dri/..., /dev/nvidia*) */
 int holders_describe(const struct sysroot *r, const struct pcifn *f, char *buf, size_t size);
 
+/*
+ * A function the kernel holds locked while no process holds its nodes is
+ * finishing something of its own (a probe, the unbind of a writer that was
+ * killed): bind and restore give it this long before it counts as busy. One
+ * a process holds (a VM) is busy at once: its unbind waits for the VM.
+ */
+#define BIND_UNHELD_LOCK_WAIT_MS 3000
+/* the busy functions of h no process holds, read again within timeout_ms; how many stay busy, or -errno */
+int bind_wait_unheld_locks(const struct sysroot *r, struct pcihost *h, unsigned timeout_ms);
+
 #endif

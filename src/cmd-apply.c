@@ -75,7 +75,8 @@ struct applier {
 /*
  * At boot a driver's probe holds the device lock while it runs, for seconds
  * on a slow or loaded machine; apply waits this long, once per run, for
- * functions it found locked before it calls them busy.
+ * functions it found locked (and no process holding) before it calls them
+ * busy (bind_wait_unheld_locks).
  */
 #define APPLY_BUSY_WAIT_MS 8000
 
@@ -133,7 +134,7 @@ static int scan(struct applier *ap)
 		ap->busy_waited = true;
 		msg_debug(ap->c, "%s is locked by the kernel (a probe running?): waiting up to %u ms",
 			  ap->h->fns[i].name, APPLY_BUSY_WAIT_MS);
-		err = pcihost_reread_busy(ap->c->root, ap->h, NULL, APPLY_BUSY_WAIT_MS);
+		err = bind_wait_unheld_locks(ap->c->root, ap->h, APPLY_BUSY_WAIT_MS);
 		if (err < 0) {
 			msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root),
 				  strerror(-err));

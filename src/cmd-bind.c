@@ -90,39 +90,13 @@ static bool uses_auto(const struct run *rn)
 	return false;
 }
 
-/*
- * A function locked by the kernel while no process holds its nodes: the
- * kernel is finishing something of its own (a probe, the unbind of a writer
- * that was killed), given a few seconds before it counts as busy. One held
- * by a process (a VM) is busy at once: its unbind waits for the VM.
- */
-#define UNHELD_LOCK_WAIT_MS 3000
-
-static int wait_unheld_locks(struct run *rn)
-{
-	_cleanup_free_ bool *want = NULL;
-	char holders[256];
-	bool any = false;
-
-	for (size_t i = 0; i < rn->h->n; i++) {
-		if (!rn->h->fns[i].busy)
-			continue;
-		if (!want && !(want = calloc(rn->h->n, sizeof(*want))))
-			return -ENOMEM;
-		holders[0] = '\0';
-		(void)holders_describe(rn->c->root, &rn->h->fns[i], holders, sizeof(holders));
-		any |= want[i] = !holders[0];
-	}
-	return any ? pcihost_reread_busy(rn->c->root, rn->h, want, UNHELD_LOCK_WAIT_MS) : 0;
-}
-
 static int scan_host(struct run *rn)
 {
 	int err;
 
 	pcihost_free(rn->h);
 	rn->h = NULL;
-	if ((err = pcihost_scan(rn->c->root, &rn->h)) < 0 || (err = wait_unheld_locks(rn)) < 0) {
+	if ((err = pcihost_scan(rn->c->root, &rn->h)) < 0 || (err = bind_wait_unheld_locks(rn->c->root, rn->h, BIND_UNHELD_LOCK_WAIT_MS)) < 0) {
 		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
 		return EXIT_FAILURE_;
 	}

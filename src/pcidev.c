@@ -430,23 +430,34 @@ static int scan_one(const struct sysroot *r, const char *name, unsigned flags, s
 	return err;
 }
 
-/* The device-locked attributes of driverless functions, all in one guarded child */
-static int read_driverless(const struct sysroot *r, struct pcihost *h, const bool *want)
+/*
+ * The device-locked attributes of the functions flagged (want: of those,
+ * NULL: all) in one guarded child: those not read yet (locked_unread), or,
+ * busy, those a read gave up on, read again with a longer deadline. How
+ * many are busy after it, or -errno.
+ */
+static int read_flagged(const struct sysroot *r, struct pcihost *h, const bool *want, bool busy, unsigned timeout_ms)
 {
 	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
 	size_t n = 0;
-	int err;
 
 	if (!list)
 		return -ENOMEM;
-	for (size_t i = 0; i < h->n; i++)
-		if (h->fns[i].locked_unread && (!want || want[i])) {
-			h->fns[i].locked_unread = false;
+	for (size_t i = 0; i < h->n; i++) {
+		bool *flag = busy ? &h->fns[i].busy : &h->fns[i].locked_unread;
+
+		if (*flag && (!want || want[i])) {
+			*flag = false;
 			list[n++] = &h->fns[i];
 		}
-	if (n == 0)
-		return 0;
-	err = devlock_read(r, list, n, DEVLOCK_TIMEOUT_MS);
+	}
+	return n ? devlock_read(r, list, n, timeout_ms) : 0;
+}
+
+static int read_driverless(const struct sysroot *r, struct pcihost *h, const bool *want)
+{
+	int err = read_flagged(r, h, want, false, DEVLOCK_TIMEOUT_MS);
+
 	return err < 0 ? err : 0;
 }
 
@@ -457,17 +468,7 @@ int pcihost_read_locked(const struct sysroot *r, struct pcihost *h, const bool *
 
 int pcihost_reread_busy(const struct sysroot *r, struct pcihost *h, const bool *want, unsigned timeout_ms)
 {
-	_cleanup_free_ struct pcifn **list = calloc(h->n ? h->n : 1, sizeof(*list));
-	size_t n = 0;
-
-	if (!list)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->n; i++)
-		if (h->fns[i].busy && (!want || want[i])) {
-			h->fns[i].busy = false;
-			list[n++] = &h->fns[i];
-		}
-	return n ? devlock_read(r, list, n, timeout_ms) : 0;
+	return read_flagged(r, h, want, true, timeout_ms);
 }
 
 static bool iommu_present(const struct sysroot *r)

@@ -57,19 +57,6 @@ const char *set_verdict_name(enum set_verdict v)
 	return "unknown";
 }
 
-/* Append to a fixed message buffer; a message too long for it is cut, never overflowed. */
-_printf_(3, 4) static void bufcat(char *buf, size_t size, const char *fmt, ...)
-{
-	size_t len = strnlen(buf, size);
-	va_list ap;
-
-	if (len + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(buf + len, size - len, fmt, ap);
-	va_end(ap);
-}
-
 _printf_(2, 3) static int plan_error(struct plan_error *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -100,7 +87,7 @@ static void set_ids_format(const struct devset *set, char *buf, size_t size)
 {
 	buf[0] = '\0';
 	for (size_t i = 0; i < set->n_ids; i++)
-		bufcat(buf, size, "%s%04x:%04x", i ? "," : "", set->ids[i].vendor, set->ids[i].device);
+		strappendf(buf, size, "%s%04x:%04x", i ? "," : "", set->ids[i].vendor, set->ids[i].device);
 }
 
 /* What a set selects, as its section says it: "0000:82:00, 0000:83:00.0" or "10de:2204" */
@@ -118,7 +105,7 @@ static void set_selection_format(const struct devset *set, char *buf, size_t siz
 			slot_format(&set->addrs[i].addr, a, sizeof(a));
 		else
 			pciaddr_format(&set->addrs[i].addr, a);
-		bufcat(buf, size, "%s%s", i ? ", " : "", a);
+		strappendf(buf, size, "%s%s", i ? ", " : "", a);
 	}
 }
 
@@ -249,7 +236,7 @@ static int unknown_set_error(const struct config *cfg, const char *name, struct 
 	char known[384] = "";
 
 	for (size_t i = 0; cfg && i < cfg->n_sets; i++)
-		bufcat(known, sizeof(known), "%s%s", i ? ", " : "", cfg->sets[i].name);
+		strappendf(known, sizeof(known), "%s%s", i ? ", " : "", cfg->sets[i].name);
 	if (!known[0])
 		return plan_error(err, "no section [%s] in the configuration (it defines none)", name);
 	return plan_error(err, "no section [%s] in the configuration (known: %s)", name, known);
@@ -631,7 +618,7 @@ static void vfs_describe(const struct planner *pl, const struct pcifn *pf, char 
 
 		if (!vf->is_vf || !streq(vf->physfn, pf->name))
 			continue;
-		bufcat(buf, size, "%s%s (%s)", n++ ? ", " : "", vf->name, vf->driver ? vf->driver : "no driver");
+		strappendf(buf, size, "%s%s (%s)", n++ ? ", " : "", vf->name, vf->driver ? vf->driver : "no driver");
 	}
 	if (!n)
 		(void)snprintf(buf, size, "%d VFs", pf->sriov_numvfs);
@@ -1039,7 +1026,7 @@ static void set_groups_format(const struct pcihost *h, const struct devset *set,
 		}
 		if (next < 0)
 			break;
-		bufcat(list, sizeof(list), "%s%d", n++ ? ", " : "", next);
+		strappendf(list, sizeof(list), "%s%d", n++ ? ", " : "", next);
 		prev = next;
 	}
 	buf[0] = '\0';
@@ -1090,9 +1077,9 @@ static void set_vfs_format(const struct devset *set, char *buf, size_t size)
 		while (end + 1 < set->sriov_numvfs && devset_wants_vf(set, end + 1))
 			end++;
 		if (end > k)
-			bufcat(buf, size, "%s%d-%d", n++ ? "," : "", k, end);
+			strappendf(buf, size, "%s%d-%d", n++ ? "," : "", k, end);
 		else
-			bufcat(buf, size, "%s%d", n++ ? "," : "", k);
+			strappendf(buf, size, "%s%d", n++ ? "," : "", k);
 		k = end;
 	}
 }
@@ -1173,7 +1160,7 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 	ready = verdict_ready(h, cfg, set, detail, size);
 	for (size_t i = 0; ready == VERDICT_READY && detail && i < h->n; i++)
 		if (plan_set_selects(h, set, &h->fns[i]) && (h->fns[i].uses & USE_CONSOLE) && set->release_console) {
-			bufcat(detail, size, "; %s carries the console: apply and the hook release it first "
+			strappendf(detail, size, "; %s carries the console: apply and the hook release it first "
 					     "(release_console = yes); bind needs --force",
 			       h->fns[i].name);
 			break;

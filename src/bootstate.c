@@ -14,10 +14,10 @@
 
 #define BOOTSTATE_SIZE_MAX (1u << 20)
 
-/* a relative path below etc/, of plain components: what pcibind edits */
-static bool path_ok(const char *p, size_t len)
+/* a relative path of plain components: lower case, digits, "._-", none empty or starting with '.' */
+static bool rel_path_ok(const char *p, size_t len)
 {
-	if (len < 5 || len >= BOOTSTATE_PATH_MAX || strncmp(p, "etc/", 4) != 0 || p[len - 1] == '/')
+	if (len == 0 || len >= BOOTSTATE_PATH_MAX || p[0] == '/' || p[0] == '.' || p[len - 1] == '/')
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789/._-", p[i]))
@@ -26,6 +26,12 @@ static bool path_ok(const char *p, size_t len)
 			return false;
 	}
 	return true;
+}
+
+/* ... below etc/: what pcibind edits */
+static bool path_ok(const char *p, size_t len)
+{
+	return len >= 5 && strncmp(p, "etc/", 4) == 0 && rel_path_ok(p, len);
 }
 
 static int push_word(char ***v, size_t *n, const char *w, size_t len)
@@ -286,29 +292,6 @@ void bootstate_clear(struct bootstate *s)
 	*s = (struct bootstate){0};
 }
 
-/* a directory generate may have made: relative, plain components, none of them "." or ".." */
-static bool dir_path_valid(const char *p, size_t len)
-{
-	if (len == 0 || len >= BOOTSTATE_PATH_MAX || p[0] == '/' || p[len - 1] == '/')
-		return false;
-	for (size_t i = 0; i < len;) {
-		size_t n = 0;
-
-		while (i + n < len && p[i + n] != '/') {
-			char ch = p[i + n];
-
-			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			      ch == '.' || ch == '_' || ch == '-' || ch == '+'))
-				return false;
-			n++;
-		}
-		if (n == 0 || (n == 1 && p[i] == '.') || (n == 2 && p[i] == '.' && p[i + 1] == '.'))
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
 int bootstate_dirs_add(struct bootstate_dirs *d, const char *rel)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -341,7 +324,7 @@ int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, cha
 		char path[BOOTSTATE_PATH_MAX];
 
 		line++;
-		err = dir_path_valid(p, len) && p[len] == '\n' ? 0 : -EBADMSG;
+		err = rel_path_ok(p, len) && p[len] == '\n' ? 0 : -EBADMSG;
 		if (err == 0) {
 			memcpy(path, p, len);
 			path[len] = '\0';

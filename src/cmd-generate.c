@@ -572,7 +572,7 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 	bool initrd_tool = false;
 
 	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0,
-					 .n_commands = g->n_cmds};
+					 .n_commands = g->n_cmds, .n_hazards = g->res.n_hazards};
 	for (size_t i = 0; i < g->n_cmds && i < ARRAY_SIZE(sum->commands); i++) {
 		(void)snprintf(sum->commands[i], sizeof(sum->commands[i]), "%s", g->cmds[i]);
 		sum->command_status[i] = g->cmd_status[i];

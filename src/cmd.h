@@ -107,6 +107,7 @@ struct generate_summary {
 	char commands[3][256];	/* the refresh commands the changes call for */
 	int command_status[3];	/* each one's exit status, -1: not run (--dry-run, or below another root) */
 	size_t n_commands;
+	size_t n_hazards; /* what --write refuses without --force */
 };
 enum {
 	GENERATE_NO_DIFF = 1 << 0,    /* no diffs and notes */

@@ -12,6 +12,7 @@
 #include "detect.h"
 #include "gen.h"
 #include "json.h"
+#include "modalias.h"
 #include "pcidev.h"
 #include "spawn.h"
 
@@ -26,6 +27,7 @@ struct generate {
 	struct system *sys;
 	struct bootstate state;
 	struct bootstate_dirs dirs; /* the directories earlier writes made */
+	struct modaliases *aliases; /* NULL: no modules.alias */
 	struct gen_result res;
 	char **old;     /* per res.files: text on disk (or as an earlier entry leaves it), NULL if absent */
 	bool *changed;  /* per res.files */
@@ -49,6 +51,7 @@ static void generate_free(struct generate *g)
 	gen_result_clear(&g->res);
 	bootstate_clear(&g->state);
 	bootstate_dirs_clear(&g->dirs);
+	modaliases_free(g->aliases);
 	system_free(g->sys);
 	pcihost_free(g->h);
 	config_free(g->cfg);
@@ -125,7 +128,11 @@ static int build(struct generate *g)
 		msg_error("%s; nothing changed", msg);
 		return EXIT_FAILURE_;
 	}
-	ex = (struct gen_existing){grub, kcmd, kstub, &g->state};
+	if (!g->c->remove && (err = detect_modaliases(g->c->root, g->sys, &g->aliases)) < 0 && err != -ENOENT) {
+		msg_error("cannot read modules.alias below %s: %s", sysroot_path(g->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	ex = (struct gen_existing){grub, kcmd, kstub, &g->state, g->aliases};
 	r = g->c->remove ? gen_remove(g->sys, &ex, &g->res, &e) : gen_build(g->cfg, g->h, g->sys, &ex, &g->res, &e);
 	if (r == -EINVAL) {
 		msg_error("%s; nothing generated", e.msg);

@@ -237,3 +237,8 @@ size_t modaliases_match(const struct modaliases *m, const char *modalias, const 
 	n = table_match(&m->modules, modalias, ret, max);
 	return n ? n : table_match(&m->builtin, modalias, ret, max);
 }
+
+size_t modaliases_match_modules(const struct modaliases *m, const char *modalias, const char **ret, size_t max)
+{
+	return m && max ? table_match(&m->modules, modalias, ret, max) : 0;
+}

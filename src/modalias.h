@@ -32,5 +32,7 @@ void modalias_of(const struct pcifn *f, char *buf, size_t size);
  * them up last. Up to max names into ret, pointing into m; the count found.
  */
 size_t modaliases_match(const struct modaliases *m, const char *modalias, const char **ret, size_t max);
+/* the same, loadable modules only (what a softdep can order) */
+size_t modaliases_match_modules(const struct modaliases *m, const char *modalias, const char **ret, size_t max);
 
 #endif

@@ -118,7 +118,7 @@ static int parse_selectors(struct setup *s, int argc, char **argv)
 	if (!s->sels)
 		return EXIT_FAILURE_;
 	for (int i = 0; i < argc; i++) {
-		if (selector_parse(argv[i], &s->sels[i]) < 0) {
+		if (selector_parse_user(argv[i], &s->sels[i]) < 0) {
 			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
 				  "vendor:device (10de:2204) or a section name",
 				  str_shown(argv[i], (char[96]){ 0 }, 96));
@@ -178,6 +178,7 @@ static int resolve(struct setup *s)
 
 		if (err == -EINVAL) {
 			msg_error("%s", e.msg);
+			ctx_hint_selectors(s->c, s->cfg, &s->sels[i], 1);
 			return EXIT_USAGE;
 		}
 		if (err < 0)
@@ -905,8 +906,8 @@ static int load(struct setup *s, int argc, char **argv)
 {
 	int r;
 
-	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_load_config(s->c, &s->cfg)) != 0 ||
-	    (r = scan(s)) != 0)
+	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_check_driver(s->c, s->c->driver)) != 0 ||
+	    (r = ctx_load_config(s->c, &s->cfg)) != 0 || (r = scan(s)) != 0)
 		return r;
 	return 0;
 }

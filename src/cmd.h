@@ -97,6 +97,15 @@ struct journal;
 int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size);
 /* The module loader: modprobe on the host; under another --root only $PCIBIND_MODPROBE (tests, images) */
 const char *ctx_modprobe(const struct ctx *c);
+/*
+ * Is driver a PCI driver this host has: registered now (bus/pci/drivers),
+ * a VFIO or stub driver, "auto", or a module with PCI aliases in the
+ * running kernel's modules.alias? Without a modules.alias nothing is known
+ * against it. 0, or EXIT_USAGE with the reason said.
+ */
+int ctx_check_driver(const struct ctx *c, const char *driver);
+/* after "no section [NAME]": when NAME is a network interface, the PCI function that carries it, said */
+void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const struct selector *sels, size_t n);
 
 /* What a generate run changed or found, for setup's reboot verdict */
 struct generate_summary {

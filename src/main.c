@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "journal.h"
+#include "modalias.h"
 #include "spawn.h"
 
 static const struct cmd *const commands[] = {
@@ -366,6 +367,44 @@ const char *ctx_modprobe(const struct ctx *c)
 		if (access(paths[i], X_OK) == 0)
 			return paths[i];
 	return NULL;
+}
+
+int ctx_check_driver(const struct ctx *c, const char *driver)
+{
+	struct modaliases *m = NULL;
+	char rel[128], shown[96];
+	bool known;
+
+	if (!driver || driver_is_vfio_safe(driver) || driver_is_auto(driver))
+		return 0;
+	if (xsnprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver) == 0 && sysroot_exists(c->root, rel) == 0)
+		return 0;
+	if (modaliases_load(c->root, &m) < 0)
+		return 0;
+	known = modaliases_has_module(m, driver);
+	modaliases_free(m);
+	if (known)
+		return 0;
+	msg_error("no PCI driver named '%s' on this host: it is not registered (/sys/bus/pci/drivers) and no module of "
+		  "that name has PCI aliases (modules.alias); the VFIO driver is vfio-pci",
+		  str_shown(driver, shown, sizeof(shown)));
+	return EXIT_USAGE;
+}
+
+void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const struct selector *sels, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *fn = NULL;
+		char rel[128];
+		struct pciaddr a;
+
+		if (sels[i].kind != SEL_NAME || config_find_set(cfg, sels[i].name) ||
+		    xsnprintf(rel, sizeof(rel), "sys/class/net/%s/device", sels[i].name) < 0 ||
+		    sysroot_link_basename(c->root, rel, &fn) < 0 || pciaddr_parse(fn, &a) < 0)
+			continue;
+		msg_error("hint: %s is a network interface of %s; SEL names PCI functions (an address, a slot, "
+			  "vendor:device or a set), not interfaces: use %s", sels[i].name, fn, fn);
+	}
 }
 
 int ctx_load_config(struct ctx *c, struct config **ret)

@@ -242,3 +242,19 @@ size_t modaliases_match_modules(const struct modaliases *m, const char *modalias
 {
 	return m && max ? table_match(&m->modules, modalias, ret, max) : 0;
 }
+
+static bool module_name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+			return false;
+	return *a == *b;
+}
+
+bool modaliases_has_module(const struct modaliases *m, const char *module)
+{
+	for (size_t i = 0; m && i < m->modules.n; i++)
+		if (module_name_eq(m->modules.entries[i].module, module))
+			return true;
+	return false;
+}

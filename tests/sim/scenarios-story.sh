@@ -144,10 +144,15 @@ scenario_story_softdep_stays() {
 
 scenario_story_small() {
 	setup_start story-small || return
+	story_aliases || { notok "cannot write modules.alias"; setup_stop; return; }
 	snapshot >"$ROOT.snap"
 	pb setup 02:00 --boot --driver vfio --dry-run
 	check "--driver vfio (a module, no PCI driver) is refused (exit 2)" exit_is 2
 	check "... saying it is no PCI driver" out_has "no PCI driver named 'vfio'"
+	pb bind 02:00 --driver vfio --dry-run
+	check "bind --driver vfio --dry-run is refused the same way (exit 2)" exit_is 2
+	pb bind 06:00.0 --driver igb --dry-run
+	check "a driver module.alias knows is taken (exit 0)" exit_is 0
 	check "nothing changed" unchanged_since_snap
 	pb restore 02:00
 	check "restore with nothing to restore exits 0" exit_is 0

@@ -237,6 +237,12 @@ static void check_generated(struct check *k)
 	for (size_t i = 0; i < res.n_args; i++) {
 		if (words_contain(k->sys->cmdline, res.args[i]))
 			add(k, LVL_OK, "cmdline", NULL, "%s is on the running kernel's command line", res.args[i]);
+		else if (k->sys->iommu && streq(res.args[i], "intel_iommu=on"))
+			/* the kernel's default (CONFIG_INTEL_IOMMU_DEFAULT_ON) turned it on: not a failure */
+			add(k, LVL_WARN, "cmdline",
+			    stale ? "`pcibind generate --write` puts it there" : "reboot (the configuration already has it)",
+			    "intel_iommu=on is not on the running kernel's command line; the IOMMU is on anyway (the "
+			    "kernel's default), the argument keeps it so");
 		else
 			add(k, LVL_FAIL, "cmdline",
 			    stale ? "`pcibind generate --write`, then reboot" : "reboot (the configuration already has it)",

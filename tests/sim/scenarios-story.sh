@@ -167,3 +167,13 @@ scenario_story_small() {
 	check "2:0.0 is 0000:02:00.0 (dry run)" out_has "0000:02:00.0"
 	setup_stop
 }
+
+scenario_story_check_iommu_default_on() {
+	setup_start story-check-iommu || return
+	pb setup 02:00 --boot
+	# the IOMMU is active (the simulator has groups) without intel_iommu=on: the kernel's default
+	pb check
+	check "check does not fail the cmdline while the IOMMU is active" bash -c '! grep -q "^fail  cmdline: intel_iommu=on" <<<"$1"' _ "$OUT"
+	check "... it says the IOMMU is on anyway" out_has "intel_iommu=on is not on the running kernel's command line; the IOMMU is on anyway"
+	setup_stop
+}

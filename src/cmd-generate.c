@@ -448,6 +448,8 @@ static int hazards(struct generate *g)
 {
 	bool acting = (g->c->write || g->c->remove) && !g->c->dry_run;
 
+	if (!acting && g->c->force && (g->flags & GENERATE_NO_DIFF))
+		return 0; /* a caller's silent look ahead: the run that writes says it */
 	for (size_t i = 0; i < g->res.n_hazards; i++) {
 		if (acting && !g->c->force)
 			msg_error("%s", g->res.hazards[i]);
@@ -487,7 +489,7 @@ static int print_text(struct generate *g)
 		}
 		fputs(d, stdout);
 	}
-	for (size_t i = 0; i < g->res.n_notes; i++)
+	for (size_t i = 0; !(g->flags & GENERATE_NO_DIFF) && i < g->res.n_notes; i++)
 		msg_info(g->c, "note: %s", g->res.notes[i]);
 	if (g->c->verbosity > 0 && !g->c->remove)
 		print_args(g);

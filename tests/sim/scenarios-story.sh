@@ -100,7 +100,8 @@ scenario_story_remove_gives_back() {
 	setup_stop
 	setup_start story-remove-other || return
 	pb setup 02:00 --boot
-	pb setup 06:00.0 --name nic2 --boot
+	pb setup nic --boot
+	check "the hand-written [nic] at boot too (exit 0)" exit_is 0
 	pb setup --remove gpu
 	check "with another set left, --remove exits 0" exit_is 0
 	check "... and the boot setup stays for it" file_has etc/default/grub.d/pcibind.cfg "intel_iommu=on"
@@ -175,5 +176,25 @@ scenario_story_check_iommu_default_on() {
 	pb check
 	check "check does not fail the cmdline while the IOMMU is active" bash -c '! grep -q "^fail  cmdline: intel_iommu=on" <<<"$1"' _ "$OUT"
 	check "... it says the IOMMU is on anyway" out_has "intel_iommu=on is not on the running kernel's command line; the IOMMU is on anyway"
+	setup_stop
+}
+
+scenario_story_notes_once() {
+	setup_start story-notes-once || return
+	if ! have_script; then
+		notok "script(1) is missing or cannot open a pseudo-terminal (no devpts?): the terminal test cannot run"
+		setup_stop
+		return
+	fi
+	# the package's initramfs-tools integration: generate notes that it leaves it to the package
+	mkdir -p "$ROOT/usr/share/initramfs-tools/hooks" "$ROOT/usr/share/initramfs-tools/scripts/init-top"
+	cp "$SRCDIR/initramfs/initramfs-tools/hook" "$ROOT/usr/share/initramfs-tools/hooks/pcibind"
+	cp "$SRCDIR/initramfs/initramfs-tools/init-top" "$ROOT/usr/share/initramfs-tools/scripts/init-top/pcibind"
+	OUT=$(printf 'y\n' | on_tty 100 setup 02:00 --boot)
+	check "on a terminal, answered yes: the set is written" file_has etc/pcibind/pcibind.conf "[gpu]"
+	check "the initramfs-tools note is there" out_has "note: initramfs-tools: the hook and init-top script are the package's"
+	check "... once, not again around the question" test "$(grep -c 'note: initramfs-tools' <<<"$OUT")" -eq 1
+	OUT=$("$PCIBIND" --root "$ROOT" setup nic --boot 2>&1)
+	check "without a terminal the note is said once too" test "$(grep -c 'note: initramfs-tools' <<<"$OUT")" -eq 1
 	setup_stop
 }

@@ -209,7 +209,10 @@ static int pick_commands(struct generate *g)
 	for (size_t i = 0; i < g->res.n_cmds; i++) {
 		const struct gen_cmd *k = &g->res.cmds[i];
 
-		if (k->when == GEN_NOW || (k->when == GEN_AFTER_INITRD && initrd) || (k->when == GEN_AFTER_BOOT && boot))
+		if (k->when == GEN_AFTER_INITRD && initrd && g->c->no_initramfs)
+			msg_info(g->c, "left to the caller (--no-initramfs): %s", k->cmd);
+		else if (k->when == GEN_NOW || (k->when == GEN_AFTER_INITRD && initrd) ||
+			 (k->when == GEN_AFTER_BOOT && boot))
 			g->cmds[g->n_cmds++] = k->cmd;
 	}
 	for (size_t i = 0; i < g->n_cmds; i++)

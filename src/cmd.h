@@ -38,6 +38,8 @@ struct ctx {
 	bool boot_given;    /* setup --boot or --no-boot */
 	bool boot;          /* which one */
 	bool yes;           /* -y, --yes: every question answered yes */
+	bool no_initramfs;  /* generate --no-initramfs: the initramfs rebuild left to the caller */
+	unsigned given;     /* the command-specific options given (main.c checks them against the command) */
 };
 
 struct cmd {

@@ -980,6 +980,21 @@ static int restore(struct gen *g, const struct cmdline_file *cf, const struct bo
 
 	if (!cur)
 		return gen_note(g, "/%s is gone: nothing to give back", cf->path);
+	if (old->orig_missing) {
+		/* its copy is lost: the file as it is now, without what pcibind put in */
+		char args[256] = "";
+
+		for (size_t i = 0; i < old->n_args; i++)
+			strappendf(args, sizeof(args), "%s%s", i ? " " : "", old->args[i]);
+		if ((r = unedit_text(g, cf, cur, NULL, old->args, old->n_args, false, &text)) < 0 ||
+		    (r = gen_note(g, "/%s: its original (/" BOOTSTATE_ORIG_DIR "/%s) is missing: pcibind's arguments "
+				  "are taken out of the file as it is now, the rest stays as it is; a value it "
+				  "replaced (%s) cannot be put back", cf->path, cf->path, args)) < 0) {
+			free(text);
+			return r;
+		}
+		return add_file(g, cf->path, text, 0644, GEN_BOOT, STAGE_MAIN, false, NULL);
+	}
 	if ((r = untouched(g, cf, old, cur, &same)) < 0)
 		return r;
 	if (same && old->original) {
@@ -1046,7 +1061,15 @@ int gen_edit_cmdline(struct gen *g, const struct cmdline_file *cf)
 		return restore(g, cf, old);
 	if (!g->res->n_args)
 		return 0; /* nothing to add: the file stays the user's */
-	if (old && (r = untouched(g, cf, old, cur, &same)) < 0)
+	if (!old && cur) { /* every argument in it already: not edited at all, not even marked */
+		_cleanup_free_ char *words = NULL;
+
+		if ((r = cf->get(g, cur, &words)) < 0)
+			return r;
+		if (gen_cmdline_has_all(words, g->res->args, g->res->n_args))
+			return 0;
+	}
+	if (old && !old->orig_missing && (r = untouched(g, cf, old, cur, &same)) < 0)
 		return r;
 	if (!old || same) {
 		const char *base = old ? old->original : cur;

@@ -47,14 +47,6 @@
 
 /* ---- validation: what may reach a generated file ---- */
 
-bool gen_module_name_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n >= 1 && n < 64 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
-}
-
 /* key=value with nothing a shell, GRUB's sh, JSON or the kernel's parser would treat specially */
 bool gen_cmdline_arg_ok(const char *s)
 {
@@ -104,7 +96,7 @@ static int check_set_values(const struct config *cfg, const struct devset *set, 
 	const char *drv = devset_driver(cfg, set);
 	char a[PCIADDR_STRLEN];
 
-	if (!gen_module_name_ok(drv))
+	if (!driver_name_valid(drv))
 		return gen_fail(err, "%s:%u: driver of [%s] cannot go into a generated file", set->file,
 				set->line, set->name);
 	for (size_t i = 0; i < set->n_addrs; i++) {
@@ -356,7 +348,7 @@ static int alias_host_drivers(struct gen *g, struct need *nd, const struct pcifn
 	modalias_of(f, alias, sizeof(alias));
 	n = modaliases_match_modules(g->ex->aliases, alias, mods, ARRAY_SIZE(mods));
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++) {
-		if (driver_is_vfio_safe(mods[i]) || streq(mods[i], target) || !gen_module_name_ok(mods[i]))
+		if (driver_is_vfio_safe(mods[i]) || streq(mods[i], target) || !driver_name_valid(mods[i]))
 			continue;
 		if ((r = add_softdep(nd, mods[i], target)) < 0)
 			return r;
@@ -383,7 +375,7 @@ static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f
 	if (f->driver && !driver_is_vfio_safe(f->driver) && !streq(f->driver, target)) {
 		const char *mod = gen_driver_module(g->sys, f->driver);
 
-		if (!gen_module_name_ok(f->driver) || (mod[0] && !gen_module_name_ok(mod)))
+		if (!driver_name_valid(f->driver) || (mod[0] && !driver_name_valid(mod)))
 			return gen_failf(g, "%s: driver name '%s' cannot go into a generated file", f->name,
 					 f->driver);
 		if (!mod[0])
@@ -510,7 +502,7 @@ static int collect(struct gen *g, struct need *nd)
 			return r;
 	}
 	for (size_t i = 0; i < cfg->n_blacklist; i++)
-		if (!gen_module_name_ok(cfg->blacklist[i]))
+		if (!driver_name_valid(cfg->blacklist[i]))
 			return gen_fail(g->err, "%s:%u: blacklist entry '%s' cannot go into a generated file",
 					cfg->blacklist_origin.file, cfg->blacklist_origin.line, cfg->blacklist[i]);
 	if ((r = blacklist_hazards(g)) < 0)

@@ -630,8 +630,12 @@ static void libvirt_devices(struct vm *v, const struct libvirt_domain *d)
 			    pcihost_find(v->e->h, &hd->addr)->name);
 	}
 	if (d->n_network_ifaces)
-		add(v, CHECK_INFO, "interface", NULL, "%zu <interface type='network'>: if its network is a VF pool, libvirt "
-		    "picks the VF at start and pcibind cannot check it", d->n_network_ifaces);
+		add(v, CHECK_INFO, "interface", "give such a pool <forward mode='hostdev' managed='yes'> in its network XML "
+		    "(virsh net-edit): libvirt then binds and gives back the VF itself",
+		    "%zu <interface type='network'>: if its network is a hostdev pool (<forward mode='hostdev'>), libvirt "
+		    "picks the VF after the prepare hook has run (qemuProcessPrepareDomain) and detaches it before the "
+		    "start hook (qemuProcessPrepareHost): no hook sees the VF in time, so pcibind cannot hand it over",
+		    d->n_network_ifaces);
 }
 
 static void check_libvirt_hook(const struct vm *v)

@@ -618,9 +618,8 @@ static int refuse_held(const struct hook *hk)
 		if (!held_by_others(hk, &hk->devs.addrs[i], who, sizeof(who)))
 			continue;
 		pciaddr_format(&hk->devs.addrs[i], a);
-		hook_msg(3, hk, "%s: %s (%s): %s; it is in use, this VM cannot have it until that stops", hk->devs.origin[i],
-			 a, pcihost_find(hk->h, &hk->devs.addrs[i])->driver ? pcihost_find(hk->h, &hk->devs.addrs[i])->driver
-									     : "no driver", who);
+		hook_msg(3, hk, "%s: %s: %s; it is in use, this VM cannot have it until that stops", hk->devs.origin[i], a,
+			 who);
 		refused = true;
 	}
 	if (!refused)

@@ -128,11 +128,14 @@ int holders_vfio(const struct sysroot *r, const struct pcifn *f, struct holder *
 	int found = 0;
 	DIR *d;
 
+	/* the group's node exists only while a function of it is on a VFIO driver: no /proc walk otherwise */
 	if (f->group >= 0) {
-		char group[16];
+		char group[16], rel[32];
 
 		snprintf(group, sizeof(group), "%d", f->group);
-		add_node(&ns, "/dev/vfio/", group);
+		snprintf(rel, sizeof(rel), "dev/vfio/%d", f->group);
+		if (sysroot_exists(r, rel) == 0)
+			add_node(&ns, "/dev/vfio/", group);
 	}
 	add_dir_nodes(r, f, "vfio-dev", "/dev/vfio/devices/", &ns);
 	if (!ns.n || sysroot_opendir(r, "proc", &d) < 0)

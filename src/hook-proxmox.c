@@ -274,7 +274,7 @@ static int hostpci_read(struct pve_hostpci *hp, const char *value)
  */
 static int set_hostpci(struct pve_hostpci *hp, const char *value)
 {
-	struct pve_hostpci next = { 0 };
+	struct pve_hostpci next = {0};
 	int r = hostpci_read(&next, value);
 
 	if (r < 0) {
@@ -282,8 +282,10 @@ static int set_hostpci(struct pve_hostpci *hp, const char *value)
 		return r;
 	}
 	if (next.why[0] && hp->value && !hp->why[0]) {
-		snprintf(hp->dropped, sizeof(hp->dropped), "a later line '%.64s' was ignored (%s); the earlier value "
-			 "stays", value, next.why);
+		snprintf(hp->dropped, sizeof(hp->dropped),
+			 "a later line '%.64s' was ignored (%s); the earlier value "
+			 "stays",
+			 value, next.why);
 		hostpci_clear(&next);
 		return 0;
 	}
@@ -461,11 +463,12 @@ static int lspci(struct chooser *c, const char *key, const char *id, struct pve_
 		found++;
 	}
 	if (!found && base > 5) /* qemu-server: "no PCI device found for '$id'" */
-		return pve_errf(c->err, c->size, -ENODEV,
-				"%s: no PCI device found for '%s' (qemu-server compares the id as text with "
-				"the host's DDDD:BB:SS.F, and this domain has %zu digits): qemu-server refuses "
-				"to start the VM",
-				key, id, base - 1);
+		return pve_errf(
+		    c->err, c->size, -ENODEV,
+		    "%s: no PCI device found for '%s' (qemu-server compares the id as text with "
+		    "the host's DDDD:BB:SS.F, and this domain has %zu digits): qemu-server refuses "
+		    "to start the VM",
+		    key, id, base - 1);
 	if (!found)
 		return pve_errf(c->err, c->size, -ENODEV, "%s: %s is not present on this host", key, id);
 	return 0;

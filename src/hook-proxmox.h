@@ -45,15 +45,16 @@ bool proxmox_vmid_valid(const char *s);
 
 /* One hostpciN line of the config's current ([main]) section, as qemu-server's schema reads it */
 struct pve_hostpci {
-	char *value;   /* as written; NULL: no such key */
-	char why[192]; /* set: the schema rejects the value, and qemu-server starts the VM without it */
+	char *value;	   /* as written; NULL: no such key */
+	char why[192];	   /* set: the schema rejects the value, and qemu-server starts the VM without it */
 	char dropped[320]; /* set: a later line of the key was rejected, this (earlier) value stays */
-	char *host;    /* "ID[;ID...]" or NULL */
+	char *host;	   /* "ID[;ID...]" or NULL */
 	char *mapping;
 	char *romfile;
-	bool mdev; /* mdev=TYPE: a mediated device, the function stays on its host driver */
-	char *mdev_type; /* TYPE ("nvidia-35": an NVIDIA vGPU, set through nvidia/current_vgpu_type on >= 6.8) */
-	bool keep; /* driver=keep: "neither reset nor bound to vfio-pci" */
+	bool mdev;	 /* mdev=TYPE: a mediated device, the function stays on its host driver */
+	char *mdev_type; /* TYPE ("nvidia-35": an NVIDIA vGPU, set through nvidia/current_vgpu_type on >= 6.8)
+			  */
+	bool keep;	 /* driver=keep: "neither reset nor bound to vfio-pci" */
 	bool pcie, x_vga, legacy_igd, rombar_off;
 };
 
@@ -67,8 +68,8 @@ struct pve_vm {
 /*
  * Parse a VM config the way qemu-server's parse_vm_config() does for the
  * keys above: [main] only (ends at the first "[section]" line), the last
- * valid value of a duplicate key wins (an invalid later one is dropped), a value the schema rejects is kept with why set
- * (qemu-server warns and ignores it). 0 or -ENOMEM.
+ * valid value of a duplicate key wins (an invalid later one is dropped), a value the schema rejects is kept
+ * with why set (qemu-server warns and ignores it). 0 or -ENOMEM.
  */
 int proxmox_vm_parse(const char *text, struct pve_vm *ret);
 void proxmox_vm_free(struct pve_vm *vm);
@@ -98,8 +99,8 @@ void proxmox_reservations_free(struct pve_reservations *res);
  */
 void proxmox_reservations_check(const struct sysroot *r, struct pve_reservations *res);
 
-/* The VM a process is the QEMU of (its -pidfile is /var/run/qemu-server/VMID.pid, as qemu-server starts it): the
- * VMID, or 0 */
+/* The VM a process is the QEMU of (its -pidfile is /var/run/qemu-server/VMID.pid, as qemu-server starts it):
+ * the VMID, or 0 */
 unsigned long proxmox_qemu_vmid(const struct sysroot *r, unsigned long pid);
 
 /* What the choice depends on besides the VM config */

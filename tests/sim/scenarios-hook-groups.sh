@@ -281,3 +281,24 @@ scenario_hook_groups_auto_not_host_driver() {
 	check "post-stop: back on nvidia" is_driver $GG nvidia
 	sim_stop
 }
+
+# NVIDIA vGPU on kernels >= 6.8: qemu-server (PCI.pm parse_hostpci(): nvidia => $1 for mdev=nvidia-N on a
+# function SysFSTools lspci() found a nvidia/ directory on; prepare_pci_device(): "nothing to do" for
+# $device->{nvidia}; Mdev.pm create_nvidia_device() writes nvidia/current_vgpu_type) leaves the function on
+# its host driver and binds no group: neither does pcibind, and check --vm says so
+scenario_hook_groups_nvidia_vgpu() {
+	gg_start hook-groups-nvidia-vgpu || return
+	gvm 106 <<<"hostpci0: 01:00.0,mdev=nvidia-35"
+	pb check --vm 106
+	check "check --vm says the vGPU stays on its host driver" out_has "hostpci0: mdev=nvidia-35, an NVIDIA vGPU"
+	check "check --vm names nvidia/current_vgpu_type" out_has "nvidia/current_vgpu_type"
+	check "check --vm: no group move for it" out_lacks "leaves the host too"
+	pb hook proxmox 106 pre-start
+	check "pre-start exits 0" exit_is 0
+	check "the GPU stays on nvidia" is_driver $GG nvidia
+	check "its audio stays on snd_hda_intel (no group bind for a vGPU)" is_driver $GA snd_hda_intel
+	check "nothing written" test "$(writes)" -eq 0
+	pb hook proxmox 106 post-stop
+	check "post-stop exits 0, nothing written" bash -c '[ "$1" = 0 ] && [ "$2" = 0 ]' _ "$ST" "$(writes)"
+	sim_stop
+}

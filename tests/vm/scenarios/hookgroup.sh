@@ -33,15 +33,15 @@ expect_driver $VGA vfio-pci "after pre-start: "
 expect_driver $AUD vfio-pci "after pre-start, the function the VM does not name: "
 expect_match "the message says why the audio goes" "$OUT" "$AUD \\(snd_hda_intel\\) goes too: it is in the IOMMU group of hostpci0"
 expect "the record lists both" "$(grep -v '^#' /run/pcibind/vm/proxmox-100 2>/dev/null | tr '\n' ' ')" "$VGA $AUD "
-expect_node $G present "after pre-start: "
+expect_node "$G" present "after pre-start: "
 hold $VGA && ok "the group is viable: VFIO opens it" || nok "vfio-hold: $(cat /tmp/hold.log)"
-kill $HOLD_PID 2>/dev/null; wait $HOLD_PID 2>/dev/null
+kill "$HOLD_PID" 2>/dev/null; wait "$HOLD_PID" 2>/dev/null
 pcb hook proxmox 100 post-stop
 expect_rc "post-stop" 0
 expect_driver $VGA bochs-drm "after post-stop: "
 expect_driver $AUD snd_hda_intel "after post-stop: "
 expect_override $AUD "(null)" "after post-stop: "
-expect_node $G absent "after post-stop: "
+expect_node "$G" absent "after post-stop: "
 expect "the journal is empty" "$(journal_entries)" 0
 rm -f /etc/pcibind/pcibind.conf /run/pcibind/vm/proxmox-100
 

@@ -240,7 +240,7 @@ boot_def() {
 	B_DEVICES=
 	case $1 in
 	host)
-		B_RUN=modload,status,gpu,hook,hookmap,twins,detach,refusal,ich9,bridge,holder
+		B_RUN=modload,status,gpu,hook,hookmap,hookgroup,twins,detach,refusal,ich9,bridge,holder
 		B_TIMEOUT=600 ;;
 	cycles)
 		B_RUN=cycles

@@ -271,6 +271,78 @@ static void check_modules(struct check *k)
 		    "%s %s", names[i], s->modules_loaded[i] ? "loaded" : "available, not loaded");
 }
 
+/* CONFIG_VFIO_DEVICE_CDEV of the running kernel: 'y', 'n' (config without it) or 0 (no config found);
+ * Debian keeps it in /boot/config-VERSION, from Debian 14 on in /usr/lib/modules/VERSION/config */
+static char cdev_config(const struct check *k)
+{
+	static const char *const pre[] = {"boot/config-", "usr/lib/modules/", "lib/modules/"};
+	static const char *const post[] = {"", "/config", "/config"};
+	char path[4096];
+
+	if (!k->sys->running[0])
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
+		_cleanup_free_ char *cfg = NULL;
+
+		if (sysroot_pathf(path, sizeof(path), "%s%s%s", pre[i], k->sys->running, post[i]) < 0 ||
+		    sysroot_read(k->c->root, path, &cfg, NULL) < 0)
+			continue;
+		return strstr(cfg, "\nCONFIG_VFIO_DEVICE_CDEV=y\n") || strncmp(cfg, "CONFIG_VFIO_DEVICE_CDEV=y\n", 26) == 0
+			       ? 'y' : 'n';
+	}
+	return 0;
+}
+
+/* 1: a vfio-dev device with a character device (its dev attribute), 0: vfio-dev devices without one
+ * (6.1 to 6.5 have the class for sysfs only; later kernels without CONFIG_VFIO_DEVICE_CDEV), -1: none */
+static int cdev_seen(const struct check *k)
+{
+	struct dirent *de;
+	int seen = -1;
+	DIR *d;
+
+	if (sysroot_opendir(k->c->root, "sys/class/vfio-dev", &d) < 0)
+		return -1;
+	while (seen < 1 && (de = readdir(d))) {
+		char path[512];
+
+		if (de->d_name[0] == '.' ||
+		    sysroot_pathf(path, sizeof(path), "sys/class/vfio-dev/%s/dev", de->d_name) < 0)
+			continue;
+		seen = sysroot_exists(k->c->root, path) == 0 ? 1 : 0;
+	}
+	closedir(d);
+	return seen;
+}
+
+/* The VFIO device cdev (/dev/vfio/devices/vfioN, attached through iommufd's /dev/iommu) is what
+ * QEMU's -object iommufd and libvirt's <iommufd> open instead of /dev/vfio/N. Only a function on
+ * vfio-pci shows it (sys/class/vfio-dev/vfioN/dev); before that the kernel's config tells. */
+static void check_cdev(struct check *k)
+{
+	int seen = cdev_seen(k);
+	bool iommufd = sysroot_exists(k->c->root, "dev/iommu") == 0;
+	char cfg = cdev_config(k);
+
+	if (seen == 1 && iommufd)
+		add(k, LVL_OK, "vfio-cdev", NULL,
+		    "VFIO cdev offered: /dev/vfio/devices/vfioN for each function on vfio-pci, /dev/iommu (iommufd)");
+	else if (seen == 1)
+		add(k, LVL_INFO, "vfio-cdev", "modprobe iommufd (loaded on demand by a VM manager that uses it)",
+		    "VFIO cdev offered (/dev/vfio/devices/vfioN), /dev/iommu absent: iommufd not loaded");
+	else if (seen == 0 || cfg == 'n')
+		add(k, LVL_INFO, "vfio-cdev", "a kernel built with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV, for iommufd",
+		    "no VFIO cdev in %s (%s): VM managers open /dev/vfio/N; iommufd (QEMU -object iommufd, libvirt "
+		    "<iommufd>) is not available", k->sys->running[0] ? k->sys->running : "the running kernel",
+		    cfg == 'n' ? "CONFIG_VFIO_DEVICE_CDEV not set" : "its vfio-dev devices have no character device");
+	else if (cfg == 'y' || iommufd)
+		add(k, LVL_INFO, "vfio-cdev", NULL,
+		    "VFIO cdev offered by %s (CONFIG_VFIO_DEVICE_CDEV=y); no function on vfio-pci shows it yet",
+		    k->sys->running);
+	else
+		add(k, LVL_INFO, "vfio-cdev", NULL, "VFIO cdev unknown: no function on vfio-pci, no kernel config found");
+}
+
 /* which bridge lacks ACS, for a group that holds more than the set */
 static void group_why(struct check *k, const struct devset *set, char *buf, size_t size)
 {
@@ -581,6 +653,7 @@ static int run(struct ctx *c, int argc, char **argv)
 			check_iommu(k);
 			check_boot(k);
 			check_modules(k);
+			check_cdev(k);
 			check_generated(k);
 			check_kvm(k);
 			check_sets(k);

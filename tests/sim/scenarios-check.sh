@@ -87,3 +87,38 @@ scenario_check_unsafe_interrupts() {
 	rm -rf "$ROOT"
 	ROOT=""
 }
+
+# The VFIO cdev: Debian's kernels up to 7.3 build neither CONFIG_IOMMUFD nor CONFIG_VFIO_DEVICE_CDEV
+# (tests/vm: the real 6.12 and 7.2 show no vfio-dev class and no /dev/iommu)
+scenario_check_vfio_cdev() {
+	local cfg
+	check_root check-vfio-cdev
+	cfg="$ROOT/boot/config-6.1.0-13-amd64"
+	echo "# CONFIG_IOMMUFD is not set" >>"$cfg"
+	pb check
+	check "a kernel config without the cdev: groups only, iommufd unavailable" \
+		finding "^info  vfio-cdev: no VFIO cdev in 6.1.0-13-amd64 (CONFIG_VFIO_DEVICE_CDEV not set): VM managers open /dev/vfio/N; iommufd .* is not available"
+	printf 'CONFIG_IOMMUFD=m\nCONFIG_VFIO_DEVICE_CDEV=y\n' >>"$cfg"
+	pb check
+	check "built with it, nothing on vfio-pci: offered" finding "^info  vfio-cdev: VFIO cdev offered by 6.1.0-13-amd64 (CONFIG_VFIO_DEVICE_CDEV=y); no function on vfio-pci shows it yet$"
+	mkdir -p "$ROOT/sys/class/vfio-dev/vfio0"
+	pb check
+	check "a vfio-dev device without a dev attribute (6.1's class, for sysfs only) is no cdev" \
+		finding "^info  vfio-cdev: no VFIO cdev in 6.1.0-13-amd64 (its vfio-dev devices have no character device)"
+	echo 511:0 >"$ROOT/sys/class/vfio-dev/vfio0/dev"
+	pb check
+	check "vfio loaded with it, iommufd not: the fix loads iommufd" \
+		finding "^info  vfio-cdev: VFIO cdev offered (/dev/vfio/devices/vfioN), /dev/iommu absent: iommufd not loaded; fix: modprobe iommufd"
+	mkdir -p "$ROOT/dev" && : >"$ROOT/dev/iommu"
+	pb check
+	check "both: ok" finding "^ok    vfio-cdev: VFIO cdev offered: /dev/vfio/devices/vfioN for each function on vfio-pci, /dev/iommu (iommufd)$"
+	rm -rf "$ROOT/sys/class/vfio-dev" "$ROOT/dev/iommu" "$ROOT/boot"
+	pb check
+	check "neither config nor vfio-dev: unknown, said so" finding "^info  vfio-cdev: VFIO cdev unknown: no function on vfio-pci, no kernel config found$"
+	mkdir -p "$ROOT/usr/lib/modules/6.1.0-13-amd64"
+	echo "CONFIG_VFIO_DEVICE_CDEV=y" >"$ROOT/usr/lib/modules/6.1.0-13-amd64/config"
+	pb check
+	check "Debian 14's place of the config, /usr/lib/modules/VERSION/config, is read" finding "^info  vfio-cdev: VFIO cdev offered by 6.1.0-13-amd64 (CONFIG_VFIO_DEVICE_CDEV=y)"
+	rm -rf "$ROOT"
+	ROOT=""
+}

@@ -36,8 +36,8 @@ JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
 # every boot, in the order their results are printed; BOOT@SUITE runs BOOT on the newest kernel
 # of that Debian suite (kernels.sh) instead of Debian 12's
-NEW_BOOTS="host@trixie boot@trixie host@unstable boot@unstable"
-ALL_BOOTS="host cycles hotplug noiommu facts sriov boot generate generate-dracut $NEW_BOOTS"
+NEW_BOOTS="boot@unstable boot@trixie host@unstable host@trixie facts@unstable facts@trixie"
+ALL_BOOTS="host cycles hotplug noiommu facts sriov boot generate generate-dracut $NEW_BOOTS variants variants@trixie variants@unstable"
 
 # modules that go into the initramfs (with their dependencies)
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub nvme"
@@ -212,6 +212,10 @@ build_initramfs() {
 	cp "$KROOT/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$R/lib/modules/$KVER/"
 	depmod -b "$R" "$KVER" || die "depmod in the initramfs failed"
 
+	# the kernel's config, where Debian installs it: the cdev scenario's oracle, and check reads it
+	for a in "$KROOT/boot/config-$KVER" "$KROOT/lib/modules/$KVER/config"; do
+		[ -f "$a" ] && install -D -m 0644 "$a" "$R/boot/config-$KVER" && break
+	done
 	install -m 0755 "$HERE/guest/init" "$R/init"
 	install -m 0644 "$HERE/guest/lib.sh" "$R/vmtest/lib.sh"
 	install -m 0644 "$HERE"/scenarios/*.sh "$R/vmtest/scenarios/"
@@ -258,7 +262,7 @@ boot_def() {
 	case $1 in
 	*@trixie | *@unstable) boot_def "${1%@*}" || return 1 ;;
 	host)
-		B_RUN=modload,status,gpu,hook,hookmap,twins,detach,refusal,ich9,bridge,holder
+		B_RUN=modload,status,gpu,hook,hookmap,twins,detach,refusal,ich9,bridge,holder,cdev
 		B_TIMEOUT=600 ;;
 	cycles)
 		B_RUN=cycles
@@ -286,6 +290,9 @@ boot_def() {
 	generate-dracut) # the same with dracut
 		B_RUN=
 		B_TIMEOUT=1500 ;;
+	variants) # tests/vm/variants.sh: driver = auto against the kernel's modules.alias; no guest
+		B_RUN=
+		B_TIMEOUT=60 ;;
 	*) return 1 ;;
 	esac
 	# for working on one scenario: PCIBIND_VM_RUN=scen1,scen2 tests/vm/run.sh BIN BOOT
@@ -337,6 +344,11 @@ qmp_bridge() {
 run_boot() {
 	local name=$1 t0 t1 rc bridge
 	kernel_of "$name" || return
+	if [ "${name%@*}" = variants ]; then
+		timeout 60 "$HERE/variants.sh" "$BIN" "$KROOT" "$KVER" >"$WORK/$name.out" 2>&1 ||
+			grep -q '^not ok' "$WORK/$name.out" || echo "not ok - vm: variants: tests/vm/variants.sh failed" >>"$WORK/$name.out"
+		return
+	fi
 	if [ "$name" != "${name%@*}" ] && [ "${name%@*}" = boot ]; then
 		# the full boot on a newer kernel: Debian 12's userland, the good configuration only (the
 		# broken one proves nothing about the kernel); its own work directory

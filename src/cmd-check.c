@@ -271,58 +271,18 @@ static void check_modules(struct check *k)
 		    "%s %s", names[i], s->modules_loaded[i] ? "loaded" : "available, not loaded");
 }
 
-/* CONFIG_VFIO_DEVICE_CDEV of the running kernel: 'y', 'n' (config without it) or 0 (no config found);
- * Debian keeps it in /boot/config-VERSION, from Debian 14 on in /usr/lib/modules/VERSION/config */
-static char cdev_config(const struct check *k)
-{
-	static const char *const pre[] = {"boot/config-", "usr/lib/modules/", "lib/modules/"};
-	static const char *const post[] = {"", "/config", "/config"};
-	char path[4096];
-
-	if (!k->sys->running[0])
-		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
-		_cleanup_free_ char *cfg = NULL;
-
-		if (sysroot_pathf(path, sizeof(path), "%s%s%s", pre[i], k->sys->running, post[i]) < 0 ||
-		    sysroot_read(k->c->root, path, &cfg, NULL) < 0)
-			continue;
-		return strstr(cfg, "\nCONFIG_VFIO_DEVICE_CDEV=y\n") || strncmp(cfg, "CONFIG_VFIO_DEVICE_CDEV=y\n", 26) == 0
-			       ? 'y' : 'n';
-	}
-	return 0;
-}
-
-/* 1: a vfio-dev device with a character device (its dev attribute), 0: vfio-dev devices without one
- * (6.1 to 6.5 have the class for sysfs only; later kernels without CONFIG_VFIO_DEVICE_CDEV), -1: none */
-static int cdev_seen(const struct check *k)
-{
-	struct dirent *de;
-	int seen = -1;
-	DIR *d;
-
-	if (sysroot_opendir(k->c->root, "sys/class/vfio-dev", &d) < 0)
-		return -1;
-	while (seen < 1 && (de = readdir(d))) {
-		char path[512];
-
-		if (de->d_name[0] == '.' ||
-		    sysroot_pathf(path, sizeof(path), "sys/class/vfio-dev/%s/dev", de->d_name) < 0)
-			continue;
-		seen = sysroot_exists(k->c->root, path) == 0 ? 1 : 0;
-	}
-	closedir(d);
-	return seen;
-}
-
 /* The VFIO device cdev (/dev/vfio/devices/vfioN, attached through iommufd's /dev/iommu) is what
  * QEMU's -object iommufd and libvirt's <iommufd> open instead of /dev/vfio/N. Only a function on
  * vfio-pci shows it (sys/class/vfio-dev/vfioN/dev); before that the kernel's config tells. */
 static void check_cdev(struct check *k)
 {
-	int seen = cdev_seen(k);
-	bool iommufd = sysroot_exists(k->c->root, "dev/iommu") == 0;
-	char cfg = cdev_config(k);
+	struct vfio_cdev vc;
+	int seen;
+	bool iommufd;
+	char cfg;
+
+	detect_vfio_cdev(k->c->root, k->sys->running, &vc);
+	seen = vc.seen, iommufd = vc.iommufd, cfg = vc.config;
 
 	if (seen == 1 && iommufd)
 		add(k, LVL_OK, "vfio-cdev", NULL,

@@ -93,7 +93,12 @@ build_image() {
 	# Proxmox or libvirt setups do: the unit must not end before udev has applied it
 	ln -sf ../vmtest-vmmanager.service "$R/etc/systemd/system/sysinit.target.wants/vmtest-vmmanager.service"
 	mkdir -p "$R/etc/udev/rules.d"
-	echo 'SUBSYSTEM=="vfio", KERNEL=="[0-9]*", GROUP="kvm", MODE="0660"' >"$R/etc/udev/rules.d/70-vmtest-vfio.rules"
+	printf '%s\n' 'SUBSYSTEM=="vfio", KERNEL=="[0-9]*", GROUP="kvm", MODE="0660"' \
+		'SUBSYSTEM=="vfio-dev", KERNEL=="vfio[0-9]*", GROUP="kvm", MODE="0660"' >"$R/etc/udev/rules.d/70-vmtest-vfio.rules"
+	# the kernel's config, where Debian installs it: check.sh's oracle for the VFIO cdev
+	for c in "$KROOT/boot/config-$KVER" "$KROOT/lib/modules/$KVER/config"; do
+		[ -f "$c" ] && install -D -m 0644 "$c" "$R/boot/config-$KVER" && break
+	done
 	ln -sf ../vmtest-settle.service "$R/etc/systemd/system/sysinit.target.wants/vmtest-settle.service"
 	mkdir -p "$R/etc/systemd/system/multi-user.target.wants"
 	ln -sf ../vmtest-check.service "$R/etc/systemd/system/multi-user.target.wants/vmtest-check.service"

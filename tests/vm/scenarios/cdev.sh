@@ -32,7 +32,7 @@ if [ "$cdev" = y ]; then
 	expect "/dev/vfio/devices/$n exists" "$(test -c "/dev/vfio/devices/$n" && echo yes)" yes
 else
 	expect_match "check says this kernel has no cdev, and that iommufd is unavailable" "$line" \
-		"^info +vfio-cdev: no VFIO cdev in $(uname -r) \(CONFIG_VFIO_DEVICE_CDEV not set\): VM managers open /dev/vfio/N; iommufd .* is not available"
+		"^info +vfio-cdev: no VFIO cdev in $(uname -r | sed 's/[.+]/\\&/g') \(CONFIG_VFIO_DEVICE_CDEV not set\): VM managers open /dev/vfio/N; iommufd .* is not available"
 	expect "no /dev/vfio/devices either" "$(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')" ""
 fi
 pcb restore 02:00.0

@@ -35,9 +35,9 @@ JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 [ "$JOBS" -ge 1 ] 2>/dev/null || JOBS=1
 
 # every boot, in the order their results are printed; BOOT@SUITE runs BOOT on the newest kernel
-# of that Debian suite (kernels.sh) instead of Debian 12's
-# of a newer kernel (facts@trixie is not in the list: 6.12.117 showed the same facts as 7.2.13, and
-# the tier's time is bounded; run it by name); the long ones early, two boots run at a time
+# of that Debian suite (kernels.sh) instead of Debian 12's (facts@trixie is not in the list: 6.12.117
+# showed the same facts as 7.2.13, and the tier's time is bounded; run it by name); the long ones
+# early, two boots run at a time
 ALL_BOOTS="host boot@unstable cycles boot@trixie hotplug noiommu facts sriov boot generate generate-dracut
  host@unstable host@trixie facts@unstable variants variants@trixie variants@unstable"
 

@@ -1,6 +1,7 @@
 # kernels.sh - the tier's newer kernels: Debian 13's and the newest of Debian's unstable suite
 # SPDX-License-Identifier: GPL-2.0-or-later
-# shellcheck shell=bash disable=SC2034 # sets KDEBS, KROOT, KVER, VMLINUZ for run.sh
+# shellcheck shell=bash disable=SC2034
+# (sourced by run.sh: the variables set here are its own)
 #
 # Sourced by tests/vm/run.sh (needs its CACHE, WORK, say).  apt on the build
 # machine knows bookworm only, so a newer suite's kernel is found in that

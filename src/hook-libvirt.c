@@ -270,7 +270,8 @@ static enum elem classify(struct walk *w, enum elem parent, const char *n, const
 		e = streq(n, "devices") ? E_DEVICES : streq(n, "name") ? E_NAME : streq(n, "os") ? E_OS : E_OTHER;
 		if (e == E_OS)
 			w->d.efi |= (v = attr(atts, "firmware")) && streq(v, "efi");
-		/* libvirt 12.1+: <iommufd enabled='yes'/> makes every PCI hostdev use the VFIO cdev */
+		/* <iommufd enabled='yes' fdgroup=.../> (libvirt 12.x) makes every PCI hostdev use the VFIO
+		 * cdev unless its <driver iommufd='no'/> says otherwise */
 		if (streq(n, "iommufd"))
 			w->d.iommufd = (v = attr(atts, "enabled")) && streq(v, "yes");
 		break;
@@ -280,6 +281,7 @@ static enum elem classify(struct walk *w, enum elem parent, const char *n, const
 	case E_HOSTDEV:
 		if (streq(n, "source"))
 			e = E_SOURCE;
+		/* as in libvirt's own tests/qemuxmlconfdata/iommufd.xml */
 		else if (streq(n, "driver") && (v = attr(atts, "iommufd")))
 			w->cur.driver_iommufd = streq(v, "yes") ? 'y' : streq(v, "no") ? 'n' : 0;
 		else if (streq(n, "rom") && !w->cur.interface) {

@@ -14,6 +14,7 @@
 
 #include "bind.h"
 #include "check-vm.h"
+#include "detect.h"
 #include "hook-libvirt.h"
 #include "hook-proxmox.h"
 #include "plan.h"
@@ -638,6 +639,32 @@ static void libvirt_devices(struct vm *v, const struct libvirt_domain *d)
 		    d->n_network_ifaces);
 }
 
+/* <iommufd enabled='yes'/>, <driver iommufd='yes'/> (libvirt 12.1+): hostdevs opened through /dev/vfio/devices/vfioN and /dev/iommu */
+static void check_libvirt_iommufd(const struct vm *v, const struct libvirt_domain *d)
+{
+	struct vfio_cdev vc;
+	size_t n = 0;
+	int offered;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += d->hostdevs[i].iommufd;
+	if (!n)
+		return;
+	detect_vfio_cdev(v->e->c->root, NULL, &vc);
+	offered = vfio_cdev_offered(&vc);
+	if (offered == 1)
+		add(v, vc.iommufd || vc.seen == 1 ? CHECK_OK : CHECK_INFO, "iommufd", NULL,
+		    "%zu hostdev%s through iommufd: the kernel offers the VFIO cdev%s", n, n == 1 ? "" : "s",
+		    vc.iommufd ? " and /dev/iommu" : "");
+	else
+		add(v, offered == 0 ? CHECK_FAIL : CHECK_WARN, "iommufd",
+		    "drop <iommufd enabled='yes'/> or the hostdev's <driver iommufd='yes'/> (virsh edit), or boot a kernel "
+		    "with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV",
+		    "%zu hostdev%s through iommufd, %s", n, n == 1 ? "" : "s",
+		    offered == 0 ? "but the kernel has no VFIO cdev (/dev/vfio/devices): the domain cannot start"
+				 : "and whether the kernel has the VFIO cdev is unknown (no function on vfio-pci, no config)");
+}
+
 static void check_libvirt_hook(const struct vm *v)
 {
 	char which[600] = "";
@@ -687,6 +714,7 @@ static int check_libvirt(const struct check_vm_env *e, const char *arg)
 	check_firmware(&v, "<os firmware='efi'> (virsh edit), or create the domain with UEFI firmware",
 		       "<firmware><feature enabled='no' name='enrolled-keys'/></firmware>, or an OVMF without Secure Boot");
 	check_roms(&v, "");
+	check_libvirt_iommufd(&v, &d);
 	if (v.devs.n)
 		check_libvirt_hook(&v);
 	vm_free(&v);

@@ -327,6 +327,44 @@ scenario_check_vm_libvirt() {
 	sim_stop
 }
 
+# libvirt 12.1+'s iommufd: <iommufd enabled='yes'/> under <domain> for every hostdev, a hostdev's
+# <driver iommufd='yes|no'/> over it; Debian's kernels up to 7.3 have no VFIO cdev (tests/vm)
+scenario_check_vm_libvirt_iommufd() {
+	local cfg
+	cv_start check-vm-iommufd hook-pool || return
+	mkdir -p "$ROOT/etc/libvirt/qemu" "$ROOT/etc/libvirt/hooks/qemu.d" "$ROOT/proc/sys/kernel" "$ROOT/boot"
+	install -m 0755 "$SRCDIR/hooks/libvirt-qemu" "$ROOT/etc/libvirt/hooks/qemu.d/pcibind"
+	echo 7.2.13+deb14-amd64 >"$ROOT/proc/sys/kernel/osrelease"
+	cfg="$ROOT/boot/config-7.2.13+deb14-amd64"
+	printf '#\n# CONFIG_IOMMUFD is not set\n' >"$cfg"
+	dom_xml "<iommufd enabled='yes'/>" "$(hd 01 00 0 no)" \
+		"$(hd 01 00 1 no | sed "s|<source>|<driver iommufd='no'/><source>|")" | sed 's|<devices><iommufd[^>]*>|<iommufd enabled="yes"/><devices>|' \
+		>"$ROOT/etc/libvirt/qemu/win11.xml"
+	pb check --domain win11
+	check "the domain asks for iommufd, the kernel has no cdev: not ready" exit_is 1
+	check "... said, with the hostdevs counted (iommufd='no' on one of them)" \
+		finding fail iommufd "1 hostdev through iommufd, but the kernel has no VFIO cdev (/dev/vfio/devices): the domain cannot start"
+	check "... and the fix names both XML forms" finding fail iommufd "drop <iommufd enabled='yes'/> or the hostdev's <driver iommufd='yes'/>"
+	printf 'CONFIG_IOMMUFD=m\nCONFIG_VFIO_DEVICE_CDEV=y\n' >>"$cfg"
+	: >"$ROOT/dev/iommu"
+	pb check --domain win11
+	check "a kernel with the cdev and /dev/iommu: ok" finding ok iommufd "1 hostdev through iommufd: the kernel offers the VFIO cdev and /dev/iommu"
+	check "... and ready" exit_is 0
+	rm -f "$cfg" "$ROOT/dev/iommu"
+	pb check --domain win11
+	check "no config and nothing on vfio-pci: unknown, a warning" finding warn iommufd "whether the kernel has the VFIO cdev is unknown"
+	dom_xml "$(hd 01 00 0 no | sed "s|<source>|<driver iommufd='yes'/><source>|")" "$(hd 01 00 1 no)" >"$ROOT/etc/libvirt/qemu/win11.xml"
+	printf '# CONFIG_IOMMUFD is not set\n' >"$cfg"
+	pb check --domain win11
+	check "a hostdev's own <driver iommufd='yes'/> without the domain element counts" \
+		finding fail iommufd "1 hostdev through iommufd, but the kernel has no VFIO cdev"
+	dom_xml "$(hd 01 00 0 no)" "$(hd 01 00 1 no)" >"$ROOT/etc/libvirt/qemu/win11.xml"
+	pb check --domain win11
+	check "a domain without iommufd gets no iommufd finding" bash -c '! grep -q " iommufd: " <<<"$1"' _ "$OUT"
+	check "nothing written" nowrites
+	sim_stop
+}
+
 scenario_check_vm_named_by_plain_check() {
 	cv_start check-vm-plain hook-pool || return
 	vmc 110 <<<"hostpci0: 04:00.0"

@@ -10,6 +10,7 @@
 
 #include "bootstate.h"
 #include "gen.h"
+#include "state.h"
 #include "util.h"
 
 #define BOOTSTATE_SIZE_MAX (1u << 20)
@@ -198,57 +199,12 @@ int bootstate_orig_path(const char *path, char *buf, size_t size)
 }
 
 /* a file root may trust: regular, the caller's, not writable by others, not huge */
-static int read_trusted(const struct sysroot *r, const char *rel, char **ret, unsigned *ret_line)
-{
-	_cleanup_close_ int fd = sysroot_openat(r, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t len = 0;
-	int err;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (S_ISREG(st.st_mode) && (st.st_uid != geteuid() || (st.st_mode & 022)))
-		return -EPERM;
-	if ((err = sysroot_read_fd(fd, BOOTSTATE_SIZE_MAX, &buf, &len)) < 0)
-		return err;
-	if (memchr(buf, '\0', len)) { /* not text: the line of the first NUL */
-		const char *nul = memchr(buf, '\0', len);
-
-		*ret_line = 1;
-		for (const char *c = buf; c < nul; c++)
-			*ret_line += *c == '\n';
-		return -EBADMSG;
-	}
-	*ret = buf;
-	buf = NULL;
-	return 0;
-}
-
-static const char *why(int err)
-{
-	switch (err) {
-	case -EPERM:
-		return "not owned by root or writable by others";
-	case -EINVAL:
-		return "not a regular file (a FIFO, a device or a directory)";
-	case -ELOOP:
-		return "a symbolic link";
-	case -EFBIG:
-		return "larger than any record pcibind writes";
-	default:
-		return strerror(-err);
-	}
-}
-
 int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
 	struct bootstate s = {0};
 	unsigned line = 0;
-	int err = read_trusted(r, BOOTSTATE_FILE, &text, &line);
+	int err = state_read(r, BOOTSTATE_FILE, BOOTSTATE_SIZE_MAX, &text, NULL, &line);
 
 	if (err == -ENOENT) {
 		*ret = s;
@@ -266,7 +222,7 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 	}
 	if (err < 0) {
 		(void)snprintf(msg, size, "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
-			       "remove it", BOOTSTATE_FILE, why(err));
+			       "remove it", BOOTSTATE_FILE, state_strerror(err));
 		return err;
 	}
 	for (size_t i = 0; i < s.n_edits; i++) {
@@ -277,14 +233,14 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 		free(s.edits[i].original);
 		s.edits[i].original = NULL;
 		if ((err = bootstate_orig_path(s.edits[i].path, path, sizeof(path))) == 0)
-			err = read_trusted(r, path, &s.edits[i].original, &line);
+			err = state_read(r, path, BOOTSTATE_SIZE_MAX, &s.edits[i].original, NULL, &line);
 		if (err == -ENOENT) { /* lost: its arguments can still be taken back out */
 			s.edits[i].orig_missing = true;
 			continue;
 		}
 		if (err < 0) {
 			(void)snprintf(msg, size, "/%s (the original of /%s, named in /%s): %s", path,
-				       s.edits[i].path, BOOTSTATE_FILE, why(err));
+				       s.edits[i].path, BOOTSTATE_FILE, state_strerror(err));
 			bootstate_clear(&s);
 			return err;
 		}
@@ -338,7 +294,7 @@ int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, cha
 	_cleanup_free_ char *text = NULL;
 	struct bootstate_dirs d = {0};
 	unsigned line = 0;
-	int err = read_trusted(r, BOOTSTATE_DIRS_FILE, &text, &line);
+	int err = state_read(r, BOOTSTATE_DIRS_FILE, BOOTSTATE_SIZE_MAX, &text, NULL, &line);
 
 	*ret = d;
 	if (err == -ENOENT)
@@ -350,7 +306,7 @@ int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, cha
 	}
 	if (err < 0) {
 		(void)snprintf(msg, size, "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
-			       "remove it", BOOTSTATE_DIRS_FILE, why(err));
+			       "remove it", BOOTSTATE_DIRS_FILE, state_strerror(err));
 		return err;
 	}
 	line = 0;

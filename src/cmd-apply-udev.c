@@ -16,6 +16,7 @@
 #include "devlock.h"
 #include "journal.h"
 #include "kwrite.h"
+#include "state.h"
 #include "usage.h"
 #include "variant.h"
 
@@ -69,12 +70,10 @@ struct claimer {
 	bool variants_read;
 };
 
-/* The run directory, no symlink on the way; create: made (0700) if missing. An fd or -errno. */
+/* The run directory, checked as the journal's is (state.h); create: made if missing. An fd or -errno. */
 static int run_dir(const struct ctx *c, bool create)
 {
-	if (create)
-		return sysroot_mkdirs(c->root, RUN_DIR, 0700);
-	return sysroot_openat_how(c->root, RUN_DIR, O_RDONLY | O_DIRECTORY, 0, SYSROOT_NO_SYMLINKS);
+	return state_run_dir(c->root, create);
 }
 
 static void claimer_free(struct claimer *cl)
@@ -382,12 +381,15 @@ static void ids_digest(const struct config *cfg, char *buf, size_t size)
  */
 static int swept_already(struct claimer *cl, const char *digest)
 {
-	char line[1024], *save = NULL, *tok;
 	_cleanup_close_ int dirfd = run_dir(cl->c, false);
+	_cleanup_free_ char *line = NULL;
+	char *save = NULL, *tok;
 	const struct devset *set;
 
-	if (dirfd < 0 || sysroot_read_line_at(dirfd, SWEEP_FILE, line, sizeof(line)) < 0)
+	/* a note this run may trust (the one reader of state files); anything else: sweep again */
+	if (dirfd < 0 || state_read_at(dirfd, SWEEP_FILE, 4096, &line, NULL, NULL) < 0)
 		return 0;
+	line[strcspn(line, "\n")] = '\0';
 	tok = strtok_r(line, " ", &save);
 	if (!tok || !streq(tok, digest))
 		return 0;

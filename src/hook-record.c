@@ -10,6 +10,7 @@
 
 #include "atomicfile.h"
 #include "hook-record.h"
+#include "state.h"
 #include "util.h"
 
 #define NAME_SHOWN 64
@@ -44,48 +45,6 @@ int hook_record_path(const char *kind, const char *name, char *buf, size_t size)
 	return xsnprintf(buf, size, "%s/%s-%s", HOOK_RECORD_DIR, kind, esc);
 }
 
-/* Root trusts this file: a regular file of root's (or ours), writable by nobody else, small */
-static int open_trusted(const struct sysroot *r, const char *rel, int *ret_fd)
-{
-	struct stat st;
-	int fd = sysroot_openat(r, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
-
-	if (fd < 0)
-		return fd == -ELOOP ? -EBADMSG : fd;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_uid != 0 && st.st_uid != geteuid()) ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		close(fd);
-		return -EBADMSG;
-	}
-	if (st.st_size > (off_t)HOOK_RECORD_MAX) {
-		close(fd);
-		return -EFBIG;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-static int read_all(int fd, char *buf, size_t size, size_t *ret_len)
-{
-	size_t len = 0;
-
-	for (;;) {
-		ssize_t n = read(fd, buf + len, size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == size)
-			return -EFBIG;
-	}
-	*ret_len = len;
-	return 0;
-}
-
 static int parse(char *text, struct hook_devs *d, unsigned *ret_line)
 {
 	char *save = NULL;
@@ -110,21 +69,16 @@ static int parse(char *text, struct hook_devs *d, unsigned *ret_line)
 
 int hook_record_load(const struct sysroot *r, const char *rel, struct hook_devs *ret, unsigned *ret_line)
 {
-	_cleanup_free_ char *buf = malloc(HOOK_RECORD_MAX + 1);
-	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
 	struct hook_devs d = {0};
-	size_t len = 0;
 	unsigned line = 0;
 	int err;
 
-	if (!buf)
-		return -ENOMEM;
-	if ((err = open_trusted(r, rel, &fd)) < 0 || (err = read_all(fd, buf, HOOK_RECORD_MAX + 1, &len)) < 0)
-		return err;
-	buf[len] = '\0';
-	if (memchr(buf, '\0', len))
+	/* root trusts it as it trusts every state file (state.h); anything else is a damaged record */
+	err = state_read(r, rel, HOOK_RECORD_MAX, &buf, NULL, &line);
+	if (err == -ELOOP || err == -EINVAL || err == -EPERM)
 		err = -EBADMSG;
-	else
+	if (err == 0)
 		err = parse(buf, &d, &line);
 	if (err < 0) {
 		hook_devs_free(&d);
@@ -165,7 +119,9 @@ int hook_record_save(const struct sysroot *r, const char *rel, const struct hook
 	}
 	if (len >= size)
 		return -ENAMETOOLONG;
-	if ((err = sysroot_mkdir_p(r, HOOK_RECORD_DIR, 0700)) < 0)
+	/* the one place that makes the run directory and its vm/ (state.h), owner and mode checked */
+	if ((err = state_run_subdir(r, HOOK_RECORD_SUBDIR, true)) < 0)
 		return err;
+	(void)close(err);
 	return atomicfile_write(r, rel, text, len, 0600);
 }

@@ -9,7 +9,8 @@
 #include "journal.h"
 #include "sysroot.h"
 
-#define HOOK_RECORD_DIR RUN_DIR "/vm"
+#define HOOK_RECORD_SUBDIR "vm"
+#define HOOK_RECORD_DIR RUN_DIR "/" HOOK_RECORD_SUBDIR
 /* a VM hands over at most a few dozen functions; anything longer was not written by pcibind */
 #define HOOK_RECORD_MAX (64u << 10)
 

@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "journal.h"
+#include "state.h"
 #include "spawn.h"
 #include "util.h"
 
@@ -357,68 +358,11 @@ static int parse_journal(char *text, struct journal *j, unsigned *ret_line)
 	return 0;
 }
 
-/*
- * The run directory: a real directory (no symlink on the way), owned by
- * root (or the user pcibind runs as), writable by nobody else, and so its
- * parent; created 0700. Anyone else able to write there could plant the
- * records restore acts on. The parent may also be sticky and writable by
- * all, as a tmpfs mounted without mode= is (a rescue shell's /run): there
- * nobody else can rename or remove what root made, and a directory someone
- * else made first is refused below as theirs. -ELOOP, -EPERM (owner or
- * mode), -ENOTDIR.
- */
-static int check_dir(int fd, bool own)
-{
-	struct stat st;
-	bool sticky;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (st.st_uid != 0 && st.st_uid != geteuid())
-		return -EPERM;
-	sticky = !own && (st.st_mode & S_ISVTX);
-	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky)
-		return -EPERM;
-	/* ours and only readable by others (made by hand, or by an older pcibind): made 0700 */
-	if (own && (st.st_mode & 077) && fchmod(fd, 0700) < 0)
-		return -errno;
-	return 0;
-}
-
-static int run_dir_open(const struct sysroot *r, bool create)
-{
-	_cleanup_close_ int parent = -1;
-	int fd, err;
-
-	parent = create ? sysroot_mkdirs(r, RUN_PARENT, 0755)
-			: sysroot_openat_how(r, RUN_PARENT, O_RDONLY | O_DIRECTORY, 0, SYSROOT_NO_SYMLINKS);
-	if (parent < 0)
-		return parent;
-	if ((err = check_dir(parent, false)) < 0)
-		return err;
-	if (create && mkdirat(parent, RUN_NAME, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(parent, RUN_NAME, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		struct stat st;
-
-		err = -errno;
-		return fstatat(parent, RUN_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? -ELOOP : err;
-	}
-	if ((err = check_dir(fd, true)) < 0) {
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size)
 {
 	const char *root = sysroot_is_host(r) ? "" : sysroot_path(r);
 	struct stat st;
-	int fd = run_dir_open(r, false);
+	int fd = state_run_dir(r, false);
 
 	if (fd >= 0) {
 		close(fd);
@@ -442,27 +386,10 @@ int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size)
 	return 1;
 }
 
-/* the journal file, as pcibind leaves it: regular, root's, not writable by others, capped */
-static int read_journal_file(int dirfd, char **ret, size_t *ret_len)
-{
-	_cleanup_close_ int fd = openat(dirfd, "journal", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return -EPERM;
-	return sysroot_read_fd(fd, JOURNAL_SIZE_MAX, ret, ret_len);
-}
-
 int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_line)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int dirfd = run_dir_open(r, false);
+	_cleanup_close_ int dirfd = state_run_dir(r, false);
 	struct journal *j = calloc(1, sizeof(*j));
 	unsigned line = 0;
 	size_t len = 0;
@@ -470,16 +397,11 @@ int journal_load(const struct sysroot *r, struct journal **ret, unsigned *ret_li
 
 	if (!j)
 		return -ENOMEM;
-	err = dirfd < 0 ? dirfd : read_journal_file(dirfd, &text, &len);
+	/* a NUL would end the text early and drop every record after it: -EBADMSG with its line */
+	err = dirfd < 0 ? dirfd : state_read_at(dirfd, "journal", JOURNAL_SIZE_MAX, &text, &len, &line);
 	if (err == -ENOENT)
 		err = 0;
-	else if (err == 0 && memchr(text, '\0', len)) {
-		/* a NUL would end the text early and drop every record after it */
-		line = 1;
-		for (const char *p = text; *p; p++)
-			line += *p == '\n';
-		err = -EBADMSG;
-	} else if (err == 0)
+	else if (err == 0)
 		err = parse_journal(text, j, &line);
 	if (err < 0) {
 		journal_free(j);
@@ -528,7 +450,7 @@ static int write_records(FILE *f, const struct journal *j)
 int journal_save(const struct sysroot *r, const struct journal *j)
 {
 	static const char tmp[] = ".journal.tmp";
-	_cleanup_close_ int dirfd = run_dir_open(r, false);
+	_cleanup_close_ int dirfd = state_run_dir(r, false);
 	FILE *f;
 	int fd, err;
 
@@ -586,7 +508,7 @@ static void lock_note_pid(int fd)
 int lock_acquire(const struct sysroot *r, unsigned timeout_s, int *ret_fd, long *ret_holder)
 {
 	long long deadline = now_ms() + (long long)timeout_s * 1000;
-	_cleanup_close_ int dirfd = run_dir_open(r, true);
+	_cleanup_close_ int dirfd = state_run_dir(r, true);
 	struct stat st;
 	int fd, err;
 

@@ -7,11 +7,9 @@
 #include <stddef.h>
 
 #include "pcidev.h"
+#include "state.h"
 #include "sysroot.h"
 
-#define RUN_PARENT "run"
-#define RUN_NAME "pcibind"
-#define RUN_DIR RUN_PARENT "/" RUN_NAME
 #define JOURNAL_FILE RUN_DIR "/journal"
 #define LOCK_FILE RUN_DIR "/lock"
 /* a record is about 100 bytes: room for tens of thousands of functions */

@@ -66,4 +66,6 @@ hidden=$(cd "$SRC" && git ls-files 'tests/*.sh' | while read -r f; do
 			print F ":" NR; line = "" }' "$f"
 done)
 check "no test redirects its own check line away (${hidden:-none})" test -z "$hidden"
+# who may write what (HACKING.md): the journal, sysfs, state and configuration files
+"$SRC/tests/invariants.sh" || fail=1
 exit $fail

@@ -1,0 +1,39 @@
+#!/bin/bash
+# invariants.sh - who may write what: the journal, sysfs, state files, generated and configuration files, the run directory
+# SPDX-License-Identifier: GPL-2.0-or-later
+#   tests/invariants.sh   (one "ok - lint: invariant: ..." / "not ok - ..." line each; run by the lint tier)
+# Each invariant is a grep over src/: the files that may call the primitive. HACKING.md says why each is
+# where it is, and which lists the session layer (issue 20) is still to shrink to one file.
+set -u
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+fail=0
+
+# invariant WHAT PATTERN ALLOWED...: the src/*.c files matching PATTERN are exactly ALLOWED (a subset is fine)
+invariant() {
+	local what=$1 pattern=$2 extra
+	shift 2
+	extra=$(cd "$SRC" && grep -lE "$pattern" src/*.c | while read -r f; do
+		case " $* " in *" ${f#src/} "*) ;; *) echo "${f#src/}" ;; esac
+	done | paste -sd' ' -)
+	if [ -z "$extra" ]; then echo "ok - lint: invariant: $what: only $*"
+	else echo "not ok - lint: invariant: $what: also in $extra (allowed: $*)"; fail=1; fi
+}
+
+# a sysfs write is one write(2) through kwrite (a child with a deadline) or sysroot_write
+invariant "sysfs is written through kwrite" 'kwrite_[a-z_]*\(' \
+	kwrite.c bind.c console.c cmd-apply-udev.c
+invariant "a plain write of a file below the root" 'sysroot_write\(' sysroot.c udevwait.c
+# the journal: one format (journal.c); saved by the code that changes what it records
+invariant "the journal is saved" 'journal_save\(' \
+	journal.c bind.c console.c cmd-apply.c cmd-hook.c cmd-apply-udev.c
+# the run directory and the trusted reads of state files: the state layer only
+invariant "the run directory is made" 'mkdirat\([^)]*RUN_NAME|sysroot_mkdir[a-z_]*\([^,]*(RUN_|HOOK_RECORD_DIR)' state.c
+invariant "the run directory is opened, owner and mode checked" 'state_run_(sub)?dir\(' \
+	state.c journal.c cmd-apply-udev.c hook-record.c
+invariant "a state file is read as trusted" 'S_IWOTH' state.c config.c
+# files replaced atomically: generated files, the configuration, VM records
+invariant "a file is written atomically" 'atomicfile_(write|remove)\(' \
+	atomicfile.c cmd-generate.c cmd-setup.c hook-record.c
+# the configuration is edited by setup alone (confedit: the comment-keeping editor)
+invariant "the configuration is edited" 'confedit_[a-z]*\(' confedit.c cmd-setup.c
+exit $fail

@@ -120,7 +120,7 @@ static int edit(struct gen *g)
 		fprintf(add.f, " %s", a);
 		w = gen_cmdline_find_key(g->sys->bls_options, a, &len);
 		was = rec ? strdup(rec->was) : w ? strndup(w, len) : strdup("");
-		r = !was ? -ENOMEM : !gen_cmdline_arg_ok(was) ? keep(g, a, "") : keep(g, a, was);
+		r = !was ? -ENOMEM : !cmdline_arg_valid(was) ? keep(g, a, "") : keep(g, a, was);
 	}
 	for (size_t i = 0; r == 0 && s && i < s->n_grubby; i++) {
 		bool wanted = false;

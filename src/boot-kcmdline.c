@@ -104,7 +104,7 @@ static int refresh_kernel_install(struct gen *g)
 	for (size_t i = 0; r == 0 && i < g->sys->n_kernels; i++) {
 		const struct kernel *k = &g->sys->kernels[i];
 
-		if (!k->image[0] || !gen_cmdline_arg_ok(k->version) || !gen_cmdline_arg_ok(k->image))
+		if (!k->image[0] || !cmdline_arg_valid(k->version) || !cmdline_arg_valid(k->image))
 			r = gen_note(g, "kernel %s: no image in /usr/lib/modules/%s/vmlinuz or /boot/vmlinuz-%s; "
 					"run kernel-install add for it yourself",
 				     k->version, k->version, k->version);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "bootstate.h"
-#include "gen.h"
 #include "state.h"
 #include "util.h"
 
@@ -43,7 +42,7 @@ static int push_word(char ***v, size_t *n, const char *w, size_t len)
 		return -EBADMSG;
 	if (!(s = strndup(w, len)))
 		return -ENOMEM;
-	if (!gen_cmdline_arg_ok(s)) {
+	if (!cmdline_arg_valid(s)) {
 		free(s);
 		return -EBADMSG;
 	}

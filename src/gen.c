@@ -48,14 +48,6 @@
 /* ---- validation: what may reach a generated file ---- */
 
 /* key=value with nothing a shell, GRUB's sh, JSON or the kernel's parser would treat specially */
-bool gen_cmdline_arg_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n >= 1 && n < 256 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,:=/+") == n;
-}
-
 bool gen_is_ours(const char *text)
 {
 	const char *hit = text ? strstr(text, "# " GEN_HEADER) : NULL;
@@ -657,7 +649,7 @@ static int push_arg(struct gen_result *res, const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		return -ENOMEM;
-	if (!gen_cmdline_arg_ok(s)) {
+	if (!cmdline_arg_valid(s)) {
 		free(s);
 		return -EINVAL;
 	}

@@ -137,3 +137,11 @@ bool unit_name_valid(const char *s)
 	}
 	return false;
 }
+
+bool cmdline_arg_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n < 256 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,:=/+") == n;
+}

@@ -70,7 +70,7 @@ static int fuzz_input_split(const uint8_t *data, size_t size, struct fuzz_input 
 	*rest = '\0';
 	rest += sizeof(sep) - 1;
 	for (char *a = strtok_r(rest, " \n", &save); a && in->n_args < FUZZ_MAX_ARGS; a = strtok_r(NULL, " \n", &save))
-		if (gen_cmdline_arg_ok(a) && !key_taken(in, a))
+		if (cmdline_arg_valid(a) && !key_taken(in, a))
 			in->args[in->n_args++] = a;
 	return 0;
 }

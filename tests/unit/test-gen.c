@@ -165,11 +165,11 @@ TEST(validators)
 	ASSERT_FALSE(driver_name_valid(""));
 	/* one validator for modules and drivers: a leading '-' would be an option to modprobe */
 	ASSERT_FALSE(driver_name_valid("-r"));
-	ASSERT_TRUE(gen_cmdline_arg_ok("vfio-pci.ids=10de:2204,10de:1aef"));
-	ASSERT_FALSE(gen_cmdline_arg_ok("a\"b"));
-	ASSERT_FALSE(gen_cmdline_arg_ok("$(x)"));
-	ASSERT_FALSE(gen_cmdline_arg_ok("a`b`"));
-	ASSERT_FALSE(gen_cmdline_arg_ok("a\\b"));
+	ASSERT_TRUE(cmdline_arg_valid("vfio-pci.ids=10de:2204,10de:1aef"));
+	ASSERT_FALSE(cmdline_arg_valid("a\"b"));
+	ASSERT_FALSE(cmdline_arg_valid("$(x)"));
+	ASSERT_FALSE(cmdline_arg_valid("a`b`"));
+	ASSERT_FALSE(cmdline_arg_valid("a\\b"));
 }
 
 TEST(diff_create_change_equal)

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bind.h"
+#include "holders.h"
 #include "util.h"
 
 #define MAX_NODES 16

@@ -12,44 +12,6 @@
 #include "hook-pve.h"
 #include "util.h"
 
-void hook_devs_free(struct hook_devs *d)
-{
-	if (!d)
-		return;
-	free(d->addrs);
-	free(d->origin);
-	*d = (struct hook_devs){0};
-}
-
-bool hook_devs_has(const struct hook_devs *d, const struct pciaddr *a)
-{
-	for (size_t i = 0; i < d->n; i++)
-		if (pciaddr_cmp(&d->addrs[i], a) == 0)
-			return true;
-	return false;
-}
-
-int hook_devs_add(struct hook_devs *d, const struct pciaddr *a, const char *origin)
-{
-	struct pciaddr *na;
-	char(*no)[32];
-
-	if (hook_devs_has(d, a))
-		return 0;
-	na = realloc(d->addrs, (d->n + 1) * sizeof(*na));
-	if (!na)
-		return -ENOMEM;
-	d->addrs = na;
-	no = realloc(d->origin, (d->n + 1) * sizeof(*no));
-	if (!no)
-		return -ENOMEM;
-	d->origin = no;
-	d->addrs[d->n] = *a;
-	snprintf(d->origin[d->n], sizeof(d->origin[d->n]), "%s", origin);
-	d->n++;
-	return 0;
-}
-
 bool proxmox_vmid_valid(const char *s)
 {
 	size_t n = 0;
@@ -731,11 +693,6 @@ static int group_expand(struct chooser *c)
 		}
 	}
 	return 0;
-}
-
-bool hook_origin_is_group(const char *origin)
-{
-	return strncmp(origin, HOOK_GROUP_ORIGIN, strlen(HOOK_GROUP_ORIGIN)) == 0;
 }
 
 int proxmox_vm_choose(const struct pve_vm *vm, const struct pve_env *env, struct hook_devs *ret,

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "hook-record.h"
 #include "pcidev.h"
 #include "sysroot.h"
 
@@ -24,21 +25,6 @@
 #define PVE_ROM_DIR "usr/share/kvm"
 /* PCI.pm $MAX_HOSTPCI_DEVICES: the config schema knows hostpci0..hostpci15, nothing above */
 #define PVE_HOSTPCI_MAX 16
-
-/* The functions a hook hands to a VM and back, each with where it came from */
-struct hook_devs {
-	struct pciaddr *addrs;
-	char (*origin)[32]; /* "hostpci0", "hostdev at line 12" */
-	size_t n;
-};
-
-void hook_devs_free(struct hook_devs *d);
-/* The origin of a function moved only because it shares an IOMMU group with a passed one */
-#define HOOK_GROUP_ORIGIN "IOMMU group of "
-bool hook_origin_is_group(const char *origin);
-/* append a unique function; 0 or -ENOMEM */
-int hook_devs_add(struct hook_devs *d, const struct pciaddr *a, const char *origin);
-bool hook_devs_has(const struct hook_devs *d, const struct pciaddr *a);
 
 /* "100".."999999999", digits only, no leading zero: the only VMIDs a path is built from */
 bool proxmox_vmid_valid(const char *s);

@@ -5,9 +5,24 @@
 
 #include <stddef.h>
 
-#include "hook-proxmox.h"
 #include "journal.h"
+#include "pcidev.h"
 #include "sysroot.h"
+
+/* The functions a hook hands to a VM and back, each with where it came from */
+struct hook_devs {
+	struct pciaddr *addrs;
+	char (*origin)[32]; /* "hostpci0", "hostdev at line 12" */
+	size_t n;
+};
+
+void hook_devs_free(struct hook_devs *d);
+/* The origin of a function moved only because it shares an IOMMU group with a passed one */
+#define HOOK_GROUP_ORIGIN "IOMMU group of "
+bool hook_origin_is_group(const char *origin);
+/* append a unique function; 0 or -ENOMEM */
+int hook_devs_add(struct hook_devs *d, const struct pciaddr *a, const char *origin);
+bool hook_devs_has(const struct hook_devs *d, const struct pciaddr *a);
 
 #define HOOK_RECORD_SUBDIR "vm"
 #define HOOK_RECORD_DIR RUN_DIR "/" HOOK_RECORD_SUBDIR

@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "journal.h"
 #include "state.h"
 #include "spawn.h"

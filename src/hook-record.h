@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "journal.h"
-#include "pcidev.h"
+#include "pciaddr.h"
 #include "sysroot.h"
 
 /* The functions a hook hands to a VM and back, each with where it came from */

@@ -551,3 +551,41 @@ void lock_release(int fd)
 	(void)flock(fd, LOCK_UN);
 	close(fd);
 }
+
+void fnstate_clear(struct fnstate *s)
+{
+	if (!s)
+		return;
+	free(s->driver);
+	free(s->override);
+	free(s->reset_method);
+	*s = (struct fnstate){ .sriov_numvfs = -1 };
+}
+
+int fnstate_set(struct fnstate *ret, const char *name, const char *driver, const char *override,
+		       const char *reset_method, int numvfs, enum autoprobe autoprobe)
+{
+	struct fnstate s = { .sriov_numvfs = numvfs, .sriov_autoprobe = autoprobe };
+
+	if (xsnprintf(s.name, sizeof(s.name), "%s", name) < 0)
+		return -EINVAL;
+	s.driver = xstrdup_null(driver);
+	s.override = xstrdup_null(override);
+	s.reset_method = xstrdup_null(reset_method);
+	if ((driver && !s.driver) || (override && !s.override) || (reset_method && !s.reset_method)) {
+		fnstate_clear(&s);
+		return -ENOMEM;
+	}
+	*ret = s;
+	return 0;
+}
+
+int fnstate_copy(const struct fnstate *src, struct fnstate *ret)
+{
+	int err = fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs,
+			      src->sriov_autoprobe);
+
+	if (err == 0)
+		ret->boot_claim = src->boot_claim;
+	return err;
+}

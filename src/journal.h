@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "pcidev.h"
+#include "pciaddr.h"
 #include "state.h"
 #include "sysroot.h"
 
@@ -14,6 +14,38 @@
 #define LOCK_FILE RUN_DIR "/lock"
 /* a record is about 100 bytes: room for tens of thousands of functions */
 #define JOURNAL_SIZE_MAX (4u << 20)
+
+/* sriov_drivers_autoprobe of a PF: do host drivers probe its new VFs? */
+enum autoprobe {
+	AUTOPROBE_UNKNOWN, /* not a PF, or not read */
+	AUTOPROBE_OFF,
+	AUTOPROBE_ON,
+};
+
+/*
+ * What pcibind records about a function before it changes it, and what it
+ * restores: the journal's unit. Strings are NULL when absent/none.
+ */
+struct fnstate {
+	char name[PCIADDR_STRLEN];
+	char *driver;
+	char *override;
+	char *reset_method;
+	int sriov_numvfs; /* -1: not a PF */
+	enum autoprobe sriov_autoprobe;
+	/*
+	 * Claimed at boot before any host driver probed it (the udev rule or
+	 * apply found it driverless): restore lets the kernel pick its driver,
+	 * as if pcibind had never been there, rather than leaving it driverless.
+	 */
+	bool boot_claim;
+};
+
+void fnstate_clear(struct fnstate *s);
+/* the fields set, strings copied: 0 or -ENOMEM (-EINVAL: a name too long) */
+int fnstate_set(struct fnstate *ret, const char *name, const char *driver, const char *override,
+		const char *reset_method, int numvfs, enum autoprobe autoprobe);
+int fnstate_copy(const struct fnstate *src, struct fnstate *ret);
 
 /*
  * A host-wide step done for functions handed to a VM (single-GPU hosts),

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pcidev.h"
+#include "pciaddr.h"
 #include "util.h"
 
 /* Longer input is hostile or a mistake; refuse it before looking inside. */

@@ -16,48 +16,10 @@
 
 #define PCI_DEVICES "sys/bus/pci/devices"
 
-void fnstate_clear(struct fnstate *s)
-{
-	if (!s)
-		return;
-	free(s->driver);
-	free(s->override);
-	free(s->reset_method);
-	*s = (struct fnstate){ .sriov_numvfs = -1 };
-}
-
-static int fnstate_set(struct fnstate *ret, const char *name, const char *driver, const char *override,
-		       const char *reset_method, int numvfs, enum autoprobe autoprobe)
-{
-	struct fnstate s = { .sriov_numvfs = numvfs, .sriov_autoprobe = autoprobe };
-
-	if (xsnprintf(s.name, sizeof(s.name), "%s", name) < 0)
-		return -EINVAL;
-	s.driver = xstrdup_null(driver);
-	s.override = xstrdup_null(override);
-	s.reset_method = xstrdup_null(reset_method);
-	if ((driver && !s.driver) || (override && !s.override) || (reset_method && !s.reset_method)) {
-		fnstate_clear(&s);
-		return -ENOMEM;
-	}
-	*ret = s;
-	return 0;
-}
-
 int fnstate_from_fn(const struct pcifn *f, struct fnstate *ret)
 {
 	return fnstate_set(ret, f->name, f->driver, f->override, f->reset_method, f->sriov_numvfs,
 			   f->sriov_numvfs >= 0 ? f->sriov_autoprobe : AUTOPROBE_UNKNOWN);
-}
-
-int fnstate_copy(const struct fnstate *src, struct fnstate *ret)
-{
-	int err = fnstate_set(ret, src->name, src->driver, src->override, src->reset_method, src->sriov_numvfs,
-			      src->sriov_autoprobe);
-
-	if (err == 0)
-		ret->boot_claim = src->boot_claim;
-	return err;
 }
 
 void pcifn_clear(struct pcifn *f)

@@ -1,4 +1,4 @@
-/* pcidev.h - PCI addresses, selectors and the device model read from sysfs */
+/* pcidev.h - the device model read from sysfs (addresses and selectors: pciaddr.h) */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #ifndef PCIBIND_PCIDEV_H
 #define PCIBIND_PCIDEV_H
@@ -7,58 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "journal.h"
+#include "pciaddr.h"
 #include "sysroot.h"
-
-/* "0000:00:00.0" plus room for an eight-digit (VMD) domain */
-#define PCIADDR_STRLEN 20
-#define DRIVER_NAME_MAX 64
-
-struct pciaddr {
-	uint32_t domain;
-	uint8_t bus;
-	uint8_t dev; /* 0..31 */
-	uint8_t fn;  /* 0..7 */
-};
-
-/* Strict function address: "DDDD:BB:SS.F" or "BB:SS.F" (domain 0). */
-int pciaddr_parse(const char *s, struct pciaddr *ret);
-/* "DDDD:BB:SS.F" into buf of PCIADDR_STRLEN */
-void pciaddr_format(const struct pciaddr *a, char *buf);
-int pciaddr_cmp(const struct pciaddr *a, const struct pciaddr *b);
-bool pciaddr_same_slot(const struct pciaddr *a, const struct pciaddr *b);
-
-enum selector_kind {
-	SEL_FUNCTION, /* 0000:82:00.0, 82:00.0 */
-	SEL_SLOT,     /* 0000:82:00, 82:00: every function of the slot */
-	SEL_IDS,      /* 10de:2204 */
-	SEL_NAME,     /* a config section */
-};
-
-#define SELECTOR_NAME_MAX 64
-
-struct selector {
-	enum selector_kind kind;
-	struct pciaddr addr; /* FUNCTION, SLOT (fn = 0) */
-	uint16_t vendor;     /* IDS */
-	uint16_t device;
-	char name[SELECTOR_NAME_MAX]; /* NAME */
-};
-
-/*
- * Parse one selector. "82:00" is a slot (two hex digits each side),
- * "10de:2204" ids (four each side). A word that is none of the address
- * forms is a NAME if it is a valid section name, else -EINVAL.
- */
-int selector_parse(const char *s, struct selector *ret);
-/*
- * The same, and the short address forms `lspci -s` takes from a user at
- * the command line: "2:00", "2:0.1", "0:2:0" (hex, one or two digits for
- * bus and slot). The configuration and the VM hooks stay strict.
- */
-int selector_parse_user(const char *s, struct selector *ret);
-/* valid section name: [A-Za-z_][A-Za-z0-9_.-]{0,62} and not an address form */
-bool selector_name_valid(const char *s);
-bool selector_matches(const struct selector *sel, const struct pciaddr *a, uint16_t vendor, uint16_t device);
 
 /* What the host uses a function for; filled by usage.c */
 enum pcifn_use {
@@ -71,13 +22,6 @@ enum pcifn_use {
 #define PCIFN_N_USES 5
 /* the index of a use flag in pcifn.use_details */
 #define PCIFN_USE_INDEX(flag) ((unsigned)__builtin_ctz(flag))
-
-/* sriov_drivers_autoprobe of a PF: do host drivers probe its new VFs? */
-enum autoprobe {
-	AUTOPROBE_UNKNOWN, /* not a PF, or not read */
-	AUTOPROBE_OFF,
-	AUTOPROBE_ON,
-};
 
 /* The vfio variant driver the kernel's modules.alias names for a function (variant.c) */
 struct variant_pick {
@@ -120,28 +64,8 @@ struct pcihost {
 	bool iommu; /* /sys/kernel/iommu_groups holds at least one group */
 };
 
-/*
- * What pcibind records about a function before it changes it, and what it
- * restores: the journal's unit. Strings are NULL when absent/none.
- */
-struct fnstate {
-	char name[PCIADDR_STRLEN];
-	char *driver;
-	char *override;
-	char *reset_method;
-	int sriov_numvfs; /* -1: not a PF */
-	enum autoprobe sriov_autoprobe;
-	/*
-	 * Claimed at boot before any host driver probed it (the udev rule or
-	 * apply found it driverless): restore lets the kernel pick its driver,
-	 * as if pcibind had never been there, rather than leaving it driverless.
-	 */
-	bool boot_claim;
-};
-
-void fnstate_clear(struct fnstate *s);
+/* what the journal records of f (struct fnstate: journal.h) */
 int fnstate_from_fn(const struct pcifn *f, struct fnstate *ret);
-int fnstate_copy(const struct fnstate *src, struct fnstate *ret);
 
 /* Read one function; -ENOENT if it does not exist. */
 int pcifn_read(const struct sysroot *r, const struct pciaddr *a, struct pcifn *ret);
@@ -200,16 +124,5 @@ static inline bool pcifn_is_display(const struct pcifn *f)
 {
 	return (f->class >> 16) == 0x03;
 }
-
-/*
- * A driver or module name as the kernel has them: 1 to DRIVER_NAME_MAX - 1
- * letters, digits, '_' and '-', not starting with '-'. Every name pcibind
- * takes from the command line, the configuration or the journal.
- */
-bool driver_name_valid(const char *s);
-/* A driver whose name marks it as a VFIO (user-space DMA) driver */
-bool driver_is_vfio(const char *driver);
-/* Drivers that leave a group viable for VFIO: vfio ones and pci-stub */
-bool driver_is_vfio_safe(const char *driver);
 
 #endif

@@ -37,11 +37,27 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# the collection where ansible looks for it: COLLECTIONS/ansible_collections/pcibind/pcibind
-COLL=$WORK/collections/ansible_collections/pcibind/pcibind
-mkdir -p "$(dirname "$COLL")" && cp -a "$SRCDIR/ansible" "$COLL"
-export ANSIBLE_COLLECTIONS_PATH=$WORK/collections ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 \
-	ANSIBLE_LOCAL_TEMP=$WORK/tmp ANSIBLE_HOME=$WORK/home ANSIBLE_DEPRECATION_WARNINGS=0
+export ANSIBLE_NOCOLOR=1 ANSIBLE_RETRY_FILES_ENABLED=0 ANSIBLE_LOCAL_TEMP=$WORK/tmp ANSIBLE_HOME=$WORK/home \
+	ANSIBLE_DEPRECATION_WARNINGS=0 ANSIBLE_GALAXY_SERVER=http://127.0.0.1:9/
+# ---- the collection as users get it: the tarball `make ansible-collection` builds, installed by
+# ansible-galaxy from the file (no network); and the tree `make install` puts in the package
+if out=$(ansible-galaxy collection build "$SRCDIR/ansible" --output-path "$WORK" 2>&1) &&
+	out=$(ansible-galaxy collection install --offline -p "$WORK/collections" "$WORK"/pcibind-pcibind-*.tar.gz 2>&1) &&
+	[ -f "$WORK/collections/ansible_collections/pcibind/pcibind/MANIFEST.json" ]; then
+	ok "ansible-galaxy collection build, then install from the tarball: pcibind.pcibind $(sed -n 's/^version: //p' "$SRCDIR/ansible/galaxy.yml")"
+else
+	notok "ansible-galaxy collection build/install: $(tail -3 <<<"$out" | tr '\n' ' ')"
+	exit 1
+fi
+export ANSIBLE_COLLECTIONS_PATH=$WORK/collections
+if make -s -C "$SRCDIR" install-ansible DESTDIR="$WORK/dest" >"$WORK/install.log" 2>&1 &&
+	[ -z "$(cd "$WORK/dest/usr/share/ansible/collections/ansible_collections/pcibind/pcibind" &&
+		diff <(find . -type f ! -name galaxy.yml | sort) <(cd "$WORK/collections/ansible_collections/pcibind/pcibind" && find . -type f ! -path './tests/*' ! -name '*.json' | sort))" ] &&
+	ANSIBLE_COLLECTIONS_PATH=$WORK/dest/usr/share/ansible/collections ansible-doc -t module pcibind.pcibind.info >/dev/null 2>&1; then
+	ok "make install puts the collection's files in /usr/share/ansible/collections/ansible_collections/pcibind/pcibind, where ansible-doc finds it"
+else
+	notok "make install-ansible: $(tail -3 "$WORK/install.log" | tr '\n' ' ')"
+fi
 
 # ---- the modules' documentation, as ansible-doc shows it
 for m in device_set runtime info; do

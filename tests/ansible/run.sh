@@ -32,7 +32,8 @@ ROOT=$WORK/root
 case $ROOT in /tmp/pcibind-ansible.?*/root) ;; *) echo "not ok - $T: refusing the root '$ROOT'"; exit 1 ;; esac
 cleanup() {
 	fusermount3 -u "$ROOT/sys" 2>/dev/null || umount -l "$ROOT/sys" 2>/dev/null
-	rm -rf "$WORK"
+	# nothing is mounted in the chroots; never follow a mount out of WORK
+	rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -126,17 +127,21 @@ play() {
 	DOCS=$((${DOCS:-0} + ${VALID//[^0-9]/}))
 }
 stats_is() { [[ " $STATS" == *" $1"* ]]; }
-# everything below the root but the simulated sys: path, size, mode, content hash; and every
-# sysfs write the simulator logged with each function's driver and override
+# everything below the root but the simulated sys and dev (the simulator's /dev/vfio): path, size,
+# mode, content hash; tree: and every sysfs write the simulator logged, each function's driver and override
+files_tree() {
+	(cd "$ROOT" && find . \( -path ./sys -o -path ./dev \) -prune -o \( -type f -o -type l \) ! -path ./run/pcibind/lock -printf '%p %s %m %l\n' | sort &&
+		find . \( -path ./sys -o -path ./dev \) -prune -o -type f ! -path ./run/pcibind/lock -print0 | sort -z | xargs -0 md5sum)
+}
 tree() {
-	(cd "$ROOT" && find . -path ./sys -prune -o \( -type f -o -type l \) ! -path ./run/pcibind/lock -printf '%p %s %m %l\n' | sort &&
-		find . -path ./sys -prune -o -type f ! -path ./run/pcibind/lock -print0 | sort -z | xargs -0 md5sum)
+	files_tree
 	grep -c ' -> ' "$ROOT/sys/.pcisim/log"
 	cat "$ROOT/sys/.pcisim/state"
 }
 driver_of() { basename "$(readlink "$ROOT/sys/bus/pci/devices/$1/driver" 2>/dev/null || echo none)"; }
 
 # 1. --check --diff before the first run: the diff, nothing changed
+files_tree >"$WORK/files.0"
 tree >"$WORK/tree.0"
 play check setup.yml --check --diff
 if [ $PST -eq 0 ] && stats_is "changed=1" && stats_is "failed=0"; then ok "--check --diff: exit 0, the set reported as changed ($STATS)"; else notok "--check --diff: exit $PST, $STATS: $(head -c 300 "$WORK/check.err")"; fi
@@ -208,8 +213,19 @@ if [ $PST -eq 0 ] && stats_is "changed=1" && cmp -s "$WORK/conf.orig" "$ROOT/etc
 else
 	notok "state: absent: exit $PST, $STATS, $(diff "$WORK/conf.orig" "$ROOT/etc/pcibind/pcibind.conf" | head -3 | tr '\n' ' ')"
 fi
+files_tree >"$WORK/files.absent"
+if diff "$WORK/files.0" "$WORK/files.absent" >"$WORK/files.diff"; then
+	ok "state: absent: every file below the root as before the first run (pcibind's boot setup taken out with the last set)"
+else
+	notok "state: absent: files not as before: $(grep '^[<>]' "$WORK/files.diff" | cut -d' ' -f1-2 | head -6 | tr '\n' ' ')"
+fi
 play absent2 absent.yml
 if [ $PST -eq 0 ] && stats_is "changed=0"; then ok "state: absent again: changed=0"; else notok "state: absent again: exit $PST, $STATS"; fi
+
+# 6. three hosts in chroots, the .deb installed, through the chroot connection (chroots.sh)
+# shellcheck source=tests/ansible/chroots.sh
+. "$SRCDIR/tests/ansible/chroots.sh"
+chroot_hosts_test
 
 if [ "${DOCS:-0}" -gt 0 ]; then ok "$DOCS pcibind documents returned by the modules valid against schemas/"; else notok "no pcibind document was validated"; fi
 echo "# $T: 1 host (simulated), $RUNS playbook runs, $TASKS tasks; second run: $SECOND; $((SECONDS - start)) s"

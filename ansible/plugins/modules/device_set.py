@@ -69,6 +69,13 @@ options:
       - Override the safety refusals pcibind lets C(--force) override (each is named in the message).
     type: bool
     default: false
+  remove_boot_setup:
+    description:
+      - With I(state=absent), when no set is left in the configuration, also take pcibind's boot setup out
+        (C(pcibind generate --remove)), so that every file pcibind wrote or edited is as it was before.
+      - A set that is not in the configuration is not taken out again (C(setup --remove) is not run).
+    type: bool
+    default: true
   root:
     description:
       - Operate on the system below this directory (pcibind's C(--root)), such as an image, a chroot's tree or a test root.
@@ -150,6 +157,11 @@ reboot_reasons:
   type: list
   elements: str
   sample: ["the running kernel lacks intel_iommu=on, which the kernel command line now has"]
+boot_setup_removed:
+  description: With I(state=absent), the files C(pcibind generate --remove) took out or gave back (or would), each with C(path), C(action) and C(diff).
+  returned: when I(state=absent)
+  type: list
+  elements: dict
 rc:
   description: pcibind's exit status (0 on success; 2 usage or configuration, 3 refused, see pcibind(8)).
   returned: always
@@ -200,6 +212,65 @@ def diffs(doc):
     return out
 
 
+def sets_selected(module):
+    """the names of the configured sets the task's selectors (or name) pick, and of every set"""
+    p = module.params
+    rc, doc, err = run_json(module, ['status', '--json'])
+    if rc != 0:
+        fail_pcibind(module, rc, doc, err, changed=False)
+    every = [s['name'] for s in doc['sets']]
+    if p['name']:
+        return [n for n in every if n == p['name']], every
+    rc, doc, err = run_json(module, ['status'] + selectors(module) + ['--json'], ok_status=(0, 2))
+    if rc != 0 and doc is None:
+        return [], every  # the selectors name no function on this host: no set holds them
+    return [s['name'] for s in doc['sets']], every
+
+
+def remove_boot_setup(module, result):
+    """generate --remove when no set is left; its changed files in result"""
+    args = ['generate', '--remove'] + (['--dry-run'] if module.check_mode else []) + ['--json']
+    rc, doc, err = run_json(module, args)
+    if rc != 0:
+        fail_pcibind(module, rc, doc, err, changed=result['changed'])
+    files = [dict(path=f['path'], action=f['action'], diff=f['diff'] or '')
+             for f in doc['files'] if f['action'] != 'unchanged']
+    result['boot_setup_removed'] = files
+    result['commands'] = result.get('commands', []) + [c['command'] for c in doc['commands']]
+    if files or doc['changes']:
+        result['changed'] = True
+    if module._diff:
+        result.setdefault('diff', []).extend(
+            dict(before_header=f['path'], after_header=f['path'], prepared=f['diff']) for f in files)
+
+
+def run_absent(module):
+    """setup --remove for a set that is there; then, with no set left, generate --remove"""
+    picked, every = sets_selected(module)
+    result = dict(changed=False, rc=0, set=picked[0] if picked else module.params['name'], action='absent',
+                  functions=[], files=[], commands=[], reboot_required=False, reboot_reasons=[])
+    if picked:
+        rc, doc, err = run_json(module, setup_args(module))
+        if rc != 0:
+            fail_pcibind(module, rc, doc, err, changed=False)
+        result.update(summary(module, doc))
+    if module.params['remove_boot_setup'] and not [n for n in every if n not in picked]:
+        remove_boot_setup(module, result)
+    module.exit_json(**result)
+
+
+def summary(module, doc):
+    """the task's result from setup's document"""
+    changed = (doc['action'] in ('create', 'change', 'remove') or bool(doc['files'])
+               or doc['unit_links_changed'] > 0)
+    result = dict(changed=changed, rc=doc['exit_status'], set=doc['set'], action=doc['action'],
+                  functions=doc['functions'], files=doc['files'], commands=doc['commands'],
+                  reboot_required=doc['reboot_needed'], reboot_reasons=doc['reboot_reasons'], pcibind=doc)
+    if module._diff:
+        result['diff'] = diffs(doc)
+    return result
+
+
 def main():
     argument_spec = dict(
         state=dict(type='str', choices=['present', 'absent'], default='present'),
@@ -209,6 +280,7 @@ def main():
         driver=dict(type='str'),
         boot=dict(type='bool'),
         force=dict(type='bool', default=False),
+        remove_boot_setup=dict(type='bool', default=True),
     )
     argument_spec.update(COMMON_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
@@ -217,17 +289,11 @@ def main():
         for key in ('boot', 'driver'):
             if module.params[key] is not None:
                 module.fail_json(msg='%s does not go with state=absent' % key)
+        run_absent(module)
     rc, doc, err = run_json(module, setup_args(module), ok_status=(0,))
     if rc != 0:
         fail_pcibind(module, rc, doc, err, changed=False)
-    changed = (doc['action'] in ('create', 'change', 'remove') or bool(doc['files'])
-               or doc['unit_links_changed'] > 0)
-    result = dict(changed=changed, rc=rc, set=doc['set'], action=doc['action'], functions=doc['functions'],
-                  files=doc['files'], commands=doc['commands'], reboot_required=doc['reboot_needed'],
-                  reboot_reasons=doc['reboot_reasons'], pcibind=doc)
-    if module._diff:
-        result['diff'] = diffs(doc)
-    module.exit_json(**result)
+    module.exit_json(**summary(module, doc))
 
 
 if __name__ == '__main__':

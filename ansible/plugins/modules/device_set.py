@@ -126,8 +126,10 @@ set:
   returned: success
   type: str
   sample: gpu
-action:
-  description: What happened to the set in the configuration, C(create), C(change), C(unchanged), C(remove) or C(absent).
+set_action:
+  description:
+    - What happened to the set in the configuration, C(create), C(change), C(unchanged), C(remove) or C(absent).
+    - pcibind's C(action); Ansible keeps C(action) in a task's result for the module's name.
   returned: success
   type: str
   sample: create
@@ -247,7 +249,7 @@ def remove_boot_setup(module, result):
 def run_absent(module):
     """setup --remove for a set that is there; then, with no set left, generate --remove"""
     picked, every = sets_selected(module)
-    result = dict(changed=False, rc=0, set=picked[0] if picked else module.params['name'], action='absent',
+    result = dict(changed=False, rc=0, set=picked[0] if picked else module.params['name'], set_action='absent',
                   functions=[], files=[], commands=[], reboot_required=False, reboot_reasons=[])
     if picked:
         rc, doc, err = run_json(module, setup_args(module))
@@ -263,7 +265,7 @@ def summary(module, doc):
     """the task's result from setup's document"""
     changed = (doc['action'] in ('create', 'change', 'remove') or bool(doc['files'])
                or doc['unit_links_changed'] > 0)
-    result = dict(changed=changed, rc=doc['exit_status'], set=doc['set'], action=doc['action'],
+    result = dict(changed=changed, rc=doc['exit_status'], set=doc['set'], set_action=doc['action'],
                   functions=doc['functions'], files=doc['files'], commands=doc['commands'],
                   reboot_required=doc['reboot_needed'], reboot_reasons=doc['reboot_reasons'], pcibind=doc)
     if module._diff:

@@ -9,6 +9,8 @@ SBINDIR    ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR     ?= $(PREFIX)/share/man
 HOOKDIR    ?= $(PREFIX)/share/pcibind/hooks
+# where Debian's ansible finds collections (its default collections path has /usr/share/ansible/collections)
+ANSIBLEDIR ?= $(PREFIX)/share/ansible/collections/ansible_collections/pcibind/pcibind
 DESTDIR    ?=
 
 CC         ?= cc
@@ -39,7 +41,7 @@ LIB_OBJ_A  := $(LIB_SRC:src/%.c=$(BA)/%.o)
 CMD_OBJ_A  := $(CMD_SRC:src/%.c=$(BA)/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
-.PHONY: all check check-fast test-unit test-sim test-vm demo deps install uninstall clean sim format deb
+.PHONY: all check check-fast test-unit test-sim test-vm demo deps install uninstall clean sim format deb ansible-collection install-ansible
 
 all: $(B)/pcibind
 
@@ -135,6 +137,12 @@ install: $(B)/pcibind $(TEMPLATES)
 	install -D -m 0644 completion/pcibind.bash $(DESTDIR)$(BASHCOMPDIR)/pcibind
 	install -D -m 0755 hooks/proxmox-hookscript $(DESTDIR)$(HOOKDIR)/proxmox-hookscript
 	install -D -m 0755 hooks/libvirt-qemu $(DESTDIR)$(HOOKDIR)/libvirt-qemu
+	$(MAKE) --no-print-directory install-ansible
+
+# the Ansible collection and the JSON schemas its modules read pcibind's output by
+install-ansible:
+	for f in $(ANSIBLE_FILES); do install -D -m 0644 ansible/$$f $(DESTDIR)$(ANSIBLEDIR)/$$f || exit 1; done
+	for f in schemas/*.schema.json; do install -D -m 0644 $$f $(DESTDIR)$(PREFIX)/share/pcibind/$$f || exit 1; done
 
 # pcibind.conf and conf.d are the administrator's: kept
 uninstall:
@@ -147,9 +155,16 @@ uninstall:
 		$(DESTDIR)$(BASHCOMPDIR)/pcibind \
 		$(DESTDIR)$(HOOKDIR)/proxmox-hookscript \
 		$(DESTDIR)$(HOOKDIR)/libvirt-qemu
+	rm -rf $(DESTDIR)$(ANSIBLEDIR) $(DESTDIR)$(PREFIX)/share/pcibind/schemas
 
 clean:
 	rm -rf $(B)
+
+# ---- the Ansible collection (ansible/): its files, and the tarball for ansible-galaxy collection install ----
+ANSIBLE_FILES := $(patsubst ansible/%,%,$(shell find ansible -type f ! -path 'ansible/tests/*' ! -path '*/__pycache__/*' ! -name '*.pyc' ! -name '*.tar.gz' | LC_ALL=C sort))
+
+ansible-collection: | $(B)
+	ansible-galaxy collection build ansible --output-path $(B) --force
 
 # ---- Debian package: dpkg-buildpackage -us -uc -b on a clean copy of the tree (its build
 # dependencies installed first); the .deb lands in build/deb/ ----

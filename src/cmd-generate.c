@@ -589,13 +589,46 @@ static int print_json(struct generate *g)
 	return 0;
 }
 
+void generate_summary_free(struct generate_summary *sum)
+{
+	for (size_t i = 0; sum && i < sum->n_files; i++) {
+		free(sum->files[i].path);
+		free(sum->files[i].diff);
+	}
+	if (sum)
+		free(sum->files);
+}
+
+/* each changed file's path, action and diff (setup --json); on ENOMEM the list is short, never wrong */
+static void summarise_files(const struct generate *g, struct generate_summary *sum)
+{
+	sum->files = calloc(g->res.n_files ? g->res.n_files : 1, sizeof(*sum->files));
+	for (size_t i = 0; sum->files && i < g->res.n_files; i++) {
+		const struct gen_file *f = &g->res.files[i];
+		struct generate_file_change *fc = &sum->files[sum->n_files];
+
+		if (!g->changed[i] || f->state)
+			continue;
+		fc->diff = gen_diff(f->path, g->old[i], f->text);
+		if (!fc->diff || asprintf(&fc->path, "/%s", f->path) < 0) {
+			free(fc->diff);
+			*fc = (struct generate_file_change){0};
+			break;
+		}
+		fc->action = !f->text ? "remove" : g->old[i] ? "change" : "create";
+		sum->n_files++;
+	}
+}
+
 /* what setup needs to know to say whether a reboot is due */
 static void summarise(const struct generate *g, struct generate_summary *sum)
 {
 	bool initrd_tool = false;
 
+	generate_summary_free(sum);
 	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0,
 					 .n_commands = g->n_cmds, .n_hazards = g->res.n_hazards};
+	summarise_files(g, sum);
 	for (size_t i = 0; i < g->n_cmds && i < ARRAY_SIZE(sum->commands); i++) {
 		(void)snprintf(sum->commands[i], sizeof(sum->commands[i]), "%s", g->cmds[i]);
 		sum->command_status[i] = g->cmd_status[i];

@@ -751,6 +751,21 @@ static bool nothing_changes(const struct setup *s)
 	       !s->gen.boot_changed && !s->unit_change;
 }
 
+/* the generated files the run changes, each with its diff, as generate --json has them */
+static void json_files(struct json *j, const struct generate_summary *sum)
+{
+	json_key(j, "files");
+	json_array_begin(j);
+	for (size_t i = 0; i < sum->n_files; i++) {
+		json_object_begin(j);
+		json_key_string(j, "path", sum->files[i].path);
+		json_key_string(j, "action", sum->files[i].action);
+		json_key_string(j, "diff", sum->files[i].diff);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static void json_out(const struct setup *s, int status)
 {
 	struct json j;
@@ -774,6 +789,7 @@ static void json_out(const struct setup *s, int status)
 			json_string(&j, s->h->fns[i].name);
 	json_array_end(&j);
 	json_key_int(&j, "generated_files_changed", (long long)s->gen.files_changed);
+	json_files(&j, &s->gen);
 	json_key(&j, "commands");
 	json_array_begin(&j);
 	for (size_t i = 0; i < s->gen.n_commands && i < ARRAY_SIZE(s->gen.commands); i++)
@@ -1039,6 +1055,7 @@ static int run(struct ctx *c, int argc, char **argv)
 		json_out(&s, r);
 	if (fflush(stdout) != 0 && r == 0)
 		r = EXIT_FAILURE_;
+	generate_summary_free(&s.gen);
 	setup_free(&s);
 	return r;
 }

@@ -109,8 +109,16 @@ int ctx_check_driver(const struct ctx *c, const char *driver);
 /* after "no section [NAME]": when NAME is a network interface, the PCI function that carries it, said */
 void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const struct selector *sels, size_t n);
 
+/* One generated file a run would change or changed, for setup --json */
+struct generate_file_change {
+	char *path;	    /* "/etc/...", below the root */
+	const char *action; /* "create", "change" or "remove" */
+	char *diff;	    /* unified diff, old to new */
+};
 /* What a generate run changed or found, for setup's reboot verdict */
 struct generate_summary {
+	struct generate_file_change *files; /* the changed files (generate_summary_free) */
+	size_t n_files;
 	size_t files_changed;
 	bool boot_changed;	/* a kernel command line input changed (or a grubby command is due) */
 	bool initrd_changed;	/* an initramfs input changed */
@@ -133,6 +141,7 @@ enum {
  * says itself; ret_sum (may be NULL) is filled when the run got that far.
  */
 int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, struct generate_summary *ret_sum);
+void generate_summary_free(struct generate_summary *sum);
 
 /* Load the config; on error print "FILE:LINE: msg" and return EXIT_USAGE, else 0 */
 int ctx_load_config(struct ctx *c, struct config **ret);

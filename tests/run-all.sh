@@ -35,6 +35,8 @@ tier sim tests/sim/run.sh build/asan/pcibind build/pcisim
 tier gen tests/gen/run.sh build/asan/pcibind
 tier lint tests/lint-man.sh build/pcibind
 if [ $fast -eq 0 ]; then
+	# the Ansible collection (ansible/) against the simulator; ansible-doc, ansible-test sanity (tests/ansible)
+	tier ansible tests/ansible/run.sh build/pcibind build/pcisim
 	# the simulator scenarios again, pcibind under valgrind memcheck (tests/sim/README.md)
 	tier valgrind tests/sim/run.sh --valgrind build/pcibind build/pcisim
 	tier fuzz make -s --no-print-directory fuzz-quick

@@ -44,6 +44,15 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcod
 if [ $VALGRIND -eq 0 ]; then
 	[ -x "$SRCDIR/tests/sim/selftest.sh" ] && "$SRCDIR/tests/sim/selftest.sh" "$PCISIM"
 fi
+# every --json document the scenarios make is kept and validated against schemas/ at the end (json-pcibind)
+JSON_ALL=0
+if [ $VALGRIND -eq 0 ]; then
+	PCIBIND_JSON_DIR=$(mktemp -d /tmp/pcibind-json.XXXXXX)
+	PCIBIND_REAL=$PCIBIND PCIBIND=$SRCDIR/tests/sim/json-pcibind
+	export PCIBIND_JSON_DIR PCIBIND_REAL PCIBIND
+	trap 'sim_stop; rm -rf "$PCIBIND_JSON_DIR"' EXIT
+	[ $# -eq 0 ] && JSON_ALL=1
+fi
 if [ $# -eq 0 ]; then
 	set -- $(declare -F | awk '{print $3}' | grep '^scenario_' | sed 's/^scenario_//')
 	# under valgrind the longest first, beside the others; some left out, said so (valgrind.sh)
@@ -63,6 +72,9 @@ for s in "$@"; do
 	sim_stop
 	[ $VALGRIND -eq 1 ] && vg_report "$s"
 done
+if [ $VALGRIND -eq 0 ]; then
+	python3 "$SRCDIR/tests/sim/json-validate.py" "$SRCDIR/schemas" "$PCIBIND_JSON_DIR" "$SIM_TAG" $JSON_ALL || exit 1
+fi
 # a worker of vg_all leaves the summary to the run.sh that started it
 if [ $VALGRIND -eq 1 ] && [ "$VG_OWNER" = 1 ]; then
 	vg_summary

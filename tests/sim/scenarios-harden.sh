@@ -6,7 +6,8 @@
 
 # the real binary, never valgrind's wrapper: for runs that must end by a deadline of their own
 # or run where valgrind is not (a chroot)
-hb_bin() { echo "${PCIBIND_VG_BIN:-$PCIBIND}"; }
+# (nor run.sh's json-pcibind, $PCIBIND_REAL's wrapper)
+hb_bin() { echo "${PCIBIND_VG_BIN:-${PCIBIND_REAL:-$PCIBIND}}"; }
 
 # tpb SECONDS ARGS...: pb with an outer deadline (a hang is a failure, not a hung test); $DT: seconds taken
 tpb() {

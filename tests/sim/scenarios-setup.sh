@@ -244,12 +244,27 @@ scenario_setup_noiommu() {
 
 scenario_setup_json() {
 	setup_start setup-json || return
+	# the dry run's document carries each generated file's diff, what the real run then writes
+	OUT=$("$PCIBIND" --root "$ROOT" setup 02:00 --boot --dry-run --json 2>/dev/null)
+	check "--dry-run --json: each generated file with its action and diff" json_is \
+		'sorted((f["path"], f["action"], f["diff"].startswith("--- ")) for f in d["files"])' \
+		"[('/etc/default/grub.d/pcibind.cfg', 'create', True), ('/etc/initramfs-tools/hooks/pcibind', 'create', True), ('/etc/initramfs-tools/scripts/init-top/pcibind', 'create', True), ('/etc/modprobe.d/pcibind.conf', 'create', True), ('/etc/modules-load.d/pcibind.conf', 'create', True)]"
+	local planned=$OUT
 	OUT=$("$PCIBIND" --root "$ROOT" setup 02:00 --boot --json 2>/dev/null)
 	ST=$?
 	check "setup --json exits 0" exit_is 0
 	check "one document: the set, its action, the functions" json_is '(d["set"], d["action"], d["functions"])' "('gpu', 'create', ['0000:02:00.0', '0000:02:00.1'])"
 	check "the unit link and the reboot verdict" json_is '(d["unit_links_changed"], d["reboot_needed"], len(d["reboot_reasons"]))' "(1, True, 2)"
+	check "the real run's files and diffs are the dry run's" python3 -c 'import json, sys; a, b = (json.loads(x) for x in sys.argv[1:]); sys.exit(a["files"] != b["files"])' "$planned" "$OUT"
+	check "each diff's new side is the file written" python3 -c '
+import json, os, sys
+d = json.loads(sys.argv[2])
+for f in d["files"]:
+    new = "".join(l[1:] + "\n" for l in f["diff"].splitlines()[3:] if l[:1] in "+ ")
+    if open(sys.argv[1] + f["path"]).read() != new:
+        sys.exit(f["path"])' "$ROOT" "$OUT"
 	OUT=$("$PCIBIND" --root "$ROOT" setup 02:00 --boot --json 2>/dev/null)
 	check "a second run: unchanged, no link made" json_is '(d["action"], d["unit_links_changed"], d["generated_files_changed"])' "('unchanged', 0, 0)"
+	check "a second run: no file in its files" json_is 'd["files"]' "[]"
 	setup_stop
 }

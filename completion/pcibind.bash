@@ -118,7 +118,7 @@ _pcibind()
 		COMPREPLY=($(compgen -W "--udev --json --dry-run --root --force --verbose --quiet --help" -- "$cur"))
 		;;
 	generate)
-		COMPREPLY=($(compgen -W "--write --remove --dry-run --force --json --root --help" -- "$cur"))
+		COMPREPLY=($(compgen -W "--write --remove --no-initramfs --dry-run --force --json --root --help" -- "$cur"))
 		;;
 	check)
 		COMPREPLY=($(compgen -W "--vm --domain --json --root --help" -- "$cur"))

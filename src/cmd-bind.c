@@ -53,7 +53,7 @@ static int parse_selectors(struct run *rn, int argc, char **argv)
 	if (!rn->sels)
 		return EXIT_FAILURE_;
 	for (int i = 0; i < argc; i++)
-		if (selector_parse(argv[i], &rn->sels[i]) < 0) {
+		if (selector_parse_user(argv[i], &rn->sels[i]) < 0) {
 			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
 				  "vendor:device (10de:2204) or a section name", str_shown(argv[i], (char[96]){ 0 }, 96));
 			return EXIT_USAGE;
@@ -180,6 +180,7 @@ static int make_plan(struct run *rn)
 
 	if (err == -EINVAL) {
 		msg_error("%s", e.msg);
+		ctx_hint_selectors(rn->c, rn->cfg, rn->sels, rn->n_sels);
 		return EXIT_USAGE;
 	}
 	if (err < 0) {
@@ -498,6 +499,20 @@ static int nothing_to_do(const struct run *rn)
 	return EXIT_OK;
 }
 
+/* a restore of functions pcibind did not move: where each one is */
+static void nothing_to_restore(const struct run *rn)
+{
+	char list[512] = "", drv[80];
+
+	for (size_t i = 0; i < rn->p->n_acts; i++) {
+		const struct action *a = &rn->p->acts[i];
+
+		strappendf(list, sizeof(list), "%s%s on %s", i ? ", " : "", a->name,
+			   state_text(a->before.driver, drv, sizeof(drv)));
+	}
+	msg_info(rn->c, "nothing to restore: pcibind moved none of them (%s)", list);
+}
+
 /*
  * Single-GPU steps (units stopped, consoles released) whose functions have
  * no record any more: a post-stop that was killed after giving the GPU
@@ -575,8 +590,11 @@ static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 		st = v == VERB_RESTORE && rn.j->n_steps ? undo_left_steps(&rn) : nothing_to_do(&rn);
 	else if (rn.p->n_sriov)
 		st = execute_sriov(&rn, &outs);
-	else if ((st = execute(&rn, &outs)) == EXIT_OK)
+	else if ((st = execute(&rn, &outs)) == EXIT_OK) {
 		report_destroyed(&rn, outs);
+		if (v == VERB_RESTORE && !plan_changes(rn.p))
+			nothing_to_restore(&rn);
+	}
 out:
 	/* a report whenever there was a request to report on */
 	if (c->json && (rn.p || st != EXIT_USAGE) && report_json(verb_name(v), rn.p, outs, c->dry_run, st) < 0 && !st)
@@ -588,7 +606,9 @@ out:
 
 static int run_bind(struct ctx *c, int argc, char **argv)
 {
-	return run_verb(c, VERB_BIND, argc, argv);
+	int r = ctx_check_driver(c, c->driver);
+
+	return r ? r : run_verb(c, VERB_BIND, argc, argv);
 }
 
 static int run_unbind(struct ctx *c, int argc, char **argv)

@@ -12,6 +12,7 @@
 #include "detect.h"
 #include "gen.h"
 #include "json.h"
+#include "modalias.h"
 #include "pcidev.h"
 #include "pcitree.h"
 #include "plan.h"
@@ -201,6 +202,7 @@ static void check_generated(struct check *k)
 {
 	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
 	struct bootstate state = {0};
+	struct modaliases *aliases = NULL;
 	struct gen_existing ex;
 	struct gen_result res;
 	struct gen_error e;
@@ -214,10 +216,12 @@ static void check_generated(struct check *k)
 		add(k, LVL_FAIL, "generate", "inspect the file, then remove it", "%s", msg);
 		return;
 	}
-	ex = (struct gen_existing){grub, kcmd, kstub, &state};
+	(void)detect_modaliases(k->c->root, k->sys, &aliases); /* none: the softdeps of the bound drivers */
+	ex = (struct gen_existing){grub, kcmd, kstub, &state, aliases};
 	if (gen_build(k->cfg, k->h, k->sys, &ex, &res, &e) < 0) {
 		add(k, LVL_FAIL, "generate", "fix the configuration", "%s", e.msg[0] ? e.msg : "cannot generate");
 		bootstate_clear(&state);
+		modaliases_free(aliases);
 		return;
 	}
 	for (size_t i = 0; i < res.n_files; i++)
@@ -233,6 +237,12 @@ static void check_generated(struct check *k)
 	for (size_t i = 0; i < res.n_args; i++) {
 		if (words_contain(k->sys->cmdline, res.args[i]))
 			add(k, LVL_OK, "cmdline", NULL, "%s is on the running kernel's command line", res.args[i]);
+		else if (k->sys->iommu && streq(res.args[i], "intel_iommu=on"))
+			/* the kernel's default (CONFIG_INTEL_IOMMU_DEFAULT_ON) turned it on: not a failure */
+			add(k, LVL_WARN, "cmdline",
+			    stale ? "`pcibind generate --write` puts it there" : "reboot (the configuration already has it)",
+			    "intel_iommu=on is not on the running kernel's command line; the IOMMU is on anyway (the "
+			    "kernel's default), the argument keeps it so");
 		else
 			add(k, LVL_FAIL, "cmdline",
 			    stale ? "`pcibind generate --write`, then reboot" : "reboot (the configuration already has it)",
@@ -240,6 +250,7 @@ static void check_generated(struct check *k)
 	}
 	gen_result_clear(&res);
 	bootstate_clear(&state);
+	modaliases_free(aliases);
 }
 
 static void check_modules(struct check *k)

@@ -12,6 +12,7 @@
 #include "detect.h"
 #include "gen.h"
 #include "json.h"
+#include "modalias.h"
 #include "pcidev.h"
 #include "spawn.h"
 
@@ -26,6 +27,7 @@ struct generate {
 	struct system *sys;
 	struct bootstate state;
 	struct bootstate_dirs dirs; /* the directories earlier writes made */
+	struct modaliases *aliases; /* NULL: no modules.alias */
 	struct gen_result res;
 	char **old;     /* per res.files: text on disk (or as an earlier entry leaves it), NULL if absent */
 	bool *changed;  /* per res.files */
@@ -49,6 +51,7 @@ static void generate_free(struct generate *g)
 	gen_result_clear(&g->res);
 	bootstate_clear(&g->state);
 	bootstate_dirs_clear(&g->dirs);
+	modaliases_free(g->aliases);
 	system_free(g->sys);
 	pcihost_free(g->h);
 	config_free(g->cfg);
@@ -125,7 +128,11 @@ static int build(struct generate *g)
 		msg_error("%s; nothing changed", msg);
 		return EXIT_FAILURE_;
 	}
-	ex = (struct gen_existing){grub, kcmd, kstub, &g->state};
+	if (!g->c->remove && (err = detect_modaliases(g->c->root, g->sys, &g->aliases)) < 0 && err != -ENOENT) {
+		msg_error("cannot read modules.alias below %s: %s", sysroot_path(g->c->root), strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	ex = (struct gen_existing){grub, kcmd, kstub, &g->state, g->aliases};
 	r = g->c->remove ? gen_remove(g->sys, &ex, &g->res, &e) : gen_build(g->cfg, g->h, g->sys, &ex, &g->res, &e);
 	if (r == -EINVAL) {
 		msg_error("%s; nothing generated", e.msg);
@@ -202,7 +209,10 @@ static int pick_commands(struct generate *g)
 	for (size_t i = 0; i < g->res.n_cmds; i++) {
 		const struct gen_cmd *k = &g->res.cmds[i];
 
-		if (k->when == GEN_NOW || (k->when == GEN_AFTER_INITRD && initrd) || (k->when == GEN_AFTER_BOOT && boot))
+		if (k->when == GEN_AFTER_INITRD && initrd && g->c->no_initramfs)
+			msg_info(g->c, "left to the caller (--no-initramfs): %s", k->cmd);
+		else if (k->when == GEN_NOW || (k->when == GEN_AFTER_INITRD && initrd) ||
+			 (k->when == GEN_AFTER_BOOT && boot))
 			g->cmds[g->n_cmds++] = k->cmd;
 	}
 	for (size_t i = 0; i < g->n_cmds; i++)
@@ -441,6 +451,8 @@ static int hazards(struct generate *g)
 {
 	bool acting = (g->c->write || g->c->remove) && !g->c->dry_run;
 
+	if (!acting && g->c->force && (g->flags & GENERATE_NO_DIFF))
+		return 0; /* a caller's silent look ahead: the run that writes says it */
 	for (size_t i = 0; i < g->res.n_hazards; i++) {
 		if (acting && !g->c->force)
 			msg_error("%s", g->res.hazards[i]);
@@ -480,7 +492,7 @@ static int print_text(struct generate *g)
 		}
 		fputs(d, stdout);
 	}
-	for (size_t i = 0; i < g->res.n_notes; i++)
+	for (size_t i = 0; !(g->flags & GENERATE_NO_DIFF) && i < g->res.n_notes; i++)
 		msg_info(g->c, "note: %s", g->res.notes[i]);
 	if (g->c->verbosity > 0 && !g->c->remove)
 		print_args(g);
@@ -572,7 +584,7 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 	bool initrd_tool = false;
 
 	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0,
-					 .n_commands = g->n_cmds};
+					 .n_commands = g->n_cmds, .n_hazards = g->res.n_hazards};
 	for (size_t i = 0; i < g->n_cmds && i < ARRAY_SIZE(sum->commands); i++) {
 		(void)snprintf(sum->commands[i], sizeof(sum->commands[i]), "%s", g->cmds[i]);
 		sum->command_status[i] = g->cmd_status[i];

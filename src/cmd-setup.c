@@ -52,6 +52,7 @@ struct setup {
 	size_t n_reasons;
 	char no_reboot[TEXT_MAX]; /* what to do instead when none is */
 	int lock_fd;
+	bool remove_boot; /* the last set goes: generate --remove, not --write */
 };
 
 static void setup_free(struct setup *s)
@@ -117,7 +118,7 @@ static int parse_selectors(struct setup *s, int argc, char **argv)
 	if (!s->sels)
 		return EXIT_FAILURE_;
 	for (int i = 0; i < argc; i++) {
-		if (selector_parse(argv[i], &s->sels[i]) < 0) {
+		if (selector_parse_user(argv[i], &s->sels[i]) < 0) {
 			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
 				  "vendor:device (10de:2204) or a section name",
 				  str_shown(argv[i], (char[96]){ 0 }, 96));
@@ -177,6 +178,7 @@ static int resolve(struct setup *s)
 
 		if (err == -EINVAL) {
 			msg_error("%s", e.msg);
+			ctx_hint_selectors(s->c, s->cfg, &s->sels[i], 1);
 			return EXIT_USAGE;
 		}
 		if (err < 0)
@@ -724,8 +726,9 @@ static int run_generate(struct setup *s, unsigned flags)
 {
 	struct ctx gc = *s->c;
 
-	gc.write = true;
-	gc.remove = false; /* setup --remove takes a set out; generate --remove would take all of pcibind's out */
+	/* setup --remove takes a set out; generate --remove takes all of pcibind's out, once no set is left */
+	gc.write = !s->remove_boot;
+	gc.remove = s->remove_boot;
 	flags |= s->c->json ? GENERATE_NO_STDOUT : 0;
 	flags |= s->lock_fd >= 0 ? GENERATE_LOCKED : 0;
 	s->gen_status = generate_with_config(&gc, s->new_cfg, flags, &s->gen);
@@ -766,6 +769,7 @@ static void json_out(const struct setup *s, int status)
 	for (size_t i = 0; i < s->gen.n_commands && i < ARRAY_SIZE(s->gen.commands); i++)
 		json_string(&j, s->gen.commands[i]);
 	json_array_end(&j);
+	json_key_bool(&j, "boot_setup_removed", s->remove_boot);
 	json_key_string(&j, "unit", UNIT);
 	json_key_int(&j, "unit_links_changed", s->unit_change);
 	json_key_bool(&j, "reboot_needed", s->n_reasons > 0);
@@ -779,17 +783,26 @@ static void json_out(const struct setup *s, int status)
 	(void)json_finish(&j);
 }
 
-/* generate against the edit with nothing written: the rest of the diff */
-static int preview(struct setup *s)
+/* generate against the edit with nothing written: the rest of the diff (flags: or nothing shown) */
+static int preview(struct setup *s, unsigned flags)
 {
 	struct ctx *real = s->c, dc = *s->c;
 	int r;
 
 	dc.dry_run = true;
 	s->c = &dc;
-	r = run_generate(s, GENERATE_NO_SUMMARY);
+	r = run_generate(s, GENERATE_NO_SUMMARY | flags);
 	s->c = real;
 	return r;
+}
+
+/* what generate --write would refuse, found before anything is written */
+static int refused_by_generate(const struct setup *s)
+{
+	if (!s->gen.n_hazards || s->c->force)
+		return 0;
+	msg_error("setup refuses what `pcibind generate --write` refuses (above) unless --force; nothing was changed");
+	return EXIT_REFUSED;
 }
 
 /* the line above said what the set is; this one says the rest is as it should be */
@@ -801,63 +814,100 @@ static void say_nothing_to_do(const struct setup *s)
 }
 
 /* the part both directions share: show, ask, write, generate, the unit, the verdict */
+/* under the lock: the file is still as it was read, or another run changed it meanwhile */
+static int still_as_read(struct setup *s)
+{
+	_cleanup_free_ char *now = NULL;
+	int r = read_text(s, s->rel, &now);
+
+	if (r != 0)
+		return r;
+	if (!now == !s->old_text && (!now || streq(now, s->old_text)))
+		return 0;
+	msg_error("/%s changed while this setup ran (another pcibind setup?); nothing was changed: run it again", s->rel);
+	return EXIT_FAILURE_;
+}
+
+/* the preview: generate's diff, the unit, the verdict; for a terminal, the question */
+static int show_and_ask(struct setup *s, const char *problem)
+{
+	int r;
+
+	if ((r = preview(s, 0)) != 0)
+		return r;
+	show_unit_plan(s, false);
+	judge_reboot(s);
+	if (s->c->dry_run) {
+		if (problem)
+			msg_error("%s", problem);
+		show_reboot(s);
+		say(s, "dry run: nothing was changed");
+		return problem ? EXIT_FAILURE_ : 0;
+	}
+	if (problem || (s->gen.n_hazards && !s->c->force))
+		return 0; /* said below, before anything is written */
+	if (!nothing_changes(s) && !ask("Make these changes?", false)) {
+		say(s, "nothing was changed");
+		return EXIT_FAILURE_;
+	}
+	s->n_reasons = 0;
+	return 0;
+}
+
+/* the part both directions share: show, ask, write, generate, the unit, the verdict */
 static int carry_out(struct setup *s)
 {
+	bool previewed = s->c->dry_run || interactive(s);
 	char why[TEXT_MAX];
 	const char *problem;
-	bool previewed = false;
 	int r;
 
 	plan_unit(s);
 	problem = unit_problem(s, why, sizeof(why));
 	if ((r = show_config_diff(s)) != 0)
 		return r;
-	if (s->c->dry_run || interactive(s)) {
-		if ((r = preview(s)) != 0)
-			return r;
-		previewed = true;
-		show_unit_plan(s, false);
-		judge_reboot(s);
-		if (s->c->dry_run) {
-			if (problem)
-				msg_error("%s", problem);
-			show_reboot(s);
-			say(s, "dry run: nothing was changed");
-			return problem ? EXIT_FAILURE_ : 0;
-		}
-		if (!nothing_changes(s) && !ask("Make these changes?", false)) {
-			say(s, "nothing was changed");
-			return EXIT_FAILURE_;
-		}
-		s->n_reasons = 0;
+	if (previewed && ((r = show_and_ask(s, problem)) != 0 || s->c->dry_run))
+		return r;
+	/* everything that can be checked is checked before the first write */
+	if (problem) {
+		msg_error("%s; nothing was changed", problem);
+		return EXIT_FAILURE_;
 	}
-	if ((r = take_lock(s)) != 0 || (r = write_config(s)) != 0)
+	if (!previewed && (r = preview(s, GENERATE_NO_DIFF | GENERATE_NO_STDOUT)) != 0) {
+		msg_error("nothing was changed");
+		return r;
+	}
+	if ((r = refused_by_generate(s)) != 0)
+		return r;
+	if ((r = take_lock(s)) != 0 || (r = still_as_read(s)) != 0 || (r = write_config(s)) != 0)
 		return r;
 	r = run_generate(s, GENERATE_NO_SUMMARY | (previewed ? GENERATE_NO_DIFF : 0));
 	if (r != 0) {
-		msg_error("%s is written; once that is fixed, run `pcibind generate --write` or this setup again",
-			  s->rel);
+		msg_error("/%s is written, and the generated files named above; %s is as it was. Once that is "
+			  "fixed, run this setup again", s->rel, UNIT);
 		return r;
 	}
-	if (problem) {
-		msg_error("%s", problem);
-		r = EXIT_FAILURE_;
-	} else if ((r = apply_unit(s)) != 0) {
+	if ((r = apply_unit(s)) != 0) {
+		msg_error("/%s and the generated files are written; %s is not %s: run `systemctl %s %s`, or this "
+			  "setup again once fixed", s->rel, UNIT, s->unit_change > 0 ? "enabled" : "disabled",
+			  s->unit_change > 0 ? "enable" : "disable", UNIT);
 		return r;
 	}
+	if (s->remove_boot)
+		say(s, "the last set is gone: pcibind's boot setup is taken out too, as `pcibind generate --remove` does");
 	judge_reboot(s);
 	if (nothing_changes(s))
 		say_nothing_to_do(s);
 	show_reboot(s);
-	return r;
+	return 0;
 }
 
 static int load(struct setup *s, int argc, char **argv)
 {
 	int r;
 
-	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_load_config(s->c, &s->cfg)) != 0 ||
-	    (r = scan(s)) != 0)
+	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_check_driver(s->c, s->c->driver)) != 0 ||
+	    (r = ctx_load_config(s->c, &s->cfg)) != 0 || (r = scan(s)) != 0)
 		return r;
 	return 0;
 }
@@ -928,25 +978,28 @@ static int run_remove(struct setup *s)
 			msg_error("cannot take [%s] out of /%s: %s", s->name, s->rel, strerror(-r));
 			return EXIT_FAILURE_;
 		}
-		if (!s->new_text[0] && !streq(s->rel, CONFIG_FILE)) {
+		if (!s->new_text[0]) {
 			free(s->new_text);
-			s->new_text = NULL; /* a drop-in that held only this set goes */
+			s->new_text = NULL; /* a file that held only this set goes: setup made it */
 		}
 		s->action = "remove";
 		say(s, "[%s] in /%s: taken out%s", s->name, s->rel, s->new_text ? "" : " (the file held nothing else)");
 	} else {
-		(void)snprintf(s->rel, sizeof(s->rel), "%s", CONFIG_FILE);
-		if ((r = read_text(s, s->rel, &s->old_text)) != 0)
-			return r;
-		s->new_text = s->old_text ? strdup(s->old_text) : NULL;
+		/* nothing to take out: nothing regenerated, the unit left as it is */
 		s->action = "absent";
-		(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "nothing was taken out");
-		say(s, "no set to take out: %s", s->sels[0].kind == SEL_NAME ? "the configuration has no such set"
-									     : "no set holds these functions");
+		if (s->sels[0].kind == SEL_NAME)
+			say(s, "nothing to do: the configuration has no set [%s]", s->name);
+		else
+			say(s, "nothing to do: no set of the configuration holds these functions");
+		return 0;
 	}
 	if ((r = check_edit(s)) != 0)
 		return r;
 	restore_hint(s);
+	if (!s->new_cfg->n_sets)
+		s->remove_boot = !interactive(s) || s->c->dry_run ||
+				 ask("No set is left: take pcibind's boot setup out too (kernel arguments, modprobe.d, "
+				     "modules-load.d, initramfs)?", true);
 	return carry_out(s);
 }
 

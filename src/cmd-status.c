@@ -74,6 +74,7 @@ static void known_sets(const struct config *cfg, char *buf, size_t size)
 
 static int check_name(const struct status *st, const char *arg)
 {
+	struct selector sel;
 	char known[384];
 
 	if (config_find_set(st->cfg, arg))
@@ -81,6 +82,9 @@ static int check_name(const struct status *st, const char *arg)
 	known_sets(st->cfg, known, sizeof(known));
 	msg_error("invalid selector '%s': no section [%s] in the configuration (%s%s)", arg, arg,
 		  known[0] ? "known: " : "it defines none", known);
+	sel = (struct selector){.kind = SEL_NAME};
+	(void)snprintf(sel.name, sizeof(sel.name), "%s", arg);
+	ctx_hint_selectors(st->c, st->cfg, &sel, 1);
 	return EXIT_USAGE;
 }
 
@@ -92,7 +96,7 @@ static int parse_selectors(struct status *st, int argc, char **argv)
 		return EXIT_FAILURE_;
 	}
 	for (int i = 0; i < argc; i++) {
-		if (selector_parse(argv[i], &st->sels[i]) < 0) {
+		if (selector_parse_user(argv[i], &st->sels[i]) < 0) {
 			msg_error(
 			    "invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot "
 			    "(82:00), vendor:device (10de:2204) or a section name",

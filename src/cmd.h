@@ -38,6 +38,8 @@ struct ctx {
 	bool boot_given;    /* setup --boot or --no-boot */
 	bool boot;          /* which one */
 	bool yes;           /* -y, --yes: every question answered yes */
+	bool no_initramfs;  /* generate --no-initramfs: the initramfs rebuild left to the caller */
+	unsigned given;     /* the command-specific options given (main.c checks them against the command) */
 };
 
 struct cmd {
@@ -97,6 +99,15 @@ struct journal;
 int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size);
 /* The module loader: modprobe on the host; under another --root only $PCIBIND_MODPROBE (tests, images) */
 const char *ctx_modprobe(const struct ctx *c);
+/*
+ * Is driver a PCI driver this host has: registered now (bus/pci/drivers),
+ * a VFIO or stub driver, "auto", or a module with PCI aliases in the
+ * running kernel's modules.alias? Without a modules.alias nothing is known
+ * against it. 0, or EXIT_USAGE with the reason said.
+ */
+int ctx_check_driver(const struct ctx *c, const char *driver);
+/* after "no section [NAME]": when NAME is a network interface, the PCI function that carries it, said */
+void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const struct selector *sels, size_t n);
 
 /* What a generate run changed or found, for setup's reboot verdict */
 struct generate_summary {
@@ -107,6 +118,7 @@ struct generate_summary {
 	char commands[3][256];	/* the refresh commands the changes call for */
 	int command_status[3];	/* each one's exit status, -1: not run (--dry-run, or below another root) */
 	size_t n_commands;
+	size_t n_hazards; /* what --write refuses without --force */
 };
 enum {
 	GENERATE_NO_DIFF = 1 << 0,    /* no diffs and notes */

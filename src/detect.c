@@ -9,6 +9,7 @@
 
 #include "bootops.h"
 #include "detect.h"
+#include "modalias.h"
 #include "util.h"
 
 #define KERNELS_MAX 64
@@ -421,6 +422,15 @@ void system_free(struct system *s)
 	free(s->cmdline);
 	free(s->bls_options);
 	free(s);
+}
+
+int detect_modaliases(const struct sysroot *r, const struct system *s, struct modaliases **ret)
+{
+	int err = s->running[0] ? modaliases_load_release(r, s->running, ret) : -ENOENT;
+
+	if (err != -ENOENT || !s->n_kernels)
+		return err;
+	return modaliases_load_release(r, s->kernels[s->n_kernels - 1].version, ret);
 }
 
 const char *bootloader_name(enum bootloader b)

@@ -79,6 +79,13 @@ bool detect_have_tool(const struct sysroot *r, const char *name);
 /* os-release ID or one of ID_LIKE is id */
 bool system_os_is(const struct system *s, const char *id);
 void system_free(struct system *s);
+struct modaliases;
+/*
+ * modules.alias of the kernel the next boot is likely to run: the running
+ * one's when it has one, else the newest below lib/modules (an image).
+ * -ENOENT when none has one.
+ */
+int detect_modaliases(const struct sysroot *r, const struct system *s, struct modaliases **ret);
 
 const char *bootloader_name(enum bootloader b);
 const char *initrd_tool_name(enum initrd_tool t);

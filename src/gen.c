@@ -9,6 +9,7 @@
 
 #include "bootops.h"
 #include "gen.h"
+#include "modalias.h"
 #include "util.h"
 
 #define MODULES_MAX 64
@@ -337,12 +338,42 @@ static int add_softdep(struct need *nd, const char *module, const char *target)
 	return 0;
 }
 
-/* the host driver of one configured function: the one bound now, else the known ones */
+/*
+ * The modules the kernel would bind to f, from modules.alias, whatever is
+ * bound now: what generate writes must not follow the binding (a softdep
+ * dropped once the function is on vfio-pci would lose the boot ordering).
+ * VFIO drivers have no "pci:" aliases. The count added.
+ */
+static int alias_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f, const char *target)
+{
+	const char *mods[8];
+	char alias[128];
+	size_t n;
+	int r;
+
+	if (!g->ex || !g->ex->aliases)
+		return 0;
+	modalias_of(f, alias, sizeof(alias));
+	n = modaliases_match_modules(g->ex->aliases, alias, mods, ARRAY_SIZE(mods));
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++) {
+		if (driver_is_vfio_safe(mods[i]) || streq(mods[i], target) || !gen_module_name_ok(mods[i]))
+			continue;
+		if ((r = add_softdep(nd, mods[i], target)) < 0)
+			return r;
+	}
+	return (int)n;
+}
+
+/* the host drivers of one configured function: the kernel's pick, the one bound now, the known ones */
 static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f, const char *target)
 {
 	const char *const *known;
 	bool bound = false;
 	int r;
+
+	if ((r = alias_host_drivers(g, nd, f, target)) < 0)
+		return r;
+	bound = r > 0;
 
 	/*
 	 * The driver bound now, and the ones known for its kind too: the result

@@ -20,6 +20,7 @@ struct gen_existing {
 	const char *kernel_cmdline; /* etc/kernel/cmdline */
 	const char *kernelstub;     /* etc/kernelstub/configuration */
 	const struct bootstate *state; /* what earlier runs changed in them (var/lib/pcibind); NULL: nothing */
+	const struct modaliases *aliases; /* modules.alias: the host drivers the kernel would bind; NULL: none */
 };
 
 struct gen_file {

@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "journal.h"
+#include "modalias.h"
 #include "spawn.h"
 
 static const struct cmd *const commands[] = {
@@ -49,6 +50,7 @@ static void usage(FILE *out)
 		"      --name NAME     setup: the set's name\n"
 		"      --boot          setup: claim the set at boot (--no-boot: on demand)\n"
 		"      --remove        generate: take pcibind's boot setup out; setup: the set SEL names\n"
+		"      --no-initramfs  generate: run no initramfs rebuild, name it (the package's removal does one)\n"
 		"  -y, --yes           setup: ask nothing (it asks only on a terminal)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n\n"
@@ -71,7 +73,62 @@ static const struct cmd *find_cmd(const char *name)
 }
 
 enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE, OPT_REMOVE, OPT_VM,
-       OPT_DOMAIN, OPT_NAME, OPT_BOOT, OPT_NO_BOOT };
+       OPT_DOMAIN, OPT_NAME, OPT_BOOT, OPT_NO_BOOT, OPT_NO_INITRAMFS };
+
+/*
+ * The options of one command or a few (the common ones, --root, -n, --json,
+ * -f, --timeout, -v, -q, -h, -V, go with every command): one bit each,
+ * and per command the ones it takes. Any other is a usage error naming it.
+ */
+enum {
+	OWN_DRIVER = 1 << 0,
+	OWN_WRITE = 1 << 1,
+	OWN_UDEV = 1 << 2,
+	OWN_TREE = 1 << 3,
+	OWN_REMOVE = 1 << 4,
+	OWN_VM = 1 << 5,
+	OWN_DOMAIN = 1 << 6,
+	OWN_NAME = 1 << 7,
+	OWN_BOOT = 1 << 8,
+	OWN_YES = 1 << 9,
+	OWN_NO_INITRAMFS = 1 << 10,
+};
+
+static const char *const own_names[] = {
+	"--driver", "--write", "--udev", "--tree", "--remove", "--vm", "--domain", "--name", "--boot/--no-boot", "--yes",
+	"--no-initramfs",
+};
+
+static const struct {
+	const char *cmd;
+	unsigned own;
+} own_options[] = {
+	{ "status", OWN_TREE },
+	{ "bind", OWN_DRIVER },
+	{ "unbind", 0 },
+	{ "restore", 0 },
+	{ "apply", OWN_UDEV },
+	{ "generate", OWN_WRITE | OWN_REMOVE | OWN_NO_INITRAMFS },
+	{ "check", OWN_VM | OWN_DOMAIN },
+	{ "hook", 0 },
+	{ "setup", OWN_DRIVER | OWN_REMOVE | OWN_NAME | OWN_BOOT | OWN_YES },
+};
+
+/* an option the command does not take: 0, or EXIT_USAGE with it named */
+static int check_own_options(const char *cmd, unsigned given)
+{
+	unsigned own = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(own_options); i++)
+		if (streq(own_options[i].cmd, cmd))
+			own = own_options[i].own;
+	for (size_t i = 0; i < ARRAY_SIZE(own_names); i++)
+		if (given & ~own & (1u << i)) {
+			msg_error("%s does not take %s; try 'pcibind %s --help'", cmd, own_names[i], cmd);
+			return EXIT_USAGE;
+		}
+	return 0;
+}
 
 static const struct option options[] = {
 	{ "root", required_argument, NULL, OPT_ROOT },
@@ -82,6 +139,7 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "write", no_argument, NULL, OPT_WRITE },
 	{ "remove", no_argument, NULL, OPT_REMOVE },
+	{ "no-initramfs", no_argument, NULL, OPT_NO_INITRAMFS },
 	{ "udev", no_argument, NULL, OPT_UDEV },
 	{ "tree", no_argument, NULL, OPT_TREE },
 	{ "vm", required_argument, NULL, OPT_VM },
@@ -123,6 +181,7 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 			return EXIT_USAGE;
 		}
 		c->driver = optarg;
+		c->given |= OWN_DRIVER;
 		return -1;
 	case OPT_TIMEOUT:
 		if (parse_uint(optarg, 10, 3600, &v) < 0 || v == 0) {
@@ -133,12 +192,15 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		return -1;
 	case OPT_WRITE:
 		c->write = true;
+		c->given |= OWN_WRITE;
 		return -1;
 	case OPT_UDEV:
 		c->udev = true;
+		c->given |= OWN_UDEV;
 		return -1;
 	case OPT_TREE:
 		c->tree = true;
+		c->given |= OWN_TREE;
 		return -1;
 	case OPT_NAME:
 		if (!selector_name_valid(optarg)) {
@@ -148,23 +210,33 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 			return EXIT_USAGE;
 		}
 		c->name = optarg;
+		c->given |= OWN_NAME;
 		return -1;
 	case OPT_BOOT:
 	case OPT_NO_BOOT:
 		c->boot_given = true;
 		c->boot = opt == OPT_BOOT;
+		c->given |= OWN_BOOT;
 		return -1;
 	case OPT_REMOVE:
 		c->remove = true;
+		c->given |= OWN_REMOVE;
+		return -1;
+	case OPT_NO_INITRAMFS:
+		c->no_initramfs = true;
+		c->given |= OWN_NO_INITRAMFS;
 		return -1;
 	case OPT_VM:
 		c->vm = optarg;
+		c->given |= OWN_VM;
 		return -1;
 	case OPT_DOMAIN:
 		c->domain = optarg;
+		c->given |= OWN_DOMAIN;
 		return -1;
 	case 'y':
 		c->yes = true;
+		c->given |= OWN_YES;
 		return -1;
 	case 'v':
 		c->verbosity++;
@@ -296,6 +368,8 @@ static int dispatch(int argc, char **argv)
 	optind = cmd->raw_args ? 1 : 0; /* glibc: 0 reinitialises getopt for the new argv */
 	if (!cmd->raw_args && (st = parse_options(&c, argc, argv, "nfvqhVy", &help)) >= 0)
 		return st;
+	if (!help && (st = check_own_options(cmd->name, c.given)) != 0)
+		return st;
 	if (help) {
 		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n%s", cmd->name, cmd->args, cmd->help, cmd->usage ? cmd->usage : "");
 		return EXIT_OK;
@@ -366,6 +440,44 @@ const char *ctx_modprobe(const struct ctx *c)
 		if (access(paths[i], X_OK) == 0)
 			return paths[i];
 	return NULL;
+}
+
+int ctx_check_driver(const struct ctx *c, const char *driver)
+{
+	struct modaliases *m = NULL;
+	char rel[128], shown[96];
+	bool known;
+
+	if (!driver || driver_is_vfio_safe(driver) || driver_is_auto(driver))
+		return 0;
+	if (xsnprintf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver) == 0 && sysroot_exists(c->root, rel) == 0)
+		return 0;
+	if (modaliases_load(c->root, &m) < 0)
+		return 0;
+	known = modaliases_has_module(m, driver);
+	modaliases_free(m);
+	if (known)
+		return 0;
+	msg_error("no PCI driver named '%s' on this host: it is not registered (/sys/bus/pci/drivers) and no module of "
+		  "that name has PCI aliases (modules.alias); the VFIO driver is vfio-pci",
+		  str_shown(driver, shown, sizeof(shown)));
+	return EXIT_USAGE;
+}
+
+void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const struct selector *sels, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *fn = NULL;
+		char rel[128];
+		struct pciaddr a;
+
+		if (sels[i].kind != SEL_NAME || config_find_set(cfg, sels[i].name) ||
+		    xsnprintf(rel, sizeof(rel), "sys/class/net/%s/device", sels[i].name) < 0 ||
+		    sysroot_link_basename(c->root, rel, &fn) < 0 || pciaddr_parse(fn, &a) < 0)
+			continue;
+		msg_error("hint: %s is a network interface of %s; SEL names PCI functions (an address, a slot, "
+			  "vendor:device or a set), not interfaces: use %s", sels[i].name, fn, fn);
+	}
 }
 
 int ctx_load_config(struct ctx *c, struct config **ret)

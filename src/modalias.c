@@ -237,3 +237,24 @@ size_t modaliases_match(const struct modaliases *m, const char *modalias, const 
 	n = table_match(&m->modules, modalias, ret, max);
 	return n ? n : table_match(&m->builtin, modalias, ret, max);
 }
+
+size_t modaliases_match_modules(const struct modaliases *m, const char *modalias, const char **ret, size_t max)
+{
+	return m && max ? table_match(&m->modules, modalias, ret, max) : 0;
+}
+
+static bool module_name_eq(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_')))
+			return false;
+	return *a == *b;
+}
+
+bool modaliases_has_module(const struct modaliases *m, const char *module)
+{
+	for (size_t i = 0; m && i < m->modules.n; i++)
+		if (module_name_eq(m->modules.entries[i].module, module))
+			return true;
+	return false;
+}

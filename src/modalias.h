@@ -3,6 +3,7 @@
 #ifndef PCIBIND_MODALIAS_H
 #define PCIBIND_MODALIAS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "pcidev.h"
@@ -32,5 +33,9 @@ void modalias_of(const struct pcifn *f, char *buf, size_t size);
  * them up last. Up to max names into ret, pointing into m; the count found.
  */
 size_t modaliases_match(const struct modaliases *m, const char *modalias, const char **ret, size_t max);
+/* a module with a "pci:" alias of that name ('-' and '_' alike, as kmod takes them) */
+bool modaliases_has_module(const struct modaliases *m, const char *module);
+/* the same, loadable modules only (what a softdep can order) */
+size_t modaliases_match_modules(const struct modaliases *m, const char *modalias, const char **ret, size_t max);
 
 #endif

@@ -179,6 +179,52 @@ int selector_parse(const char *s, struct selector *ret)
 	return 0;
 }
 
+/* 1 to max hex digits, the whole of [s, s + n) */
+static bool parse_hex_upto(const char *s, size_t n, size_t max, uint32_t *ret)
+{
+	return n >= 1 && n <= max && parse_hex_exact(s, n, ret);
+}
+
+/* "[[DOMAIN:]BUS:]SLOT[.FN]" as lspci -s reads it, bus and slot required here */
+static bool parse_short_addr(const char *s, size_t len, struct selector *sel)
+{
+	const char *dot = memchr(s, '.', len), *c2 = NULL, *c1 = memchr(s, ':', len);
+	uint32_t dom = 0, bus, dev, fn = 0;
+	size_t end = dot ? (size_t)(dot - s) : len;
+
+	if (!c1 || (size_t)(c1 - s) >= end)
+		return false;
+	c2 = memchr(c1 + 1, ':', end - (size_t)(c1 + 1 - s));
+	if (c2 && !parse_hex_upto(s, (size_t)(c1 - s), 8, &dom))
+		return false;
+	if (c2)
+		c1++;
+	else
+		c2 = c1, c1 = s;
+	if (!parse_hex_upto(c1, (size_t)(c2 - c1), 2, &bus) ||
+	    !parse_hex_upto(c2 + 1, end - (size_t)(c2 + 1 - s), 2, &dev) || dev > 0x1f)
+		return false;
+	if (dot && (len - end != 2 || dot[1] < '0' || dot[1] > '7'))
+		return false;
+	if (dot)
+		fn = (uint32_t)(dot[1] - '0');
+	sel->kind = dot ? SEL_FUNCTION : SEL_SLOT;
+	sel->addr = (struct pciaddr){.domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn};
+	return true;
+}
+
+int selector_parse_user(const char *s, struct selector *ret)
+{
+	size_t len = input_len(s);
+	struct selector sel = {0};
+
+	if (len != SIZE_MAX && !parse_numeric(s, len, &sel) && parse_short_addr(s, len, &sel)) {
+		*ret = sel;
+		return 0;
+	}
+	return selector_parse(s, ret);
+}
+
 bool selector_matches(const struct selector *sel, const struct pciaddr *a, uint16_t vendor, uint16_t device)
 {
 	switch (sel->kind) {

@@ -50,6 +50,12 @@ struct selector {
  * forms is a NAME if it is a valid section name, else -EINVAL.
  */
 int selector_parse(const char *s, struct selector *ret);
+/*
+ * The same, and the short address forms `lspci -s` takes from a user at
+ * the command line: "2:00", "2:0.1", "0:2:0" (hex, one or two digits for
+ * bus and slot). The configuration and the VM hooks stay strict.
+ */
+int selector_parse_user(const char *s, struct selector *ret);
 /* valid section name: [A-Za-z_][A-Za-z0-9_.-]{0,62} and not an address form */
 bool selector_name_valid(const char *s);
 bool selector_matches(const struct selector *sel, const struct pciaddr *a, uint16_t vendor, uint16_t device);

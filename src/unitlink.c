@@ -116,13 +116,58 @@ static int parse_install(struct unit_links *u, char *text)
 	return err;
 }
 
+/* rel (below the root, symlinks followed in it) is the same file as u->path */
+static bool same_inode(const struct sysroot *r, const char *rel, const struct unit_links *u)
+{
+	_cleanup_close_ int a = sysroot_openat(r, rel, O_PATH, 0);
+	_cleanup_close_ int b = sysroot_openat(r, u->path + 1, O_PATH, 0);
+	struct stat sa, sb;
+
+	return a >= 0 && b >= 0 && fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* an absolute target in a directory of the unit search path, named unit */
+static bool in_search_path(const char *target, const char *unit)
+{
+	const char *slash = strrchr(target, '/');
+
+	if (target[0] != '/' || !slash || !streq(slash + 1, unit))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(search_path); i++) {
+		size_t n = strlen(search_path[i]);
+		if ((size_t)(slash - target - 1) == n && strncmp(target + 1, search_path[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Does the link's target name the unit file? What systemctl enable
+ * accepts as "already exists": the same path, the same file (on merged
+ * /usr, /lib/systemd/system/X is /usr/lib/systemd/system/X), or a file of
+ * the unit's name in the unit search path.
+ */
+static bool link_equivalent(const struct sysroot *r, const struct unit_links *u, size_t i, const char *target)
+{
+	char rel[PATH_MAX];
+	const char *slash = strrchr(u->links[i], '/');
+
+	if (streq(target, u->path) || in_search_path(target, u->unit))
+		return true;
+	if (target[0] == '/')
+		return same_inode(r, target + 1, u);
+	return xsnprintf(rel, sizeof(rel), "%.*s/%s", (int)(slash - u->links[i]), u->links[i], target) == 0 &&
+	       same_inode(r, rel, u);
+}
+
 /* is the link in place? present, or what is there instead */
 static void link_state(const struct sysroot *r, struct unit_links *u, size_t i)
 {
 	_cleanup_free_ char *target = NULL;
 	int err = sysroot_readlink(r, u->links[i], &target);
 
-	if (err == 0 && streq(target, u->path))
+	if (err == 0 && link_equivalent(r, u, i, target))
 		u->present[i] = true;
 	else if (err == 0)
 		(void)snprintf(u->conflict[i], UNIT_PATH_MAX, "a symlink to %s", target);

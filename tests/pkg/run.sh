@@ -135,7 +135,8 @@ check "the one conffile is /etc/pcibind/pcibind.conf" test "$(cat "$ctl/conffile
 check "the unit is enabled by postinst and never started, stopped or restarted by a maintainer script" \
 	sh -c "grep -q \"deb-systemd-helper enable 'pcibind.service'\" '$ctl/postinst' &&
 		! grep -hE 'deb-systemd-invoke|systemctl .*(start|restart|stop|try-restart)|invoke-rc.d' '$ctl'/p*"
-check "the initramfs is refreshed by a trigger (activate-noawait update-initramfs)" grep -qx 'activate-noawait update-initramfs' "$ctl/triggers"
+check "the initramfs trigger is activated by postinst on configure only (no DEBIAN/triggers activation, which fires at removal too)" \
+	sh -c "grep -q 'dpkg-trigger --no-await update-initramfs' '$ctl/postinst' && ! grep -qs '^activate' '$ctl/triggers'"
 rm -rf "$ctl"
 
 # ---- 3. the suites ----

@@ -85,6 +85,27 @@ fake_sysfs() {
 }
 override() { cat "$R/sys/devices/pci0000:00/$1/driver_override"; }
 
+# ---- counting initramfs builds: a hook (initramfs-tools) or module (dracut) that logs the kernel ----
+count_builds_start() {
+	rm -f "$R/tmp/initramfs-builds.log"
+	case $TOOL in
+	initramfs-tools)
+		printf '#!/bin/sh\n[ "$1" = prereqs ] && exit 0\necho "$version" >>/tmp/initramfs-builds.log\n' \
+			>"$R/etc/initramfs-tools/hooks/zz-count-builds" && chmod 0755 "$R/etc/initramfs-tools/hooks/zz-count-builds" ;;
+	dracut)
+		mkdir -p "$R/usr/lib/dracut/modules.d/99countbuilds" &&
+			printf 'check() { return 0; }\ndepends() { return 0; }\ninstall() { echo "$kernel" >>/tmp/initramfs-builds.log; }\n' \
+				>"$R/usr/lib/dracut/modules.d/99countbuilds/module-setup.sh" ;;
+	*) return 1 ;;
+	esac
+}
+# the kernels built since count_builds_start, sorted, space separated; the counter taken out
+count_builds_stop() {
+	rm -rf "$R/etc/initramfs-tools/hooks/zz-count-builds" "$R/usr/lib/dracut/modules.d/99countbuilds"
+	sort "$R/tmp/initramfs-builds.log" 2>/dev/null | paste -sd' ' -
+	rm -f "$R/tmp/initramfs-builds.log"
+}
+
 # ---- the initramfs of the fake kernels ----
 fake_kernels() {
 	local k m
@@ -360,10 +381,17 @@ else
 	nok "apt-get remove with update-grub failing: $(grep -E '^(pcibind|dpkg|E):' "$LOG/remove-fail.log" | tail -n 4 | tr '\n' '|')"
 fi
 rm -f "$R/tmp/update-grub.fail"
+count_builds_start || { nok "setup: cannot install the initramfs build counter"; exit 1; }
 if apt_get remove pcibind >"$LOG/remove.log" 2>&1 && ! installed pcibind && [ ! -e "$R/usr/sbin/pcibind" ]; then
 	ok "apt-get remove pcibind"
 else
 	nok "apt-get remove pcibind: $(tailof "$LOG/remove.log" 8)"
+fi
+builds=$(count_builds_stop)
+if [ "$builds" = "$(printf '%s\n' $KERNELS | sort | paste -sd' ' -)" ]; then
+	ok "remove rebuilt each kernel's initramfs once ($builds), not again in prerm or by the trigger"
+else
+	nok "remove's initramfs builds: '$builds' (each of $KERNELS once is right)"
 fi
 left=$(cd "$R" && ls -d etc/modprobe.d/pcibind.conf etc/modules-load.d/pcibind.conf etc/default/grub.d/pcibind.cfg \
 	etc/initramfs-tools/hooks/pcibind etc/initramfs-tools/scripts/init-top/pcibind etc/dracut.conf.d/pcibind.conf \
@@ -393,11 +421,15 @@ if [ -z "$with" ]; then ok "after the remove no kernel's initramfs holds pcibind
 else nok "after the remove the $TOOL initramfs of $with still holds: $(initramfs_list "${with%% *}" | grep pcibind | head -n 4 | tr '\n' ' ')"; fi
 
 # ---- purge: nothing of pcibind is left, the system is the one before the install ----
+count_builds_start || { nok "setup: cannot install the initramfs build counter"; exit 1; }
 if apt_get purge --autoremove pcibind >"$LOG/purge.log" 2>&1 && ! inroot dpkg-query -W pcibind >/dev/null 2>&1; then
 	ok "apt-get purge --autoremove pcibind"
 else
 	nok "apt-get purge --autoremove pcibind: $(tailof "$LOG/purge.log" 8)"
 fi
+builds=$(count_builds_stop)
+if [ -z "$builds" ]; then ok "the purge of a removed pcibind rebuilt no initramfs"
+else nok "the purge rebuilt the initramfs of: $builds"; fi
 snapshot >"$LOG/after.files"
 etc_sums >"$LOG/after.etc"
 diff "$LOG/before.files" "$LOG/after.files" | grep '^[<>]' | grep -Ev "^[<>] $bookkeeping" >"$LOG/files.diff"

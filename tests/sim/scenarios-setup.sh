@@ -159,7 +159,7 @@ scenario_setup_remove() {
 	snapshot >"$ROOT.snap"
 	pb setup --remove gpu
 	check "a second --remove exits 0" exit_is 0
-	check "it says there is nothing to do" out_has "nothing to do: the generated files are up to date and no set needs pcibind.service"
+	check "it says there is nothing to do" out_has "nothing to do: the configuration has no set [gpu]"
 	check "a second --remove changes nothing" unchanged_since_snap
 	# taken out by its functions, while they are bound: the hint to give them back
 	pb setup 02:00 --boot

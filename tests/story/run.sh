@@ -20,6 +20,8 @@
 #   PCIBIND_STORY_WORK     scratch directory (default build/story in the repository)
 #   PCIBIND_STORY_SMP      vCPUs of the guest (default 2)
 #   PCIBIND_STORY_TIMEOUT  seconds before any boot counts as hung (default: per boot, 300-900)
+#   PCIBIND_STORY_SRC      the tree the package is built from (default: this one), e.g. an older
+#                          commit's `git archive` to show which checks fail there
 set -u -o pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -98,7 +100,7 @@ qemu_boot() {
 	case "$disk" in *.raw) fmt=raw ;; esac
 	rm -f "$WORK/$name.console" "$WORK/$name.results"
 	timeout -k 10 "$timeout" nice -n 10 qemu-system-x86_64 \
-		-M q35,accel=tcg,kernel-irqchip=split -m 1536 -smp "$SMP" \
+		-M q35,accel=tcg,kernel-irqchip=split -cpu qemu64,vendor=GenuineIntel -m 1536 -smp "$SMP" \
 		-device intel-iommu,intremap=on,caching-mode=on \
 		-vga std -display none -monitor none -nic none -no-reboot \
 		-serial "file:$WORK/$name.console" -serial "file:$WORK/$name.results" \
@@ -204,7 +206,7 @@ main() {
 	qemu-system-x86_64 -device help 2>&1 | grep -q '"intel-iommu"' || die "qemu-system-x86_64 has no intel-iommu device"
 
 	t=$(date +%s)
-	DEB=$("$REPO/tests/pkg/build-deb.sh" "$WORK/deb" 2>"$WORK/deb.log" | tail -n 1)
+	DEB=$("${PCIBIND_STORY_SRC:-$REPO}/tests/pkg/build-deb.sh" "$WORK/deb" 2>"$WORK/deb.log" | tail -n 1)
 	[ -n "$DEB" ] && [ -f "$DEB" ] || die "make deb (tests/pkg/build-deb.sh) failed: $(tail -n 3 "$WORK/deb.log" | tr '\n' ' ')"
 	say "package: $(basename "$DEB") in $(($(date +%s) - t)) s"
 

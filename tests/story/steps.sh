@@ -45,8 +45,15 @@ run() {
 	echo "# (exit $RC, $SECS s)"
 	echo "$tag $SECS" >>"$STATE/times"
 }
-# the first line of TAG's output matching a pattern, for a detail
-line() { grep -m1 -E "$2" "$STATE/$1.out" | cut -c1-200; }
+# a line of TAG's output for a failure's detail: the first matching PATTERN, else pcibind's first
+# message that is not a note, else the last line
+line() {
+	local l
+	l=$(grep -m1 -E "${2:-^$^}" "$STATE/$1.out")
+	[ -n "$l" ] || l=$(grep -E '^pcibind: ' "$STATE/$1.out" | grep -v '^pcibind: note:' | head -n 1)
+	[ -n "$l" ] || l=$(tail -n 1 "$STATE/$1.out")
+	echo "$l" | cut -c1-240
+}
 # rebuilds of an initramfs that TAG's output shows
 rebuilds() { grep -c '^update-initramfs: Generating' "$STATE/$1.out"; }
 
@@ -142,13 +149,13 @@ step_install() {
 
 	run dry-run pcibind setup $SLOT --boot --dry-run
 	[ $RC -eq 0 ] && grep -q 'intel_iommu=on' "$STATE/dry-run.out"
-	verdict $? "pcibind setup $SLOT --boot --dry-run: exit 0, the diff has intel_iommu=on" "exit $RC: $(line dry-run 'not |rror|remove it|refus')"
+	verdict $? "pcibind setup $SLOT --boot --dry-run: exit 0, the diff has intel_iommu=on" "exit $RC: $(line dry-run)"
 	snapshot after-dry-run
 	same after-install after-dry-run "setup --dry-run changed no boot file"
 
 	run setup pcibind setup $SLOT --boot
 	[ $RC -eq 0 ]
-	verdict $? "pcibind setup $SLOT --boot: exit 0 ($SECS s, $(rebuilds setup) initramfs rebuilds)" "exit $RC: $(line setup 'not |rror|remove it|refus')"
+	verdict $? "pcibind setup $SLOT --boot: exit 0 ($SECS s, $(rebuilds setup) initramfs rebuilds)" "exit $RC: $(line setup)"
 	grep -q '^reboot: needed' "$STATE/setup.out"
 	verdict $? "setup says a reboot is needed, and why" "$(line setup '^reboot')"
 	awk -v n="[$NAME]" '$0 == n { s = 1; next } /^\[/ { s = 0 } s' /etc/pcibind/pcibind.conf >"$STATE/set.txt"
@@ -181,22 +188,22 @@ step_setup() {
 	journalctl -b -o cat -u pcibind.service 2>/dev/null | sed 's/^/#   pcibind.service: /' | tail -n 20
 
 	run check pcibind check
-	verdict $RC "pcibind check: ready (exit 0)" "exit $RC: $(line check '^(not|warn|fail)')"
+	verdict $RC "pcibind check: ready (exit 0)" "exit $RC: $(line check '^(not ok|warn|fail)')"
 	run generate pcibind generate
 	[ $RC -eq 0 ] && grep -qx 'no changes' "$STATE/generate.out"
 	verdict $? "pcibind generate after the reboot: no changes" "exit $RC: $(line generate '^[-+][^-+]')"
 
 	run restore pcibind restore $SLOT
-	verdict $RC "pcibind restore $SLOT (what the boot took)" "exit $RC"
+	verdict $RC "pcibind restore $SLOT (what the boot took)" "exit $RC: $(line restore)"
 	expect_driver $FN e1000e "after restore"
 	expect_driver $TWIN e1000e "after restore, the twin"
 	run bind pcibind bind $SLOT
-	verdict $RC "pcibind bind $SLOT" "exit $RC"
+	verdict $RC "pcibind bind $SLOT" "exit $RC: $(line bind)"
 	expect_driver $FN vfio-pci "after bind"
 	expect_driver $TWIN e1000e "after bind, the twin"
 
 	run remove pcibind setup --remove $NAME
-	verdict $RC "pcibind setup --remove $NAME: exit 0 ($SECS s, $(rebuilds remove) initramfs rebuilds)" "exit $RC"
+	verdict $RC "pcibind setup --remove $NAME: exit 0 ($SECS s, $(rebuilds remove) initramfs rebuilds)" "exit $RC: $(line remove)"
 	grep -q "${FN#0000:}" "$STATE/remove.out"
 	verdict $? "setup --remove names the function still on vfio-pci"
 	[ "$(unit_state)" = disabled ]
@@ -228,11 +235,11 @@ step_removed() {
 	# bind and restore at run time, as the user would for a VM
 	if [ -n "$(ls /sys/kernel/iommu_groups 2>/dev/null)" ]; then
 		run rt-bind pcibind bind $SLOT
-		verdict $RC "run time: pcibind bind $SLOT" "exit $RC: $(line rt-bind .)"
+		verdict $RC "run time: pcibind bind $SLOT" "exit $RC: $(line rt-bind)"
 		expect_driver $FN vfio-pci "run time bind"
 		expect_driver $TWIN e1000e "run time bind, the twin"
 		run rt-restore pcibind restore $SLOT
-		verdict $RC "run time: pcibind restore $SLOT" "exit $RC"
+		verdict $RC "run time: pcibind restore $SLOT" "exit $RC: $(line rt-restore)"
 		expect_driver $FN e1000e "run time restore"
 	else
 		echo "# no IOMMU groups without intel_iommu=on: bind must refuse, saying why, and change nothing"

@@ -163,9 +163,10 @@ step_install() {
 	verdict $? "pcibind.conf has the set [$NAME] with address $SLOT and boot = yes"
 	[ "$(unit_state)" = enabled ]
 	verdict $? "systemctl is-enabled pcibind.service: enabled after setup" "$(unit_state)"
-	grep -E '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg | grep -qv 'intel_iommu=on'
-	[ $? -ne 0 ] && grep -qE '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg
-	verdict $? "every linux line of grub.cfg has intel_iommu=on"
+	# the default entry (the first); its recovery entry has GRUB_CMDLINE_LINUX only, by GRUB's design
+	grep -m1 -E '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg | grep -qw 'intel_iommu=on'
+	verdict $? "grub.cfg: the default entry's linux line has intel_iommu=on" \
+		"$(grep -m1 -E '^[[:space:]]*linux[[:space:]]' /boot/grub/grub.cfg)"
 	in_initrd 'etc/pcibind/pcibind.conf$' && in_initrd 'etc/modprobe.d/pcibind.conf$'
 	verdict $? "lsinitramfs: the initramfs carries pcibind.conf and modprobe.d/pcibind.conf"
 	# README: "sudo reboot   # only if it said so"

@@ -231,3 +231,17 @@ int atomicfile_remove(const struct sysroot *r, const char *rel, const char *prun
 		prune_dirs(r, rel, prune);
 	return 0;
 }
+
+int atomicfile_sweep(const struct sysroot *r, const char *rel)
+{
+	_cleanup_close_ int dirfd = -1;
+	const char *name;
+	int err;
+
+	while (*rel == '/')
+		rel++;
+	if ((err = open_parent(r, rel, false, &dirfd, &name)) < 0)
+		return err == -ENOENT ? 0 : err;
+	remove_stale_temps(dirfd, name);
+	return fsync(dirfd) < 0 ? -errno : 0;
+}

@@ -34,4 +34,11 @@ int atomicfile_write(const struct sysroot *r, const char *rel, const void *data,
  */
 int atomicfile_remove(const struct sysroot *r, const char *rel, const char *prune);
 
+/*
+ * Only the temporary files a killed run left next to rel (whether rel is
+ * there or not; rel itself untouched): for the way back, where no write
+ * of rel comes to remove them. 0 (nothing to do too) or -errno.
+ */
+int atomicfile_sweep(const struct sysroot *r, const char *rel);
+
 #endif

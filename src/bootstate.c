@@ -176,7 +176,8 @@ char *bootstate_format(const struct bootstate *s, int *ret_err)
 	fprintf(f, "# " GEN_HEADER "\n# what `pcibind generate` put into files it edits in place; "
 		   "`pcibind generate --remove` takes it back\n");
 	for (size_t i = 0; i < s->n_edits; i++) {
-		fprintf(f, "edit %s %s", s->edits[i].path, s->edits[i].original ? "copy" : "new");
+		fprintf(f, "edit %s %s", s->edits[i].path,
+			s->edits[i].original || s->edits[i].orig_missing ? "copy" : "new");
 		for (size_t j = 0; j < s->edits[i].n_args; j++)
 			fprintf(f, " %s", s->edits[i].args[j]);
 		fputc('\n', f);
@@ -197,7 +198,7 @@ int bootstate_orig_path(const char *path, char *buf, size_t size)
 }
 
 /* a file root may trust: regular, the caller's, not writable by others, not huge */
-static int read_trusted(const struct sysroot *r, const char *rel, char **ret)
+static int read_trusted(const struct sysroot *r, const char *rel, char **ret, unsigned *ret_line)
 {
 	_cleanup_close_ int fd = sysroot_openat(r, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0);
 	_cleanup_free_ char *buf = NULL;
@@ -213,8 +214,14 @@ static int read_trusted(const struct sysroot *r, const char *rel, char **ret)
 		return -EPERM;
 	if ((err = sysroot_read_fd(fd, BOOTSTATE_SIZE_MAX, &buf, &len)) < 0)
 		return err;
-	if (memchr(buf, '\0', len))
-		return -EBADMSG; /* not text */
+	if (memchr(buf, '\0', len)) { /* not text: the line of the first NUL */
+		const char *nul = memchr(buf, '\0', len);
+
+		*ret_line = 1;
+		for (const char *c = buf; c < nul; c++)
+			*ret_line += *c == '\n';
+		return -EBADMSG;
+	}
 	*ret = buf;
 	buf = NULL;
 	return 0;
@@ -222,7 +229,18 @@ static int read_trusted(const struct sysroot *r, const char *rel, char **ret)
 
 static const char *why(int err)
 {
-	return err == -EPERM ? "not owned by root or writable by others" : strerror(-err);
+	switch (err) {
+	case -EPERM:
+		return "not owned by root or writable by others";
+	case -EINVAL:
+		return "not a regular file (a FIFO, a device or a directory)";
+	case -ELOOP:
+		return "a symbolic link";
+	case -EFBIG:
+		return "larger than any record pcibind writes";
+	default:
+		return strerror(-err);
+	}
 }
 
 int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, size_t size)
@@ -230,11 +248,16 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 	_cleanup_free_ char *text = NULL;
 	struct bootstate s = {0};
 	unsigned line = 0;
-	int err = read_trusted(r, BOOTSTATE_FILE, &text);
+	int err = read_trusted(r, BOOTSTATE_FILE, &text, &line);
 
 	if (err == -ENOENT) {
 		*ret = s;
 		return 0;
+	}
+	if (err == -EBADMSG) {
+		(void)snprintf(msg, size, "/%s:%u: not text (a NUL byte): not a record pcibind wrote; inspect it, then "
+			       "remove it", BOOTSTATE_FILE, line);
+		return err;
 	}
 	if (err == 0 && (err = bootstate_parse(text, &s, &line)) == -EBADMSG) {
 		(void)snprintf(msg, size, "/%s:%u: not a record pcibind wrote; inspect it, then remove it",
@@ -242,7 +265,8 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 		return err;
 	}
 	if (err < 0) {
-		(void)snprintf(msg, size, "/%s: %s", BOOTSTATE_FILE, why(err));
+		(void)snprintf(msg, size, "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
+			       "remove it", BOOTSTATE_FILE, why(err));
 		return err;
 	}
 	for (size_t i = 0; i < s.n_edits; i++) {
@@ -253,7 +277,11 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 		free(s.edits[i].original);
 		s.edits[i].original = NULL;
 		if ((err = bootstate_orig_path(s.edits[i].path, path, sizeof(path))) == 0)
-			err = read_trusted(r, path, &s.edits[i].original);
+			err = read_trusted(r, path, &s.edits[i].original, &line);
+		if (err == -ENOENT) { /* lost: its arguments can still be taken back out */
+			s.edits[i].orig_missing = true;
+			continue;
+		}
 		if (err < 0) {
 			(void)snprintf(msg, size, "/%s (the original of /%s, named in /%s): %s", path,
 				       s.edits[i].path, BOOTSTATE_FILE, why(err));
@@ -310,15 +338,22 @@ int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, cha
 	_cleanup_free_ char *text = NULL;
 	struct bootstate_dirs d = {0};
 	unsigned line = 0;
-	int err = read_trusted(r, BOOTSTATE_DIRS_FILE, &text);
+	int err = read_trusted(r, BOOTSTATE_DIRS_FILE, &text, &line);
 
 	*ret = d;
 	if (err == -ENOENT)
 		return 0;
-	if (err < 0) {
-		(void)snprintf(msg, size, "/%s: %s", BOOTSTATE_DIRS_FILE, why(err));
+	if (err == -EBADMSG) {
+		(void)snprintf(msg, size, "/%s:%u: not text (a NUL byte): not a record pcibind wrote; inspect it, then "
+			       "remove it", BOOTSTATE_DIRS_FILE, line);
 		return err;
 	}
+	if (err < 0) {
+		(void)snprintf(msg, size, "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
+			       "remove it", BOOTSTATE_DIRS_FILE, why(err));
+		return err;
+	}
+	line = 0;
 	for (const char *p = text; *p; p += strcspn(p, "\n") + 1) {
 		size_t len = strcspn(p, "\n");
 		char path[BOOTSTATE_PATH_MAX];

@@ -22,7 +22,8 @@
  */
 struct bootstate_edit {
 	char path[BOOTSTATE_PATH_MAX];
-	char *original; /* NULL: the file did not exist */
+	char *original; /* NULL: the file did not exist (or its copy is missing: orig_missing) */
+	bool orig_missing; /* recorded as copied, the copy gone: only pcibind's arguments can be taken back out */
 	char **args;
 	size_t n_args;
 };
@@ -57,7 +58,8 @@ int bootstate_orig_path(const char *path, char *buf, size_t size);
  * Read the manifest and the originals it names below r. Each must be a
  * regular file owned by the caller's user, not writable by group or others
  * (root writes it back into its boot configuration). An absent manifest is
- * an empty record. 0, or -errno with the file (and line) in msg.
+ * an empty record; an absent original marks its edit orig_missing. 0, or
+ * -errno with the file (and line) and what is wrong with it in msg.
  */
 int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, size_t size);
 

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bind.h"
 #include "check-vm.h"
+#include "detect.h"
 #include "hook-libvirt.h"
 #include "hook-proxmox.h"
 #include "plan.h"
@@ -30,6 +33,7 @@ struct vm {
 	struct hook_devs peer; /* moved by the VM manager itself: libvirt's managed='yes' */
 	struct hook_devs kept; /* the VM's, left on their driver: driver=keep */
 	bool efi, secure_keys, primary;
+	unsigned long vmid; /* Proxmox: its own QEMU is no other VM's hold */
 	const char *romfile[PVE_HOSTPCI_MAX + 64];
 	size_t n_rom;
 };
@@ -82,7 +86,20 @@ static const struct pcifn *vm_fn(const struct vm *v, size_t i, const char **ret_
 
 /* ---- what every VM is checked for ---- */
 
-/* The guide's "All Functions": a card passed without its other functions */
+/* The VM gets f itself (a function moved only for its IOMMU group leaves the host, but the VM does not see it) */
+static bool vm_passes(const struct vm *v, const struct pciaddr *a)
+{
+	for (size_t i = 0; i < v->devs.n; i++)
+		if (pciaddr_cmp(&v->devs.addrs[i], a) == 0)
+			return !hook_origin_is_group(v->devs.origin[i]);
+	return hook_devs_has(&v->peer, a) || hook_devs_has(&v->kept, a);
+}
+
+/*
+ * The guide's "All Functions": a card passed without its other functions.
+ * Not for an SR-IOV VF: VFs are passed one by one, and the whole slot
+ * would give every VF of it to this VM.
+ */
 static void check_slots(const struct vm *v)
 {
 	const struct pcihost *h = v->e->h;
@@ -90,18 +107,58 @@ static void check_slots(const struct vm *v)
 	for (size_t i = 0; i < h->n; i++) {
 		const struct pcifn *g = &h->fns[i];
 
-		if (vm_has(v, &g->addr))
+		if (vm_passes(v, &g->addr) || g->is_vf)
 			continue;
 		for (size_t k = 0; k < vm_count(v); k++) {
 			const char *origin;
 			const struct pcifn *f = vm_fn(v, k, &origin);
 
-			if (!f || !pciaddr_same_slot(&f->addr, &g->addr))
+			if (!f || f->is_vf || hook_origin_is_group(origin) || !pciaddr_same_slot(&f->addr, &g->addr))
 				continue;
 			add(v, CHECK_WARN, "functions", "pass the whole slot: the address without its function (01:00, not 01:00.0)",
 			    "%s (%s) gets %s but not %s (%s) of the same card", origin, v->label, f->name, g->name,
 			    g->driver ? g->driver : "no driver");
 			break;
+		}
+	}
+}
+
+/* What leaves the host with the VM only because qemu-server binds whole IOMMU groups (prepare_pci_device()) */
+static void check_grouped(const struct vm *v)
+{
+	for (size_t i = 0; i < v->devs.n; i++) {
+		const struct pcifn *f = fn_of(v, &v->devs, i);
+
+		if (f && hook_origin_is_group(v->devs.origin[i]))
+			add(v, CHECK_INFO, "group", NULL, "%s (%s) leaves the host too while %s runs: it is in the %s "
+			    "(group %d), and qemu-server binds every function of the group to vfio-pci (the VM sees only "
+			    "what it names)", f->name, strna(f->driver), v->label, v->devs.origin[i], f->group);
+	}
+}
+
+/* Another running VM (or any process) holding a function's VFIO group: this VM cannot start until it stops */
+static void check_holders(const struct vm *v)
+{
+	for (size_t i = 0; i < v->devs.n + v->peer.n; i++) {
+		const struct hook_devs *d = i < v->devs.n ? &v->devs : &v->peer;
+		size_t k = i < v->devs.n ? i : i - v->devs.n;
+		const struct pcifn *f = fn_of(v, d, k);
+		struct holder hs[4];
+		int n = f ? holders_vfio(v->e->c->root, f, hs, ARRAY_SIZE(hs)) : 0;
+
+		for (int j = 0; j < n && j < (int)ARRAY_SIZE(hs); j++) {
+			unsigned long vmid = proxmox_qemu_vmid(v->e->c->root, hs[j].pid);
+			char who[96];
+
+			if (vmid && vmid == v->vmid)
+				continue;
+			if (vmid)
+				snprintf(who, sizeof(who), "the running VM %lu (%.32s, pid %lu)", vmid, hs[j].comm, hs[j].pid);
+			else
+				snprintf(who, sizeof(who), "%.32s (pid %lu)", hs[j].comm, hs[j].pid);
+			add(v, CHECK_FAIL, "in-use", vmid ? "stop that VM first (only one of them can run at a time)" : NULL,
+			    "%s: %s is in use: %s holds %s; a start of %s is refused while it does", d->origin[k], f->name,
+			    who, hs[j].node, v->label);
 		}
 	}
 }
@@ -209,14 +266,40 @@ static void check_firmware(const struct vm *v, const char *fix_ovmf, const char 
 		    "%s has Secure Boot keys pre-enrolled and an NVIDIA GPU: the guide says OVMF without Secure Boot", v->label);
 }
 
+/* The longest path component of s */
+static size_t longest_component(const char *s)
+{
+	size_t best = 0;
+
+	for (const char *p = s; *p; p += strspn(p, "/")) {
+		size_t n = strcspn(p, "/");
+
+		best = n > best ? n : best;
+		p += n;
+	}
+	return best;
+}
+
+/*
+ * QEMU opens the ROM by the path qemu-server gives it
+ * (",romfile=/usr/share/kvm/NAME", PCI.pm print_hostpci_devices()): a name
+ * component longer than NAME_MAX or a path of PATH_MAX fails its open().
+ */
 static void check_roms(const struct vm *v, const char *dir)
 {
 	for (size_t i = 0; i < v->n_rom; i++) {
-		char path[4096];
+		char path[PATH_MAX];
 		struct stat st;
+		size_t longest = longest_component(v->romfile[i]);
 
-		if (snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", v->romfile[i]) >= (int)sizeof(path))
+		if (longest > NAME_MAX ||
+		    snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", v->romfile[i]) >= (int)sizeof(path)) {
+			add(v, CHECK_FAIL, "romfile", "a ROM file name of at most 255 bytes",
+			    "romfile '%.40s...' (%zu bytes, a name of %zu): longer than the system allows a %s (%d): QEMU "
+			    "cannot open it and will not start", v->romfile[i], strlen(v->romfile[i]), longest,
+			    longest > NAME_MAX ? "file name" : "path", longest > NAME_MAX ? NAME_MAX : PATH_MAX);
 			continue;
+		}
 		if (fstatat(sysroot_fd(v->e->c->root), path + strspn(path, "/"), &st, 0) == 0 && S_ISREG(st.st_mode))
 			add(v, CHECK_OK, "romfile", NULL, "/%s is there", path + strspn(path, "/"));
 		else
@@ -313,7 +396,13 @@ static void proxmox_entries(struct vm *v, const struct pve_vm *vm)
 			    "without this device", i, hp->why);
 			continue;
 		}
-		if (hp->mdev)
+		if (hp->dropped[0])
+			add(v, CHECK_WARN, "hostpci", fix, "hostpci%d: %s, as qemu-server keeps it", i, hp->dropped);
+		if (hp->mdev && strncmp(hp->mdev_type, "nvidia-", 7) == 0)
+			add(v, CHECK_INFO, "hostpci", NULL, "hostpci%d: mdev=%s, an NVIDIA vGPU: on kernels 6.8 and later "
+			    "qemu-server sets it through the function's nvidia/current_vgpu_type (an mdev before); the "
+			    "function stays on its host driver (nvidia), pcibind does not move it", i, hp->mdev_type);
+		else if (hp->mdev)
 			add(v, CHECK_INFO, "hostpci", NULL, "hostpci%d: a mediated device; its function stays on its host driver",
 			    i);
 		if (hp->romfile && v->n_rom < ARRAY_SIZE(v->romfile))
@@ -347,6 +436,7 @@ static void proxmox_choice(struct vm *v, const struct pve_vm *vm, const char *vm
 	struct pve_env env = { .h = v->e->h, .vmid = strtoul(vmid, NULL, 10), .now = (long long)time(NULL),
 			       .root = v->e->c->root };
 	char node[256], err[768];
+	size_t grouped = 0;
 	int r;
 
 	proxmox_node_name(v->e->c->root, node, sizeof(node));
@@ -368,9 +458,11 @@ static void proxmox_choice(struct vm *v, const struct pve_vm *vm, const char *vm
 		add(v, CHECK_INFO, "hostpci", NULL, "%s: driver=keep: %s stays on %s", v->kept.origin[i],
 		    fn_of(v, &v->kept, i) ? fn_of(v, &v->kept, i)->name : "?",
 		    fn_of(v, &v->kept, i) ? strna(fn_of(v, &v->kept, i)->driver) : "?");
+	for (size_t i = 0; r == 0 && i < v->devs.n; i++)
+		grouped += hook_origin_is_group(v->devs.origin[i]);
 	if (r == 0 && (v->devs.n || v->kept.n))
-		add(v, CHECK_OK, "hostpci", NULL, "qemu-server will pass %zu function%s%s%s", v->devs.n + v->kept.n,
-		    v->devs.n + v->kept.n == 1 ? "" : "s", node[0] ? " on node " : "", node);
+		add(v, CHECK_OK, "hostpci", NULL, "qemu-server will pass %zu function%s%s%s", v->devs.n - grouped + v->kept.n,
+		    v->devs.n - grouped + v->kept.n == 1 ? "" : "s", node[0] ? " on node " : "", node);
 }
 
 static int check_proxmox(const struct check_vm_env *e, const char *vmid)
@@ -388,6 +480,7 @@ static int check_proxmox(const struct check_vm_env *e, const char *vmid)
 		return EXIT_FAILURE_;
 	}
 	snprintf(v.label, sizeof(v.label), "VM %s", vmid);
+	v.vmid = strtoul(vmid, NULL, 10);
 	v.efi = vm.bios && streq(vm.bios, "ovmf");
 	v.secure_keys = vm.efidisk0 && strstr(vm.efidisk0, "pre-enrolled-keys=1");
 	add(&v, CHECK_INFO, "vm", NULL, "VM %s%s%s%s: machine %s, %s", vmid, vm.name ? " (" : "", vm.name ? vm.name : "",
@@ -398,6 +491,8 @@ static int check_proxmox(const struct check_vm_env *e, const char *vmid)
 	proxmox_choice(&v, &vm, vmid);
 	if (!proxmox_vm_has_hostpci(&vm))
 		add(&v, CHECK_INFO, "hostpci", NULL, "no hostpci entries qemu-server accepts: no PCI devices to pass");
+	check_grouped(&v);
+	check_holders(&v);
 	check_slots(&v);
 	check_plan(&v);
 	check_display(&v);
@@ -536,8 +631,38 @@ static void libvirt_devices(struct vm *v, const struct libvirt_domain *d)
 			    pcihost_find(v->e->h, &hd->addr)->name);
 	}
 	if (d->n_network_ifaces)
-		add(v, CHECK_INFO, "interface", NULL, "%zu <interface type='network'>: if its network is a VF pool, libvirt "
-		    "picks the VF at start and pcibind cannot check it", d->n_network_ifaces);
+		add(v, CHECK_INFO, "interface", "give such a pool <forward mode='hostdev' managed='yes'> in its network XML "
+		    "(virsh net-edit): libvirt then binds and gives back the VF itself",
+		    "%zu <interface type='network'>: if its network is a hostdev pool (<forward mode='hostdev'>), libvirt "
+		    "picks the VF after the prepare hook has run (qemuProcessPrepareDomain) and detaches it before the "
+		    "start hook (qemuProcessPrepareHost): no hook sees the VF in time, so pcibind cannot hand it over",
+		    d->n_network_ifaces);
+}
+
+/* <iommufd enabled='yes'/>, <driver iommufd='yes'/> (libvirt 12.1+): hostdevs opened through /dev/vfio/devices/vfioN and /dev/iommu */
+static void check_libvirt_iommufd(const struct vm *v, const struct libvirt_domain *d)
+{
+	struct vfio_cdev vc;
+	size_t n = 0;
+	int offered;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += d->hostdevs[i].iommufd;
+	if (!n)
+		return;
+	detect_vfio_cdev(v->e->c->root, NULL, &vc);
+	offered = vfio_cdev_offered(&vc);
+	if (offered == 1)
+		add(v, vc.iommufd || vc.seen == 1 ? CHECK_OK : CHECK_INFO, "iommufd", NULL,
+		    "%zu hostdev%s through iommufd: the kernel offers the VFIO cdev%s", n, n == 1 ? "" : "s",
+		    vc.iommufd ? " and /dev/iommu" : "");
+	else
+		add(v, offered == 0 ? CHECK_FAIL : CHECK_WARN, "iommufd",
+		    "drop <iommufd enabled='yes'/> or the hostdev's <driver iommufd='yes'/> (virsh edit), or boot a kernel "
+		    "with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV",
+		    "%zu hostdev%s through iommufd, %s", n, n == 1 ? "" : "s",
+		    offered == 0 ? "but the kernel has no VFIO cdev (/dev/vfio/devices): the domain cannot start"
+				 : "and whether the kernel has the VFIO cdev is unknown (no function on vfio-pci, no config)");
 }
 
 static void check_libvirt_hook(const struct vm *v)
@@ -582,12 +707,14 @@ static int check_libvirt(const struct check_vm_env *e, const char *arg)
 	add(&v, CHECK_INFO, "domain", NULL, "%s (%s): machine %s, %s, %zu PCI hostdev%s", v.label, src,
 	    d.machine ? d.machine : "default", v.efi ? "UEFI" : "BIOS", d.n, d.n == 1 ? "" : "s");
 	libvirt_devices(&v, &d);
+	check_holders(&v);
 	check_slots(&v);
 	check_plan(&v);
 	check_display(&v);
 	check_firmware(&v, "<os firmware='efi'> (virsh edit), or create the domain with UEFI firmware",
 		       "<firmware><feature enabled='no' name='enrolled-keys'/></firmware>, or an OVMF without Secure Boot");
 	check_roms(&v, "");
+	check_libvirt_iommufd(&v, &d);
 	if (v.devs.n)
 		check_libvirt_hook(&v);
 	vm_free(&v);

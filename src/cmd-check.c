@@ -282,6 +282,38 @@ static void check_modules(struct check *k)
 		    "%s %s", names[i], s->modules_loaded[i] ? "loaded" : "available, not loaded");
 }
 
+/* The VFIO device cdev (/dev/vfio/devices/vfioN, attached through iommufd's /dev/iommu) is what
+ * QEMU's -object iommufd and libvirt's <iommufd> open instead of /dev/vfio/N. Only a function on
+ * vfio-pci shows it (sys/class/vfio-dev/vfioN/dev); before that the kernel's config tells. */
+static void check_cdev(struct check *k)
+{
+	struct vfio_cdev vc;
+	int seen;
+	bool iommufd;
+	char cfg;
+
+	detect_vfio_cdev(k->c->root, k->sys->running, &vc);
+	seen = vc.seen, iommufd = vc.iommufd, cfg = vc.config;
+
+	if (seen == 1 && iommufd)
+		add(k, LVL_OK, "vfio-cdev", NULL,
+		    "VFIO cdev offered: /dev/vfio/devices/vfioN for each function on vfio-pci, /dev/iommu (iommufd)");
+	else if (seen == 1)
+		add(k, LVL_INFO, "vfio-cdev", "modprobe iommufd (loaded on demand by a VM manager that uses it)",
+		    "VFIO cdev offered (/dev/vfio/devices/vfioN), /dev/iommu absent: iommufd not loaded");
+	else if (seen == 0 || cfg == 'n')
+		add(k, LVL_INFO, "vfio-cdev", "a kernel built with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV, for iommufd",
+		    "no VFIO cdev in %s (%s): VM managers open /dev/vfio/N; iommufd (QEMU -object iommufd, libvirt "
+		    "<iommufd>) is not available", k->sys->running[0] ? k->sys->running : "the running kernel",
+		    cfg == 'n' ? "CONFIG_VFIO_DEVICE_CDEV not set" : "its vfio-dev devices have no character device");
+	else if (cfg == 'y' || iommufd)
+		add(k, LVL_INFO, "vfio-cdev", NULL,
+		    "VFIO cdev offered by %s (CONFIG_VFIO_DEVICE_CDEV=y); no function on vfio-pci shows it yet",
+		    k->sys->running);
+	else
+		add(k, LVL_INFO, "vfio-cdev", NULL, "VFIO cdev unknown: no function on vfio-pci, no kernel config found");
+}
+
 /* which bridge lacks ACS, for a group that holds more than the set */
 static void group_why(struct check *k, const struct devset *set, char *buf, size_t size)
 {
@@ -592,6 +624,7 @@ static int run(struct ctx *c, int argc, char **argv)
 			check_iommu(k);
 			check_boot(k);
 			check_modules(k);
+			check_cdev(k);
 			check_generated(k);
 			check_kvm(k);
 			check_sets(k);

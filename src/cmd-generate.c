@@ -360,6 +360,17 @@ static void remove_made_dirs(struct generate *g, bool act)
 	g->dirs.n = 0;
 }
 
+/* the way back: what a killed --write left beside the files it did not get to (nothing writes them again) */
+static void sweep_temps(const struct generate *g)
+{
+	for (size_t i = 0; i < g->res.n_files; i++)
+		if (!g->res.files[i].text && !g->changed[i])
+			(void)atomicfile_sweep(g->c->root, g->res.files[i].path);
+	/* the records, whether this run knew of them or not */
+	(void)atomicfile_sweep(g->c->root, BOOTSTATE_DIRS_FILE);
+	(void)atomicfile_sweep(g->c->root, BOOTSTATE_FILE);
+}
+
 static int write_files(struct generate *g)
 {
 	for (size_t i = 0; i < g->res.n_files; i++) {
@@ -623,8 +634,12 @@ int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, stru
 		goto out;
 	if (act && (r = write_files(&g)) != 0)
 		goto out;
+	if (c->remove && act)
+		sweep_temps(&g);
 	if (c->remove)
 		remove_made_dirs(&g, act);
+	if (c->remove && act)
+		(void)sysroot_rmdir(c->root, BOOTSTATE_DIR); /* pcibind's own: gone once empty */
 	if (c->write || c->remove)
 		r = refresh(&g);
 	if (c->json && out && r == 0)

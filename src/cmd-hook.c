@@ -569,6 +569,92 @@ static int write_record(struct hook *hk)
 	return 0;
 }
 
+/* This VM's own QEMU: a Proxmox VM's by its pidfile argument (a libvirt domain's QEMU has exited by release end) */
+static bool own_process(const struct hook *hk, unsigned long pid)
+{
+	return streq(hk->kind, "proxmox") && proxmox_qemu_vmid(hk->c->root, pid) == strtoul(hk->name, NULL, 10);
+}
+
+/*
+ * Who other than this VM holds one of a's VFIO nodes, as one phrase into
+ * buf ("VM 100 (kvm, pid 4242) holds /dev/vfio/2"); 0 when nobody does.
+ */
+static int held_by_others(const struct hook *hk, const struct pciaddr *a, char *buf, size_t size)
+{
+	const struct pcifn *f = pcihost_find(hk->h, a);
+	struct holder hs[8];
+	int n = f ? holders_vfio(hk->c->root, f, hs, ARRAY_SIZE(hs)) : 0, others = 0;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && i < (int)ARRAY_SIZE(hs); i++) {
+		unsigned long vmid = proxmox_qemu_vmid(hk->c->root, hs[i].pid);
+
+		if (own_process(hk, hs[i].pid))
+			continue;
+		if (len + 1 < size && vmid)
+			len += (size_t)snprintf(buf + len, size - len, "%sthe running VM %lu (%s, pid %lu) holds %s",
+						others ? ", " : "", vmid, hs[i].comm, hs[i].pid, hs[i].node);
+		else if (len + 1 < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s (pid %lu) holds %s", others ? ", " : "",
+						hs[i].comm, hs[i].pid, hs[i].node);
+		others++;
+	}
+	return others;
+}
+
+/*
+ * A function another VM (or any other process) holds through VFIO is that
+ * VM's: a start may not take it (QEMU could not open the group anyway, and
+ * binding it would pull it from under the running guest). 0 or EXIT_REFUSED.
+ */
+static int refuse_held(const struct hook *hk)
+{
+	bool refused = false;
+
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		char who[512], a[PCIADDR_STRLEN];
+
+		if (!held_by_others(hk, &hk->devs.addrs[i], who, sizeof(who)))
+			continue;
+		pciaddr_format(&hk->devs.addrs[i], a);
+		hook_msg(3, hk, "%s: %s: %s; it is in use, this VM cannot have it until that stops", hk->devs.origin[i], a,
+			 who);
+		refused = true;
+	}
+	if (!refused)
+		return 0;
+	hook_msg(3, hk, "refused; nothing was changed");
+	return EXIT_REFUSED;
+}
+
+static void hook_devs_drop(struct hook_devs *d, size_t i)
+{
+	memmove(&d->addrs[i], &d->addrs[i + 1], (d->n - i - 1) * sizeof(d->addrs[0]));
+	memmove(&d->origin[i], &d->origin[i + 1], (d->n - i - 1) * sizeof(d->origin[0]));
+	d->n--;
+}
+
+/*
+ * A stop never moves a function another process holds through VFIO,
+ * whatever the record or the config says: another running VM has it now.
+ * It stays where it is, with its journal record, for that VM's stop.
+ */
+static void keep_held(struct hook *hk)
+{
+	for (size_t i = 0; i < hk->devs.n;) {
+		char who[512], a[PCIADDR_STRLEN];
+
+		if (!held_by_others(hk, &hk->devs.addrs[i], who, sizeof(who))) {
+			i++;
+			continue;
+		}
+		pciaddr_format(&hk->devs.addrs[i], a);
+		hook_msg(4, hk, "%s: not given back: %s; it stays as it is", a, who);
+		hook_devs_drop(&hk->devs, i);
+	}
+}
+
 /* pre-start / prepare: every function to vfio-pci (or its set's driver), single-GPU steps first */
 static int take(struct hook *hk)
 {
@@ -584,7 +670,7 @@ static int take(struct hook *hk)
 			printf("dry run, nothing changed; %s %s would hand over nothing\n", hk->vm, hk->phase);
 		return EXIT_OK;
 	}
-	if ((st = plan_take(hk, &p)) || (st = check_refusals(hk, p, false)))
+	if ((st = refuse_held(hk)) || (st = plan_take(hk, &p)) || (st = check_refusals(hk, p, false)))
 		goto out;
 	if (hk->c->dry_run) {
 		print_dry_run(hk, p, "hand over");
@@ -623,6 +709,7 @@ static int give_back_all(struct hook *hk)
 {
 	int st;
 
+	keep_held(hk);
 	if (!hk->devs.n) {
 		hook_msg(6, hk, "no PCI devices to give back");
 		if (hk->c->dry_run && !hk->c->json)
@@ -686,6 +773,21 @@ static void say_ignored(const struct hook *hk, const struct pve_vm *vm)
 		if (vm->hostpci[i].value && vm->hostpci[i].why[0])
 			hook_msg(4, hk, "hostpci%zu: %s: qemu-server ignores this entry and starts the VM without it; "
 				 "nothing is handed over for it", i, vm->hostpci[i].why);
+		else if (vm->hostpci[i].dropped[0])
+			hook_msg(4, hk, "hostpci%zu: %s, as qemu-server keeps it", i, vm->hostpci[i].dropped);
+}
+
+/* The functions that leave the host only because they share a group with a passed one, and why */
+static void say_grouped(const struct hook *hk)
+{
+	for (size_t i = 0; i < hk->devs.n; i++) {
+		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+
+		if (f && hook_origin_is_group(hk->devs.origin[i]))
+			hook_msg(6, hk, "%s (%s) goes too: it is in the %s (group %d), and qemu-server binds every "
+				 "function of the group to vfio-pci; the VM gets only what it names", f->name,
+				 f->driver ? f->driver : "no driver", hk->devs.origin[i], f->group);
+	}
 }
 
 static void say_kept(const struct hook *hk)
@@ -758,6 +860,7 @@ static int proxmox_devices(struct hook *hk, const char *vmid, bool start)
 			 hk->record);
 	if ((st = proxmox_choose(hk, path, text, strtoul(vmid, NULL, 10))))
 		return st;
+	say_grouped(hk);
 	say_kept(hk);
 	return 0;
 }

@@ -711,11 +711,21 @@ static int write_config(struct setup *s)
 	return 0;
 }
 
+/* the run lock, once (the configuration may not be read yet: the default deadline) */
 static int take_lock(struct setup *s)
 {
 	char msg[PATH_MAX + 128];
-	int st = ctx_lock(s->c, s->cfg, &s->lock_fd, msg, sizeof(msg));
+	struct config *dflt = s->cfg ? NULL : config_new();
+	int st;
 
+	if (s->lock_fd >= 0)
+		return 0;
+	if (!s->cfg && !dflt) {
+		msg_error("out of memory");
+		return EXIT_FAILURE_;
+	}
+	st = ctx_lock(s->c, s->cfg ? s->cfg : dflt, &s->lock_fd, msg, sizeof(msg));
+	config_free(dflt);
 	if (st)
 		msg_error("%s", msg);
 	return st;
@@ -906,8 +916,17 @@ static int load(struct setup *s, int argc, char **argv)
 {
 	int r;
 
-	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_check_driver(s->c, s->c->driver)) != 0 ||
-	    (r = ctx_load_config(s->c, &s->cfg)) != 0 || (r = scan(s)) != 0)
+	if ((r = parse_selectors(s, argc, argv)) != 0 || (r = ctx_check_driver(s->c, s->c->driver)) != 0)
+		return r;
+	/*
+	 * A run that asks nothing holds the lock from before it reads the
+	 * configuration: a second setup at the same time waits, then reads what
+	 * this one wrote. One that asks takes it after the answer, and finds a
+	 * file changed meanwhile (still_as_read()).
+	 */
+	if (!s->c->dry_run && !interactive(s) && (r = take_lock(s)) != 0)
+		return r;
+	if ((r = ctx_load_config(s->c, &s->cfg)) != 0 || (r = scan(s)) != 0)
 		return r;
 	return 0;
 }

@@ -384,29 +384,12 @@ static int parse_words(struct parser *p, const char *key, const char *value, boo
 	return 0;
 }
 
-/* systemd unit names: name.suffix from the characters systemd allows */
-bool config_unit_name_valid(const char *s)
-{
-	static const char *const suffixes[] = {".service", ".target", ".socket", ".scope", ".slice", ".timer"};
-	size_t n = strlen(s);
-
-	if (n < 2 || n > 255 || s[0] == '-' || s[0] == '.' ||
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-\\") != n ||
-	    strchr(s, '\\'))
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		size_t k = strlen(suffixes[i]);
-		if (n > k && streq(s + n - k, suffixes[i]))
-			return true;
-	}
-	return false;
-}
 
 static int apply_stop_units(struct parser *p, const char *value)
 {
 	struct devset *set = cur_set(p);
 
-	return parse_words(p, "stop_units", value, config_unit_name_valid,
+	return parse_words(p, "stop_units", value, unit_name_valid,
 			   "a unit name like display-manager.service", &set->stop_units, &set->n_stop_units);
 }
 

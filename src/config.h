@@ -101,8 +101,6 @@ struct config *config_new(void);
 void config_free(struct config *cfg);
 
 const struct devset *config_find_set(const struct config *cfg, const char *name);
-/* a systemd unit name as stop_units takes it: NAME.service, .target, ... (no leading '-' or '.') */
-bool config_unit_name_valid(const char *s);
 /* The driver a set binds to */
 const char *devset_driver(const struct config *cfg, const struct devset *set);
 /* Does address a (with these ids) belong to the set's selection? Ignores the ids guard. */

@@ -392,6 +392,68 @@ static void detect_running(const struct sysroot *r, struct system *s)
 	s->efi = exists(r, "sys/firmware/efi");
 }
 
+/* CONFIG_VFIO_DEVICE_CDEV of the running kernel: 'y', 'n' (config without it) or 0 (no config found);
+ * Debian keeps it in /boot/config-VERSION, from Debian 14 on in /usr/lib/modules/VERSION/config */
+static char cdev_config(const struct sysroot *r, const char *running)
+{
+	static const char *const pre[] = {"boot/config-", "usr/lib/modules/", "lib/modules/"};
+	static const char *const post[] = {"", "/config", "/config"};
+	char path[4096];
+
+	if (!running || !running[0])
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++) {
+		_cleanup_free_ char *cfg = NULL;
+
+		if (sysroot_pathf(path, sizeof(path), "%s%s%s", pre[i], running, post[i]) < 0 ||
+		    sysroot_read(r, path, &cfg, NULL) < 0)
+			continue;
+		return strstr(cfg, "\nCONFIG_VFIO_DEVICE_CDEV=y\n") || strncmp(cfg, "CONFIG_VFIO_DEVICE_CDEV=y\n", 26) == 0
+			       ? 'y' : 'n';
+	}
+	return 0;
+}
+
+/* 1: a vfio-dev device with a character device (its dev attribute), 0: vfio-dev devices without one
+ * (6.1 to 6.5 have the class for sysfs only; later kernels without CONFIG_VFIO_DEVICE_CDEV), -1: none */
+static int cdev_seen(const struct sysroot *r)
+{
+	struct dirent *de;
+	int seen = -1;
+	DIR *d;
+
+	if (sysroot_opendir(r, "sys/class/vfio-dev", &d) < 0)
+		return -1;
+	while (seen < 1 && (de = readdir(d))) {
+		char path[512];
+
+		if (de->d_name[0] == '.' ||
+		    sysroot_pathf(path, sizeof(path), "sys/class/vfio-dev/%s/dev", de->d_name) < 0)
+			continue;
+		seen = sysroot_exists(r, path) == 0 ? 1 : 0;
+	}
+	closedir(d);
+	return seen;
+}
+
+void detect_vfio_cdev(const struct sysroot *r, const char *running, struct vfio_cdev *ret)
+{
+	char release[64] = "";
+
+	if (!running && sysroot_read_line(r, "proc/sys/kernel/osrelease", release, sizeof(release)) == 0)
+		running = release;
+	ret->seen = cdev_seen(r);
+	ret->config = cdev_config(r, running);
+	ret->iommufd = sysroot_exists(r, "dev/iommu") == 0;
+}
+
+int vfio_cdev_offered(const struct vfio_cdev *c)
+{
+	if (c->seen == 1 || (c->seen < 0 && (c->config == 'y' || c->iommufd)))
+		return 1;
+	return c->seen == 0 || c->config == 'n' ? 0 : -1;
+}
+
 int detect_system(const struct sysroot *r, struct system **ret)
 {
 	struct system *s = calloc(1, sizeof(*s));

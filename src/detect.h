@@ -73,6 +73,17 @@ struct system {
 };
 
 int detect_system(const struct sysroot *r, struct system **ret);
+
+/* The VFIO cdev (/dev/vfio/devices/vfioN, bound through iommufd's /dev/iommu) of the running kernel */
+struct vfio_cdev {
+	int seen;     /* sys/class/vfio-dev: 1 a device with a dev attribute, 0 devices without one, -1 none */
+	char config;  /* CONFIG_VFIO_DEVICE_CDEV in the kernel's config: 'y', 'n', 0 no config found */
+	bool iommufd; /* dev/iommu */
+};
+/* running NULL: proc/sys/kernel/osrelease */
+void detect_vfio_cdev(const struct sysroot *r, const char *running, struct vfio_cdev *ret);
+/* 1 offered, 0 not, -1 unknown */
+int vfio_cdev_offered(const struct vfio_cdev *c);
 /* for the methods' detect (bootops.h) */
 bool detect_exists(const struct sysroot *r, const char *rel);
 bool detect_have_tool(const struct sysroot *r, const char *name);

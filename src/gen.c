@@ -47,14 +47,6 @@
 
 /* ---- validation: what may reach a generated file ---- */
 
-bool gen_module_name_ok(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	return n >= 1 && n < 64 &&
-	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
-}
-
 /* key=value with nothing a shell, GRUB's sh, JSON or the kernel's parser would treat specially */
 bool gen_cmdline_arg_ok(const char *s)
 {
@@ -104,7 +96,7 @@ static int check_set_values(const struct config *cfg, const struct devset *set, 
 	const char *drv = devset_driver(cfg, set);
 	char a[PCIADDR_STRLEN];
 
-	if (!gen_module_name_ok(drv))
+	if (!driver_name_valid(drv))
 		return gen_fail(err, "%s:%u: driver of [%s] cannot go into a generated file", set->file,
 				set->line, set->name);
 	for (size_t i = 0; i < set->n_addrs; i++) {
@@ -356,7 +348,7 @@ static int alias_host_drivers(struct gen *g, struct need *nd, const struct pcifn
 	modalias_of(f, alias, sizeof(alias));
 	n = modaliases_match_modules(g->ex->aliases, alias, mods, ARRAY_SIZE(mods));
 	for (size_t i = 0; i < n && i < ARRAY_SIZE(mods); i++) {
-		if (driver_is_vfio_safe(mods[i]) || streq(mods[i], target) || !gen_module_name_ok(mods[i]))
+		if (driver_is_vfio_safe(mods[i]) || streq(mods[i], target) || !driver_name_valid(mods[i]))
 			continue;
 		if ((r = add_softdep(nd, mods[i], target)) < 0)
 			return r;
@@ -383,7 +375,7 @@ static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f
 	if (f->driver && !driver_is_vfio_safe(f->driver) && !streq(f->driver, target)) {
 		const char *mod = gen_driver_module(g->sys, f->driver);
 
-		if (!gen_module_name_ok(f->driver) || (mod[0] && !gen_module_name_ok(mod)))
+		if (!driver_name_valid(f->driver) || (mod[0] && !driver_name_valid(mod)))
 			return gen_failf(g, "%s: driver name '%s' cannot go into a generated file", f->name,
 					 f->driver);
 		if (!mod[0])
@@ -510,7 +502,7 @@ static int collect(struct gen *g, struct need *nd)
 			return r;
 	}
 	for (size_t i = 0; i < cfg->n_blacklist; i++)
-		if (!gen_module_name_ok(cfg->blacklist[i]))
+		if (!driver_name_valid(cfg->blacklist[i]))
 			return gen_fail(g->err, "%s:%u: blacklist entry '%s' cannot go into a generated file",
 					cfg->blacklist_origin.file, cfg->blacklist_origin.line, cfg->blacklist[i]);
 	if ((r = blacklist_hazards(g)) < 0)
@@ -980,6 +972,21 @@ static int restore(struct gen *g, const struct cmdline_file *cf, const struct bo
 
 	if (!cur)
 		return gen_note(g, "/%s is gone: nothing to give back", cf->path);
+	if (old->orig_missing) {
+		/* its copy is lost: the file as it is now, without what pcibind put in */
+		char args[256] = "";
+
+		for (size_t i = 0; i < old->n_args; i++)
+			strappendf(args, sizeof(args), "%s%s", i ? " " : "", old->args[i]);
+		if ((r = unedit_text(g, cf, cur, NULL, old->args, old->n_args, false, &text)) < 0 ||
+		    (r = gen_note(g, "/%s: its original (/" BOOTSTATE_ORIG_DIR "/%s) is missing: pcibind's arguments "
+				  "are taken out of the file as it is now, the rest stays as it is; a value it "
+				  "replaced (%s) cannot be put back", cf->path, cf->path, args)) < 0) {
+			free(text);
+			return r;
+		}
+		return add_file(g, cf->path, text, 0644, GEN_BOOT, STAGE_MAIN, false, NULL);
+	}
 	if ((r = untouched(g, cf, old, cur, &same)) < 0)
 		return r;
 	if (same && old->original) {
@@ -1046,7 +1053,15 @@ int gen_edit_cmdline(struct gen *g, const struct cmdline_file *cf)
 		return restore(g, cf, old);
 	if (!g->res->n_args)
 		return 0; /* nothing to add: the file stays the user's */
-	if (old && (r = untouched(g, cf, old, cur, &same)) < 0)
+	if (!old && cur) { /* every argument in it already: not edited at all, not even marked */
+		_cleanup_free_ char *words = NULL;
+
+		if ((r = cf->get(g, cur, &words)) < 0)
+			return r;
+		if (gen_cmdline_has_all(words, g->res->args, g->res->n_args))
+			return 0;
+	}
+	if (old && !old->orig_missing && (r = untouched(g, cf, old, cur, &same)) < 0)
 		return r;
 	if (!old || same) {
 		const char *base = old ? old->original : cur;

@@ -116,8 +116,6 @@ int gen_kernelstub_edit(const char *text, char *const *args, size_t n_args, char
 /* A unified diff (3 lines of context) of old -> new for path; old/new NULL: absent. "" if equal. */
 char *gen_diff(const char *path, const char *old, const char *new);
 
-/* values allowed in generated files */
-bool gen_module_name_ok(const char *s);
 bool gen_cmdline_arg_ok(const char *s);
 
 #endif

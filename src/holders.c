@@ -120,3 +120,40 @@ int holders_describe(const struct sysroot *r, const struct pcifn *f, char *buf, 
 	closedir(d);
 	return found;
 }
+
+int holders_vfio(const struct sysroot *r, const struct pcifn *f, struct holder *ret, size_t max)
+{
+	struct nodes ns = { 0 };
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	/* the group's node exists only while a function of it is on a VFIO driver: no /proc walk otherwise */
+	if (f->group >= 0) {
+		char group[16], rel[32];
+
+		snprintf(group, sizeof(group), "%d", f->group);
+		snprintf(rel, sizeof(rel), "dev/vfio/%d", f->group);
+		if (sysroot_exists(r, rel) == 0)
+			add_node(&ns, "/dev/vfio/", group);
+	}
+	add_dir_nodes(r, f, "vfio-dev", "/dev/vfio/devices/", &ns);
+	if (!ns.n || sysroot_opendir(r, "proc", &d) < 0)
+		return 0;
+	while ((de = readdir(d))) {
+		struct holder h = { 0 };
+		char path[64];
+
+		if (!isdigit((unsigned char)de->d_name[0]) || parse_uint(de->d_name, 10, ULONG_MAX, &h.pid) < 0 ||
+		    !process_holds(r, de->d_name, &ns, h.node, sizeof(h.node)))
+			continue;
+		snprintf(h.comm, sizeof(h.comm), "?");
+		if (sysroot_pathf(path, sizeof(path), "proc/%s/comm", de->d_name) == 0)
+			(void)sysroot_read_line(r, path, h.comm, sizeof(h.comm));
+		if ((size_t)found < max)
+			ret[found] = h;
+		found++;
+	}
+	closedir(d);
+	return found;
+}

@@ -270,6 +270,10 @@ static enum elem classify(struct walk *w, enum elem parent, const char *n, const
 		e = streq(n, "devices") ? E_DEVICES : streq(n, "name") ? E_NAME : streq(n, "os") ? E_OS : E_OTHER;
 		if (e == E_OS)
 			w->d.efi |= (v = attr(atts, "firmware")) && streq(v, "efi");
+		/* <iommufd enabled='yes' fdgroup=.../> (libvirt 12.x) makes every PCI hostdev use the VFIO
+		 * cdev unless its <driver iommufd='no'/> says otherwise */
+		if (streq(n, "iommufd"))
+			w->d.iommufd = (v = attr(atts, "enabled")) && streq(v, "yes");
 		break;
 	case E_DEVICES:
 		e = device_elem(w, n, atts);
@@ -277,6 +281,9 @@ static enum elem classify(struct walk *w, enum elem parent, const char *n, const
 	case E_HOSTDEV:
 		if (streq(n, "source"))
 			e = E_SOURCE;
+		/* as in libvirt's own tests/qemuxmlconfdata/iommufd.xml */
+		else if (streq(n, "driver") && (v = attr(atts, "iommufd")))
+			w->cur.driver_iommufd = streq(v, "yes") ? 'y' : streq(v, "no") ? 'n' : 0;
 		else if (streq(n, "rom") && !w->cur.interface) {
 			set_str(w, &w->cur.rom, attr(atts, "file"));
 			w->cur.rom_bar_off |= (v = attr(atts, "bar")) && streq(v, "off");
@@ -421,6 +428,12 @@ int libvirt_domain_parse(const char *xml, size_t len, struct libvirt_domain *ret
 	if (r < 0) {
 		libvirt_domain_free(&w.d);
 		return r;
+	}
+	/* a hostdev's own <driver iommufd=> wins over the domain's <iommufd enabled=> */
+	for (size_t i = 0; i < w.d.n; i++) {
+		struct libvirt_hostdev *h = &w.d.hostdevs[i];
+
+		h->iommufd = h->driver_iommufd ? h->driver_iommufd == 'y' : w.d.iommufd;
 	}
 	*ret = w.d;
 	return 0;

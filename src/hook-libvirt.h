@@ -19,6 +19,8 @@ struct libvirt_hostdev {
 	unsigned long line;
 	char *rom;           /* <rom file='...'/>, NULL */
 	bool rom_bar_off;
+	char driver_iommufd; /* <driver iommufd='yes'|'no'>: 'y', 'n'; 0 absent */
+	bool iommufd;        /* opened through the VFIO cdev and iommufd: its driver's say, else the domain's */
 };
 
 /* What the hook and the per-VM check read of a domain XML; strings NULL when absent */
@@ -30,6 +32,7 @@ struct libvirt_domain {
 	bool efi;            /* <os firmware='efi'> or <loader type='pflash'> */
 	bool secure_boot;    /* <loader secure='yes'> or firmware feature secure-boot enabled */
 	bool enrolled_keys;  /* firmware feature enrolled-keys enabled */
+	bool iommufd;        /* <iommufd enabled='yes'/> (libvirt 12.1+) */
 	struct libvirt_hostdev *hostdevs;
 	size_t n;
 	size_t n_network_ifaces; /* <interface type='network'>: a pool's VF is chosen by libvirt at start */

@@ -70,6 +70,7 @@ static void hostpci_clear(struct pve_hostpci *hp)
 	free(hp->host);
 	free(hp->mapping);
 	free(hp->romfile);
+	free(hp->mdev_type);
 	*hp = (struct pve_hostpci){0};
 }
 
@@ -186,7 +187,7 @@ static int hostpci_key(struct pve_hostpci *hp, const char *k, const char *v)
 			   : pve_errf(hp->why, sizeof(hp->why), 1, "romfile '%.64s' holds a ';'", v);
 	if (streq(k, "mdev"))
 		return none_of(v, "/.:")
-			   ? (hp->mdev = true, 0)
+			   ? (hp->mdev = true, dup_into(&hp->mdev_type, v))
 			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not an mdev type", v);
 	if (streq(k, "driver")) {
 		if (!streq(v, "vfio") && !streq(v, "keep"))
@@ -252,11 +253,10 @@ static int hostpci_parse(struct pve_hostpci *hp)
 }
 
 /* check_type(): a value with a carriage return or line feed is refused */
-static int set_hostpci(struct pve_hostpci *hp, const char *value)
+static int hostpci_read(struct pve_hostpci *hp, const char *value)
 {
 	int r;
 
-	hostpci_clear(hp); /* a key given again replaces the first */
 	if (!(hp->value = strdup(value)))
 		return -ENOMEM;
 	if (strpbrk(value, "\r\n"))
@@ -264,6 +264,34 @@ static int set_hostpci(struct pve_hostpci *hp, const char *value)
 	else
 		r = hostpci_parse(hp);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * parse_vm_config(): a value check_type() rejects is warned about and not
+ * stored ("unable to parse value of 'hostpci0'"), so a key given again
+ * with a bad value leaves the earlier good one in place; a good value
+ * replaces whatever came before.
+ */
+static int set_hostpci(struct pve_hostpci *hp, const char *value)
+{
+	struct pve_hostpci next = {0};
+	int r = hostpci_read(&next, value);
+
+	if (r < 0) {
+		hostpci_clear(&next);
+		return r;
+	}
+	if (next.why[0] && hp->value && !hp->why[0]) {
+		snprintf(hp->dropped, sizeof(hp->dropped),
+			 "a later line '%.64s' was ignored (%s); the earlier value "
+			 "stays",
+			 value, next.why);
+		hostpci_clear(&next);
+		return 0;
+	}
+	hostpci_clear(hp);
+	*hp = next;
+	return 0;
 }
 
 /* "hostpciN" with N 0..15 written the way the schema names it; -1 otherwise */
@@ -397,14 +425,22 @@ struct chooser {
 	size_t size;
 };
 
+/* PVE::SysFSTools::lspci($filter): "$id !~ m/^(0000:)?\Q$filter\E/" skips a function: a text prefix */
+static bool lspci_matches(const char *fn, const char *id)
+{
+	size_t len = strlen(id);
+
+	return strncmp(fn, id, len) == 0 || (strncmp(fn, "0000:", 5) == 0 && strncmp(fn + 5, id, len) == 0);
+}
+
 /*
  * PVE::SysFSTools::lspci($id): the functions whose "DDDD:BB:SS.F" starts
- * with the id (domain 0000 when it has none). A slot above 1f or a
- * function above 7 matches nothing; say why rather than "not present".
+ * with the id as text (so "00000:07:00.0" matches nothing). A slot above
+ * 1f or a function above 7 matches nothing either; say why rather than
+ * "not present".
  */
 static int lspci(struct chooser *c, const char *key, const char *id, struct pve_alt *a)
 {
-	struct selector sel;
 	size_t found = 0, len = strlen(id), base = len == 5 || len == 7 ? 0 : strcspn(id, ":") + 1;
 	unsigned long slot;
 	char sbuf[3] = {id[base + 3], id[base + 4], 0};
@@ -415,12 +451,10 @@ static int lspci(struct chooser *c, const char *key, const char *id, struct pve_
 	if (id[len - 2] == '.' && id[len - 1] > '7')
 		return pve_errf(c->err, c->size, -EINVAL, "%s: %s: function %c out of range (0-7)", key, id,
 				id[len - 1]);
-	if (selector_parse(id, &sel) < 0 || (sel.kind != SEL_FUNCTION && sel.kind != SEL_SLOT))
-		return pve_errf(c->err, c->size, -EINVAL, "%s: '%s' is not a PCI address", key, id);
 	for (size_t i = 0; i < c->env->h->n; i++) {
 		const struct pcifn *f = &c->env->h->fns[i];
 
-		if (!selector_matches(&sel, &f->addr, f->vendor, f->device))
+		if (!lspci_matches(f->name, id))
 			continue;
 		if (a->n >= ARRAY_SIZE(a->fns))
 			return pve_errf(c->err, c->size, -EINVAL, "%s: more than %zu functions", key,
@@ -428,7 +462,14 @@ static int lspci(struct chooser *c, const char *key, const char *id, struct pve_
 		a->fns[a->n++] = f->addr;
 		found++;
 	}
-	if (!found) /* qemu-server: "no PCI device found for '$id'" */
+	if (!found && base > 5) /* qemu-server: "no PCI device found for '$id'" */
+		return pve_errf(
+		    c->err, c->size, -ENODEV,
+		    "%s: no PCI device found for '%s' (qemu-server compares the id as text with "
+		    "the host's DDDD:BB:SS.F, and this domain has %zu digits): qemu-server refuses "
+		    "to start the VM",
+		    key, id, base - 1);
+	if (!found)
 		return pve_errf(c->err, c->size, -ENODEV, "%s: %s is not present on this host", key, id);
 	return 0;
 }
@@ -646,6 +687,57 @@ static int final_reservation(struct chooser *c)
 	return 0;
 }
 
+/* A sibling another VM holds or is starting with: refused as the start's own reserve_pci_usage() would be */
+static int sibling_free(struct chooser *c, const char *origin, const struct pciaddr *a)
+{
+	struct pve_alt one = {.fns = {*a}, .n = 1};
+	const struct pciaddr *held = NULL;
+	unsigned long vmid = 0;
+	int r = reservable(c, &one, &held, &vmid);
+
+	return r < 0 ? held_msg(c, -EBUSY, origin, a, vmid) : 0;
+}
+
+/*
+ * prepare_pci_device() -> PVE::SysFSTools::pci_dev_group_bind_to_vfio():
+ * qemu-server binds every function of a passed function's IOMMU group to
+ * vfio-pci, skipping only those with a pci_bus directory (bridges), and
+ * passes the VM just the one named. pcibind leaves every bridge
+ * (pcifn_is_bridge(): host and ISA bridges too), which the planner would
+ * refuse to move; a driverless one does not keep the group from the VM.
+ */
+static int group_expand(struct chooser *c)
+{
+	const struct pcihost *h = c->env->h;
+	size_t n = c->take->n;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct pcifn *f = pcihost_find(h, &c->take->addrs[i]);
+		char origin[32];
+
+		if (!f || f->group < 0)
+			continue;
+		snprintf(origin, sizeof(origin), HOOK_GROUP_ORIGIN "%.15s", c->take->origin[i]);
+		for (size_t k = 0; k < h->n; k++) {
+			const struct pcifn *s = &h->fns[k];
+
+			if (s->group != f->group || pcifn_is_bridge(s) || hook_devs_has(c->take, &s->addr) ||
+			    hook_devs_has(c->kept, &s->addr))
+				continue;
+			if ((r = sibling_free(c, origin, &s->addr)) < 0 ||
+			    (r = hook_devs_add(c->take, &s->addr, origin)) < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+bool hook_origin_is_group(const char *origin)
+{
+	return strncmp(origin, HOOK_GROUP_ORIGIN, strlen(HOOK_GROUP_ORIGIN)) == 0;
+}
+
 int proxmox_vm_choose(const struct pve_vm *vm, const struct pve_env *env, struct hook_devs *ret,
 		      struct hook_devs *ret_kept, char *err, size_t size)
 {
@@ -661,6 +753,8 @@ int proxmox_vm_choose(const struct pve_vm *vm, const struct pve_env *env, struct
 			r = resolve_entry(&c, i, &igd);
 	if (r == 0)
 		r = final_reservation(&c);
+	if (r == 0)
+		r = group_expand(&c);
 out:
 	hook_devs_free(&c.used);
 	if (r < 0) {

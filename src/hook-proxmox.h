@@ -33,6 +33,9 @@ struct hook_devs {
 };
 
 void hook_devs_free(struct hook_devs *d);
+/* The origin of a function moved only because it shares an IOMMU group with a passed one */
+#define HOOK_GROUP_ORIGIN "IOMMU group of "
+bool hook_origin_is_group(const char *origin);
 /* append a unique function; 0 or -ENOMEM */
 int hook_devs_add(struct hook_devs *d, const struct pciaddr *a, const char *origin);
 bool hook_devs_has(const struct hook_devs *d, const struct pciaddr *a);
@@ -42,13 +45,16 @@ bool proxmox_vmid_valid(const char *s);
 
 /* One hostpciN line of the config's current ([main]) section, as qemu-server's schema reads it */
 struct pve_hostpci {
-	char *value;   /* as written; NULL: no such key */
-	char why[192]; /* set: the schema rejects the value, and qemu-server starts the VM without it */
-	char *host;    /* "ID[;ID...]" or NULL */
+	char *value;	   /* as written; NULL: no such key */
+	char why[192];	   /* set: the schema rejects the value, and qemu-server starts the VM without it */
+	char dropped[320]; /* set: a later line of the key was rejected, this (earlier) value stays */
+	char *host;	   /* "ID[;ID...]" or NULL */
 	char *mapping;
 	char *romfile;
-	bool mdev; /* mdev=TYPE: a mediated device, the function stays on its host driver */
-	bool keep; /* driver=keep: "neither reset nor bound to vfio-pci" */
+	bool mdev;	 /* mdev=TYPE: a mediated device, the function stays on its host driver */
+	char *mdev_type; /* TYPE ("nvidia-35": an NVIDIA vGPU, set through nvidia/current_vgpu_type on >= 6.8)
+			  */
+	bool keep;	 /* driver=keep: "neither reset nor bound to vfio-pci" */
 	bool pcie, x_vga, legacy_igd, rombar_off;
 };
 
@@ -62,8 +68,8 @@ struct pve_vm {
 /*
  * Parse a VM config the way qemu-server's parse_vm_config() does for the
  * keys above: [main] only (ends at the first "[section]" line), the last
- * of a duplicate key wins, a value the schema rejects is kept with why set
- * (qemu-server warns and ignores it). 0 or -ENOMEM.
+ * valid value of a duplicate key wins (an invalid later one is dropped), a value the schema rejects is kept
+ * with why set (qemu-server warns and ignores it). 0 or -ENOMEM.
  */
 int proxmox_vm_parse(const char *text, struct pve_vm *ret);
 void proxmox_vm_free(struct pve_vm *vm);
@@ -93,6 +99,10 @@ void proxmox_reservations_free(struct pve_reservations *res);
  */
 void proxmox_reservations_check(const struct sysroot *r, struct pve_reservations *res);
 
+/* The VM a process is the QEMU of (its -pidfile is /var/run/qemu-server/VMID.pid, as qemu-server starts it):
+ * the VMID, or 0 */
+unsigned long proxmox_qemu_vmid(const struct sysroot *r, unsigned long pid);
+
 /* What the choice depends on besides the VM config */
 struct pve_env {
 	const struct pcihost *h;
@@ -110,7 +120,9 @@ struct pve_env {
  * mapping's entries for this node checked (PVE::Mapping::PCI assert_valid)
  * and taken as alternatives (the first this VM does not use yet and no
  * other VM has reserved), and refused as its reserve_pci_usage() would.
- * *ret gets the functions to hand over, *ret_kept (may be NULL) those of
+ * Then every other non-bridge function of each chosen function's IOMMU
+ * group, as prepare_pci_device() binds the whole group (origin
+ * HOOK_GROUP_ORIGIN "hostpciN"). *ret gets the functions to hand over, *ret_kept (may be NULL) those of
  * driver=keep entries. Errors, with a complete message in err:
  *   -EINVAL  the config or the mapping is one qemu-server refuses to start
  *   -ENODEV  a device is not present, or no longer what the mapping says

@@ -554,6 +554,47 @@ static bool vm_running_with(const struct sysroot *r, unsigned long vmid, unsigne
 	return qemu_cmdline_is(cmd, len, pidfile) && process_running(r, v);
 }
 
+/* "/var/run/qemu-server/VMID.pid" (Helpers.pm vm_pidfile_name()): the VMID, or 0 */
+static unsigned long pidfile_vmid(const char *arg)
+{
+	const char *dir = "/var/run/qemu-server/";
+	char id[16];
+	size_t n;
+	unsigned long v;
+
+	if (strncmp(arg, dir, strlen(dir)) != 0)
+		return 0;
+	arg += strlen(dir);
+	n = strspn(arg, "0123456789");
+	if (n == 0 || n >= sizeof(id) || !streq(arg + n, ".pid"))
+		return 0;
+	memcpy(id, arg, n);
+	id[n] = '\0';
+	return proxmox_vmid_valid(id) && parse_uint(id, 10, 999999999UL, &v) == 0 ? v : 0;
+}
+
+unsigned long proxmox_qemu_vmid(const struct sysroot *r, unsigned long pid)
+{
+	_cleanup_free_ char *cmd = NULL;
+	char p[64];
+	size_t len = 0;
+	unsigned long vmid = 0;
+	bool want = false;
+
+	snprintf(p, sizeof(p), "proc/%lu/cmdline", pid);
+	if (sysroot_read(r, p, &cmd, &len) < 0 || !len)
+		return 0;
+	for (const char *a = cmd; a < cmd + len && !vmid; a += strlen(a) + 1) {
+		if (want && *a != '-')
+			vmid = pidfile_vmid(a);
+		want = streq(a, "-pidfile") || streq(a, "--pidfile");
+	}
+	if (!vmid)
+		return 0;
+	snprintf(p, sizeof(p), PVE_PIDFILE_ARG_FMT, vmid);
+	return qemu_cmdline_is(cmd, len, p) ? vmid : 0;
+}
+
 void proxmox_reservations_check(const struct sysroot *r, struct pve_reservations *res)
 {
 	for (size_t i = 0; i < res->n; i++)

@@ -124,7 +124,7 @@ static bool step_ok(const struct jstep *s)
 		return false;
 	switch (s->kind) {
 	case JSTEP_UNIT:
-		return !s->driver && config_unit_name_valid(s->name);
+		return !s->driver && unit_name_valid(s->name);
 	case JSTEP_VTCON:
 		return !s->driver && vtcon_ok(s->name);
 	case JSTEP_PLATFORM:

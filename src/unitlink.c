@@ -21,22 +21,6 @@ static const char *const search_path[] = {
     ETC_UNITS, "run/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
 };
 
-static bool unit_name_ok(const char *s)
-{
-	static const char *const suffixes[] = {".service", ".target", ".socket", ".timer", ".path", ".mount"};
-	size_t n = strlen(s);
-
-	if (n < 3 || n >= 128 || s[0] == '.' || s[0] == '-' ||
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-") != n)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		size_t k = strlen(suffixes[i]);
-		if (n > k && streq(s + n - k, suffixes[i]))
-			return true;
-	}
-	return false;
-}
-
 /* "/dev/null" when rel is a symlink to it (a masked unit) */
 static bool is_masked(const struct sysroot *r, const char *rel)
 {
@@ -72,7 +56,7 @@ static int add_link(struct unit_links *u, const char *target, const char *kind)
 	char link[UNIT_PATH_MAX];
 	int err;
 
-	if (!unit_name_ok(target))
+	if (!unit_name_valid(target))
 		return -EINVAL;
 	if ((err = xsnprintf(link, sizeof(link), ETC_UNITS "/%s.%s/%s", target, kind, u->unit)) < 0)
 		return err;
@@ -183,7 +167,7 @@ int unit_links_read(const struct sysroot *r, const char *unit, struct unit_links
 	struct unit_links u = {0};
 	int err;
 
-	if (!unit_name_ok(unit))
+	if (!unit_name_valid(unit))
 		return -EINVAL;
 	memcpy(u.unit, unit, strlen(unit) + 1);
 	if ((err = find_unit(r, unit, &u, &text)) < 0 && !(err == -ENOENT && u.masked))
@@ -305,7 +289,7 @@ static int walk_links(const struct sysroot *r, const char *unit, bool remove)
 	DIR *d = NULL;
 	int n = 0, err;
 
-	if (!unit_name_ok(unit))
+	if (!unit_name_valid(unit))
 		return -EINVAL;
 	err = sysroot_opendir(r, ETC_UNITS, &d);
 	if (err == -ENOENT)

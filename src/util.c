@@ -119,3 +119,21 @@ bool words_contain(const char *line, const char *w)
 	}
 	return false;
 }
+
+bool unit_name_valid(const char *s)
+{
+	static const char *const types[] = {".service", ".socket", ".target", ".device", ".mount", ".automount",
+					    ".swap", ".timer", ".path", ".slice", ".scope"};
+	size_t n = s ? strlen(s) : 0;
+
+	if (n < 2 || n > 255 || s[0] == '-' || s[0] == '.' ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:_.@-") != n)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+		size_t k = strlen(types[i]);
+
+		if (n > k && streq(s + n - k, types[i]))
+			return true;
+	}
+	return false;
+}

@@ -75,6 +75,13 @@ bool words_contain(const char *line, const char *w);
  */
 const char *str_shown(const char *s, char *buf, size_t size);
 
+/*
+ * A systemd unit name, the one check for it (stop_units, the journal's
+ * stopped units, the boot unit's [Install] targets): NAME.TYPE of the
+ * characters systemd allows, at most 255, TYPE one of systemd's unit types.
+ */
+bool unit_name_valid(const char *s);
+
 /* monotonic time in milliseconds */
 long long now_ms(void);
 

@@ -23,6 +23,7 @@ struct variant_line {
 	int wildcards;
 	char module[DRIVER_NAME_MAX];
 	char pattern[96];
+	const char *not_vfio; /* set: the module is no VFIO PCI driver, and why; the line is never chosen */
 };
 
 struct variant_table {
@@ -102,6 +103,85 @@ static int parse_line(const char *s, const char *eol, struct variant_line *ret)
 	return 0;
 }
 
+/* Mark every line of module (but vfio_pci's own) as no VFIO driver, for why */
+static void mark_module(struct variant_table *t, const char *module, size_t n, const char *why)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strlen(t->lines[i].module) == n && strncmp(t->lines[i].module, module, n) == 0 &&
+		    !streq(t->lines[i].module, "vfio_pci") && !t->lines[i].not_vfio)
+			t->lines[i].not_vfio = why;
+}
+
+/*
+ * A VFIO variant driver matches only through driver_override
+ * (PCI_DRIVER_OVERRIDE_DEVICE_VFIO): its aliases are all vfio_pci: ones. A
+ * module that also has "alias pci:" lines binds devices by their ids: a
+ * host driver (nvidia), whatever vfio_pci: line names it.
+ */
+static void mark_host_drivers(struct variant_table *t, const char *text)
+{
+	static const char prefix[] = "alias pci:";
+
+	for (const char *s = text; t->n && *s;) {
+		const char *eol = strchrnul(s, '\n'), *mod;
+
+		if (strncmp(s, prefix, strlen(prefix)) == 0 && (mod = memchr(s, ' ', (size_t)(eol - s))) &&
+		    (mod = memchr(mod + 1, ' ', (size_t)(eol - mod - 1))))
+			mark_module(t, mod + 1, (size_t)(eol - mod - 1),
+				    "it has pci: aliases of its own, a host driver and no VFIO variant");
+		s = *eol ? eol + 1 : eol;
+	}
+}
+
+/* "kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko.xz" -> "mlx5_vfio_pci" (kmod's modname_normalize()) */
+static void dep_name(const char *path, size_t len, char *buf, size_t size)
+{
+	const char *base = memrchr(path, '/', len);
+	size_t n = 0;
+
+	base = base ? base + 1 : path;
+	len -= (size_t)(base - path);
+	while (n < len && n + 1 < size && base[n] != '.') {
+		buf[n] = base[n] == '-' ? '_' : base[n];
+		n++;
+	}
+	buf[n] = '\0';
+}
+
+/*
+ * modules.dep: a VFIO variant driver is built on vfio-pci-core and depends
+ * on it. Where vfio-pci-core is a module of this kernel, a module listed
+ * without that dependency is no VFIO PCI driver.
+ */
+void variant_table_deps(struct variant_table *t, const char *deps)
+{
+	bool core = false;
+
+	for (const char *s = deps; t && *s;) {
+		const char *eol = strchrnul(s, '\n'), *colon = memchr(s, ':', (size_t)(eol - s));
+		char name[DRIVER_NAME_MAX + 16];
+
+		if (colon) {
+			dep_name(s, (size_t)(colon - s), name, sizeof(name));
+			core |= streq(name, "vfio_pci_core");
+		}
+		s = *eol ? eol + 1 : eol;
+	}
+	for (const char *s = deps; t && core && *s;) {
+		const char *eol = strchrnul(s, '\n'), *colon = memchr(s, ':', (size_t)(eol - s));
+		char name[DRIVER_NAME_MAX + 16];
+
+		if (colon) {
+			_cleanup_free_ char *rest = strndup(colon, (size_t)(eol - colon));
+
+			dep_name(s, (size_t)(colon - s), name, sizeof(name));
+			if (rest && !strstr(rest, "/vfio-pci-core.ko") && !strstr(rest, "/vfio_pci_core.ko"))
+				mark_module(t, name, strlen(name), "it does not depend on vfio-pci-core (modules.dep)");
+		}
+		s = *eol ? eol + 1 : eol;
+	}
+}
+
 int variant_table_parse(const char *text, struct variant_table **ret)
 {
 	struct variant_table *t = calloc(1, sizeof(*t));
@@ -128,6 +208,7 @@ int variant_table_parse(const char *text, struct variant_table **ret)
 		}
 		s = *eol ? eol + 1 : eol;
 	}
+	mark_host_drivers(t, text);
 	*ret = t;
 	return 0;
 }
@@ -154,17 +235,28 @@ static bool line_matches(const struct variant_line *l, char field[N_FIELDS][9])
 
 void variant_match(const struct variant_table *t, const struct pcifn *f, struct variant_pick *ret)
 {
-	const struct variant_line *best = NULL;
+	const struct variant_line *best = NULL, *skipped = NULL;
 	char field[N_FIELDS][9];
 
 	*ret = (struct variant_pick){ .wildcards = -1 };
 	fn_fields(f, field);
-	for (size_t i = 0; t && i < t->n; i++)
-		if (line_matches(&t->lines[i], field) && (!best || t->lines[i].wildcards < best->wildcards))
-			best = &t->lines[i];
+	for (size_t i = 0; t && i < t->n; i++) {
+		const struct variant_line *l = &t->lines[i];
+
+		if (!line_matches(l, field) || (best && l->wildcards >= best->wildcards))
+			continue;
+		if (!l->not_vfio)
+			best = l;
+		else if (!skipped || l->wildcards < skipped->wildcards)
+			skipped = l;
+	}
+	if (skipped && (!best || skipped->wildcards < best->wildcards))
+		(void)snprintf(ret->why, sizeof(ret->why), "%s's alias %.48s not taken: %s", skipped->module,
+			       skipped->pattern, skipped->not_vfio);
 	if (!best) {
-		(void)snprintf(ret->why, sizeof(ret->why), "no vfio_pci alias in modules.alias matches %04x:%04x",
-			       f->vendor, f->device);
+		if (!ret->why[0])
+			(void)snprintf(ret->why, sizeof(ret->why), "no vfio_pci alias in modules.alias matches %04x:%04x",
+				       f->vendor, f->device);
 		return;
 	}
 	memcpy(ret->module, best->module, sizeof(ret->module));
@@ -194,7 +286,15 @@ int variant_table_load(const struct sysroot *r, struct variant_table **ret, char
 					       : strerror(-err));
 		return err;
 	}
-	return variant_table_parse(text, ret);
+	if ((err = variant_table_parse(text, ret)) < 0)
+		return err;
+	free(text);
+	text = NULL;
+	/* without modules.dep, the pci: aliases alone tell a host driver */
+	if (sysroot_pathf(rel, sizeof(rel), "lib/modules/%s/modules.dep", release) == 0 &&
+	    sysroot_read_how(r, rel, SYSROOT_IN_ROOT, MODULES_ALIAS_MAX, &text, NULL) == 0)
+		variant_table_deps(*ret, text);
+	return 0;
 }
 
 int variant_module_driver(const struct sysroot *r, const char *module, char *buf, size_t size)

@@ -26,6 +26,13 @@ struct variant_table;
 /* The vfio_pci: lines of a modules.alias text; lines not in the kernel's format are skipped */
 int variant_table_parse(const char *text, struct variant_table **ret);
 void variant_table_free(struct variant_table *t);
+/*
+ * modules.dep's word on which modules are VFIO PCI drivers: where
+ * vfio-pci-core is a module, a listed module that does not depend on it
+ * is not (its vfio_pci: lines are never chosen). variant_table_parse()
+ * already leaves out the lines of a module with pci: aliases (a host driver).
+ */
+void variant_table_deps(struct variant_table *t, const char *modules_dep);
 /* Number of vfio_pci: lines kept */
 size_t variant_table_size(const struct variant_table *t);
 

@@ -173,11 +173,14 @@ scenario_hook_proxmox_absent() {
 	pb hook proxmox 104 post-stop
 	check "post-stop of the same VM exits 0" exit_is 0
 	check "still nothing written" nowrites
+	# half a group: qemu-server's prepare_pci_device() binds the whole group (pci_dev_group_bind_to_vfio)
 	vm_conf 105 <<<"hostpci0: 02:00.0"
 	pb hook proxmox 105 pre-start
-	check "half a group: pre-start refused (exit 3)" exit_is 3
-	check "the refusal names the sibling" out_has "$HA"
-	check "nothing written after the refusal" nowrites
+	check "half a group: pre-start moves the group as qemu-server does (exit 0)" exit_is 0
+	check "the sibling is named and moved" out_has "$HA (snd_hda_intel) goes too"
+	check "the sibling is on vfio-pci" is_driver $HA vfio-pci
+	pb hook proxmox 105 post-stop
+	check "post-stop gives the sibling back" is_driver $HA snd_hda_intel
 	pb hook proxmox 999 pre-start
 	check "a VM without a config: pre-start fails" test "$ST" -ne 0
 	check "the message names the file" out_has "etc/pve/qemu-server/999.conf"

@@ -198,3 +198,44 @@ scenario_story_notes_once() {
 	check "without a terminal the note is said once too" test "$(grep -c 'note: initramfs-tools' <<<"$OUT")" -eq 1
 	setup_stop
 }
+
+# issue 20, seam 1: two setups at once, of different sets; neither may say it added its set and lose it
+scenario_story_two_setups() {
+	local lost=0 refused=0 a b round
+	setup_start story-two-setups || return
+	for round in 1 2 3 4 5 6; do
+		printf '%s\n' "$SETUP_CONF" | conf
+		"$PCIBIND" --root "$ROOT" setup 02:00 --boot >"$ROOT.a" 2>&1 &
+		a=$!
+		"$PCIBIND" --root "$ROOT" setup nic --boot >"$ROOT.b" 2>&1 &
+		b=$!
+		if wait $a; then grep -q '^\[gpu\]' "$ROOT/etc/pcibind/pcibind.conf" || lost=$((lost + 1))
+		else refused=$((refused + 1)); fi
+		if wait $b; then awk '/^\[nic\]/ { s = 1; next } /^\[/ { s = 0 } s && /^boot = yes/ { f = 1 } END { exit !f }' \
+			"$ROOT/etc/pcibind/pcibind.conf" || lost=$((lost + 1))
+		else refused=$((refused + 1)); fi
+	done
+	check "6 rounds of two setups at once: no run that exited 0 lost its set" test "$lost" -eq 0
+	check "... and none failed: the second waits for the lock, then reads what the first wrote" test "$refused" -eq 0
+	rm -f "$ROOT.a" "$ROOT.b"
+	setup_stop
+}
+
+# issue 20, item 5: an option a command does not take is a usage error naming it
+scenario_story_own_options() {
+	setup_start story-own-options || return
+	snapshot >"$ROOT.snap"
+	pb status --write --vm 100 --tree --udev
+	check "status --write --vm 100 --tree --udev is a usage error (exit 2)" exit_is 2
+	check "... naming the first option status does not take" out_has "status does not take --write"
+	pb bind 02:00 --boot
+	check "bind --boot is a usage error (exit 2)" exit_is 2
+	pb generate --tree
+	check "generate --tree is a usage error" exit_is 2
+	pb check --name x
+	check "check --name is a usage error" exit_is 2
+	pb status --tree 02:00
+	check "status --tree still works (exit 0)" exit_is 0
+	check "nothing changed" unchanged_since_snap
+	setup_stop
+}

@@ -399,4 +399,39 @@ TEST(domain_facts_for_the_check)
 	libvirt_domain_free(&d);
 }
 
+/* libvirt 12.1+: <iommufd enabled='yes'/> under <domain>, a hostdev's <driver iommufd=> over it */
+TEST(iommufd)
+{
+	struct libvirt_domain d;
+	const char *xml;
+
+	xml = "<domain><iommufd enabled='yes' fdgroup='iommu'/><devices>"
+	      "<hostdev mode='subsystem' type='pci'><source><address bus='1' slot='0' function='0'/></source></hostdev>"
+	      "<hostdev mode='subsystem' type='pci'><driver iommufd='no'/>"
+	      "<source><address bus='2' slot='0' function='0'/></source></hostdev></devices></domain>";
+	ASSERT_INT_EQ(libvirt_domain_parse(xml, strlen(xml), &d, err, sizeof(err)), 0);
+	ASSERT_TRUE(d.iommufd);
+	ASSERT_INT_EQ(d.n, 2);
+	ASSERT_TRUE(d.hostdevs[0].iommufd);
+	ASSERT_FALSE(d.hostdevs[1].iommufd);
+	libvirt_domain_free(&d);
+	xml = "<domain><devices>"
+	      "<hostdev mode='subsystem' type='pci'><driver name='vfio' iommufd='yes'/>"
+	      "<source><address bus='1' slot='0' function='0'/></source></hostdev>"
+	      "<hostdev mode='subsystem' type='pci'><source><address bus='2' slot='0' function='0'/></source></hostdev>"
+	      "</devices><devices><iommufd enabled='yes'/></devices></domain>";
+	ASSERT_INT_EQ(libvirt_domain_parse(xml, strlen(xml), &d, err, sizeof(err)), 0);
+	ASSERT_FALSE(d.iommufd); /* only a child of <domain> is the domain's */
+	ASSERT_TRUE(d.hostdevs[0].iommufd);
+	ASSERT_FALSE(d.hostdevs[1].iommufd);
+	libvirt_domain_free(&d);
+	xml = "<domain><iommufd enabled='no'/><devices>"
+	      "<hostdev mode='subsystem' type='pci'><source><address bus='1' slot='0' function='0'/></source></hostdev>"
+	      "</devices></domain>";
+	ASSERT_INT_EQ(libvirt_domain_parse(xml, strlen(xml), &d, err, sizeof(err)), 0);
+	ASSERT_FALSE(d.iommufd);
+	ASSERT_FALSE(d.hostdevs[0].iommufd);
+	libvirt_domain_free(&d);
+}
+
 HARNESS_MAIN

@@ -162,10 +162,12 @@ static const char *ignored_why(const char *vm_text, int n, char *buf, size_t siz
 
 /* ---- the forms of a hostpci entry ---- */
 
+/* one function of group 2 brings the other along: prepare_pci_device() binds the whole group (below) */
 TEST(full_and_short_addresses)
 {
-	EXPECT("hostpci0: 0000:02:00.0\n", "0000:02:00.0");
-	EXPECT("hostpci0: 02:00.1\n", "0000:02:00.1");
+	EXPECT("hostpci0: 0000:02:00.0\n", "0000:02:00.0 0000:02:00.1");
+	EXPECT("hostpci0: 02:00.1\n", "0000:02:00.1 0000:02:00.0");
+	EXPECT("hostpci0: 0000:05:00.0\n", "0000:05:00.0");
 	EXPECT("hostpci0: 10000:03:00.0\n", "10000:03:00.0");
 }
 
@@ -178,13 +180,13 @@ TEST(slot_means_every_function)
 
 TEST(host_key_options_and_lists)
 {
-	EXPECT("hostpci0: host=02:00.0,x-vga=1,rombar=0\n", "0000:02:00.0");
-	EXPECT("hostpci0: pcie=on,host=02:00.1\nmachine: pc-q35-8.1\n", "0000:02:00.1");
+	EXPECT("hostpci0: host=02:00.0,x-vga=1,rombar=0\n", "0000:02:00.0 0000:02:00.1");
+	EXPECT("hostpci0: pcie=on,host=02:00.1\nmachine: pc-q35-8.1\n", "0000:02:00.1 0000:02:00.0");
 	EXPECT("hostpci0: 02:00.0;02:00.1,romfile=vbios.bin\n", "0000:02:00.0 0000:02:00.1");
 	EXPECT("hostpci0: host=0000:02:00.0;0000:06:00.0,vendor-id=0x10de,sub-device-id=0xABCD\n",
-	       "0000:02:00.0 0000:06:00.0");
-	EXPECT("hostpci0:02:00.0\n", "0000:02:00.0"); /* "^(key):\s*(.+?)\s*$" */
-	EXPECT("hostpci0: 02:00.0 \t\n", "0000:02:00.0");
+	       "0000:02:00.0 0000:06:00.0 0000:02:00.1");
+	EXPECT("hostpci0:02:00.0\n", "0000:02:00.0 0000:02:00.1"); /* "^(key):\s*(.+?)\s*$" */
+	EXPECT("hostpci0: 02:00.0 \t\n", "0000:02:00.0 0000:02:00.1");
 }
 
 TEST(entries_in_order)
@@ -195,6 +197,78 @@ TEST(entries_in_order)
 TEST(a_key_given_twice_takes_the_last)
 {
 	EXPECT("hostpci0: 01:00\nhostpci0: 02:00.0;02:00.1\n", "0000:02:00.0 0000:02:00.1");
+}
+
+/*
+ * Issue 21, defect 3. PVE/QemuServer.pm parse_vm_config(): "eval { $value =
+ * check_type($key, $value, ...) }; if ($@) { $handle_error->(...) } else
+ * { ... $conf->{$key} = $value }": a value the schema rejects is warned
+ * about and never stored, so the earlier good value of the key stays.
+ */
+TEST(a_key_given_twice_keeps_the_first_when_the_second_is_invalid)
+{
+	char why[256];
+	struct pve_vm vm;
+
+	EXPECT("hostpci0: 05:00.0\nhostpci0: 02:00,bogus=1\n", "0000:05:00.0");
+	EXPECT("hostpci0: 05:00.0\nhostpci0: 02:00,bogus=1\nhostpci0: 06:00.0\n", "0000:06:00.0");
+	EXPECT("hostpci0: 02:00,bogus=1\nhostpci0: 05:00.0\n", "0000:05:00.0");
+	ASSERT_STR_EQ(ignored_why("hostpci0: 05:00.0\nhostpci0: 02:00,bogus=1\n", 0, why, sizeof(why)), "");
+	ASSERT_INT_EQ(proxmox_vm_parse("hostpci0: 05:00.0\nhostpci0: 02:00,bogus=1\n", &vm), 0);
+	ASSERT_STR_CONTAINS(vm.hostpci[0].dropped, "02:00,bogus=1");
+	proxmox_vm_free(&vm);
+	/* two bad values: neither is stored, the entry stays ignored */
+	ASSERT_STR_CONTAINS(ignored_why("hostpci0: 02:00,bogus=1\nhostpci0: 02:00,x=1\n", 0, why, sizeof(why)),
+			    "x");
+}
+
+/*
+ * Issue 21, defect 4. PVE/SysFSTools.pm lspci($filter): "$id !~
+ * m/^(0000:)?\Q$filter\E/": the id is a text prefix of DDDD:BB:SS.F, so a
+ * five-digit domain 00000 finds no device and parse_hostpci() dies ("no
+ * PCI device found"): nothing may be bound for it.
+ */
+TEST(a_five_digit_domain_matches_nothing)
+{
+	EXPECT_ERR("hostpci0: 00000:05:00.0\n", -ENODEV, "no PCI device found for '00000:05:00.0'");
+	EXPECT_ERR("hostpci0: 00000:02:00\n", -ENODEV, "qemu-server refuses to start the VM");
+	EXPECT("hostpci0: 10000:03:00.0\n", "10000:03:00.0");
+}
+
+/*
+ * Issue 21, defect 1. PVE/QemuServer/PCI.pm prepare_pci_device() calls
+ * PVE::SysFSTools::pci_dev_group_bind_to_vfio($pciid), which binds every
+ * function of the IOMMU group but those with a pci_bus directory.
+ */
+TEST(one_function_takes_its_whole_group)
+{
+	struct pve_env env = { .h = &host, .node = "pve1", .vmid = 100, .now = 1000 };
+	struct hook_devs d = { 0 };
+	struct pve_vm vm;
+
+	EXPECT("hostpci0: 01:00.0\n", "0000:01:00.0 0000:01:00.1");
+	EXPECT("hostpci0: 01:00.0\nhostpci1: 01:00.1\n", "0000:01:00.0 0000:01:00.1");
+	/* mdev and driver=keep: prepare_pci_device() binds nothing */
+	EXPECT("hostpci0: 01:00.0,mdev=nvidia-35\n", "");
+	ASSERT_INT_EQ(proxmox_vm_parse("hostpci0: 01:00.0\n", &vm), 0);
+	ASSERT_INT_EQ(proxmox_vm_choose(&vm, &env, &d, NULL, err, sizeof(err)), 0);
+	ASSERT_INT_EQ(d.n, 2);
+	ASSERT_FALSE(hook_origin_is_group(d.origin[0]));
+	ASSERT_STR_EQ(d.origin[1], "IOMMU group of hostpci0");
+	ASSERT_TRUE(hook_origin_is_group(d.origin[1]));
+	hook_devs_free(&d);
+	proxmox_vm_free(&vm);
+}
+
+/* A sibling held by another running VM refuses the start, naming that VM */
+TEST(a_sibling_another_vm_holds_refuses)
+{
+	struct pve_reservation r[] = {
+		{ .addr = { 0, 0x01, 0, 1 }, .vmid = 101, .by_pid = true, .value = 4242, .live = true },
+	};
+	struct pve_reservations res = { r, 1 };
+
+	EXPECT_ERR_RES("hostpci0: 01:00.0\n", &res, -EBUSY, "in use by the running VM 101");
 }
 
 TEST(a_device_assigned_twice_refuses_the_start)
@@ -641,7 +715,7 @@ TEST(long_lines)
 	strcpy(vm + 17 + n, "pcie=0\n");
 	r = choose(vm, "pve1", NULL, got, NULL, sizeof(got));
 	ASSERT_INT_EQ(r, 0);
-	ASSERT_STR_EQ(got, "0000:02:00.0");
+	ASSERT_STR_EQ(got, "0000:02:00.0 0000:02:00.1");
 	memset(vm + 10, ';', n);
 	ASSERT_STR_CONTAINS(ignored_why(vm, 0, why, sizeof(why)), "not a PCI id list");
 	free(vm);

@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "tmproot.h"
 #include "unitlink.h"
+#include "util.h"
 
 static const char unit_text[] = "[Unit]\nDescription=x\n\n[Service]\nExecStart=/bin/true\n\n"
 				"[Install]\nWantedBy=sysinit.target\nWantedBy=multi-user.target sysinit.target\n"
@@ -162,6 +163,43 @@ TEST(a_unit_in_etc_wins_and_links_to_itself)
 	ASSERT_INT_EQ(sh("test \"$(readlink %s/etc/systemd/system/sysinit.target.wants/x-test.service)\" = "
 			 "/etc/systemd/system/x-test.service", dir), 0);
 	tmproot_remove(r, dir);
+}
+
+/* issue 19: the link the package's postinst made on merged /usr names /lib/systemd/system, the unit is found in usr/lib */
+TEST(a_link_to_the_same_unit_elsewhere_in_the_search_path_is_enabled)
+{
+	char dir[64];
+	struct sysroot *r = tmproot_open(dir, sizeof(dir), "unitlink");
+	struct unit_links u;
+
+	ASSERT_NOT_NULL(r);
+	install_unit(dir, "usr/lib/systemd/system");
+	ASSERT_INT_EQ(sh("ln -s usr/lib %s/lib && mkdir -p %s/etc/systemd/system/sysinit.target.wants && "
+			 "ln -s /lib/systemd/system/x-test.service %s/etc/systemd/system/sysinit.target.wants/",
+			 dir, dir, dir), 0);
+	ASSERT_INT_EQ(unit_links_read(r, "x-test.service", &u), 0);
+	ASSERT_STR_EQ(u.path, "/usr/lib/systemd/system/x-test.service");
+	for (size_t i = 0; i < u.n_links; i++)
+		if (strstr(u.links[i], "sysinit.target.wants"))
+			ASSERT_TRUE(u.present[i]);
+	ASSERT_INT_EQ(sh("ln -sf ../other.service %s/etc/systemd/system/sysinit.target.wants/x-test.service", dir), 0);
+	ASSERT_INT_EQ(unit_links_read(r, "x-test.service", &u), 0);
+	for (size_t i = 0; i < u.n_links; i++)
+		if (strstr(u.links[i], "sysinit.target.wants"))
+			ASSERT_FALSE(u.present[i]);
+	tmproot_remove(r, dir);
+}
+
+TEST(unit_names_one_rule)
+{
+	ASSERT_TRUE(unit_name_valid("display-manager.service"));
+	ASSERT_TRUE(unit_name_valid("user.slice"));
+	ASSERT_TRUE(unit_name_valid("boot.mount"));
+	ASSERT_TRUE(unit_name_valid("getty@tty1.service"));
+	ASSERT_FALSE(unit_name_valid("-x.service"));
+	ASSERT_FALSE(unit_name_valid("x.conf"));
+	ASSERT_FALSE(unit_name_valid("a b.service"));
+	ASSERT_FALSE(unit_name_valid("dev-x\\x2d.device"));
 }
 
 HARNESS_MAIN

@@ -209,4 +209,53 @@ TEST(module_driver_from_sys_module)
 	ASSERT_INT_EQ(variant_module_driver(r, "../x", drv, sizeof(drv)), -ENOENT);
 	tmproot_remove(r, dir);
 }
+/*
+ * Issue 21, defect 7: a vfio_pci: alias that names a host driver (NVIDIA's
+ * out-of-tree nvidia.ko carries one beside its pci: aliases) is no VFIO
+ * variant. Upstream variants use PCI_DRIVER_OVERRIDE_DEVICE_VFIO only
+ * (include/linux/pci.h), so all their aliases are vfio_pci: ones, and they
+ * are built on vfio-pci-core (drivers/vfio/pci/Kconfig: select VFIO_PCI_CORE).
+ */
+TEST(a_host_driver_is_never_a_variant)
+{
+	static const char text[] = "alias pci:v000010DEd*sv*sd*bc03sc00i00* nvidia\n"
+				   "alias vfio_pci:v000010DEd00002204sv*sd*bc*sc*i* nvidia\n"
+				   "alias vfio_pci:v*d*sv*sd*bc*sc*i* vfio_pci\n";
+	struct pcifn f = fn(0x10de, 0x2204, 0x1458, 0x403b, 0x030000);
+	struct variant_table *t = NULL;
+	struct variant_pick p;
+
+	ASSERT_INT_EQ(variant_table_parse(text, &t), 0);
+	variant_match(t, &f, &p);
+	ASSERT_STR_EQ(p.module, "vfio_pci");
+	ASSERT_STR_EQ(p.driver, "vfio-pci");
+	ASSERT_TRUE(strstr(p.why, "nvidia") && strstr(p.why, "pci: aliases"));
+	variant_table_free(t);
+}
+
+/* modules.dep: where vfio-pci-core is a module, a variant must depend on it */
+TEST(modules_dep_tells_a_variant)
+{
+	static const char dep[] =
+	    "kernel/drivers/vfio/pci/vfio-pci-core.ko.xz: kernel/drivers/vfio/vfio.ko.xz\n"
+	    "kernel/drivers/vfio/pci/vfio-pci.ko.xz: kernel/drivers/vfio/pci/vfio-pci-core.ko.xz "
+	    "kernel/drivers/vfio/vfio.ko.xz\n"
+	    "kernel/drivers/vfio/pci/mlx5/mlx5-vfio-pci.ko.xz: kernel/drivers/vfio/pci/vfio-pci-core.ko.xz "
+	    "kernel/drivers/net/ethernet/mellanox/mlx5/core/mlx5_core.ko.xz\n"
+	    "kernel/drivers/vfio/pci/pds/pds_vfio_pci.ko.xz: kernel/drivers/net/ethernet/amd/pds_core/pds_core.ko.xz\n";
+	struct pcifn mlx = fn(0x15b3, 0x101e, 0x15b3, 0x0001, 0x020000);
+	struct pcifn pds = fn(0x1dd8, 0x1003, 0x1dd8, 0x0001, 0x010802);
+	struct variant_table *t = NULL;
+	struct variant_pick p;
+
+	ASSERT_INT_EQ(variant_table_parse(ALIAS, &t), 0);
+	variant_table_deps(t, dep);
+	variant_match(t, &mlx, &p);
+	ASSERT_STR_EQ(p.module, "mlx5_vfio_pci");
+	variant_match(t, &pds, &p);
+	ASSERT_STR_EQ(p.module, "vfio_pci");
+	ASSERT_TRUE(strstr(p.why, "does not depend on vfio-pci-core") != NULL);
+	variant_table_free(t);
+}
+
 HARNESS_MAIN

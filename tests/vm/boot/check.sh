@@ -81,6 +81,25 @@ if [ "$CONF" = good ]; then
 	done
 	if [ -z "$bad" ]; then ok "a unit ordered after pcibind.service finds each bound group's /dev/vfio node with its udev owner (root:kvm 660): $(tr '\n' ' ' </run/vmtest-vfio-at-start)"
 	else nok "a unit ordered after pcibind.service finds each bound group's /dev/vfio node with its udev owner:$bad not so: $(tr '\n' ' ' </run/vmtest-vfio-at-start 2>&1)"; fi
+	# the same for the VFIO cdev (/dev/vfio/devices/vfioN, what iommufd users open), on a kernel that has
+	# it: a function's vfio-dev/vfioN/dev; the kernel's config says whether there must be one
+	bad="" seen=""
+	for fn in $NIC2 $VGA $AUD $OLD; do
+		for d in /sys/bus/pci/devices/$fn/vfio-dev/vfio*/dev; do
+			[ -e "$d" ] || continue
+			n=$(basename "$(dirname "$d")")
+			seen+=" $n"
+			grep -qx "/dev/vfio/devices/$n root:kvm 660" /run/vmtest-vfio-at-start 2>/dev/null || bad+=" $fn ($n)"
+		done
+	done
+	cdev=no
+	grep -q '^CONFIG_VFIO_DEVICE_CDEV=y$' "/boot/config-$(uname -r)" 2>/dev/null && cdev=yes
+	if [ ! -s "/boot/config-$(uname -r)" ]; then nok "the kernel's config is in the image: no /boot/config-$(uname -r)"
+	elif [ "$cdev" = yes ] && [ -n "$seen" ] && [ -z "$bad" ]; then
+		ok "a unit ordered after pcibind.service finds each bound function's /dev/vfio/devices node with its udev owner (root:kvm 660):$seen"
+	elif [ "$cdev" = no ] && [ -z "$seen" ]; then
+		ok "no bound function has a VFIO cdev, as $(uname -r)'s config says (CONFIG_VFIO_DEVICE_CDEV not set): /dev/vfio/N is all a VM manager gets here"
+	else nok "the /dev/vfio/devices nodes: config says cdev=$cdev, cdevs seen:${seen:- none}, not root:kvm 660 at the manager's start:${bad:- none}: $(tr '\n' ' ' </run/vmtest-vfio-at-start 2>&1)"; fi
 	if [ -e "/dev/vfio/$(basename "$(readlink /sys/bus/pci/devices/$NIC2/iommu_group)")" ]; then ok "/dev/vfio node of the NIC's group exists"
 	else nok "/dev/vfio node of the NIC's group exists: $(ls /dev/vfio 2>&1 | tr '\n' ' ')"; fi
 	pcibind apply >/tmp/apply.out 2>&1

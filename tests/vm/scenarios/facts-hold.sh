@@ -59,12 +59,24 @@ expect "the driver link is already gone while unbind blocks" "$(test -L $D/drive
 expect "so drv() reads no driver while vfio-pci still has it" "$(drv $NIC)" -
 expect_node $G present "while unbind blocks: "
 expect "the driver directory no longer lists the device either" "$(test -e $S/drivers/vfio-pci/$NIC && echo present)" ""
-in_bg 2 /tmp/ovr.out cat $D/driver_override
-expect "reading driver_override blocks while unbind blocks" "$BG" blocked
-OVR_READ=$BG_PID
-expect "the blocked reader sleeps uninterruptibly (D)" "$(pstate $OVR_READ)" D
-in_bg 2 /tmp/ovrw.out sysw $D/driver_override vfio-pci
-expect "writing driver_override blocks while unbind blocks" "$BG" blocked
+# driver_override and the device lock: 6.1's PCI attribute took the device lock the unbind holds, so
+# a reader or writer waited for the holder; the driver core's driver_override (7.0, and in Debian's
+# 6.12.117 as measured) keeps the name under a spinlock of its own: both return at once
+if [ "$(uname -r | cut -d. -f1,2)" = 6.1 ]; then
+	in_bg 2 /tmp/ovr.out cat $D/driver_override
+	expect "reading driver_override blocks while unbind blocks (6.1: the device lock)" "$BG" blocked
+	OVR_READ=$BG_PID
+	expect "the blocked reader sleeps uninterruptibly (D)" "$(pstate $OVR_READ)" D
+	in_bg 2 /tmp/ovrw.out sysw $D/driver_override vfio-pci
+	expect "writing driver_override blocks while unbind blocks (6.1: the device lock)" "$BG" blocked
+else
+	in_bg 2 /tmp/ovr.out cat $D/driver_override
+	expect "reading driver_override returns at once while unbind blocks (the driver core's own lock)" "$BG" returned
+	OVR_READ=$BG_PID
+	expect "... and shows the override" "$(cat /tmp/ovr.out)" vfio-pci
+	in_bg 2 /tmp/ovrw.out sysw $D/driver_override vfio-pci
+	expect "writing driver_override returns at once while unbind blocks (the driver core's own lock)" "$BG" returned
+fi
 # shellcheck disable=SC2034 # used in an eval below
 OVR_WRITE=$BG_PID
 in_bg 2 /tmp/probe.out sysw $S/drivers_probe $NIC

@@ -46,6 +46,9 @@ if [ $fast -eq 0 ]; then
 	# grub-mkconfig, update-initramfs, dracut, kernel-install, modprobe, udevadm, systemd-analyze in
 	# Debian 12 and 13 on pcibind's output; README's commands on a minimal Debian 12
 	tier consumers tests/consumers/run.sh
+	# README's "Try it" on a Debian 12 disk image booted through its own GRUB: apt install of the
+	# .deb, setup, reboot, check, setup --remove, reboot, bind/restore, apt purge, reboot (tests/story)
+	tier story tests/story/run.sh
 	wait "$prefetch"
 fi
 passed=$(grep -c "^ok - " "$log")

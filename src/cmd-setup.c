@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "bootstate.h"
 #include "cmd.h"
 #include "confedit.h"
 #include "describe.h"
@@ -22,6 +23,8 @@
 
 #define SETUP_SCHEMA 1
 #define UNIT	     "pcibind.service"
+/* its links were made by setup (state layer's directory): the way back removes them */
+#define SETUP_UNIT_MARK BOOTSTATE_DIR "/unit-enabled-by-setup"
 #define REASONS_MAX  4
 #define TEXT_MAX     1024
 
@@ -46,6 +49,7 @@ struct setup {
 	int unit_err;	    /* unit_links_read() */
 	int unit_change;    /* links to create (> 0) or remove (< 0) */
 	int unit_done;	    /* links created or removed */
+	bool unit_kept;	    /* no boot set left, but the unit was enabled before setup: left enabled */
 	struct generate_summary gen;
 	int gen_status;	    /* generate's exit status, -1: not run */
 	char reasons[REASONS_MAX][TEXT_MAX]; /* why a reboot is needed */
@@ -529,14 +533,25 @@ static bool any_boot_set(const struct config *cfg)
 
 /* ---- the boot unit ---- */
 
+/*
+ * Whether setup enabled the unit (it made its links): only then does the
+ * last boot set's removal disable it again. Enabled before setup (by the
+ * package's postinst, or by hand), it stays as it was.
+ */
+static bool enabled_by_setup(const struct setup *s)
+{
+	return sysroot_exists(s->c->root, SETUP_UNIT_MARK) == 0;
+}
+
 static void plan_unit(struct setup *s)
 {
 	int n;
 
 	s->unit_err = unit_links_read(s->c->root, UNIT, &s->unit);
 	if (!any_boot_set(s->new_cfg)) {
-		n = unit_count_links(s->c->root, UNIT);
+		n = enabled_by_setup(s) ? unit_count_links(s->c->root, UNIT) : 0;
 		s->unit_change = n > 0 ? -n : 0;
+		s->unit_kept = !n && unit_links_enabled(&s->unit);
 		return;
 	}
 	if (s->unit_err < 0 || s->unit.masked)
@@ -581,18 +596,36 @@ static void show_unit_plan(const struct setup *s, bool done)
 	if (s->unit_change < 0)
 		say(s, "%s %s: no set has boot = yes (%d link%s in /etc/systemd/system)",
 		    done ? "disabled" : "would disable", UNIT, -s->unit_change, s->unit_change == -1 ? "" : "s");
+	if (s->unit_kept && (done || s->c->dry_run))
+		say(s, "%s stays enabled, as it was before setup (by the package, or by hand): with no set at boot "
+		       "it claims nothing", UNIT);
+}
+
+/* the mark that setup made the links: written with them, removed with them */
+static int mark_unit(const struct setup *s)
+{
+	int err;
+
+	if (s->unit_change > 0)
+		return atomicfile_write(s->c->root, SETUP_UNIT_MARK, "", 0, 0644);
+	err = atomicfile_remove(s->c->root, SETUP_UNIT_MARK, BOOTSTATE_DIR);
+	return err == -ENOENT ? 0 : err;
 }
 
 static int apply_unit(struct setup *s)
 {
-	int n;
+	int n, err = 0;
 
 	if (s->unit_change > 0)
 		n = unit_enable(s->c->root, &s->unit);
 	else if (s->unit_change < 0)
 		n = unit_disable(s->c->root, UNIT);
-	else
+	else {
+		show_unit_plan(s, true);
 		return 0;
+	}
+	if (n >= 0 && (err = mark_unit(s)) < 0)
+		n = err;
 	if (n < 0) {
 		msg_error("cannot %s %s: %s", s->unit_change > 0 ? "enable" : "disable", UNIT, strerror(-n));
 		return EXIT_FAILURE_;

@@ -37,6 +37,12 @@ scenario_story_merged_usr_unit() {
 	check "setup exits 0" exit_is 0
 	check "the package's link is left as it was" test "$(readlink "$ROOT/etc/systemd/system/sysinit.target.wants/pcibind.service")" = /lib/systemd/system/pcibind.service
 	check "pcibind.service is enabled" enabled
+	# the way back leaves the unit as the package left it: enabled, its link as it was
+	pb setup --remove gpu
+	check "setup --remove exits 0" exit_is 0
+	check "the unit the package enabled stays enabled" enabled
+	check "... with the package's link" test "$(readlink "$ROOT/etc/systemd/system/sysinit.target.wants/pcibind.service")" = /lib/systemd/system/pcibind.service
+	check "... and it says so" out_has "pcibind.service stays enabled, as it was before setup"
 	rm -f "$ROOT.sysd"
 	setup_stop
 }
@@ -95,7 +101,8 @@ scenario_story_remove_gives_back() {
 	check "it says the boot setup went with the last set" out_has "the last set is gone: pcibind's boot setup is taken out"
 	check "no configuration file is left behind (there was none)" test ! -e "$ROOT/etc/pcibind/pcibind.conf"
 	check "every file below /etc and /boot is as before setup" diff "$ROOT.before" <(etc_tree)
-	check "pcibind.service is disabled" bash -c '! systemctl --root="$1" is-enabled pcibind.service >/dev/null 2>&1' _ "$ROOT"
+	check "pcibind.service is disabled (setup had enabled it)" bash -c '! systemctl --root="$1" is-enabled pcibind.service >/dev/null 2>&1' _ "$ROOT"
+	check "nothing of pcibind's is left in /var/lib" test ! -e "$ROOT/var/lib/pcibind"
 	# a set left: the boot setup stays for it
 	setup_stop
 	setup_start story-remove-other || return

@@ -209,11 +209,11 @@ step_setup() {
 	verdict $RC "pcibind setup --remove $NAME: exit 0 ($SECS s, $(rebuilds remove) initramfs rebuilds)" "exit $RC: $(line remove)"
 	grep -q "${FN#0000:}" "$STATE/remove.out"
 	verdict $? "setup --remove names the function still on vfio-pci"
-	[ "$(unit_state)" = disabled ]
-	verdict $? "systemctl is-enabled pcibind.service: disabled after setup --remove" "$(unit_state)"
+	# the package's postinst enabled the unit before setup: the way back leaves it so
+	[ "$(unit_state)" = enabled ]
+	verdict $? "systemctl is-enabled pcibind.service: enabled after setup --remove, as the package left it" "$(unit_state)"
 	snapshot after-remove
-	# the unit link is the package's (enabled by its postinst), checked above on its own
-	same after-install after-remove "the boot files after setup --remove are those before setup" '^/etc/systemd/system/'
+	same after-install after-remove "the boot files and the unit's link after setup --remove are those before setup"
 	! in_initrd 'etc/modprobe.d/pcibind.conf$' && ! grep -q '^\[nic\]' /etc/pcibind/pcibind.conf
 	verdict $? "setup --remove: the set and modprobe.d/pcibind.conf are out of the initramfs and the file"
 	run restore2 pcibind restore $SLOT

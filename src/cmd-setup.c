@@ -25,6 +25,8 @@
 #define UNIT	     "pcibind.service"
 /* its links were made by setup (state layer's directory): the way back removes them */
 #define SETUP_UNIT_MARK BOOTSTATE_DIR "/unit-enabled-by-setup"
+/* the first line of a configuration file setup made (there was none) */
+#define SETUP_MADE_LINE "# made by `pcibind setup`, which removes it with its last set; see pcibind.conf(5)\n"
 #define REASONS_MAX  4
 #define TEXT_MAX     1024
 
@@ -497,7 +499,8 @@ static int edit(struct setup *s)
 	if (s->c->driver && (!s->set || !streq_null(s->set->driver, s->c->driver)))
 		keys[n++] = (struct confedit_key){"driver", s->c->driver};
 	section_comment(s, comment, sizeof(comment));
-	err = confedit_set(s->old_text, s->name, keys, n, comment, &s->new_text);
+	/* a file setup makes says so: the way back removes it once this line is all it holds */
+	err = confedit_set(s->old_text ? s->old_text : SETUP_MADE_LINE, s->name, keys, n, comment, &s->new_text);
 	if (err < 0) {
 		msg_error("cannot edit %s: %s", s->rel, strerror(-err));
 		return EXIT_FAILURE_;
@@ -1020,6 +1023,20 @@ static void restore_hint(struct setup *s)
 			       strchr(list, ' ') ? "" : "s", list);
 }
 
+/*
+ * What is left once the set is out: only what setup wrote when it made
+ * the file (its first line), or, for a drop-in, nothing. A main file that
+ * was there empty before setup stays, empty.
+ */
+static bool made_by_setup(const char *text, const char *rel)
+{
+	size_t n = strlen(SETUP_MADE_LINE);
+
+	if (!text[0])
+		return !streq(rel, CONFIG_FILE);
+	return strncmp(text, SETUP_MADE_LINE, n) == 0 && !text[n + strspn(text + n, "\n")];
+}
+
 static int run_remove(struct setup *s)
 {
 	const struct devset *set = NULL;
@@ -1046,7 +1063,7 @@ static int run_remove(struct setup *s)
 			msg_error("cannot take [%s] out of /%s: %s", s->name, s->rel, strerror(-r));
 			return EXIT_FAILURE_;
 		}
-		if (!s->new_text[0]) {
+		if (made_by_setup(s->new_text, s->rel)) {
 			free(s->new_text);
 			s->new_text = NULL; /* a file that held only this set goes: setup made it */
 		}

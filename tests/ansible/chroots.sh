@@ -122,7 +122,9 @@ chroot_hosts_test() {
 	if [ $PST -eq 0 ] && stats_is "changed=3" && chroot_trees_same 0 4; then
 		ok "chroots: state: absent: changed=3, every file of every host as before the first run"
 	else
-		notok "chroots: state: absent: exit $PST, $STATS, files not as before on:$DIFFERING: $(diff "$WORK/ctree.0.grub-initramfs" "$WORK/ctree.4.grub-initramfs" | grep '^[<>]' | cut -d' ' -f1-2 | head -8 | tr '\n' ' ')"
+		local first=${DIFFERING# }
+		first=${first%% *}
+		notok "chroots: state: absent: exit $PST, $STATS, files not as before on:$DIFFERING: $(diff "$WORK/ctree.0.${first:-grub-initramfs}" "$WORK/ctree.4.${first:-grub-initramfs}" | grep '^[<>]' | cut -d' ' -f1-2 | head -8 | tr '\n' ' ')"
 	fi
 	echo "# $T: chroots: 3 hosts, second run: $CSECOND"
 }

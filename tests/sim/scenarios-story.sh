@@ -246,3 +246,19 @@ scenario_story_own_options() {
 	check "nothing changed" unchanged_since_snap
 	setup_stop
 }
+
+# issue 20, seam 5: setup and setup --remove give the configuration back byte for byte: absent stays
+# absent, an empty file stays an empty file, one without a final newline stays without it
+scenario_story_conf_bytes() {
+	setup_start story-conf-bytes || return
+	printf '' >"$ROOT/etc/pcibind/pcibind.conf"
+	pb setup 02:00 --boot
+	pb setup --remove gpu
+	check "an empty pcibind.conf is empty again after setup and --remove" test -f "$ROOT/etc/pcibind/pcibind.conf" -a ! -s "$ROOT/etc/pcibind/pcibind.conf"
+	rm -f "$ROOT/etc/pcibind/pcibind.conf"
+	pb setup 02:00 --boot
+	check "with no pcibind.conf, setup makes one that says so" grep -q '^# made by `pcibind setup`' "$ROOT/etc/pcibind/pcibind.conf"
+	pb setup --remove gpu
+	check "... and --remove leaves none" test ! -e "$ROOT/etc/pcibind/pcibind.conf"
+	setup_stop
+}

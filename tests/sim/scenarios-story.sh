@@ -248,7 +248,7 @@ scenario_story_own_options() {
 }
 
 # issue 20, seam 5: setup and setup --remove give the configuration back byte for byte: absent stays
-# absent, an empty file stays an empty file, one without a final newline stays without it
+# absent, an empty file stays an empty file (a file without a final newline gets one: not done yet)
 scenario_story_conf_bytes() {
 	setup_start story-conf-bytes || return
 	printf '' >"$ROOT/etc/pcibind/pcibind.conf"

@@ -23,13 +23,28 @@ WARNINGS   := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
               -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS     ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARNINGS) -D_GNU_SOURCE -DPCIBIND_VERSION='"$(VERSION)"' \
-              -Isrc $(PKG_CFLAGS) $(CFLAGS)
+              $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS     := $(PKG_LIBS) -lpthread
 
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-LIB_SRC    := $(filter-out src/main.c src/msg.c src/report.c src/cmd-%.c,$(wildcard src/*.c))
-CMD_SRC    := $(wildcard src/cmd-*.c) src/main.c src/msg.c src/report.c
+# src/ in one folder per layer, lowest first (HACKING.md). A layer is compiled with the include
+# paths of its own folder and those below it only: an include of a layer above fails the build.
+LAYERS     := basic state pci config plan run boot hook tool
+INC_basic  := -Isrc/basic
+INC_state  := $(INC_basic) -Isrc/state
+INC_pci    := $(INC_state) -Isrc/pci
+INC_config := $(INC_pci) -Isrc/config
+INC_plan   := $(INC_config) -Isrc/plan
+INC_run    := $(INC_plan) -Isrc/run
+INC_boot   := $(INC_run) -Isrc/boot
+INC_hook   := $(INC_boot) -Isrc/hook
+INC_tool   := $(INC_hook) -Isrc/tool
+ALL_INC    := $(INC_tool)
+HEADERS    := $(wildcard src/*/*.h)
+
+LIB_SRC    := $(filter-out src/tool/%,$(wildcard src/*/*.c))
+CMD_SRC    := $(wildcard src/tool/*.c)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 
 B          := build
@@ -45,17 +60,22 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BA)/tests/%)
 
 all: $(B)/pcibind
 
-$(B)/%.o: src/%.c $(wildcard src/*.h) | $(B)
-	$(CC) $(ALL_CFLAGS) $(CPPFLAGS) -c -o $@ $<
-
-$(BA)/%.o: src/%.c $(wildcard src/*.h) | $(BA)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -c -o $@ $<
+define LAYER_RULES
+$(B)/$(1)/%.o: src/$(1)/%.c $(HEADERS) | $(B)/$(1)
+	$$(CC) $$(ALL_CFLAGS) $$(INC_$(1)) $$(CPPFLAGS) -c -o $$@ $$<
+$(BA)/$(1)/%.o: src/$(1)/%.c $(HEADERS) | $(BA)/$(1)
+	$$(CC) $$(ALL_CFLAGS) $$(INC_$(1)) $$(SAN_FLAGS) -c -o $$@ $$<
+$(BF)/obj/$(1)/%.o: src/$(1)/%.c $(HEADERS) | $(BF)/obj/$(1)
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(INC_$(1)) -fsanitize=fuzzer-no-link -c -o $$@ $$<
+$(B)/$(1) $(BA)/$(1) $(BF)/obj/$(1):
+	mkdir -p $$@
+endef
 
 # main.c prints the version
-$(B)/main.o $(BA)/main.o: debian/changelog
+$(B)/tool/main.o $(BA)/tool/main.o: debian/changelog
 
 # the initrd-*.c methods embed the initramfs scripts (.incbin)
-$(patsubst src/%.c,$(B)/%.o,$(wildcard src/initrd-*.c)) $(patsubst src/%.c,$(BA)/%.o,$(wildcard src/initrd-*.c)): $(wildcard initramfs/*/*)
+$(patsubst src/%.c,$(B)/%.o,$(wildcard src/boot/initrd-*.c)) $(patsubst src/%.c,$(BA)/%.o,$(wildcard src/boot/initrd-*.c)): $(wildcard initramfs/*/*)
 
 $(B)/pcibind: $(LIB_OBJ) $(CMD_OBJ)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -65,7 +85,7 @@ $(BA)/pcibind: $(LIB_OBJ_A) $(CMD_OBJ_A)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -o $@ $^ $(LDLIBS)
 
 $(BA)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJ_A) | $(BA)/tests
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_OBJ_A) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(ALL_INC) $(SAN_FLAGS) -Itests/unit -o $@ $< $(LIB_OBJ_A) $(LDLIBS)
 
 $(B) $(BA) $(BA)/tests:
 	mkdir -p $@
@@ -108,7 +128,7 @@ demo: deps
 	@tests/demo.sh $(B)/pcibind $(B)/pcisim
 
 format:
-	clang-format -i src/*.c src/*.h
+	clang-format -i src/*/*.c src/*/*.h
 
 # ---- install (DESTDIR, PREFIX, SBINDIR, SYSCONFDIR, MANDIR, UDEVDIR, SYSTEMDUNITDIR, BASHCOMPDIR) ----
 pkgvar      = $(or $(shell $(PKG_CONFIG) --variable=$(2) $(1) 2>/dev/null),$(3))
@@ -176,7 +196,7 @@ FUZZ_CC      ?= clang
 FUZZ_TIME    ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=gnu11 -Wall -Wextra -Wno-unused-parameter -D_GNU_SOURCE \
-                -DPCIBIND_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
+                -DPCIBIND_VERSION='"$(VERSION)"' $(PKG_CFLAGS) -O1 -g $(FUZZ_SAN)
 BF           := $(B)/fuzz
 FUZZ_LIB_OBJ := $(LIB_SRC:src/%.c=$(BF)/obj/%.o)
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
@@ -184,11 +204,8 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=$(BF)/fuzz-%)
 
 .PHONY: fuzz fuzz-quick fuzz-build bench
 
-$(BF)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BF)/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-
 $(BF)/fuzz-%: tests/fuzz/fuzz-%.c $(wildcard tests/fuzz/*.h) $(FUZZ_LIB_OBJ) | $(BF)/obj
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(ALL_INC) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(LDLIBS)
 
 $(BF)/obj:
 	mkdir -p $@
@@ -206,3 +223,6 @@ fuzz-quick: fuzz-build
 # ---- benchmarks (bench/): pcibind against its peers on generated hosts; not part of check ----
 bench: $(B)/pcibind $(B)/pcisim
 	@bench/run.sh $(B)/pcibind $(B)/pcisim
+
+# the compile rules of each layer (LAYER_RULES), once every directory variable is set
+$(foreach l,$(LAYERS),$(eval $(call LAYER_RULES,$(l))))

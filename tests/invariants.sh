@@ -8,12 +8,12 @@ set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 fail=0
 
-# invariant WHAT PATTERN ALLOWED...: the src/*.c files matching PATTERN are exactly ALLOWED (a subset is fine)
+# invariant WHAT PATTERN ALLOWED...: the src/*/*.c files matching PATTERN are among ALLOWED (file names)
 invariant() {
 	local what=$1 pattern=$2 extra
 	shift 2
-	extra=$(cd "$SRC" && grep -lE "$pattern" src/*.c | while read -r f; do
-		case " $* " in *" ${f#src/} "*) ;; *) echo "${f#src/}" ;; esac
+	extra=$(cd "$SRC" && grep -lE "$pattern" src/*/*.c | while read -r f; do
+		case " $* " in *" ${f##*/} "*) ;; *) echo "${f#src/}" ;; esac
 	done | paste -sd' ' -)
 	if [ -z "$extra" ]; then echo "ok - lint: invariant: $what: only $*"
 	else echo "not ok - lint: invariant: $what: also in $extra (allowed: $*)"; fail=1; fi
@@ -36,4 +36,19 @@ invariant "a file is written atomically" 'atomicfile_(write|remove)\(' \
 	atomicfile.c cmd-generate.c cmd-setup.c hook-record.c
 # the configuration is edited by setup alone (confedit: the comment-keeping editor)
 invariant "the configuration is edited" 'confedit_[a-z]*\(' confedit.c cmd-setup.c
+
+# each layer's folder is compiled with the include paths of its own and the lower layers only
+# (Makefile: INC_*): an upward include fails the build. Here: no file outside src/LAYER/.
+loose=$(cd "$SRC" && ls src/*.c src/*.h 2>/dev/null | paste -sd' ' -)
+if [ -z "$loose" ]; then echo "ok - lint: invariant: every source file is in its layer's folder"
+else echo "not ok - lint: invariant: files outside a layer folder: $loose"; fail=1; fi
+# and the include paths really stop there: a basic file cannot reach a tool header, nor a state file a pci one
+probe() { printf '#include "%s"\n' "$2" | cc -fsyntax-only $1 -x c - >/dev/null 2>&1; }
+if ! probe "-I$SRC/src/basic" cmd.h && ! probe "-I$SRC/src/basic -I$SRC/src/state" pcidev.h &&
+	probe "-I$SRC/src/basic -I$SRC/src/state" journal.h; then
+	echo "ok - lint: invariant: a layer's include path reaches its own and the lower layers' headers only"
+else
+	echo "not ok - lint: invariant: an include path reaches a higher layer (or the lower ones are not reached)"
+	fail=1
+fi
 exit $fail

@@ -6,9 +6,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "state.h"
 #include "sysroot.h"
 
-#define BOOTSTATE_DIR      "var/lib/pcibind"
+#define BOOTSTATE_DIR      STATE_LIB_DIR
 #define BOOTSTATE_FILE     BOOTSTATE_DIR "/boot-edits"
 #define BOOTSTATE_ORIG_DIR BOOTSTATE_DIR "/orig"
 #define BOOTSTATE_PATH_MAX 128

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "state.h"
 #include "util.h"
 
@@ -146,4 +147,26 @@ const char *state_strerror(int err)
 	default:
 		return strerror(-err);
 	}
+}
+
+int state_mark(const struct sysroot *r, const char *name, bool set)
+{
+	char rel[128];
+	int err;
+
+	if (strchr(name, '/') || xsnprintf(rel, sizeof(rel), STATE_LIB_DIR "/%s", name) < 0)
+		return -EINVAL;
+	if (set)
+		return atomicfile_write(r, rel, "", 0, 0644);
+	err = atomicfile_remove(r, rel, STATE_LIB_DIR);
+	return err == -ENOENT ? 0 : err;
+}
+
+bool state_marked(const struct sysroot *r, const char *name)
+{
+	_cleanup_free_ char *text = NULL;
+	char rel[128];
+
+	return !strchr(name, '/') && xsnprintf(rel, sizeof(rel), STATE_LIB_DIR "/%s", name) == 0 &&
+	       state_read(r, rel, 64, &text, NULL, NULL) == 0;
 }

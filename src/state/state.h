@@ -39,6 +39,18 @@ int state_run_subdir(const struct sysroot *r, const char *name, bool create);
 int state_read_at(int dirfd, const char *name, size_t max, char **ret, size_t *ret_len, unsigned *ret_line);
 int state_read(const struct sysroot *r, const char *rel, size_t max, char **ret, size_t *ret_len, unsigned *ret_line);
 
+/* /var/lib/pcibind: what must outlive a reboot (the boot-edit record, originals, marks) */
+#define STATE_LIB_DIR "var/lib/pcibind"
+
+/*
+ * A mark in STATE_LIB_DIR (name: one component): set makes it (empty,
+ * atomically), clear removes it and the directory with it when that is
+ * left empty. 0 or -errno. A mark is there only as the trusted reader
+ * accepts it: a regular file of root's, writable by nobody else.
+ */
+int state_mark(const struct sysroot *r, const char *name, bool set);
+bool state_marked(const struct sysroot *r, const char *name);
+
 /* what a state_read error means, for a message that names the file */
 const char *state_strerror(int err);
 

@@ -24,7 +24,7 @@
 #define SETUP_SCHEMA 1
 #define UNIT	     "pcibind.service"
 /* its links were made by setup (state layer's directory): the way back removes them */
-#define SETUP_UNIT_MARK BOOTSTATE_DIR "/unit-enabled-by-setup"
+#define SETUP_UNIT_MARK "unit-enabled-by-setup" /* in STATE_LIB_DIR */
 /* the first line of a configuration file setup made (there was none) */
 #define SETUP_MADE_LINE "# made by `pcibind setup`, which removes it with its last set; see pcibind.conf(5)\n"
 #define REASONS_MAX  4
@@ -543,7 +543,7 @@ static bool any_boot_set(const struct config *cfg)
  */
 static bool enabled_by_setup(const struct setup *s)
 {
-	return sysroot_exists(s->c->root, SETUP_UNIT_MARK) == 0;
+	return state_marked(s->c->root, SETUP_UNIT_MARK);
 }
 
 static void plan_unit(struct setup *s)
@@ -607,12 +607,7 @@ static void show_unit_plan(const struct setup *s, bool done)
 /* the mark that setup made the links: written with them, removed with them */
 static int mark_unit(const struct setup *s)
 {
-	int err;
-
-	if (s->unit_change > 0)
-		return atomicfile_write(s->c->root, SETUP_UNIT_MARK, "", 0, 0644);
-	err = atomicfile_remove(s->c->root, SETUP_UNIT_MARK, BOOTSTATE_DIR);
-	return err == -ENOENT ? 0 : err;
+	return state_mark(s->c->root, SETUP_UNIT_MARK, s->unit_change > 0);
 }
 
 static int apply_unit(struct setup *s)
@@ -858,10 +853,16 @@ static int preview(struct setup *s, unsigned flags)
 	return r;
 }
 
+/* generate --write would refuse what the look ahead found (a hazard, not forced) */
+static bool generate_refuses(const struct setup *s)
+{
+	return s->gen.n_hazards && !s->c->force;
+}
+
 /* what generate --write would refuse, found before anything is written */
 static int refused_by_generate(const struct setup *s)
 {
-	if (!s->gen.n_hazards || s->c->force)
+	if (!generate_refuses(s))
 		return 0;
 	msg_error("setup refuses what `pcibind generate --write` refuses (above) unless --force; nothing was changed");
 	return EXIT_REFUSED;
@@ -906,7 +907,7 @@ static int show_and_ask(struct setup *s, const char *problem)
 		say(s, "dry run: nothing was changed");
 		return problem ? EXIT_FAILURE_ : 0;
 	}
-	if (problem || (s->gen.n_hazards && !s->c->force))
+	if (problem || generate_refuses(s))
 		return 0; /* said below, before anything is written */
 	if (!nothing_changes(s) && !ask("Make these changes?", false)) {
 		say(s, "nothing was changed");

@@ -4,7 +4,7 @@
 set -e
 pkgs="build-essential pkg-config libpci-dev libudev-dev libinih-dev libexpat1-dev pciutils
       libfuse3-dev fuse3 qemu-system-x86 busybox-static cpio kmod socat python3
-      groff man-db systemd clang libclang-rt-14-dev valgrind procps
+      groff man-db systemd clang clang-format libclang-rt-14-dev valgrind procps
       debhelper lintian piuparts mmdebstrap curl xz-utils qemu-utils e2fsprogs fdisk
       ansible-core ansible python3-jsonschema python3-voluptuous yamllint python3-pycodestyle pylint"
 # --list: print the package names (.ci/run installs exactly these)

@@ -66,6 +66,9 @@ hidden=$(cd "$SRC" && git ls-files 'tests/*.sh' | while read -r f; do
 			print F ":" NR; line = "" }' "$f"
 done)
 check "no test redirects its own check line away (${hidden:-none})" test -z "$hidden"
+# the C follows .clang-format (clang-format 14, Debian 12's): a file it would change fails here
+unformatted=$(cd "$SRC" && for f in $(git ls-files 'src/*.[ch]'); do clang-format "$f" | cmp -s - "$f" || printf '%s ' "$f"; done)
+check "src/ follows .clang-format (${unformatted:-all files do})" test -z "$unformatted"
 # who may write what (HACKING.md): the journal, sysfs, state and configuration files
 "$SRC/tests/invariants.sh" || fail=1
 exit $fail

@@ -96,8 +96,7 @@ static bool is_temp_of(const char *ent, const char *name)
 /* its writer holds a lock on it while it lives; a killed writer's lock went with it */
 static void remove_if_stale(int dirfd, const char *ent)
 {
-	_cleanup_close_ int fd =
-	    openat(dirfd, ent, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, ent, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	struct stat locked, now;
 
 	if (fd < 0 || fstat(fd, &locked) < 0 || !S_ISREG(locked.st_mode) || flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -154,8 +153,7 @@ static int fill_temp(int fd, const void *data, size_t len, const struct stat *ol
 
 	if (err < 0)
 		return err;
-	if (old && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
-	    fchown(fd, old->st_uid, old->st_gid) < 0)
+	if (old && (old->st_uid != geteuid() || old->st_gid != getegid()) && fchown(fd, old->st_uid, old->st_gid) < 0)
 		return -errno;
 	if (fchmod(fd, old ? old->st_mode & 07777 : mode) < 0)
 		return -errno;

@@ -9,7 +9,7 @@
 
 void json_init(struct json *j, FILE *f, unsigned indent)
 {
-	*j = (struct json){.f = f, .indent = indent};
+	*j = (struct json){ .f = f, .indent = indent };
 }
 
 static void fail(struct json *j, int err)

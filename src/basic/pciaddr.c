@@ -62,7 +62,7 @@ static bool parse_addr(const char *s, size_t len, bool with_fn, struct pciaddr *
 		if (dlen < 5 || dlen > 9 || s[dlen - 1] != ':' || !parse_hex_exact(s, dlen - 1, &dom))
 			return false;
 	}
-	*ret = (struct pciaddr){.domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn};
+	*ret = (struct pciaddr){ .domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn };
 	return true;
 }
 
@@ -165,7 +165,7 @@ bool selector_name_valid(const char *s)
 int selector_parse(const char *s, struct selector *ret)
 {
 	size_t len = input_len(s);
-	struct selector sel = {0};
+	struct selector sel = { 0 };
 
 	if (len == SIZE_MAX)
 		return -EINVAL;
@@ -209,14 +209,14 @@ static bool parse_short_addr(const char *s, size_t len, struct selector *sel)
 	if (dot)
 		fn = (uint32_t)(dot[1] - '0');
 	sel->kind = dot ? SEL_FUNCTION : SEL_SLOT;
-	sel->addr = (struct pciaddr){.domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn};
+	sel->addr = (struct pciaddr){ .domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn };
 	return true;
 }
 
 int selector_parse_user(const char *s, struct selector *ret)
 {
 	size_t len = input_len(s);
-	struct selector sel = {0};
+	struct selector sel = { 0 };
 
 	if (len != SIZE_MAX && !parse_numeric(s, len, &sel) && parse_short_addr(s, len, &sel)) {
 		*ret = sel;

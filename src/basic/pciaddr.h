@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* "0000:00:00.0" plus room for an eight-digit (VMD) domain */
-#define PCIADDR_STRLEN 20
+#define PCIADDR_STRLEN	20
 #define DRIVER_NAME_MAX 64
 
 struct pciaddr {

@@ -25,8 +25,8 @@ enum spawn_output {
  * shell's $(...)) would otherwise wait for the child too.
  */
 struct spawn {
-	const char *what;       /* named in messages: "systemctl stop gdm.service" */
-	unsigned timeout_ms;    /* the deadline, from the start (or from the last output, see below) */
+	const char *what;	/* named in messages: "systemctl stop gdm.service" */
+	unsigned timeout_ms;	/* the deadline, from the start (or from the last output, see below) */
 	bool restart_on_output; /* each piece of output restarts the deadline: a child reporting progress */
 	/*
 	 * A program: its process group is killed at the deadline. Otherwise

@@ -122,8 +122,8 @@ bool words_contain(const char *line, const char *w)
 
 bool unit_name_valid(const char *s)
 {
-	static const char *const types[] = {".service", ".socket", ".target", ".device", ".mount", ".automount",
-					    ".swap", ".timer", ".path", ".slice", ".scope"};
+	static const char *const types[] = { ".service", ".socket", ".target", ".device", ".mount", ".automount",
+					     ".swap",	 ".timer",  ".path",   ".slice",  ".scope" };
 	size_t n = s ? strlen(s) : 0;
 
 	if (n < 2 || n > 255 || s[0] == '-' || s[0] == '.' ||

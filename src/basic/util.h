@@ -23,11 +23,11 @@ static inline void closep(int *fd)
 		(void)close(*fd);
 }
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
+#define _cleanup_(f)	__attribute__((cleanup(f)))
+#define _cleanup_free_	_cleanup_(freep)
 #define _cleanup_close_ _cleanup_(closep)
-#define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
+#define _printf_(a, b)	__attribute__((format(printf, a, b)))
+#define _unused_	__attribute__((unused))
 
 static inline bool streq(const char *a, const char *b)
 {

@@ -83,7 +83,7 @@ static char *grub_user_args(const char *text)
 /* the drop-in with the arguments /etc/default/grub lacks; nothing to add: no drop-in at all */
 static int dropin(struct gen *g)
 {
-	static const struct owned_file file = {GRUB_DROPIN, NULL, false};
+	static const struct owned_file file = { GRUB_DROPIN, NULL, false };
 	_cleanup_free_ char *user = grub_user_args(gen_existing_text(g, GRUB_FILE));
 	char *const *args = g->res->args;
 	struct gen_buf b;
@@ -161,12 +161,12 @@ static int set(const struct gen *g, const char *text, const char *words, bool ou
 		bool marked = has_marker_before(text, at);
 		long before = marked && !ours ? at - (long)strlen(GRUB_MARKER) - 1 : at;
 
-		fprintf(b.f, "%.*s%s%s\"%s\"%s", (int)before, text, ours && !marked ? GRUB_MARKER "\n" : "",
-			GRUB_KEY, words, text + at + len);
+		fprintf(b.f, "%.*s%s%s\"%s\"%s", (int)before, text, ours && !marked ? GRUB_MARKER "\n" : "", GRUB_KEY,
+			words, text + at + len);
 	} else if (ours || *words) {
 		n = strlen(text);
-		fprintf(b.f, "%s%s%s%s%s\"%s\"\n", text, n && text[n - 1] != '\n' ? "\n" : "",
-			ours ? GRUB_MARKER : "", ours ? "\n" : "", GRUB_KEY, words);
+		fprintf(b.f, "%s%s%s%s%s\"%s\"\n", text, n && text[n - 1] != '\n' ? "\n" : "", ours ? GRUB_MARKER : "",
+			ours ? "\n" : "", GRUB_KEY, words);
 	} else {
 		fputs(text, b.f);
 	}
@@ -182,8 +182,8 @@ static const struct cmdline_file grub_file = {
 
 int gen_grub_edit(const char *text, char *const *args, size_t n_args, char **ret, struct gen_error *err)
 {
-	struct gen_result res = {.args = (char **)args, .n_args = n_args};
-	struct gen g = {.res = &res, .err = err};
+	struct gen_result res = { .args = (char **)args, .n_args = n_args };
+	struct gen g = { .res = &res, .err = err };
 	_cleanup_free_ char *words = NULL, *merged = NULL;
 	int r = get(&g, text, &words);
 
@@ -206,7 +206,7 @@ static int refresh(struct gen *g)
 			   g->sys->proxmox_boot_tool ? "proxmox-boot-tool refresh" : g->sys->grub_refresh);
 }
 
-static const struct owned_file owns[] = {{GRUB_DROPIN, NULL, false}, {NULL, NULL, false}};
+static const struct owned_file owns[] = { { GRUB_DROPIN, NULL, false }, { NULL, NULL, false } };
 
 const struct boot_ops boot_grub = {
 	.id = BOOT_GRUB,

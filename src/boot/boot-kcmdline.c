@@ -84,8 +84,11 @@ const struct boot_ops boot_proxmox_sdboot = {
 static bool detect_kernel_install(const struct sysroot *r, struct system *s)
 {
 	static const char *const signs[] = {
-	    KCMDLINE, "etc/kernel/install.conf", "boot/loader/entries", "efi/loader/entries",
-	    "boot/efi/loader/entries",
+		KCMDLINE,
+		"etc/kernel/install.conf",
+		"boot/loader/entries",
+		"efi/loader/entries",
+		"boot/efi/loader/entries",
 	};
 
 	if (!detect_have_tool(r, "kernel-install"))
@@ -105,8 +108,9 @@ static int refresh_kernel_install(struct gen *g)
 		const struct kernel *k = &g->sys->kernels[i];
 
 		if (!k->image[0] || !cmdline_arg_valid(k->version) || !cmdline_arg_valid(k->image))
-			r = gen_note(g, "kernel %s: no image in /usr/lib/modules/%s/vmlinuz or /boot/vmlinuz-%s; "
-					"run kernel-install add for it yourself",
+			r = gen_note(g,
+				     "kernel %s: no image in /usr/lib/modules/%s/vmlinuz or /boot/vmlinuz-%s; "
+				     "run kernel-install add for it yourself",
 				     k->version, k->version, k->version);
 		else
 			r = gen_cmd_add(g, GEN_AFTER_BOOT, "kernel-install add %s %s", k->version, k->image);

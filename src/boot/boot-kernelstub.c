@@ -131,7 +131,7 @@ static const struct cmdline_file kernelstub_file = {
 
 int gen_kernelstub_edit(const char *text, char *const *args, size_t n_args, char **ret, struct gen_error *err)
 {
-	struct gen g = {.err = err};
+	struct gen g = { .err = err };
 	_cleanup_free_ char *words = NULL, *merged = NULL;
 	int r = get(&g, text, &words);
 

@@ -41,7 +41,7 @@ struct gen {
 	const struct gen_existing *ex;
 	struct gen_result *res;
 	struct gen_error *err;
-	struct bootstate next; /* the record once this run is written */
+	struct bootstate next;	/* the record once this run is written */
 	const char *claimed[8]; /* edited files this run has decided on */
 	size_t n_claimed;
 };
@@ -61,7 +61,7 @@ struct boot_ops {
 	enum bootloader id;
 	/* is this the bootloader of the system below r? may fill its facts in s */
 	bool (*detect)(const struct sysroot *r, struct system *s);
-	const struct owned_file *owns; /* ended by a NULL path; NULL: none */
+	const struct owned_file *owns;	    /* ended by a NULL path; NULL: none */
 	const struct cmdline_file *cmdline; /* the file it edits in place; NULL: none */
 	/* put g->res->args where this bootloader takes them */
 	int (*edit)(struct gen *g);
@@ -106,9 +106,9 @@ const struct initrd_ops *initrd_ops_find(enum initrd_tool id);
  * A script from initramfs/, built into the binary (.incbin): one source of
  * truth for what `make install`-less systems get through `pcibind generate`.
  */
-#define GEN_EMBED(sym, file)                                                                             \
-	__asm__(".section .rodata\n.balign 8\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n.byte 0\n" \
-		".previous\n");                                                                          \
+#define GEN_EMBED(sym, file)                                                                                           \
+	__asm__(".section .rodata\n.balign 8\n.global " #sym "\n" #sym ":\n.incbin \"" file "\"\n.byte 0\n"            \
+		".previous\n");                                                                                        \
 	extern const char sym[]
 
 /* a text built with stdio */
@@ -120,7 +120,7 @@ struct gen_buf {
 
 static inline int gen_buf_open(struct gen_buf *b)
 {
-	*b = (struct gen_buf){0};
+	*b = (struct gen_buf){ 0 };
 	b->f = open_memstream(&b->text, &b->len);
 	return b->f ? 0 : -ENOMEM;
 }

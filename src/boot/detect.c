@@ -84,7 +84,10 @@ const struct boot_ops *const boot_methods[] = {
 };
 
 const struct initrd_ops *const initrd_methods[] = {
-	&initrd_tools, &initrd_dracut, &initrd_mkinitcpio, NULL,
+	&initrd_tools,
+	&initrd_dracut,
+	&initrd_mkinitcpio,
+	NULL,
 };
 
 const struct boot_ops *boot_ops_find(enum bootloader id)
@@ -105,7 +108,7 @@ const struct initrd_ops *initrd_ops_find(enum initrd_tool id)
 
 bool detect_have_tool(const struct sysroot *r, const char *name)
 {
-	static const char *const dirs[] = {"usr/sbin", "usr/bin", "sbin", "bin"};
+	static const char *const dirs[] = { "usr/sbin", "usr/bin", "sbin", "bin" };
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
@@ -376,7 +379,7 @@ static void detect_irq_remap(const struct sysroot *r, struct system *s)
 
 static void detect_running(const struct sysroot *r, struct system *s)
 {
-	static const char *const mods[] = {"sys/module/vfio", "sys/module/vfio_iommu_type1", "sys/module/vfio_pci"};
+	static const char *const mods[] = { "sys/module/vfio", "sys/module/vfio_iommu_type1", "sys/module/vfio_pci" };
 	_cleanup_free_ char *cmdline = NULL;
 
 	if (sysroot_read_line(r, "proc/sys/kernel/osrelease", s->running, sizeof(s->running)) < 0)
@@ -396,8 +399,8 @@ static void detect_running(const struct sysroot *r, struct system *s)
  * Debian keeps it in /boot/config-VERSION, from Debian 14 on in /usr/lib/modules/VERSION/config */
 static char cdev_config(const struct sysroot *r, const char *running)
 {
-	static const char *const pre[] = {"boot/config-", "usr/lib/modules/", "lib/modules/"};
-	static const char *const post[] = {"", "/config", "/config"};
+	static const char *const pre[] = { "boot/config-", "usr/lib/modules/", "lib/modules/" };
+	static const char *const post[] = { "", "/config", "/config" };
 	char path[4096];
 
 	if (!running || !running[0])
@@ -408,8 +411,10 @@ static char cdev_config(const struct sysroot *r, const char *running)
 		if (sysroot_pathf(path, sizeof(path), "%s%s%s", pre[i], running, post[i]) < 0 ||
 		    sysroot_read(r, path, &cfg, NULL) < 0)
 			continue;
-		return strstr(cfg, "\nCONFIG_VFIO_DEVICE_CDEV=y\n") || strncmp(cfg, "CONFIG_VFIO_DEVICE_CDEV=y\n", 26) == 0
-			       ? 'y' : 'n';
+		return strstr(cfg, "\nCONFIG_VFIO_DEVICE_CDEV=y\n") ||
+			       strncmp(cfg, "CONFIG_VFIO_DEVICE_CDEV=y\n", 26) == 0
+			   ? 'y'
+			   : 'n';
 	}
 	return 0;
 }
@@ -498,12 +503,12 @@ int detect_modaliases(const struct sysroot *r, const struct system *s, struct mo
 const char *bootloader_name(enum bootloader b)
 {
 	static const char *const names[] = {
-	    [BOOT_UNKNOWN] = "unknown",
-	    [BOOT_GRUB] = "grub",
-	    [BOOT_PROXMOX_SDBOOT] = "systemd-boot (proxmox-boot-tool)",
-	    [BOOT_KERNEL_INSTALL] = "kernel-install",
-	    [BOOT_GRUBBY] = "grubby",
-	    [BOOT_KERNELSTUB] = "kernelstub",
+		[BOOT_UNKNOWN] = "unknown",
+		[BOOT_GRUB] = "grub",
+		[BOOT_PROXMOX_SDBOOT] = "systemd-boot (proxmox-boot-tool)",
+		[BOOT_KERNEL_INSTALL] = "kernel-install",
+		[BOOT_GRUBBY] = "grubby",
+		[BOOT_KERNELSTUB] = "kernelstub",
 	};
 	return (size_t)b < ARRAY_SIZE(names) ? names[b] : "unknown";
 }
@@ -511,10 +516,10 @@ const char *bootloader_name(enum bootloader b)
 const char *initrd_tool_name(enum initrd_tool t)
 {
 	static const char *const names[] = {
-	    [INITRD_NONE] = "none",
-	    [INITRD_TOOLS] = "initramfs-tools",
-	    [INITRD_DRACUT] = "dracut",
-	    [INITRD_MKINITCPIO] = "mkinitcpio",
+		[INITRD_NONE] = "none",
+		[INITRD_TOOLS] = "initramfs-tools",
+		[INITRD_DRACUT] = "dracut",
+		[INITRD_MKINITCPIO] = "mkinitcpio",
 	};
 	return (size_t)t < ARRAY_SIZE(names) ? names[t] : "none";
 }

@@ -10,11 +10,11 @@
 
 enum bootloader {
 	BOOT_UNKNOWN,
-	BOOT_GRUB,          /* /etc/default/grub, update-grub or grub(2)-mkconfig */
+	BOOT_GRUB,	     /* /etc/default/grub, update-grub or grub(2)-mkconfig */
 	BOOT_PROXMOX_SDBOOT, /* /etc/kernel/cmdline, proxmox-boot-tool refresh */
 	BOOT_KERNEL_INSTALL, /* /etc/kernel/cmdline, kernel-install */
-	BOOT_GRUBBY,        /* Fedora BLS: grubby --update-kernel=ALL --args= */
-	BOOT_KERNELSTUB,    /* Pop!_OS: /etc/kernelstub/configuration */
+	BOOT_GRUBBY,	     /* Fedora BLS: grubby --update-kernel=ALL --args= */
+	BOOT_KERNELSTUB,     /* Pop!_OS: /etc/kernelstub/configuration */
 };
 
 enum initrd_tool {
@@ -32,10 +32,10 @@ enum cpu_vendor {
 
 struct kernel {
 	char version[64];
-	unsigned major, minor; /* 0.0: not parsed */
-	bool vfio_pci_builtin; /* modules.builtin lists vfio-pci */
+	unsigned major, minor;	    /* 0.0: not parsed */
+	bool vfio_pci_builtin;	    /* modules.builtin lists vfio-pci */
 	int intel_iommu_default_on; /* CONFIG_INTEL_IOMMU_DEFAULT_ON in boot/config-VER: 1, 0, -1 unknown */
-	char image[128]; /* "/boot/vmlinuz-VER" or "/usr/lib/modules/VER/vmlinuz", "" if none */
+	char image[128];	    /* "/boot/vmlinuz-VER" or "/usr/lib/modules/VER/vmlinuz", "" if none */
 };
 
 /* driver name in sysfs -> module that provides it ("xhci_hcd" -> "xhci_pci"); module "" if built in */
@@ -45,17 +45,17 @@ struct drvmod {
 };
 
 struct system {
-	char os_id[32];    /* os-release ID: debian, ubuntu, fedora, pop, arch, ... */
+	char os_id[32];	   /* os-release ID: debian, ubuntu, fedora, pop, arch, ... */
 	char os_like[128]; /* os-release ID_LIKE */
 	char os_name[128]; /* PRETTY_NAME */
-	bool proxmox;      /* Proxmox VE (pve-manager, /etc/pve or proxmox-boot-uuids) */
+	bool proxmox;	   /* Proxmox VE (pve-manager, /etc/pve or proxmox-boot-uuids) */
 	enum bootloader boot;
-	bool grub_dropin;       /* /etc/default/grub.d/ *.cfg is sourced (Debian's grub-mkconfig) */
-	bool proxmox_boot_tool; /* /etc/kernel/proxmox-boot-uuids: ESPs kept by proxmox-boot-tool */
+	bool grub_dropin;	  /* /etc/default/grub.d/ *.cfg is sourced (Debian's grub-mkconfig) */
+	bool proxmox_boot_tool;	  /* /etc/kernel/proxmox-boot-uuids: ESPs kept by proxmox-boot-tool */
 	const char *grub_refresh; /* update-grub, grub2-mkconfig -o ..., grub-mkconfig -o ... */
 	enum initrd_tool initrd;
 	unsigned initrd_packaged; /* 1 << enum initrd_tool: that tool's integration came with pcibind's package */
-	int efi; /* booted by EFI (sys/firmware/efi): 1, 0 */
+	int efi;		  /* booted by EFI (sys/firmware/efi): 1, 0 */
 	enum cpu_vendor cpu;
 	bool vmx, svm; /* CPU flags in proc/cpuinfo */
 	bool have_cpuinfo;
@@ -64,12 +64,12 @@ struct system {
 	char running[64]; /* proc/sys/kernel/osrelease, "" if unknown */
 	struct drvmod *drvmods;
 	size_t n_drvmods;
-	int iommu;     /* sys/class/iommu has a unit and sys/kernel/iommu_groups a group: 1, 0 */
-	int irq_remap; /* interrupt remapping: 1 on, 0 off, -1 unknown */
+	int iommu;		    /* sys/class/iommu has a unit and sys/kernel/iommu_groups a group: 1, 0 */
+	int irq_remap;		    /* interrupt remapping: 1 on, 0 off, -1 unknown */
 	char irq_remap_source[128]; /* where that came from */
-	char *cmdline;     /* proc/cmdline, NULL if unreadable */
-	char *bls_options; /* grubby: "options" of the first boot/loader/entries/ *.conf, NULL if none */
-	bool modules_loaded[3]; /* vfio, vfio_iommu_type1, vfio_pci in sys/module */
+	char *cmdline;		    /* proc/cmdline, NULL if unreadable */
+	char *bls_options;	    /* grubby: "options" of the first boot/loader/entries/ *.conf, NULL if none */
+	bool modules_loaded[3];	    /* vfio, vfio_iommu_type1, vfio_pci in sys/module */
 };
 
 int detect_system(const struct sysroot *r, struct system **ret);

@@ -89,8 +89,8 @@ static int check_set_values(const struct config *cfg, const struct devset *set, 
 	char a[PCIADDR_STRLEN];
 
 	if (!driver_name_valid(drv))
-		return gen_fail(err, "%s:%u: driver of [%s] cannot go into a generated file", set->file,
-				set->line, set->name);
+		return gen_fail(err, "%s:%u: driver of [%s] cannot go into a generated file", set->file, set->line,
+				set->name);
 	for (size_t i = 0; i < set->n_addrs; i++) {
 		struct pciaddr tmp;
 
@@ -164,15 +164,15 @@ static int add_file(struct gen *g, const char *path, char *text, mode_t mode, un
 	}
 	res->files = n;
 	n[res->n_files++] = (struct gen_file){
-	    .path = p,
-	    .text = text,
-	    .mode = mode,
-	    .owned = flags & GEN_OWNED,
-	    .initrd = flags & GEN_INITRD,
-	    .boot = flags & GEN_BOOT,
-	    .state = state,
-	    .prune = prune,
-	    .stage = stage,
+		.path = p,
+		.text = text,
+		.mode = mode,
+		.owned = flags & GEN_OWNED,
+		.initrd = flags & GEN_INITRD,
+		.boot = flags & GEN_BOOT,
+		.state = state,
+		.prune = prune,
+		.stage = stage,
 	};
 	return 0;
 }
@@ -211,7 +211,7 @@ int gen_cmd_add(struct gen *g, enum gen_when when, const char *fmt, ...)
 		return -ENOMEM;
 	}
 	res->cmds = n;
-	n[res->n_cmds++] = (struct gen_cmd){s, when};
+	n[res->n_cmds++] = (struct gen_cmd){ s, when };
 	return 0;
 }
 
@@ -248,8 +248,8 @@ static const struct {
 	const char *driver;
 	const char *module;
 } known_modules[] = {
-	{"xhci_hcd", "xhci_pci"}, {"ehci-pci", "ehci_pci"}, {"ohci-pci", "ohci_pci"},
-	{"uhci_hcd", "uhci_hcd"}, {"nvidia", "nvidia"},     {"snd_hda_intel", "snd_hda_intel"},
+	{ "xhci_hcd", "xhci_pci" }, { "ehci-pci", "ehci_pci" }, { "ohci-pci", "ohci_pci" },
+	{ "uhci_hcd", "uhci_hcd" }, { "nvidia", "nvidia" },	{ "snd_hda_intel", "snd_hda_intel" },
 };
 
 const char *gen_driver_module(const struct system *sys, const char *driver)
@@ -265,11 +265,11 @@ const char *gen_driver_module(const struct system *sys, const char *driver)
 
 const char *const *gen_known_drivers(uint16_t vendor, uint32_t class)
 {
-	static const char *const nvidia[] = {"nouveau", "nvidia", NULL}, *const amd[] = {"amdgpu", "radeon", NULL},
-				 *const intel[] = {"i915", NULL}, *const bochs[] = {"bochs", NULL},
-				 *const hda[] = {"snd_hda_intel", NULL}, *const xhci[] = {"xhci_pci", NULL},
-				 *const ehci[] = {"ehci_pci", NULL}, *const nvme[] = {"nvme", NULL},
-				 *const none[] = {NULL};
+	static const char *const nvidia[] = { "nouveau", "nvidia", NULL }, *const amd[] = { "amdgpu", "radeon", NULL },
+				 *const intel[] = { "i915", NULL }, *const bochs[] = { "bochs", NULL },
+				 *const hda[] = { "snd_hda_intel", NULL }, *const xhci[] = { "xhci_pci", NULL },
+				 *const ehci[] = { "ehci_pci", NULL }, *const nvme[] = { "nvme", NULL },
+				 *const none[] = { NULL };
 	unsigned base = class >> 16, sub = (class >> 8) & 0xff, pi = class & 0xff;
 
 	if (base == 0x03) {
@@ -368,8 +368,7 @@ static int fn_host_drivers(struct gen *g, struct need *nd, const struct pcifn *f
 		const char *mod = gen_driver_module(g->sys, f->driver);
 
 		if (!driver_name_valid(f->driver) || (mod[0] && !driver_name_valid(mod)))
-			return gen_failf(g, "%s: driver name '%s' cannot go into a generated file", f->name,
-					 f->driver);
+			return gen_failf(g, "%s: driver name '%s' cannot go into a generated file", f->name, f->driver);
 		if (!mod[0])
 			return gen_note(g,
 					"%s: %s is built into the kernel, so no softdep can order it; the boot unit "
@@ -413,8 +412,8 @@ static int collect_set(struct gen *g, struct need *nd, const struct devset *set)
 		return r;
 	/* an SR-IOV set's VFs are made by pcibind.service at boot; its PF keeps its host driver */
 	if (devset_is_sriov(set))
-		return gen_note(g, "[%s] (%s:%u) creates its VFs at boot (pcibind.service): no softdep for it", set->name,
-				set->file, set->line);
+		return gen_note(g, "[%s] (%s:%u) creates its VFs at boot (pcibind.service): no softdep for it",
+				set->name, set->file, set->line);
 	if (!set->n_addrs && streq(target, "vfio-pci"))
 		for (size_t i = 0; i < set->n_ids; i++)
 			add_id(nd, &set->ids[i]);
@@ -430,8 +429,8 @@ static int collect_set(struct gen *g, struct need *nd, const struct devset *set)
 			return r;
 	}
 	if (!hits)
-		return gen_note(g, "[%s] (%s:%u) matches no PCI function here: no softdep for it", set->name,
-				set->file, set->line);
+		return gen_note(g, "[%s] (%s:%u) matches no PCI function here: no softdep for it", set->name, set->file,
+				set->line);
 	return 0;
 }
 
@@ -593,8 +592,8 @@ static int modprobe_opt_in(FILE *f, struct gen *g)
 			sys->irq_remap == 1 ? "active" : "not known to be absent", sys->irq_remap_source);
 }
 
-static const struct owned_file modprobe_file = {"etc/modprobe.d/pcibind.conf", NULL, false};
-static const struct owned_file modules_load_file = {"etc/modules-load.d/pcibind.conf", NULL, false};
+static const struct owned_file modprobe_file = { "etc/modprobe.d/pcibind.conf", NULL, false };
+static const struct owned_file modules_load_file = { "etc/modules-load.d/pcibind.conf", NULL, false };
 
 static int gen_modprobe(struct gen *g, const struct need *nd)
 {
@@ -756,7 +755,7 @@ static long our_arg(const char *w, size_t len, char *const *args, size_t n)
 
 char *gen_cmdline_merge(const char *line, char *const *args, size_t n_args)
 {
-	bool done[64] = {false};
+	bool done[64] = { false };
 	struct gen_buf b;
 	bool first = true;
 	const char *p = line ? line : "";
@@ -801,7 +800,7 @@ const char *gen_cmdline_find_key(const char *line, const char *arg, size_t *ret_
 
 char *gen_cmdline_unmerge(const char *line, const char *orig, char *const *args, size_t n_args)
 {
-	bool done[BOOTSTATE_ARGS_MAX] = {false};
+	bool done[BOOTSTATE_ARGS_MAX] = { false };
 	struct gen_buf b;
 	bool first = true;
 	const char *p = line ? line : "";
@@ -936,7 +935,7 @@ static int record(struct gen *g, const char *path, char *original, char *const *
 	}
 	s->edits = n;
 	e = &n[s->n_edits++];
-	*e = (struct bootstate_edit){.original = original};
+	*e = (struct bootstate_edit){ .original = original };
 	(void)snprintf(e->path, sizeof(e->path), "%s", path);
 	if (!(e->args = calloc(n_args + 1, sizeof(*e->args))))
 		return -ENOMEM;
@@ -971,9 +970,11 @@ static int restore(struct gen *g, const struct cmdline_file *cf, const struct bo
 		for (size_t i = 0; i < old->n_args; i++)
 			strappendf(args, sizeof(args), "%s%s", i ? " " : "", old->args[i]);
 		if ((r = unedit_text(g, cf, cur, NULL, old->args, old->n_args, false, &text)) < 0 ||
-		    (r = gen_note(g, "/%s: its original (/" BOOTSTATE_ORIG_DIR "/%s) is missing: pcibind's arguments "
+		    (r = gen_note(g,
+				  "/%s: its original (/" BOOTSTATE_ORIG_DIR "/%s) is missing: pcibind's arguments "
 				  "are taken out of the file as it is now, the rest stays as it is; a value it "
-				  "replaced (%s) cannot be put back", cf->path, cf->path, args)) < 0) {
+				  "replaced (%s) cannot be put back",
+				  cf->path, cf->path, args)) < 0) {
 			free(text);
 			return r;
 		}
@@ -989,14 +990,18 @@ static int restore(struct gen *g, const struct cmdline_file *cf, const struct bo
 	} else {
 		if ((r = unedit_text(g, cf, cur, old->original, old->args, old->n_args, false, &text)) < 0)
 			return r;
-		if (!same && (r = gen_note(g, "/%s changed since pcibind wrote it: only pcibind's arguments are "
-					      "taken out of it", cf->path)) < 0) {
+		if (!same && (r = gen_note(g,
+					   "/%s changed since pcibind wrote it: only pcibind's arguments are "
+					   "taken out of it",
+					   cf->path)) < 0) {
 			free(text);
 			return r;
 		}
-		if (same && (r = gen_note(g, "/%s is kept without pcibind's arguments: without it the bootloader "
-					     "would copy them from the running command line; remove it after a "
-					     "reboot if you do not want it", cf->path)) < 0) {
+		if (same && (r = gen_note(g,
+					  "/%s is kept without pcibind's arguments: without it the bootloader "
+					  "would copy them from the running command line; remove it after a "
+					  "reboot if you do not want it",
+					  cf->path)) < 0) {
 			free(text);
 			return r;
 		}
@@ -1015,8 +1020,8 @@ static bool claim(struct gen *g, const char *path)
 }
 
 /* the edit once the user changed the file since pcibind wrote it: their text minus pcibind's, then ours */
-static int edit_touched(struct gen *g, const struct cmdline_file *cf, const struct bootstate_edit *old,
-			const char *cur, char **ret_text, char **ret_orig)
+static int edit_touched(struct gen *g, const struct cmdline_file *cf, const struct bootstate_edit *old, const char *cur,
+			char **ret_text, char **ret_orig)
 {
 	_cleanup_free_ char *kept = NULL;
 	_cleanup_free_ char **stale = NULL;
@@ -1044,7 +1049,7 @@ int gen_edit_cmdline(struct gen *g, const struct cmdline_file *cf)
 	if (old && !g->res->n_args)
 		return restore(g, cf, old);
 	if (!g->res->n_args)
-		return 0; /* nothing to add: the file stays the user's */
+		return 0;  /* nothing to add: the file stays the user's */
 	if (!old && cur) { /* every argument in it already: not edited at all, not even marked */
 		_cleanup_free_ char *words = NULL;
 
@@ -1240,9 +1245,9 @@ static int finish(struct gen *g, int r, struct gen_result *ret)
 int gen_build(const struct config *cfg, const struct pcihost *h, const struct system *sys,
 	      const struct gen_existing *ex, struct gen_result *ret, struct gen_error *err)
 {
-	struct gen_result res = {0};
-	struct gen g = {.cfg = cfg, .h = h, .sys = sys, .ex = ex, .res = &res, .err = err};
-	struct need nd = {0};
+	struct gen_result res = { 0 };
+	struct gen g = { .cfg = cfg, .h = h, .sys = sys, .ex = ex, .res = &res, .err = err };
+	struct need nd = { 0 };
 	int r;
 
 	err->msg[0] = '\0';
@@ -1292,16 +1297,16 @@ static int remove_refresh(struct gen *g)
 	return r;
 }
 
-int gen_remove(const struct system *sys, const struct gen_existing *ex, struct gen_result *ret,
-	       struct gen_error *err)
+int gen_remove(const struct system *sys, const struct gen_existing *ex, struct gen_result *ret, struct gen_error *err)
 {
-	struct gen_result res = {0};
-	struct gen g = {.sys = sys, .ex = ex, .res = &res, .err = err};
+	struct gen_result res = { 0 };
+	struct gen g = { .sys = sys, .ex = ex, .res = &res, .err = err };
 	int r;
 
 	err->msg[0] = '\0';
 	if ((r = gen_file_drop(&g, &modprobe_file, GEN_INITRD)) == 0 &&
-	    (r = gen_file_drop(&g, &modules_load_file, GEN_INITRD)) == 0 && (r = remove_methods(&g)) == 0 && (r = restore_unclaimed(&g)) == 0 && (r = gen_state(&g)) == 0)
+	    (r = gen_file_drop(&g, &modules_load_file, GEN_INITRD)) == 0 && (r = remove_methods(&g)) == 0 &&
+	    (r = restore_unclaimed(&g)) == 0 && (r = gen_state(&g)) == 0)
 		r = remove_refresh(&g);
 	return finish(&g, r, ret);
 }
@@ -1328,5 +1333,5 @@ void gen_result_clear(struct gen_result *res)
 	free(res->cmds);
 	strv_free(res->notes, res->n_notes);
 	strv_free(res->hazards, res->n_hazards);
-	*res = (struct gen_result){0};
+	*res = (struct gen_result){ 0 };
 }

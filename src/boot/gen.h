@@ -13,32 +13,31 @@
 #include "pcidev.h"
 #include "util.h"
 
-
 /* The files generate edits in place rather than owns: their current text (NULL if absent) and the record */
 struct gen_existing {
-	const char *grub;           /* etc/default/grub */
-	const char *kernel_cmdline; /* etc/kernel/cmdline */
-	const char *kernelstub;     /* etc/kernelstub/configuration */
-	const struct bootstate *state; /* what earlier runs changed in them (var/lib/pcibind); NULL: nothing */
+	const char *grub;		  /* etc/default/grub */
+	const char *kernel_cmdline;	  /* etc/kernel/cmdline */
+	const char *kernelstub;		  /* etc/kernelstub/configuration */
+	const struct bootstate *state;	  /* what earlier runs changed in them (var/lib/pcibind); NULL: nothing */
 	const struct modaliases *aliases; /* modules.alias: the host drivers the kernel would bind; NULL: none */
 };
 
 struct gen_file {
-	char *path; /* relative to the root: "etc/modprobe.d/pcibind.conf" */
-	char *text; /* NULL: the file is not to exist (an owned one is removed only if pcibind wrote it) */
-	mode_t mode; /* for a new file */
-	bool owned;  /* whole file is ours (else an edit of a user's file) */
-	bool initrd; /* goes into the initramfs: a change needs its refresh */
-	bool boot;   /* kernel command line: a change needs the bootloader refresh */
-	bool state;  /* pcibind's own record of in-place edits: written, not shown in the diff */
+	char *path;	   /* relative to the root: "etc/modprobe.d/pcibind.conf" */
+	char *text;	   /* NULL: the file is not to exist (an owned one is removed only if pcibind wrote it) */
+	mode_t mode;	   /* for a new file */
+	bool owned;	   /* whole file is ours (else an edit of a user's file) */
+	bool initrd;	   /* goes into the initramfs: a change needs its refresh */
+	bool boot;	   /* kernel command line: a change needs the bootloader refresh */
+	bool state;	   /* pcibind's own record of in-place edits: written, not shown in the diff */
 	const char *prune; /* a directory of pcibind's own, removed once the file's removal empties it */
-	unsigned stage;    /* write order: the record before the edits it describes, its cleanup after */
+	unsigned stage;	   /* write order: the record before the edits it describes, its cleanup after */
 };
 
 enum gen_when {
 	GEN_AFTER_INITRD, /* once an initramfs input changed */
-	GEN_AFTER_BOOT,   /* once a file the bootloader reads changed */
-	GEN_NOW,          /* the command is the change itself (grubby edits its entries) */
+	GEN_AFTER_BOOT,	  /* once a file the bootloader reads changed */
+	GEN_NOW,	  /* the command is the change itself (grubby edits its entries) */
 };
 
 struct gen_cmd {
@@ -53,9 +52,9 @@ struct gen_result {
 	size_t n_args;
 	struct gen_cmd *cmds; /* in the order they must run */
 	size_t n_cmds;
-	char **notes;       /* decisions the user should know about, one sentence each */
+	char **notes; /* decisions the user should know about, one sentence each */
 	size_t n_notes;
-	char **hazards;     /* what the result would do to the host that --force must confirm, one sentence each */
+	char **hazards; /* what the result would do to the host that --force must confirm, one sentence each */
 	size_t n_hazards;
 };
 
@@ -77,8 +76,7 @@ int gen_build(const struct config *cfg, const struct pcihost *h, const struct sy
  * removed, and the refresh commands for the system's tools. Needs no
  * configuration.
  */
-int gen_remove(const struct system *sys, const struct gen_existing *ex, struct gen_result *ret,
-	       struct gen_error *err);
+int gen_remove(const struct system *sys, const struct gen_existing *ex, struct gen_result *ret, struct gen_error *err);
 void gen_result_clear(struct gen_result *res);
 
 /* a file pcibind wrote: its header in the first lines */
@@ -115,6 +113,5 @@ int gen_kernelstub_edit(const char *text, char *const *args, size_t n_args, char
 
 /* A unified diff (3 lines of context) of old -> new for path; old/new NULL: absent. "" if equal. */
 char *gen_diff(const char *path, const char *old, const char *new);
-
 
 #endif

@@ -20,7 +20,7 @@ static int split_lines(const char *text, struct lines *l)
 {
 	size_t cap = 1;
 
-	*l = (struct lines){0};
+	*l = (struct lines){ 0 };
 	for (const char *p = text ? text : ""; *p; p++)
 		cap += *p == '\n';
 	l->s = calloc(cap, sizeof(*l->s));
@@ -137,21 +137,21 @@ static unsigned *lcs_table(const struct lines *a, const struct lines *b)
 		return NULL;
 	for (size_t i = a->n; i-- > 0;)
 		for (size_t j = b->n; j-- > 0;)
-			t[i * w + j] = line_eq(a, i, b, j) ? t[(i + 1) * w + j + 1] + 1
+			t[i * w + j] = line_eq(a, i, b, j)		       ? t[(i + 1) * w + j + 1] + 1
 				       : t[(i + 1) * w + j] > t[i * w + j + 1] ? t[(i + 1) * w + j]
-									   : t[i * w + j + 1];
+									       : t[i * w + j + 1];
 	return t;
 }
 
 char *gen_diff(const char *path, const char *old, const char *new)
 {
-	struct lines a = {0}, b = {0};
+	struct lines a = { 0 }, b = { 0 };
 	unsigned *t = NULL;
 	unsigned char *ops = NULL;
 	struct gen_buf out;
 	char *ret = NULL;
 
-	if (streq_null(old, new) || (old && new && streq(old, new)))
+	if (streq_null(old, new) || (old && new &&streq(old, new)))
 		return strdup("");
 	if (split_lines(old, &a) < 0 || split_lines(new, &b) < 0 || !(t = lcs_table(&a, &b)) ||
 	    !(ops = malloc(a.n + b.n + 1)) || gen_buf_open(&out) < 0)

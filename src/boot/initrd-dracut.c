@@ -12,10 +12,10 @@ GEN_EMBED(pcibind_dracut_early, "initramfs/dracut/pcibind-early.sh");
 
 /* the module's two files are also where the package installs them (debian/rules); the drop-in never */
 static const struct owned_file owns[] = {
-	{MODULE_DIR "/module-setup.sh", MODULE_DIR, true},
-	{MODULE_DIR "/pcibind-early.sh", MODULE_DIR, true},
-	{"etc/dracut.conf.d/pcibind.conf", NULL, false},
-	{NULL, NULL, false},
+	{ MODULE_DIR "/module-setup.sh", MODULE_DIR, true },
+	{ MODULE_DIR "/pcibind-early.sh", MODULE_DIR, true },
+	{ "etc/dracut.conf.d/pcibind.conf", NULL, false },
+	{ NULL, NULL, false },
 };
 
 static bool detect(const struct sysroot *r, struct system *s)
@@ -39,8 +39,10 @@ static int edit(struct gen *g)
 	if (initrd_is_packaged(g, INITRD_DRACUT)) {
 		if ((r = gen_note(g, "dracut: the module is the package's (/%s)", MODULE_DIR)) < 0)
 			return r;
-	} else if ((r = gen_file_add(g, owns[0].path, gen_script(pcibind_dracut_setup), 0755, GEN_OWNED | GEN_INITRD)) < 0 ||
-		   (r = gen_file_add(g, owns[1].path, gen_script(pcibind_dracut_early), 0755, GEN_OWNED | GEN_INITRD)) < 0)
+	} else if ((r = gen_file_add(g, owns[0].path, gen_script(pcibind_dracut_setup), 0755, GEN_OWNED | GEN_INITRD)) <
+		       0 ||
+		   (r = gen_file_add(g, owns[1].path, gen_script(pcibind_dracut_early), 0755, GEN_OWNED | GEN_INITRD)) <
+		       0)
 		return r;
 	return gen_file_add(g, owns[2].path,
 			    strdup("# " GEN_HEADER "\nadd_dracutmodules+=\" pcibind \"\n"

@@ -9,10 +9,10 @@ GEN_EMBED(pcibind_mkinitcpio_install, "initramfs/mkinitcpio/install");
 GEN_EMBED(pcibind_mkinitcpio_hook, "initramfs/mkinitcpio/hook");
 
 static const struct owned_file owns[] = {
-	{"etc/initcpio/install/pcibind", NULL, false},
-	{"etc/initcpio/hooks/pcibind", NULL, false},
-	{"etc/mkinitcpio.conf.d/pcibind.conf", NULL, false},
-	{NULL, NULL, false},
+	{ "etc/initcpio/install/pcibind", NULL, false },
+	{ "etc/initcpio/hooks/pcibind", NULL, false },
+	{ "etc/mkinitcpio.conf.d/pcibind.conf", NULL, false },
+	{ NULL, NULL, false },
 };
 
 static bool detect(const struct sysroot *r, struct system *s)
@@ -24,7 +24,8 @@ static int edit(struct gen *g)
 {
 	int r;
 
-	if ((r = gen_file_add(g, owns[0].path, gen_script(pcibind_mkinitcpio_install), 0644, GEN_OWNED | GEN_INITRD)) < 0 ||
+	if ((r = gen_file_add(g, owns[0].path, gen_script(pcibind_mkinitcpio_install), 0644, GEN_OWNED | GEN_INITRD)) <
+		0 ||
 	    (r = gen_file_add(g, owns[1].path, gen_script(pcibind_mkinitcpio_hook), 0644, GEN_OWNED | GEN_INITRD)) < 0)
 		return r;
 	return gen_file_add(g, owns[2].path,

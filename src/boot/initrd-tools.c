@@ -7,9 +7,9 @@ GEN_EMBED(pcibind_itools_hook, "initramfs/initramfs-tools/hook");
 GEN_EMBED(pcibind_itools_init_top, "initramfs/initramfs-tools/init-top");
 
 static const struct owned_file owns[] = {
-	{"etc/initramfs-tools/hooks/pcibind", NULL, false},
-	{"etc/initramfs-tools/scripts/init-top/pcibind", NULL, false},
-	{NULL, NULL, false},
+	{ "etc/initramfs-tools/hooks/pcibind", NULL, false },
+	{ "etc/initramfs-tools/scripts/init-top/pcibind", NULL, false },
+	{ NULL, NULL, false },
 };
 
 /* where the package puts the same two scripts (debian/rules) */
@@ -39,13 +39,15 @@ static int edit(struct gen *g)
 	int r;
 
 	if (initrd_is_packaged(g, INITRD_TOOLS)) {
-		if ((r = gen_file_drop(g, &owns[0], GEN_INITRD)) < 0 || (r = gen_file_drop(g, &owns[1], GEN_INITRD)) < 0)
+		if ((r = gen_file_drop(g, &owns[0], GEN_INITRD)) < 0 ||
+		    (r = gen_file_drop(g, &owns[1], GEN_INITRD)) < 0)
 			return r;
 		return gen_note(g, "initramfs-tools: the hook and init-top script are the package's (/%s, /%s)",
 				packaged_paths[0], packaged_paths[1]);
 	}
 	r = gen_file_add(g, owns[0].path, gen_script(pcibind_itools_hook), 0755, GEN_OWNED | GEN_INITRD);
-	return r < 0 ? r : gen_file_add(g, owns[1].path, gen_script(pcibind_itools_init_top), 0755, GEN_OWNED | GEN_INITRD);
+	return r < 0 ? r
+		     : gen_file_add(g, owns[1].path, gen_script(pcibind_itools_init_top), 0755, GEN_OWNED | GEN_INITRD);
 }
 
 static int refresh(struct gen *g)

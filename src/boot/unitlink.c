@@ -18,7 +18,7 @@
 
 /* systemd's system unit search path, without the generator and control directories pcibind has no use for */
 static const char *const search_path[] = {
-    ETC_UNITS, "run/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
+	ETC_UNITS, "run/systemd/system", "usr/local/lib/systemd/system", "usr/lib/systemd/system", "lib/systemd/system",
 };
 
 /* "/dev/null" when rel is a symlink to it (a masked unit) */
@@ -164,7 +164,7 @@ static void link_state(const struct sysroot *r, struct unit_links *u, size_t i)
 int unit_links_read(const struct sysroot *r, const char *unit, struct unit_links *ret)
 {
 	_cleanup_free_ char *text = NULL;
-	struct unit_links u = {0};
+	struct unit_links u = { 0 };
 	int err;
 
 	if (!unit_name_valid(unit))
@@ -255,7 +255,8 @@ static bool link_dir_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	return name[0] != '.' && ((n > 6 && streq(name + n - 6, ".wants")) || (n > 9 && streq(name + n - 9, ".requires")));
+	return name[0] != '.' &&
+	       ((n > 6 && streq(name + n - 6, ".wants")) || (n > 9 && streq(name + n - 9, ".requires")));
 }
 
 /* in one etc/systemd/system/X.wants: the symlink named unit removed (or counted); 1 if it was there */

@@ -12,12 +12,12 @@
 #define UNIT_PATH_MAX  256
 
 struct unit_links {
-	char unit[UNIT_PATH_MAX];			  /* "pcibind.service" */
-	char path[UNIT_PATH_MAX];			  /* where its file is: "/usr/lib/systemd/system/pcibind.service" */
-	bool masked;					  /* etc/systemd/system/UNIT is a symlink to /dev/null */
-	char links[UNIT_LINKS_MAX][UNIT_PATH_MAX];	  /* "etc/systemd/system/sysinit.target.wants/pcibind.service" */
-	bool present[UNIT_LINKS_MAX];			  /* the link exists and points to path */
-	char conflict[UNIT_LINKS_MAX][UNIT_PATH_MAX];	  /* something else in its place: what, "" when nothing */
+	char unit[UNIT_PATH_MAX];		      /* "pcibind.service" */
+	char path[UNIT_PATH_MAX];		      /* where its file is: "/usr/lib/systemd/system/pcibind.service" */
+	bool masked;				      /* etc/systemd/system/UNIT is a symlink to /dev/null */
+	char links[UNIT_LINKS_MAX][UNIT_PATH_MAX];    /* "etc/systemd/system/sysinit.target.wants/pcibind.service" */
+	bool present[UNIT_LINKS_MAX];		      /* the link exists and points to path */
+	char conflict[UNIT_LINKS_MAX][UNIT_PATH_MAX]; /* something else in its place: what, "" when nothing */
 	size_t n_links;
 };
 

@@ -13,12 +13,12 @@
 enum kind { L_COMMENT, L_SECTION, L_KEY, L_CONT };
 
 struct line {
-	size_t start;	 /* offset of the line in the text */
-	size_t len;	 /* without its end of line */
-	size_t eol;	 /* 0 (last line without one), 1 ("\n") or 2 ("\r\n") */
+	size_t start; /* offset of the line in the text */
+	size_t len;   /* without its end of line */
+	size_t eol;   /* 0 (last line without one), 1 ("\n") or 2 ("\r\n") */
 	enum kind kind;
 	size_t name, name_len; /* section or key name, as offsets into the text */
-	size_t indent;	 /* blanks before the first character */
+	size_t indent;	       /* blanks before the first character */
 };
 
 struct doc {
@@ -85,7 +85,7 @@ static int doc_parse(const char *text, struct doc *d)
 	size_t cap = 0, pos = 0, len = strlen(text);
 	bool have_key = false;
 
-	*d = (struct doc){.text = text};
+	*d = (struct doc){ .text = text };
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl ? (size_t)(nl - text) : len;
@@ -98,7 +98,7 @@ static int doc_parse(const char *text, struct doc *d)
 			d->v = n;
 		}
 		l = &d->v[d->n++];
-		*l = (struct line){.start = pos, .len = end - pos, .eol = nl ? 1 : 0};
+		*l = (struct line){ .start = pos, .len = end - pos, .eol = nl ? 1 : 0 };
 		if (nl && end > pos && text[end - 1] == '\r') {
 			l->len--;
 			l->eol = 2;
@@ -244,8 +244,8 @@ static const struct confedit_key *key_for(const struct doc *d, const struct line
 	return NULL;
 }
 
-static void append_section(struct out *o, const struct doc *d, const char *section,
-			   const struct confedit_key *keys, size_t n, const char *comment)
+static void append_section(struct out *o, const struct doc *d, const char *section, const struct confedit_key *keys,
+			   size_t n, const char *comment)
 {
 	for (size_t i = 0; i < d->n; i++)
 		put_line(o, d, i);
@@ -260,8 +260,8 @@ static void append_section(struct out *o, const struct doc *d, const char *secti
 		put_key(o, &keys[i]);
 }
 
-static void edit_section(struct out *o, const struct doc *d, size_t head, size_t last,
-			 const struct confedit_key *keys, size_t n)
+static void edit_section(struct out *o, const struct doc *d, size_t head, size_t last, const struct confedit_key *keys,
+			 size_t n)
 {
 	bool *done = calloc(n ? n : 1, sizeof(*done));
 	const struct confedit_key *k = NULL;

@@ -80,8 +80,7 @@ static void fill_error(struct config_error *err, const char *file, unsigned line
 	(void)vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 }
 
-static int _printf_(4, 5)
-    error_at(struct config_error *err, const char *file, unsigned line, const char *fmt, ...)
+static int _printf_(4, 5) error_at(struct config_error *err, const char *file, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -161,8 +160,8 @@ static const char *set_name(struct parser *p)
 static void sel_format(const struct selector *s, char *buf)
 {
 	if (s->kind == SEL_SLOT)
-		(void)snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x", (unsigned)s->addr.domain,
-			       (unsigned)s->addr.bus, (unsigned)s->addr.dev);
+		(void)snprintf(buf, PCIADDR_STRLEN, "%04x:%02x:%02x", (unsigned)s->addr.domain, (unsigned)s->addr.bus,
+			       (unsigned)s->addr.dev);
 	else
 		pciaddr_format(&s->addr, buf);
 }
@@ -214,14 +213,13 @@ static int check_new_address(struct parser *p, const struct selector *sel)
 		sel_format(hit, b);
 		if (streq(a, b))
 			return fail(p, "%s is listed twice in [%s]", a, set->name);
-		return fail(p, "%s and %s overlap in [%s]; list the slot or its functions, not both", b, a,
-			    set->name);
+		return fail(p, "%s and %s overlap in [%s]; list the slot or its functions, not both", b, a, set->name);
 	}
 	other = find_other_set(p->cfg, p->cfg->n_sets, sel, &hit);
 	if (other && other != set) {
 		sel_format(hit, b);
-		return fail(p, "%s in [%s] is also in [%s] as %s (%s); a function may belong to one set only",
-			    a, set->name, other->name, b, where(other, w, sizeof(w)));
+		return fail(p, "%s in [%s] is also in [%s] as %s (%s); a function may belong to one set only", a,
+			    set->name, other->name, b, where(other, w, sizeof(w)));
 	}
 	return 0;
 }
@@ -235,11 +233,9 @@ static int add_address(struct parser *p, const char *tok)
 
 	r = selector_parse(tok, &sel);
 	if (r == 0 && sel.kind == SEL_IDS)
-		return fail(p, "'%s' in 'address' of [%s] is vendor:device; put it in 'ids ='", Q(q, tok),
-			    set->name);
+		return fail(p, "'%s' in 'address' of [%s] is vendor:device; put it in 'ids ='", Q(q, tok), set->name);
 	if (r < 0 || (sel.kind != SEL_FUNCTION && sel.kind != SEL_SLOT))
-		return fail(p, "invalid address '%s' in [%s]; expected %s", Q(q, tok), set->name,
-			    ADDRESS_FORMS);
+		return fail(p, "invalid address '%s' in [%s]; expected %s", Q(q, tok), set->name, ADDRESS_FORMS);
 	if ((r = check_new_address(p, &sel)) < 0)
 		return r;
 	if (set->n_addrs >= LIST_MAX)
@@ -260,26 +256,23 @@ static int add_ids(struct parser *p, const char *tok)
 	char q[QUOTE_SIZE];
 
 	if (selector_parse(tok, &sel) < 0 || sel.kind != SEL_IDS)
-		return fail(p,
-			    "invalid ids '%s' in [%s]; expected vendor:device as VVVV:DDDD (e.g. 10de:2204)",
+		return fail(p, "invalid ids '%s' in [%s]; expected vendor:device as VVVV:DDDD (e.g. 10de:2204)",
 			    Q(q, tok), set->name);
 	for (size_t i = 0; i < set->n_ids; i++)
 		if (set->ids[i].vendor == sel.vendor && set->ids[i].device == sel.device)
-			return fail(p, "%04x:%04x is listed twice in [%s]", sel.vendor, sel.device,
-				    set->name);
+			return fail(p, "%04x:%04x is listed twice in [%s]", sel.vendor, sel.device, set->name);
 	if (set->n_ids >= LIST_MAX)
 		return fail(p, "too many ids in [%s] (at most %d)", set->name, LIST_MAX);
 	n = realloc(set->ids, (set->n_ids + 1) * sizeof(*n));
 	if (!n)
 		return oom(p);
 	set->ids = n;
-	set->ids[set->n_ids++] = (struct pciids){sel.vendor, sel.device};
+	set->ids[set->n_ids++] = (struct pciids){ sel.vendor, sel.device };
 	return 0;
 }
 
 /* Entries are separated by commas and/or blanks. */
-static int apply_list(struct parser *p, const char *key, const char *value,
-		      int (*add)(struct parser *, const char *))
+static int apply_list(struct parser *p, const char *key, const char *value, int (*add)(struct parser *, const char *))
 {
 	static const char seps[] = " ,\t";
 	char tok[128];
@@ -312,15 +305,15 @@ static int apply_ids(struct parser *p, const char *value)
 	return apply_list(p, "ids", value, add_ids);
 }
 
-
 static int parse_driver(struct parser *p, const char *value, char **ret)
 {
 	char q[QUOTE_SIZE];
 
 	if (!driver_name_valid(value))
-		return fail(
-		    p, "invalid driver '%s' in [%s]; a driver name is 1 to %d letters, digits, '_' or '-', not starting with '-'%s",
-		    Q(q, value), set_name(p), DRIVER_LEN_MAX, comment_hint(value));
+		return fail(p,
+			    "invalid driver '%s' in [%s]; a driver name is 1 to %d letters, digits, '_' or '-', not "
+			    "starting with '-'%s",
+			    Q(q, value), set_name(p), DRIVER_LEN_MAX, comment_hint(value));
 	*ret = strdup(value);
 	return *ret ? 0 : oom(p);
 }
@@ -332,8 +325,7 @@ static int apply_set_driver(struct parser *p, const char *value)
 
 static int parse_bool(struct parser *p, const char *key, const char *value, bool *ret)
 {
-	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off",
-										    "0"};
+	static const char *const yes[] = { "yes", "true", "on", "1" }, *const no[] = { "no", "false", "off", "0" };
 	char q[QUOTE_SIZE];
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
@@ -342,8 +334,7 @@ static int parse_bool(struct parser *p, const char *key, const char *value, bool
 			return 0;
 		}
 	}
-	return fail(p,
-		    "invalid value '%s' for '%s' in [%s]; use yes or no (also true/false, on/off, 1/0)%s",
+	return fail(p, "invalid value '%s' for '%s' in [%s]; use yes or no (also true/false, on/off, 1/0)%s",
 		    Q(q, value), key, set_name(p), comment_hint(value));
 }
 
@@ -384,18 +375,17 @@ static int parse_words(struct parser *p, const char *key, const char *value, boo
 	return 0;
 }
 
-
 static int apply_stop_units(struct parser *p, const char *value)
 {
 	struct devset *set = cur_set(p);
 
-	return parse_words(p, "stop_units", value, unit_name_valid,
-			   "a unit name like display-manager.service", &set->stop_units, &set->n_stop_units);
+	return parse_words(p, "stop_units", value, unit_name_valid, "a unit name like display-manager.service",
+			   &set->stop_units, &set->n_stop_units);
 }
 
 static bool reset_method_valid(const char *s)
 {
-	static const char *const methods[] = {"device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus"};
+	static const char *const methods[] = { "device_specific", "acpi", "flr", "af_flr", "pm", "bus", "cxl_bus" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(methods); i++)
 		if (streq(s, methods[i]))
@@ -534,8 +524,7 @@ static int apply_global_driver(struct parser *p, const char *value)
 	char *d = NULL;
 	int r;
 
-	if ((r = check_origin(p, "driver", &p->cfg->driver_origin)) < 0 ||
-	    (r = parse_driver(p, value, &d)) < 0)
+	if ((r = check_origin(p, "driver", &p->cfg->driver_origin)) < 0 || (r = parse_driver(p, value, &d)) < 0)
 		return r;
 	free(p->cfg->driver);
 	p->cfg->driver = d;
@@ -551,8 +540,7 @@ static int apply_timeout(struct parser *p, const char *value)
 
 	if ((r = check_origin(p, "unbind_timeout", &p->cfg->unbind_timeout_origin)) < 0)
 		return r;
-	if (n == 0 || n > 3 || strspn(value, "0123456789") != n ||
-	    parse_uint(value, 10, TIMEOUT_MAX, &v) < 0 || v < 1)
+	if (n == 0 || n > 3 || strspn(value, "0123456789") != n || parse_uint(value, 10, TIMEOUT_MAX, &v) < 0 || v < 1)
 		return fail(p, "invalid unbind_timeout '%s'; it is a whole number of seconds from 1 to %d%s",
 			    Q(q, value), TIMEOUT_MAX, comment_hint(value));
 	p->cfg->unbind_timeout = (unsigned)v;
@@ -594,32 +582,32 @@ static int apply_blacklist(struct parser *p, const char *value)
 	int r;
 
 	if ((r = check_origin(p, "blacklist", &p->cfg->blacklist_origin)) < 0 ||
-	    (r = parse_words(p, "blacklist", value, driver_name_valid,
-			     "a driver name is letters, digits, '_' or '-'", &p->cfg->blacklist, &p->cfg->n_blacklist)) < 0)
+	    (r = parse_words(p, "blacklist", value, driver_name_valid, "a driver name is letters, digits, '_' or '-'",
+			     &p->cfg->blacklist, &p->cfg->n_blacklist)) < 0)
 		return r;
 	return set_origin(p, &p->cfg->blacklist_origin);
 }
 
 static const struct keydef set_keys[] = {
-    {"address", true, apply_address},
-    {"ids", true, apply_ids},
-    {"driver", false, apply_set_driver},
-    {"boot", false, apply_boot},
-    {"release_console", false, apply_release_console},
-    {"stop_units", true, apply_stop_units},
-    {"reset_method", false, apply_reset_method},
-    {"sriov_numvfs", false, apply_sriov_numvfs},
-    {"vfs", false, apply_vfs},
+	{ "address", true, apply_address },
+	{ "ids", true, apply_ids },
+	{ "driver", false, apply_set_driver },
+	{ "boot", false, apply_boot },
+	{ "release_console", false, apply_release_console },
+	{ "stop_units", true, apply_stop_units },
+	{ "reset_method", false, apply_reset_method },
+	{ "sriov_numvfs", false, apply_sriov_numvfs },
+	{ "vfs", false, apply_vfs },
 };
 
 static const struct keydef global_keys[] = {
-    {"driver", false, apply_global_driver},
-    {"unbind_timeout", false, apply_timeout},
-    {"iommu_pt", false, apply_iommu_pt},
-    {"kvm_ignore_msrs", false, apply_ignore_msrs},
-    {"allow_unsafe_interrupts", false, apply_unsafe_interrupts},
-    {"blacklist", false, apply_blacklist},
-    {"libvirt_all_hostdevs", false, apply_libvirt_all},
+	{ "driver", false, apply_global_driver },
+	{ "unbind_timeout", false, apply_timeout },
+	{ "iommu_pt", false, apply_iommu_pt },
+	{ "kvm_ignore_msrs", false, apply_ignore_msrs },
+	{ "allow_unsafe_interrupts", false, apply_unsafe_interrupts },
+	{ "blacklist", false, apply_blacklist },
+	{ "libvirt_all_hostdevs", false, apply_libvirt_all },
 };
 
 _Static_assert(ARRAY_SIZE(set_keys) <= SECTION_KEYS_MAX, "key_line[] too small");
@@ -637,8 +625,7 @@ static int check_value_safe(struct parser *p, const char *key, const char *value
 		if (strchr("\\\"'$`", c))
 			return fail(p, "value of '%s' contains '%c'", key, c);
 		if (c == ';')
-			return fail(p, "value of '%s' contains ';' (a comment needs a blank before the ';')",
-				    key);
+			return fail(p, "value of '%s' contains ';' (a comment needs a blank before the ';')", key);
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
 			return fail(p, "value of '%s' contains a control character (0x%02x)", key, c);
 	}
@@ -682,9 +669,8 @@ static int on_key(struct parser *p, const char *name, const char *value)
 	int r;
 
 	if (p->scope == SCOPE_NONE)
-		return fail(
-		    p, "key '%s' is outside any section; put it below [pcibind] or a device set like [gpu]",
-		    Q(q, name));
+		return fail(p, "key '%s' is outside any section; put it below [pcibind] or a device set like [gpu]",
+			    Q(q, name));
 	k = find_key(p->keys, p->n_keys, name);
 	if (!k)
 		return unknown_key(p, name);
@@ -720,14 +706,14 @@ static int on_continuation(struct parser *p, const char *value)
 	(void)snprintf(buf, sizeof(buf), "%s", value); /* a line fits: inih's buffer is smaller */
 	strip_inline_comment(buf);
 	if (!k->list)
-		return fail(p,
-			    "indented line continues '%s' from line %u; only address, ids and stop_units may span lines; "
-			    "remove the indentation",
-			    k->name, p->prev_line);
-	if (buf[0] == '[' || strchr(buf, '='))
 		return fail(
-		    p, "indented line is read as more entries for '%s' from line %u; remove the indentation",
+		    p,
+		    "indented line continues '%s' from line %u; only address, ids and stop_units may span lines; "
+		    "remove the indentation",
 		    k->name, p->prev_line);
+	if (buf[0] == '[' || strchr(buf, '='))
+		return fail(p, "indented line is read as more entries for '%s' from line %u; remove the indentation",
+			    k->name, p->prev_line);
 	if ((r = check_value_safe(p, k->name, buf)) < 0)
 		return r;
 	return k->apply(p, buf);
@@ -774,7 +760,7 @@ static int add_set(struct parser *p, const char *name)
 	}
 	p->cfg->sets = n;
 	p->set = p->cfg->n_sets++;
-	n[p->set] = (struct devset){.file = file, .line = p->line};
+	n[p->set] = (struct devset){ .file = file, .line = p->line };
 	memcpy(n[p->set].name, name, strlen(name) + 1);
 	return 0;
 }
@@ -913,7 +899,7 @@ static char *read_line(char *buf, int size, void *user)
 
 int config_parse_text(struct config *cfg, const char *text, const char *filename, struct config_error *err)
 {
-	struct parser p = {.cfg = cfg, .err = err, .file = filename, .text = text};
+	struct parser p = { .cfg = cfg, .err = err, .file = filename, .text = text };
 	int r;
 
 	if (!cfg || !text || !filename)
@@ -951,33 +937,31 @@ static int check_set(const struct config *cfg, size_t i, struct config_error *er
 	struct pciids ids;
 
 	if (!set->n_addrs && !set->n_ids)
-		return error_at(
-		    err, set->file, set->line,
-		    "[%s] selects nothing; give it 'address =' (PCI addresses) or 'ids =' (vendor:device)",
-		    set->name);
+		return error_at(err, set->file, set->line,
+				"[%s] selects nothing; give it 'address =' (PCI addresses) or 'ids =' (vendor:device)",
+				set->name);
 	if (set->n_vfs && !set->sriov_numvfs)
 		return error_at(err, set->file, set->vfs_line,
 				"[%s] lists vfs but has no sriov_numvfs; say how many VFs its PFs get", set->name);
 	if (set->n_vfs && set->vfs[set->n_vfs - 1] >= set->sriov_numvfs)
-		return error_at(err, set->file, set->vfs_line,
-				"VF %u in 'vfs' of [%s] does not exist with sriov_numvfs = %d (VFs are numbered 0 to %d)",
-				(unsigned)set->vfs[set->n_vfs - 1], set->name, set->sriov_numvfs, set->sriov_numvfs - 1);
+		return error_at(
+		    err, set->file, set->vfs_line,
+		    "VF %u in 'vfs' of [%s] does not exist with sriov_numvfs = %d (VFs are numbered 0 to %d)",
+		    (unsigned)set->vfs[set->n_vfs - 1], set->name, set->sriov_numvfs, set->sriov_numvfs - 1);
 	for (size_t k = 0; k < set->n_addrs; k++) {
 		if ((other = find_other_set(cfg, i, &set->addrs[k], &hit))) {
 			sel_format(&set->addrs[k], a);
-			return error_at(
-			    err, set->file, set->line,
-			    "%s in [%s] is also in [%s] (%s); a function may belong to one set only", a,
-			    set->name, other->name, where(other, w, sizeof(w)));
+			return error_at(err, set->file, set->line,
+					"%s in [%s] is also in [%s] (%s); a function may belong to one set only", a,
+					set->name, other->name, where(other, w, sizeof(w)));
 		}
 	}
 	for (size_t j = 0; !set->n_addrs && j < i; j++) {
 		other = &cfg->sets[j];
 		if (!other->n_addrs && ids_shared(set, other, &ids))
-			return error_at(
-			    err, set->file, set->line,
-			    "[%s] selects %04x:%04x like [%s] (%s); a device may belong to one set only",
-			    set->name, ids.vendor, ids.device, other->name, where(other, w, sizeof(w)));
+			return error_at(err, set->file, set->line,
+					"[%s] selects %04x:%04x like [%s] (%s); a device may belong to one set only",
+					set->name, ids.vendor, ids.device, other->name, where(other, w, sizeof(w)));
 	}
 	return 0;
 }
@@ -1009,8 +993,8 @@ static int check_owner_mode(const struct stat *st, const char *path, struct conf
 	unsigned mode = (unsigned)st->st_mode & 07777;
 
 	if (st->st_uid != 0 && st->st_uid != geteuid())
-		return error_at(err, path, 0, "is owned by uid %u, not root; run chown root: %s",
-				(unsigned)st->st_uid, path);
+		return error_at(err, path, 0, "is owned by uid %u, not root; run chown root: %s", (unsigned)st->st_uid,
+				path);
 	if (mode & S_IWOTH)
 		return error_at(err, path, 0, "is world-writable (mode %04o); run chmod go-w %s", mode, path);
 	if (mode & S_IWGRP)
@@ -1246,7 +1230,7 @@ static int open_dropin_dir(const struct sysroot *r, const char *path, DIR **ret,
 static int load_dropins(const struct sysroot *r, const struct override *ov, struct config *cfg,
 			struct config_error *err)
 {
-	_cleanup_(names_clear) struct names l = {0};
+	_cleanup_(names_clear) struct names l = { 0 };
 	char path[PATH_MAX], rel[PATH_MAX];
 	DIR *d = NULL;
 	int e;
@@ -1299,7 +1283,7 @@ int config_load(const struct sysroot *r, struct config **ret, struct config_erro
 int config_load_text(const struct sysroot *r, const char *rel, const char *text, struct config **ret,
 		     struct config_error *err)
 {
-	const struct override ov = {rel, text};
+	const struct override ov = { rel, text };
 	const char *name;
 
 	if (!streq(rel, CONFIG_FILE) && !dropin_rel(rel, &name))

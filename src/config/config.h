@@ -11,9 +11,9 @@
 #include "pcidev.h"
 #include "sysroot.h"
 
-#define CONFIG_FILE "etc/pcibind/pcibind.conf"
-#define CONFIG_DROPIN_DIR "etc/pcibind/conf.d"
-#define CONFIG_DEFAULT_DRIVER "vfio-pci"
+#define CONFIG_FILE		      "etc/pcibind/pcibind.conf"
+#define CONFIG_DROPIN_DIR	      "etc/pcibind/conf.d"
+#define CONFIG_DEFAULT_DRIVER	      "vfio-pci"
 #define CONFIG_DEFAULT_UNBIND_TIMEOUT 10
 /* driver = auto: the vfio variant driver modules.alias names, else vfio-pci (variant.h) */
 #define DRIVER_AUTO "auto"
@@ -37,9 +37,9 @@ struct devset {
 	bool release_console; /* single-GPU hosts: free vtconsoles and firmware framebuffers first */
 	char **stop_units;    /* systemd units stopped before binding, started after restoring */
 	size_t n_stop_units;
-	char *reset_method;   /* "flr bus" style list set while bound, restored after; NULL: leave */
-	int sriov_numvfs;     /* VFs each selected PF gets; the set binds VFs, not the PF; 0: not an SR-IOV set */
-	uint16_t *vfs;        /* the VF numbers it binds, ascending; none listed: all of them */
+	char *reset_method; /* "flr bus" style list set while bound, restored after; NULL: leave */
+	int sriov_numvfs;   /* VFs each selected PF gets; the set binds VFs, not the PF; 0: not an SR-IOV set */
+	uint16_t *vfs;	    /* the VF numbers it binds, ascending; none listed: all of them */
 	size_t n_vfs;
 	unsigned sriov_line, vfs_line; /* where the keys were, for errors that span keys */
 };
@@ -51,7 +51,7 @@ struct config_origin {
 };
 
 struct config {
-	char *driver;            /* [pcibind] driver, default vfio-pci */
+	char *driver;		 /* [pcibind] driver, default vfio-pci */
 	unsigned unbind_timeout; /* seconds, 1..600 */
 	struct devset *sets;
 	size_t n_sets;
@@ -59,12 +59,12 @@ struct config {
 	struct config_origin driver_origin;
 	struct config_origin unbind_timeout_origin;
 	/* persistent setup (pcibind generate) and hooks */
-	bool iommu_pt;                /* add iommu=pt to the kernel command line */
-	bool kvm_ignore_msrs;         /* options kvm ignore_msrs=1 */
+	bool iommu_pt;		      /* add iommu=pt to the kernel command line */
+	bool kvm_ignore_msrs;	      /* options kvm ignore_msrs=1 */
 	bool allow_unsafe_interrupts; /* vfio_iommu_type1, only where interrupt remapping is missing */
-	char **blacklist;             /* host drivers to blacklist outright */
+	char **blacklist;	      /* host drivers to blacklist outright */
 	size_t n_blacklist;
-	bool libvirt_all;             /* libvirt hook: every PCI hostdev, not only managed='no' */
+	bool libvirt_all; /* libvirt hook: every PCI hostdev, not only managed='no' */
 	struct config_origin iommu_pt_origin, kvm_ignore_msrs_origin, allow_unsafe_interrupts_origin;
 	struct config_origin blacklist_origin, libvirt_all_origin;
 };

@@ -29,26 +29,26 @@ _Static_assert(LIBVIRT_XML_MAX <= INT_MAX, "XML_Parse takes an int length");
 
 /* What the element being walked is; the path above it decides what it can be */
 enum elem {
-	E_OTHER,     /* skipped with all it holds */
-	E_DOMAIN,    /* the root <domain> */
-	E_NAME,      /* /domain/name */
-	E_DEVICES,   /* /domain/devices */
-	E_HOSTDEV,   /* a PCI <hostdev>, or an <interface type='hostdev'>, of <devices> */
-	E_SOURCE,    /* its <source>; its first <address> is the function */
-	E_OS,        /* /domain/os */
-	E_LOADER,    /* /domain/os/loader */
-	E_FIRMWARE,  /* /domain/os/firmware */
+	E_OTHER,    /* skipped with all it holds */
+	E_DOMAIN,   /* the root <domain> */
+	E_NAME,	    /* /domain/name */
+	E_DEVICES,  /* /domain/devices */
+	E_HOSTDEV,  /* a PCI <hostdev>, or an <interface type='hostdev'>, of <devices> */
+	E_SOURCE,   /* its <source>; its first <address> is the function */
+	E_OS,	    /* /domain/os */
+	E_LOADER,   /* /domain/os/loader */
+	E_FIRMWARE, /* /domain/os/firmware */
 };
 
 #define DEPTH_MAX 8
-#define TEXT_MAX 512
+#define TEXT_MAX  512
 
 struct walk {
 	XML_Parser p;
 	enum elem path[DEPTH_MAX + 1]; /* path[depth]: the element open at that depth */
 	unsigned long depth;
-	unsigned long skip; /* depth of an element ignored with all it holds; 0 none */
-	struct libvirt_hostdev cur;    /* the hostdev being walked */
+	unsigned long skip;	    /* depth of an element ignored with all it holds; 0 none */
+	struct libvirt_hostdev cur; /* the hostdev being walked */
 	bool have_addr;
 	char text[TEXT_MAX]; /* the character data of <name> or <loader> */
 	size_t text_len;
@@ -84,19 +84,16 @@ static void XMLCALL doctype(void *data, const XML_Char *name, const XML_Char *sy
 {
 	struct walk *w = data;
 
-	fail(w, -EINVAL, "domain XML: line %lu: a DOCTYPE; libvirt never sends one, so it is refused",
-	     line(w));
+	fail(w, -EINVAL, "domain XML: line %lu: a DOCTYPE; libvirt never sends one, so it is refused", line(w));
 	(void)XML_StopParser(w->p, XML_FALSE);
 }
 
-static void XMLCALL entity(void *data, const XML_Char *name, int is_parameter, const XML_Char *value,
-			   int value_length, const XML_Char *base, const XML_Char *sysid,
-			   const XML_Char *pubid, const XML_Char *notation)
+static void XMLCALL entity(void *data, const XML_Char *name, int is_parameter, const XML_Char *value, int value_length,
+			   const XML_Char *base, const XML_Char *sysid, const XML_Char *pubid, const XML_Char *notation)
 {
 	struct walk *w = data;
 
-	fail(w, -EINVAL, "domain XML: line %lu: an entity declaration; none is expanded, so it is refused",
-	     line(w));
+	fail(w, -EINVAL, "domain XML: line %lu: an entity declaration; none is expanded, so it is refused", line(w));
 	(void)XML_StopParser(w->p, XML_FALSE);
 }
 
@@ -105,8 +102,7 @@ static void XMLCALL xmldecl(void *data, const XML_Char *version, const XML_Char 
 {
 	struct walk *w = data;
 
-	if (version &&
-	    (strncmp(version, "1.", 2) != 0 || version[2 + strspn(version + 2, "0123456789")] != '\0')) {
+	if (version && (strncmp(version, "1.", 2) != 0 || version[2 + strspn(version + 2, "0123456789")] != '\0')) {
 		fail(w, -EINVAL, "broken domain XML: line %lu: not XML 1.x", line(w));
 		(void)XML_StopParser(w->p, XML_FALSE);
 	}
@@ -193,8 +189,8 @@ static void source_addr(struct walk *w, const XML_Char **atts)
 		     line(w));
 		return;
 	}
-	w->cur.addr = (struct pciaddr){
-	    .domain = (uint32_t)dom, .bus = (uint8_t)bus, .dev = (uint8_t)slot, .fn = (uint8_t)fn};
+	w->cur.addr =
+	    (struct pciaddr){ .domain = (uint32_t)dom, .bus = (uint8_t)bus, .dev = (uint8_t)slot, .fn = (uint8_t)fn };
 	w->have_addr = true;
 }
 

@@ -14,25 +14,25 @@
 /* A PCI <hostdev mode='subsystem' type='pci'> or <interface type='hostdev'> of /domain/devices */
 struct libvirt_hostdev {
 	struct pciaddr addr; /* its <source><address> */
-	bool managed;        /* managed='yes': libvirt detaches and reattaches it itself */
-	bool interface;      /* an <interface type='hostdev'> (an SR-IOV VF as a guest NIC) */
+	bool managed;	     /* managed='yes': libvirt detaches and reattaches it itself */
+	bool interface;	     /* an <interface type='hostdev'> (an SR-IOV VF as a guest NIC) */
 	unsigned long line;
-	char *rom;           /* <rom file='...'/>, NULL */
+	char *rom; /* <rom file='...'/>, NULL */
 	bool rom_bar_off;
 	char driver_iommufd; /* <driver iommufd='yes'|'no'>: 'y', 'n'; 0 absent */
-	bool iommufd;        /* opened through the VFIO cdev and iommufd: its driver's say, else the domain's */
+	bool iommufd;	     /* opened through the VFIO cdev and iommufd: its driver's say, else the domain's */
 };
 
 /* What the hook and the per-VM check read of a domain XML; strings NULL when absent */
 struct libvirt_domain {
 	bool is_domain;
 	char *name;
-	char *machine;       /* /domain/os/type/@machine */
-	char *loader;        /* /domain/os/loader text */
-	bool efi;            /* <os firmware='efi'> or <loader type='pflash'> */
-	bool secure_boot;    /* <loader secure='yes'> or firmware feature secure-boot enabled */
-	bool enrolled_keys;  /* firmware feature enrolled-keys enabled */
-	bool iommufd;        /* <iommufd enabled='yes'/> (libvirt 12.1+) */
+	char *machine;	    /* /domain/os/type/@machine */
+	char *loader;	    /* /domain/os/loader text */
+	bool efi;	    /* <os firmware='efi'> or <loader type='pflash'> */
+	bool secure_boot;   /* <loader secure='yes'> or firmware feature secure-boot enabled */
+	bool enrolled_keys; /* firmware feature enrolled-keys enabled */
+	bool iommufd;	    /* <iommufd enabled='yes'/> (libvirt 12.1+) */
 	struct libvirt_hostdev *hostdevs;
 	size_t n;
 	size_t n_network_ifaces; /* <interface type='network'>: a pool's VF is chosen by libvirt at start */

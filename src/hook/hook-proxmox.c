@@ -33,7 +33,7 @@ static void hostpci_clear(struct pve_hostpci *hp)
 	free(hp->mapping);
 	free(hp->romfile);
 	free(hp->mdev_type);
-	*hp = (struct pve_hostpci){0};
+	*hp = (struct pve_hostpci){ 0 };
 }
 
 void proxmox_vm_free(struct pve_vm *vm)
@@ -48,7 +48,7 @@ void proxmox_vm_free(struct pve_vm *vm)
 	free(vm->vga);
 	free(vm->efidisk0);
 	free(vm->name);
-	*vm = (struct pve_vm){0};
+	*vm = (struct pve_vm){ 0 };
 }
 
 static bool is_hex_lower(char c)
@@ -136,25 +136,20 @@ static int hostpci_key(struct pve_hostpci *hp, const char *k, const char *v)
 	bool dummy = true;
 
 	if (streq(k, "host"))
-		return pve_id_list_syntax(v)
-			   ? dup_into(&hp->host, v)
-			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a PCI id list", v);
+		return pve_id_list_syntax(v) ? dup_into(&hp->host, v)
+					     : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a PCI id list", v);
 	if (streq(k, "mapping"))
-		return pve_configid_valid(v)
-			   ? dup_into(&hp->mapping, v)
-			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a mapping id", v);
+		return pve_configid_valid(v) ? dup_into(&hp->mapping, v)
+					     : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not a mapping id", v);
 	if (streq(k, "romfile"))
-		return none_of(v, ",;")
-			   ? dup_into(&hp->romfile, v)
-			   : pve_errf(hp->why, sizeof(hp->why), 1, "romfile '%.64s' holds a ';'", v);
+		return none_of(v, ",;") ? dup_into(&hp->romfile, v)
+					: pve_errf(hp->why, sizeof(hp->why), 1, "romfile '%.64s' holds a ';'", v);
 	if (streq(k, "mdev"))
-		return none_of(v, "/.:")
-			   ? (hp->mdev = true, dup_into(&hp->mdev_type, v))
-			   : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not an mdev type", v);
+		return none_of(v, "/.:") ? (hp->mdev = true, dup_into(&hp->mdev_type, v))
+					 : pve_errf(hp->why, sizeof(hp->why), 1, "'%.64s' is not an mdev type", v);
 	if (streq(k, "driver")) {
 		if (!streq(v, "vfio") && !streq(v, "keep"))
-			return pve_errf(hp->why, sizeof(hp->why), 1,
-					"driver '%.32s' is neither vfio nor keep", v);
+			return pve_errf(hp->why, sizeof(hp->why), 1, "driver '%.32s' is neither vfio nor keep", v);
 		hp->keep = streq(v, "keep");
 		return 0;
 	}
@@ -170,11 +165,8 @@ static int hostpci_key(struct pve_hostpci *hp, const char *k, const char *v)
 		hp->rombar_off = r == 0 && !dummy;
 		return r;
 	}
-	if (streq(k, "vendor-id") || streq(k, "device-id") || streq(k, "sub-vendor-id") ||
-	    streq(k, "sub-device-id"))
-		return hex_id_valid(v)
-			   ? 0
-			   : pve_errf(hp->why, sizeof(hp->why), 1, "%s '%.16s' is not 0xXXXX", k, v);
+	if (streq(k, "vendor-id") || streq(k, "device-id") || streq(k, "sub-vendor-id") || streq(k, "sub-device-id"))
+		return hex_id_valid(v) ? 0 : pve_errf(hp->why, sizeof(hp->why), 1, "%s '%.16s' is not 0xXXXX", k, v);
 	return pve_errf(hp->why, sizeof(hp->why), 1, "unknown option '%.32s'", k);
 }
 
@@ -185,7 +177,7 @@ static int hostpci_key(struct pve_hostpci *hp, const char *k, const char *v)
  */
 static int hostpci_parse(struct pve_hostpci *hp)
 {
-	char seen[16][16] = {{0}};
+	char seen[16][16] = { { 0 } };
 	size_t n_seen = 0;
 	_cleanup_free_ char *copy = strdup(hp->value);
 	char *save = NULL;
@@ -200,8 +192,7 @@ static int hostpci_parse(struct pve_hostpci *hp)
 		if (!part[strspn(part, " \t")])
 			continue;
 		if (eq && (eq == part || !eq[1]))
-			return pve_errf(hp->why, sizeof(hp->why), 1, "'%.32s' is missing a key or a value",
-					part);
+			return pve_errf(hp->why, sizeof(hp->why), 1, "'%.32s' is missing a key or a value", part);
 		if (eq)
 			*eq = '\0';
 		for (size_t i = 0; i < n_seen; i++)
@@ -236,7 +227,7 @@ static int hostpci_read(struct pve_hostpci *hp, const char *value)
  */
 static int set_hostpci(struct pve_hostpci *hp, const char *value)
 {
-	struct pve_hostpci next = {0};
+	struct pve_hostpci next = { 0 };
 	int r = hostpci_read(&next, value);
 
 	if (r < 0) {
@@ -274,9 +265,9 @@ static int vm_key(struct pve_vm *vm, const char *key, const char *value)
 		const char *key;
 		size_t off;
 	} strs[] = {
-	    {"hookscript", offsetof(struct pve_vm, hookscript)}, {"bios", offsetof(struct pve_vm, bios)},
-	    {"machine", offsetof(struct pve_vm, machine)},	 {"vga", offsetof(struct pve_vm, vga)},
-	    {"efidisk0", offsetof(struct pve_vm, efidisk0)},	 {"name", offsetof(struct pve_vm, name)},
+		{ "hookscript", offsetof(struct pve_vm, hookscript) }, { "bios", offsetof(struct pve_vm, bios) },
+		{ "machine", offsetof(struct pve_vm, machine) },       { "vga", offsetof(struct pve_vm, vga) },
+		{ "efidisk0", offsetof(struct pve_vm, efidisk0) },     { "name", offsetof(struct pve_vm, name) },
 	};
 	int i = hostpci_index(key);
 
@@ -330,7 +321,7 @@ static bool key_line(char *line, char **ret_key, char **ret_value)
 int proxmox_vm_parse(const char *text, struct pve_vm *ret)
 {
 	_cleanup_free_ char *copy = strdup(text);
-	struct pve_vm vm = {0};
+	struct pve_vm vm = { 0 };
 	char *save = NULL;
 	int r = 0;
 
@@ -405,11 +396,10 @@ static int lspci(struct chooser *c, const char *key, const char *id, struct pve_
 {
 	size_t found = 0, len = strlen(id), base = len == 5 || len == 7 ? 0 : strcspn(id, ":") + 1;
 	unsigned long slot;
-	char sbuf[3] = {id[base + 3], id[base + 4], 0};
+	char sbuf[3] = { id[base + 3], id[base + 4], 0 };
 
 	if (parse_uint(sbuf, 16, 0xff, &slot) == 0 && slot > 0x1f)
-		return pve_errf(c->err, c->size, -EINVAL, "%s: %s: slot %s out of range (00-1f)", key, id,
-				sbuf);
+		return pve_errf(c->err, c->size, -EINVAL, "%s: %s: slot %s out of range (00-1f)", key, id, sbuf);
 	if (id[len - 2] == '.' && id[len - 1] > '7')
 		return pve_errf(c->err, c->size, -EINVAL, "%s: %s: function %c out of range (0-7)", key, id,
 				id[len - 1]);
@@ -425,12 +415,11 @@ static int lspci(struct chooser *c, const char *key, const char *id, struct pve_
 		found++;
 	}
 	if (!found && base > 5) /* qemu-server: "no PCI device found for '$id'" */
-		return pve_errf(
-		    c->err, c->size, -ENODEV,
-		    "%s: no PCI device found for '%s' (qemu-server compares the id as text with "
-		    "the host's DDDD:BB:SS.F, and this domain has %zu digits): qemu-server refuses "
-		    "to start the VM",
-		    key, id, base - 1);
+		return pve_errf(c->err, c->size, -ENODEV,
+				"%s: no PCI device found for '%s' (qemu-server compares the id as text with "
+				"the host's DDDD:BB:SS.F, and this domain has %zu digits): qemu-server refuses "
+				"to start the VM",
+				key, id, base - 1);
 	if (!found)
 		return pve_errf(c->err, c->size, -ENODEV, "%s: %s is not present on this host", key, id);
 	return 0;
@@ -474,9 +463,7 @@ static int reservable(const struct chooser *c, const struct pve_alt *a, const st
 
 		if (!r || r->vmid == c->env->vmid)
 			continue;
-		held = !r->by_pid && (long long)r->value > c->env->now ? -EAGAIN
-		       : r->by_pid && r->live			       ? -EBUSY
-								       : 0;
+		held = !r->by_pid && (long long)r->value > c->env->now ? -EAGAIN : r->by_pid && r->live ? -EBUSY : 0;
 		if (held) { /* otherwise "leftover PCI reservation found": qemu-server takes it */
 			*ret_addr = &a->fns[i];
 			*ret_vmid = r->vmid;
@@ -637,14 +624,13 @@ static int resolve_entry(struct chooser *c, int i, bool *igd_seen)
 static int final_reservation(struct chooser *c)
 {
 	for (size_t i = 0; i < c->used.n; i++) {
-		struct pve_alt one = {.fns = {c->used.addrs[i]}, .n = 1};
+		struct pve_alt one = { .fns = { c->used.addrs[i] }, .n = 1 };
 		const struct pciaddr *held = NULL;
 		unsigned long vmid = 0;
 		int r = reservable(c, &one, &held, &vmid);
 
 		if (r < 0)
-			return held_msg(c, r == -EAGAIN ? -EBUSY : r, c->used.origin[i], &c->used.addrs[i],
-					vmid);
+			return held_msg(c, r == -EAGAIN ? -EBUSY : r, c->used.origin[i], &c->used.addrs[i], vmid);
 	}
 	return 0;
 }
@@ -652,7 +638,7 @@ static int final_reservation(struct chooser *c)
 /* A sibling another VM holds or is starting with: refused as the start's own reserve_pci_usage() would be */
 static int sibling_free(struct chooser *c, const char *origin, const struct pciaddr *a)
 {
-	struct pve_alt one = {.fns = {*a}, .n = 1};
+	struct pve_alt one = { .fns = { *a }, .n = 1 };
 	const struct pciaddr *held = NULL;
 	unsigned long vmid = 0;
 	int r = reservable(c, &one, &held, &vmid);
@@ -698,8 +684,8 @@ static int group_expand(struct chooser *c)
 int proxmox_vm_choose(const struct pve_vm *vm, const struct pve_env *env, struct hook_devs *ret,
 		      struct hook_devs *ret_kept, char *err, size_t size)
 {
-	struct hook_devs take = {0}, kept = {0};
-	struct chooser c = {.vm = vm, .env = env, .take = &take, .kept = &kept, .err = err, .size = size};
+	struct hook_devs take = { 0 }, kept = { 0 };
+	struct chooser c = { .vm = vm, .env = env, .take = &take, .kept = &kept, .err = err, .size = size };
 	bool igd = false;
 	int r = 0;
 
@@ -738,7 +724,7 @@ void proxmox_node_name(const struct sysroot *r, char *buf, size_t size)
 int proxmox_vm_devices(const char *vm_text, const char *map_text, const char *node, const struct pcihost *h,
 		       struct hook_devs *ret, char *err, size_t size)
 {
-	struct pve_env env = {.h = h, .map_text = map_text, .node = node};
+	struct pve_env env = { .h = h, .map_text = map_text, .node = node };
 	struct pve_vm vm;
 	int r;
 

@@ -39,8 +39,8 @@ bool pve_configid_valid(const char *s)
 
 int pve_parse_boolean(const char *s)
 {
-	static const char *const yes[] = {"1", "on", "yes", "true"};
-	static const char *const no[] = {"0", "off", "no", "false"};
+	static const char *const yes[] = { "1", "on", "yes", "true" };
+	static const char *const no[] = { "0", "off", "no", "false" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcasecmp(s, yes[i]) == 0)
@@ -156,8 +156,7 @@ static bool map_path_valid(const char *s)
 
 		if (d < 4 || d >= n || s[d] != ':' || (rest != 5 && rest != 7))
 			return false;
-		if (strspn(p, "0123456789abcdef") != 2 || p[2] != ':' ||
-		    strspn(p + 3, "0123456789abcdef") < 2)
+		if (strspn(p, "0123456789abcdef") != 2 || p[2] != ':' || strspn(p + 3, "0123456789abcdef") < 2)
 			return false;
 		if (rest == 7 && (p[5] != '.' || !strchr("0123456789abcdef", p[6]) || !p[6]))
 			return false;
@@ -190,7 +189,7 @@ static int map_key(struct map_entry *e, const char *k, const char *v)
 static int map_entry_parse(const char *value, struct map_entry *ret)
 {
 	_cleanup_free_ char *copy = strdup(value);
-	struct map_entry e = {.iommugroup = -1};
+	struct map_entry e = { .iommugroup = -1 };
 	char *save = NULL, seen[8][16];
 	size_t n_seen = 0;
 
@@ -235,8 +234,7 @@ static int mapping_prop(void *data, const char *id, const char *key, const char 
 
 	if (!id || !streq(id, w->name))
 		return 0;
-	if (streq(key, "mdev") &&
-	    !w->mdev_set) { /* a second one is a "duplicate attribute": the first stays */
+	if (streq(key, "mdev") && !w->mdev_set) { /* a second one is a "duplicate attribute": the first stays */
 		w->mdev_set = true;
 		w->mdev = pve_parse_boolean(value) == 1;
 	}
@@ -301,22 +299,19 @@ static int check_prop(const char *name, const char *path, const char *prop, cons
 	if (!expected && !configured)
 		return 0;
 	if (!configured)
-		return pve_errf(err, size, -ENODEV, "missing expected property '%s' for device '%s'", prop,
-				path);
+		return pve_errf(err, size, -ENODEV, "missing expected property '%s' for device '%s'", prop, path);
 	if (!expected)
-		return pve_errf(err, size, -ENODEV, "unexpected property '%s' configured for device '%s'",
-				prop, path);
+		return pve_errf(err, size, -ENODEV, "unexpected property '%s' configured for device '%s'", prop, path);
 	strip_0x(expected, e, sizeof(e));
 	strip_0x(configured, c, sizeof(c));
 	if (!streq(e, c))
-		return pve_errf(err, size, -ENODEV, "'%s' does not match for '%s' (%s != %s)", prop, name, e,
-				c);
+		return pve_errf(err, size, -ENODEV, "'%s' does not match for '%s' (%s != %s)", prop, name, e, c);
 	return 0;
 }
 
 /* One path of an entry (a slot is checked on its function 0, which must exist) */
-static int check_path(const struct pve_env *env, const char *name, const struct map_entry *e,
-		      const char *path, size_t idx, bool mdev, char *err, size_t size)
+static int check_path(const struct pve_env *env, const char *name, const struct map_entry *e, const char *path,
+		      size_t idx, bool mdev, char *err, size_t size)
 {
 	char full[32], id[16], sub[16], grp[16], gcfg[16];
 	const struct pcifn *f;
@@ -335,14 +330,13 @@ static int check_path(const struct pve_env *env, const char *name, const struct 
 	if (idx == 0 && (r = check_prop(name, full, "iommugroup", f->group >= 0 ? grp : NULL,
 					e->iommugroup >= 0 ? gcfg : NULL, err, size)) < 0)
 		return r;
-	if ((r = check_prop(name, full, "mdev", mdev_capable(env, f) ? "1" : "0", mdev ? "1" : "0", err,
-			    size)) < 0)
+	if ((r = check_prop(name, full, "mdev", mdev_capable(env, f) ? "1" : "0", mdev ? "1" : "0", err, size)) < 0)
 		return r;
 	return check_prop(name, full, "subsystem-id", sub, e->subsys[0] ? e->subsys : NULL, err, size);
 }
 
-static int assert_valid(const struct pve_env *env, const char *name, const struct map_entry *e, bool mdev,
-			char *err, size_t size)
+static int assert_valid(const struct pve_env *env, const char *name, const struct map_entry *e, bool mdev, char *err,
+			size_t size)
 {
 	_cleanup_free_ char *copy = strdup(e->path);
 	char *save = NULL;
@@ -373,10 +367,10 @@ static int alts_from(const struct mapping_walk *w, struct pve_alt **ret, size_t 
 	return 0;
 }
 
-int pve_mapping_alts(const struct pve_env *env, const char *key, const char *name, struct pve_alt **ret,
-		     size_t *ret_n, char *err, size_t size)
+int pve_mapping_alts(const struct pve_env *env, const char *key, const char *name, struct pve_alt **ret, size_t *ret_n,
+		     char *err, size_t size)
 {
-	struct mapping_walk w = {.name = name, .node = env->node};
+	struct mapping_walk w = { .name = name, .node = env->node };
 	char why[384];
 	int r;
 
@@ -387,17 +381,16 @@ int pve_mapping_alts(const struct pve_env *env, const char *key, const char *nam
 	if (r < 0)
 		goto out;
 	if (!w.n) { /* qemu-server: "PCI device mapping not found for '$mapping'" */
-		r = w.found ? pve_errf(err, size, -ENODEV,
-				       "%s: mapping '%s' has no valid entry for this node ('%s')", key, name,
-				       env->node)
+		r = w.found ? pve_errf(err, size, -ENODEV, "%s: mapping '%s' has no valid entry for this node ('%s')",
+				       key, name, env->node)
 			    : pve_errf(err, size, -EINVAL, "%s: there is no mapping '%s' in /%s", key, name,
 				       PVE_PCI_MAPPING);
 		goto out;
 	}
 	for (size_t i = 0; i < w.n; i++)
 		if ((r = assert_valid(env, name, &w.ents[i], w.mdev, why, sizeof(why))) < 0) {
-			pve_errf(err, size, r, "%s: mapping '%s' is invalid (hardware probably changed): %s",
-				 key, name, why);
+			pve_errf(err, size, r, "%s: mapping '%s' is invalid (hardware probably changed): %s", key, name,
+				 why);
 			goto out;
 		}
 	r = alts_from(&w, ret, ret_n);
@@ -413,7 +406,7 @@ void proxmox_reservations_free(struct pve_reservations *res)
 	if (!res)
 		return;
 	free(res->r);
-	*res = (struct pve_reservations){0};
+	*res = (struct pve_reservations){ 0 };
 }
 
 /* one whitespace character, as Perl's \s */
@@ -464,7 +457,7 @@ static int reservation_line(const char *line, struct pve_reservation *ret)
 	p += by_pid ? 4 : 5;
 	if (!digits(&p, &v) || *p || vmid > 0xffffffffULL)
 		return -EINVAL;
-	*ret = (struct pve_reservation){.addr = a, .vmid = (unsigned long)vmid, .by_pid = by_pid, .value = v};
+	*ret = (struct pve_reservation){ .addr = a, .vmid = (unsigned long)vmid, .by_pid = by_pid, .value = v };
 	return 0;
 }
 
@@ -487,7 +480,7 @@ static int reservation_put(struct pve_reservations *res, const struct pve_reserv
 int proxmox_reservations_parse(const char *text, struct pve_reservations *ret)
 {
 	_cleanup_free_ char *copy = strdup(text ? text : "");
-	struct pve_reservations res = {0};
+	struct pve_reservations res = { 0 };
 	char *save = NULL;
 
 	if (!copy)
@@ -640,7 +633,7 @@ static int storage_prop(void *data, const char *id, const char *key, const char 
 
 int proxmox_hookscript_path(const char *volid, const char *storage_cfg, char *buf, size_t size)
 {
-	struct storage_walk w = {0};
+	struct storage_walk w = { 0 };
 	char store[128];
 	const char *colon = strchr(volid, ':'), *name;
 
@@ -662,6 +655,6 @@ int proxmox_hookscript_path(const char *volid, const char *storage_cfg, char *bu
 	}
 	if (!w.path[0])
 		return -ENOENT;
-	return xsnprintf(buf, size, "%s/%s/%s", w.path + strspn(w.path, "/"),
-			 w.snippets[0] ? w.snippets : "snippets", name);
+	return xsnprintf(buf, size, "%s/%s/%s", w.path + strspn(w.path, "/"), w.snippets[0] ? w.snippets : "snippets",
+			 name);
 }

@@ -32,7 +32,7 @@ int pve_parse_boolean(const char *s);
  * start, as parse_hostpci() dies). 0 with *ret (paths set, fns empty), or
  * -EINVAL/-ENODEV/-ENOMEM with err.
  */
-int pve_mapping_alts(const struct pve_env *env, const char *key, const char *name, struct pve_alt **ret,
-		     size_t *ret_n, char *err, size_t size);
+int pve_mapping_alts(const struct pve_env *env, const char *key, const char *name, struct pve_alt **ret, size_t *ret_n,
+		     char *err, size_t size);
 
 #endif

@@ -59,8 +59,8 @@ const char *describe_device(struct names *nm, uint16_t vendor, uint16_t device, 
 	char v[256], d[256], ids[16];
 
 	(void)snprintf(ids, sizeof(ids), "%04x:%04x", vendor, device);
-	return pair(names_lookup_vendor(nm, vendor, v, sizeof(v)), names_lookup_device(nm, vendor, device, d, sizeof(d)),
-		    ids, buf, size);
+	return pair(names_lookup_vendor(nm, vendor, v, sizeof(v)),
+		    names_lookup_device(nm, vendor, device, d, sizeof(d)), ids, buf, size);
 }
 
 const char *describe_subsystem(struct names *nm, const struct pcifn *f, char *buf, size_t size)
@@ -72,8 +72,8 @@ const char *describe_subsystem(struct names *nm, const struct pcifn *f, char *bu
 		return NULL;
 	(void)snprintf(ids, sizeof(ids), "%04x:%04x", f->subvendor, f->subdevice);
 	return pair(names_lookup_vendor(nm, f->subvendor, v, sizeof(v)),
-		    names_lookup_subsystem(nm, f->vendor, f->device, f->subvendor, f->subdevice, d, sizeof(d)), ids, buf,
-		    size);
+		    names_lookup_subsystem(nm, f->vendor, f->device, f->subvendor, f->subdevice, d, sizeof(d)), ids,
+		    buf, size);
 }
 
 const char *describe_ids(struct names *nm, const struct pcifn *f, char *buf, size_t size)

@@ -14,7 +14,8 @@
 const char *describe_class(struct names *nm, uint32_t class, char *buf, size_t size);
 /* the same without the number: "VGA compatible controller" */
 const char *describe_class_name(struct names *nm, uint32_t class, char *buf, size_t size);
-/* "NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]", "NVIDIA Corporation Device [10de:2204]", "Device [10de:2204]" */
+/* "NVIDIA Corporation GA102 [GeForce RTX 3090] [10de:2204]", "NVIDIA Corporation Device [10de:2204]", "Device
+ * [10de:2204]" */
 const char *describe_device(struct names *nm, uint16_t vendor, uint16_t device, char *buf, size_t size);
 /* "Gigabyte Technology Co., Ltd Device [1458:403b]"; NULL when the function has no subsystem ids */
 const char *describe_subsystem(struct names *nm, const struct pcifn *f, char *buf, size_t size);

@@ -44,7 +44,10 @@ static long pattern_vendor(const char *p)
 		return -1;
 	for (int i = 5; i < 13; i++) {
 		char c = p[i];
-		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		int d = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+					       : -1;
 
 		if (d < 0)
 			return -1;
@@ -61,7 +64,7 @@ static int add_entry(struct table *t, size_t *cap, const char *pat, const char *
 			return -ENOMEM;
 		t->entries = n;
 	}
-	t->entries[t->n] = (struct alias){pat, mod, NULL, t->n};
+	t->entries[t->n] = (struct alias){ pat, mod, NULL, t->n };
 	t->n++;
 	return 0;
 }

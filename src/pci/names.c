@@ -166,8 +166,7 @@ static void lookup_one(struct names *n, void *arg)
 }
 
 /* One pci_lookup_name() call; NULL when the database has no entry */
-static const char *db_lookup4(struct names *n, char *buf, size_t size, int flags, int id1, int id2, int id3,
-			      int id4)
+static const char *db_lookup4(struct names *n, char *buf, size_t size, int flags, int id1, int id2, int id3, int id4)
 {
 	struct lookup l = { buf, size > INT_MAX ? INT_MAX : (int)size, flags, id1, id2, id3, id4, NULL };
 
@@ -185,8 +184,7 @@ static const char *db_lookup(struct names *n, char *buf, size_t size, int flags,
 const char *names_lookup_subsystem(struct names *n, uint16_t vendor, uint16_t device, uint16_t subvendor,
 				   uint16_t subdevice, char *buf, size_t size)
 {
-	return db_lookup4(n, buf, size, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor, device, subvendor,
-			  subdevice);
+	return db_lookup4(n, buf, size, PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, vendor, device, subvendor, subdevice);
 }
 
 const char *names_lookup_vendor(struct names *n, uint16_t vendor, char *buf, size_t size)

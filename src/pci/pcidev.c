@@ -453,7 +453,7 @@ static bool iommu_present(const struct sysroot *r)
  * thousands of SR-IOV functions the scan takes a fraction of the time on
  * the cores that such hosts have. Small hosts are not worth a thread.
  */
-#define SCAN_SLICE_MIN 512 /* functions per thread, at least */
+#define SCAN_SLICE_MIN	 512 /* functions per thread, at least */
 #define SCAN_THREADS_MAX 4
 
 struct slice {
@@ -523,7 +523,8 @@ static int scan_entries(const struct sysroot *r, DIR *d, unsigned flags, struct 
 	}
 	t = scan_threads(n);
 	for (size_t k = 0; k < t; k++)
-		sl[k] = (struct slice){ .r = r, .names = names, .from = n * k / t, .to = n * (k + 1) / t, .flags = flags };
+		sl[k] =
+		    (struct slice){ .r = r, .names = names, .from = n * k / t, .to = n * (k + 1) / t, .flags = flags };
 	for (size_t k = 1; k < t; k++)
 		started[k] = pthread_create(&tids[k], NULL, scan_slice, &sl[k]) == 0;
 	scan_slice(&sl[0]);

@@ -26,10 +26,11 @@ enum pcifn_use {
 /* The vfio variant driver the kernel's modules.alias names for a function (variant.c) */
 struct variant_pick {
 	char module[DRIVER_NAME_MAX]; /* "mlx5_vfio_pci"; "" when no vfio_pci alias matches */
-	char driver[DRIVER_NAME_MAX]; /* its PCI driver ("mlx5_vfio_pci", "vfio-pci"), "" while the module is not loaded */
-	char alias[96];               /* the winning "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
-	int wildcards;                /* its number of '*' fields (fewest wins) */
-	char why[160];                /* when module is "": why not ("no modules.alias for 6.1.0-27-amd64") */
+	char driver[DRIVER_NAME_MAX]; /* its PCI driver ("mlx5_vfio_pci", "vfio-pci"), "" while the module is not loaded
+				       */
+	char alias[96];		      /* the winning "vfio_pci:v000015B3d0000101Esv*sd*bc*sc*i*" */
+	int wildcards;		      /* its number of '*' fields (fewest wins) */
+	char why[160];		      /* when module is "": why not ("no modules.alias for 6.1.0-27-amd64") */
 };
 
 struct pcifn {
@@ -37,24 +38,24 @@ struct pcifn {
 	char name[PCIADDR_STRLEN]; /* formatted address */
 	uint16_t vendor, device;
 	uint16_t subvendor, subdevice;
-	uint32_t class; /* 0xCCSSPP */
-	char *driver;   /* NULL: no driver bound */
-	char *override; /* NULL: "(null)" */
-	int group;      /* IOMMU group, -1: none */
-	int boot_vga;   /* 1, 0, or -1 when the file is absent */
+	uint32_t class;	    /* 0xCCSSPP */
+	char *driver;	    /* NULL: no driver bound */
+	char *override;	    /* NULL: "(null)" */
+	int group;	    /* IOMMU group, -1: none */
+	int boot_vga;	    /* 1, 0, or -1 when the file is absent */
 	char *reset_method; /* NULL when the attribute is absent */
 	int sriov_numvfs;   /* -1 when not a PF */
 	int sriov_totalvfs;
 	enum autoprobe sriov_autoprobe;
 	int sriov_offset, sriov_stride; /* PF: where its VFs sit (routing ID offset, stride); -1: unknown */
-	int vf_index;                   /* VF: its number N (the PF's virtfnN link); -1: unknown */
-	struct variant_pick *variant;   /* NULL: not looked up (variant_annotate()) */
+	int vf_index;			/* VF: its number N (the PF's virtfnN link); -1: unknown */
+	struct variant_pick *variant;	/* NULL: not looked up (variant_annotate()) */
 	bool is_vf;
-	bool busy; /* the kernel holds its lock (an unbind waiting for a VFIO user): override unknown */
+	bool busy;	    /* the kernel holds its lock (an unbind waiting for a VFIO user): override unknown */
 	bool locked_unread; /* driverless, scanned deferred: override and sriov_numvfs not read yet */
-	char physfn[PCIADDR_STRLEN]; /* PF address when is_vf */
-	unsigned uses; /* enum pcifn_use */
-	char *use_detail; /* all uses: "/ on nvme0n1p2; swap on nvme0n1p3" ... */
+	char physfn[PCIADDR_STRLEN];	 /* PF address when is_vf */
+	unsigned uses;			 /* enum pcifn_use */
+	char *use_detail;		 /* all uses: "/ on nvme0n1p2; swap on nvme0n1p3" ... */
 	char *use_details[PCIFN_N_USES]; /* each use's own, by PCIFN_USE_INDEX() */
 };
 

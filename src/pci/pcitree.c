@@ -129,8 +129,9 @@ const char *pcitree_why_shared(const struct pcitree *t, size_t f, size_t s, char
 
 	if (pciaddr_same_slot(&a->addr, &b->addr)) {
 		slot_text(&a->addr, slot, sizeof(slot));
-		(void)snprintf(buf, size, "%s and %s are functions of one device (%s) without ACS isolation between them",
-			       a->name, b->name, slot);
+		(void)snprintf(buf, size,
+			       "%s and %s are functions of one device (%s) without ACS isolation between them", a->name,
+			       b->name, slot);
 		return buf;
 	}
 	c = common_bridge(t, f, s);

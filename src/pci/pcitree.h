@@ -12,7 +12,7 @@
 
 struct pcitree {
 	const struct pcihost *h;
-	long *parent;			/* per h->fns: index of the upstream bridge, -1 on a root bus */
+	long *parent;			 /* per h->fns: index of the upstream bridge, -1 on a root bus */
 	char (*rootbus)[ROOTBUS_STRLEN]; /* per h->fns: its root bus ("pci0000:00"), from the sysfs path */
 };
 

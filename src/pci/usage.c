@@ -64,8 +64,7 @@ static int mark_path(struct pcihost *h, const char *path, unsigned flag, const c
 	return mark_path_if(h, path, flag, detail, false);
 }
 
-static int mark_link(const struct sysroot *r, struct pcihost *h, const char *rel, unsigned flag,
-		     const char *detail)
+static int mark_link(const struct sysroot *r, struct pcihost *h, const char *rel, unsigned flag, const char *detail)
 {
 	_cleanup_free_ char *canon = NULL;
 
@@ -85,8 +84,7 @@ static void mark_block(const struct sysroot *r, struct pcihost *h, const char *b
 	if (depth > MAX_DEPTH)
 		return;
 	(void)mark_link(r, h, blockdir, flag, detail);
-	if (sysroot_pathf(slaves, sizeof(slaves), "%s/slaves", blockdir) < 0 ||
-	    sysroot_opendir(r, slaves, &d) < 0)
+	if (sysroot_pathf(slaves, sizeof(slaves), "%s/slaves", blockdir) < 0 || sysroot_opendir(r, slaves, &d) < 0)
 		return;
 	while ((de = readdir(d))) {
 		char sub[PATH_MAX];
@@ -219,8 +217,7 @@ static void scan_swaps(const struct sysroot *r, struct pcihost *h)
 }
 
 /* An interface and what it sits on (bond slaves, bridge ports, vlan parents). */
-static void mark_netdev(const struct sysroot *r, struct pcihost *h, const char *ifname, const char *detail,
-			int depth)
+static void mark_netdev(const struct sysroot *r, struct pcihost *h, const char *ifname, const char *detail, int depth)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;

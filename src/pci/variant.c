@@ -11,7 +11,7 @@
 #include "util.h"
 #include "variant.h"
 
-#define N_FIELDS 7
+#define N_FIELDS     7
 #define ALIAS_PREFIX "alias vfio_pci:"
 
 /* the modalias fields, in order, and how many hex digits the kernel prints for each */
@@ -255,8 +255,8 @@ void variant_match(const struct variant_table *t, const struct pcifn *f, struct 
 			       skipped->pattern, skipped->not_vfio);
 	if (!best) {
 		if (!ret->why[0])
-			(void)snprintf(ret->why, sizeof(ret->why), "no vfio_pci alias in modules.alias matches %04x:%04x",
-				       f->vendor, f->device);
+			(void)snprintf(ret->why, sizeof(ret->why),
+				       "no vfio_pci alias in modules.alias matches %04x:%04x", f->vendor, f->device);
 		return;
 	}
 	memcpy(ret->module, best->module, sizeof(ret->module));
@@ -281,7 +281,7 @@ int variant_table_load(const struct sysroot *r, struct variant_table **ret, char
 	if ((err = sysroot_pathf(rel, sizeof(rel), "lib/modules/%s/modules.alias", release)) < 0 ||
 	    (err = sysroot_read_how(r, rel, SYSROOT_IN_ROOT, MODULES_ALIAS_MAX, &text, NULL)) < 0) {
 		(void)snprintf(why, size, "cannot read /%s: %s", rel,
-			       err == -EINVAL ? "not a regular file"
+			       err == -EINVAL  ? "not a regular file"
 			       : err == -EFBIG ? "larger than 8 MiB"
 					       : strerror(-err));
 		return err;
@@ -340,7 +340,8 @@ int variant_annotate(const struct sysroot *r, struct pcihost *h, const bool *wan
 		}
 		variant_match(t, f, f->variant);
 		if (f->variant->module[0] && !f->variant->driver[0])
-			(void)variant_module_driver(r, f->variant->module, f->variant->driver, sizeof(f->variant->driver));
+			(void)variant_module_driver(r, f->variant->module, f->variant->driver,
+						    sizeof(f->variant->driver));
 	}
 	variant_table_free(t);
 	return 0;

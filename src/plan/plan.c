@@ -27,7 +27,7 @@ struct planner {
 	size_t n_picked;
 	struct plan *p;
 	size_t cap_refusals;
-	int checked_group; /* the last IOMMU group whose siblings were checked */
+	int checked_group;		 /* the last IOMMU group whose siblings were checked */
 	const struct devset **sriov_set; /* per host function: the SR-IOV set naming it as a PF */
 };
 
@@ -47,9 +47,9 @@ const char *verb_name(enum verb v)
 const char *set_verdict_name(enum set_verdict v)
 {
 	static const char *const names[] = {
-	    [VERDICT_READY] = "ready",	     [VERDICT_BOUND] = "bound", [VERDICT_ABSENT] = "absent",
-	    [VERDICT_NO_IOMMU] = "no-iommu", [VERDICT_GROUP] = "group", [VERDICT_IDS] = "ids",
-	    [VERDICT_REFUSED] = "refused",
+		[VERDICT_READY] = "ready",	 [VERDICT_BOUND] = "bound", [VERDICT_ABSENT] = "absent",
+		[VERDICT_NO_IOMMU] = "no-iommu", [VERDICT_GROUP] = "group", [VERDICT_IDS] = "ids",
+		[VERDICT_REFUSED] = "refused",
 	};
 
 	if ((size_t)v < ARRAY_SIZE(names) && names[v])
@@ -153,7 +153,8 @@ const struct devset *plan_owner_set(const struct pcihost *h, const struct config
 		const struct devset *set = &cfg->sets[i];
 
 		if (devset_is_sriov(set)) {
-			if (pf && devset_selects(set, &pf->addr, pf->vendor, pf->device) && devset_wants_vf(set, f->vf_index))
+			if (pf && devset_selects(set, &pf->addr, pf->vendor, pf->device) &&
+			    devset_wants_vf(set, f->vf_index))
 				return set;
 		} else if (devset_selects(set, &f->addr, f->vendor, f->device)) {
 			return set;
@@ -292,8 +293,7 @@ static int resolve_selector(struct planner *pl, const struct selector *sel, stru
 		slot_format(&sel->addr, what, sizeof(what));
 		return plan_error(err, "no PCI function in slot %s on this host", what);
 	default:
-		return plan_error(err, "no PCI function with ids %04x:%04x on this host", sel->vendor,
-				  sel->device);
+		return plan_error(err, "no PCI function with ids %04x:%04x on this host", sel->vendor, sel->device);
 	}
 }
 
@@ -349,7 +349,7 @@ static struct pick *collect_picks(const struct planner *pl)
 		return NULL;
 	for (size_t i = 0; i < pl->h->n; i++)
 		if (pl->picked[i])
-			picks[n++] = (struct pick){&pl->h->fns[i], pl->via[i]};
+			picks[n++] = (struct pick){ &pl->h->fns[i], pl->via[i] };
 	qsort(picks, n, sizeof(*picks), pick_cmp);
 	return picks;
 }
@@ -397,8 +397,7 @@ static bool goes_with_pf(const struct planner *pl, const struct pcifn *f)
 	return pf && pl->picked[pf - pl->h->fns] && vf_created(pl, f);
 }
 
-static int target_restore(const struct planner *pl, const struct pcifn *f, const struct fnstate *rec,
-			  struct action *a)
+static int target_restore(const struct planner *pl, const struct pcifn *f, const struct fnstate *rec, struct action *a)
 {
 	if ((!rec || rec->boot_claim) && goes_with_pf(pl, f)) {
 		a->noop = true; /* removed with its PF's VF count; nothing to move first */
@@ -419,8 +418,8 @@ static int target_restore(const struct planner *pl, const struct pcifn *f, const
 	}
 	if (rec->sriov_numvfs >= 0 && rec->sriov_numvfs != f->sriov_numvfs)
 		a->sriov_numvfs = rec->sriov_numvfs;
-	a->noop = streq_null(f->driver, rec->driver) && streq_null(f->override, rec->override) &&
-		  !a->reset_method && a->sriov_numvfs < 0 && a->sriov_autoprobe == AUTOPROBE_UNKNOWN;
+	a->noop = streq_null(f->driver, rec->driver) && streq_null(f->override, rec->override) && !a->reset_method &&
+		  a->sriov_numvfs < 0 && a->sriov_autoprobe == AUTOPROBE_UNKNOWN;
 	return target_set(&a->target, rec->driver, rec->override);
 }
 
@@ -439,12 +438,12 @@ static int action_init(const struct planner *pl, const struct pick *pk, struct a
 	int r;
 
 	*a = (struct action){
-	    .fn = (size_t)(f - pl->h->fns),
-	    .group = f->group,
-	    .recorded = rec != NULL,
-	    .sriov_numvfs = -1,
-	    .created_vf = f->is_vf && vf_created(pl, f),
-	    .set = pk->set ? pk->set->name : NULL,
+		.fn = (size_t)(f - pl->h->fns),
+		.group = f->group,
+		.recorded = rec != NULL,
+		.sriov_numvfs = -1,
+		.created_vf = f->is_vf && vf_created(pl, f),
+		.set = pk->set ? pk->set->name : NULL,
 	};
 	memcpy(a->name, f->name, sizeof(a->name));
 	if ((r = fnstate_from_fn(f, &a->before)) < 0)
@@ -486,7 +485,7 @@ _printf_(5, 6) static int refuse(struct planner *pl, enum refusal_kind kind, boo
 		pl->cap_refusals = cap;
 	}
 	r = &p->refusals[p->n_refusals++];
-	*r = (struct refusal){.kind = kind, .forceable = forceable, .forced = forceable && pl->req->force};
+	*r = (struct refusal){ .kind = kind, .forceable = forceable, .forced = forceable && pl->req->force };
 	(void)snprintf(r->fn, sizeof(r->fn), "%s", fn);
 	va_start(ap, fmt);
 	(void)vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
@@ -512,8 +511,8 @@ static int refuse_ids(struct planner *pl, const struct pcifn *f)
 		else
 			(void)snprintf(where, sizeof(where), "%s", set->file);
 		r = refuse(pl, REFUSE_IDS, false, f->name,
-			   "[%s] expects %s at %s but it holds %04x:%04x; fix the address in %s", set->name,
-			   ids, f->name, f->vendor, f->device, where);
+			   "[%s] expects %s at %s but it holds %04x:%04x; fix the address in %s", set->name, ids,
+			   f->name, f->vendor, f->device, where);
 		if (r < 0)
 			return r;
 	}
@@ -539,12 +538,11 @@ static int refuse_group(struct planner *pl, const struct pcifn *f, const char *d
 			(void)snprintf(hint, sizeof(hint), "select the slot %s", slot);
 		else
 			(void)snprintf(hint, sizeof(hint), "add %s", s->name);
-		r = refuse(
-		    pl, REFUSE_GROUP, false, f->name,
-		    "cannot bind %s to %s: IOMMU group %d also holds %s (%s); add it to the request, "
-		    "e.g. %s (a VM cannot use a group while a host driver holds part of it, so --force "
-		    "does not help)",
-		    f->name, driver, f->group, s->name, s->driver, hint);
+		r = refuse(pl, REFUSE_GROUP, false, f->name,
+			   "cannot bind %s to %s: IOMMU group %d also holds %s (%s); add it to the request, "
+			   "e.g. %s (a VM cannot use a group while a host driver holds part of it, so --force "
+			   "does not help)",
+			   f->name, driver, f->group, s->name, s->driver, hint);
 		if (r < 0)
 			return r;
 	}
@@ -572,11 +570,11 @@ static const struct use_refusal {
 	const char *what; /* what the host uses it for */
 	const char *loss; /* what taking it away costs */
 } use_refusals[] = {
-    {USE_CONSOLE, REFUSE_CONSOLE, "is the boot VGA and carries the console", "takes your display away"},
-    {USE_MOUNT, REFUSE_MOUNT, "holds a mounted filesystem", "pulls the filesystem from under the host"},
-    {USE_SWAP, REFUSE_SWAP, "holds active swap", "pulls swap from under the kernel"},
-    {USE_ROUTE, REFUSE_ROUTE, "carries the default route", "cuts this host off the network"},
-    {USE_INPUT, REFUSE_INPUT, "has an input device on it", "takes that keyboard or mouse away"},
+	{ USE_CONSOLE, REFUSE_CONSOLE, "is the boot VGA and carries the console", "takes your display away" },
+	{ USE_MOUNT, REFUSE_MOUNT, "holds a mounted filesystem", "pulls the filesystem from under the host" },
+	{ USE_SWAP, REFUSE_SWAP, "holds active swap", "pulls swap from under the kernel" },
+	{ USE_ROUTE, REFUSE_ROUTE, "carries the default route", "cuts this host off the network" },
+	{ USE_INPUT, REFUSE_INPUT, "has an input device on it", "takes that keyboard or mouse away" },
 };
 
 /* how to override a refusal that can be overridden: said only while it is not (forced, it is said as such) */
@@ -637,11 +635,12 @@ static int refuse_sriov_pf(struct planner *pl, const struct action *a)
 		const struct pcifn *vf = &pl->h->fns[i];
 
 		if (pl->picked[i] && vf->is_vf && streq(vf->physfn, f->name))
-			return refuse(pl, REFUSE_SRIOV, false, vf->name,
-				      "cannot %s %s together with its PF %s: %s the PF destroys its VFs; leave them out of "
-				      "the request",
-				      verb_name(pl->req->verb), vf->name, f->name,
-				      pl->req->verb == VERB_BIND ? "binding" : "unbinding");
+			return refuse(
+			    pl, REFUSE_SRIOV, false, vf->name,
+			    "cannot %s %s together with its PF %s: %s the PF destroys its VFs; leave them out of "
+			    "the request",
+			    verb_name(pl->req->verb), vf->name, f->name,
+			    pl->req->verb == VERB_BIND ? "binding" : "unbinding");
 	}
 	vfs_describe(pl, f, vfs, sizeof(vfs));
 	rec = find_record(pl, f);
@@ -759,12 +758,12 @@ static int add_sriov_change(struct planner *pl, size_t i, const struct devset *s
 	p->sriov = n;
 	c = &p->sriov[p->n_sriov];
 	*c = (struct sriov_change){
-	    .fn = i,
-	    .set = set->name,
-	    .from = f->sriov_numvfs,
-	    .to = set->sriov_numvfs,
-	    .autoprobe = f->sriov_autoprobe,
-	    .recorded = find_record(pl, f) != NULL,
+		.fn = i,
+		.set = set->name,
+		.from = f->sriov_numvfs,
+		.to = set->sriov_numvfs,
+		.autoprobe = f->sriov_autoprobe,
+		.recorded = find_record(pl, f) != NULL,
 	};
 	for (int k = 0; k < set->sriov_numvfs; k++)
 		c->n_wanted += devset_wants_vf(set, k);
@@ -791,10 +790,11 @@ static int plan_sriov(struct planner *pl)
 			r = refuse(pl, REFUSE_BUSY, false, f->name, "%s is busy or unread; retry", f->name);
 		else if ((r = refuse_sriov_config(pl, f, set)) > 0 && f->sriov_numvfs > 0) {
 			vfs_describe(pl, f, vfs, sizeof(vfs));
-			r = refuse(pl, REFUSE_SRIOV, true, f->name,
-				   "[%s] asks for %d VFs on %s, which has %d: changing the count destroys %s; use --force "
-				   "if you mean it",
-				   set->name, set->sriov_numvfs, f->name, f->sriov_numvfs, vfs);
+			r = refuse(
+			    pl, REFUSE_SRIOV, true, f->name,
+			    "[%s] asks for %d VFs on %s, which has %d: changing the count destroys %s; use --force "
+			    "if you mean it",
+			    set->name, set->sriov_numvfs, f->name, f->sriov_numvfs, vfs);
 		}
 		if (r < 0 || (r = add_sriov_change(pl, i, set)) < 0)
 			return r;
@@ -824,23 +824,23 @@ static int plan_fill(struct planner *pl, const struct pick *picks)
 	return pl->req->verb == VERB_BIND ? plan_sriov(pl) : 0;
 }
 
-int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records,
-	      size_t n_records, const struct request *req, struct plan **ret, struct plan_error *err)
+int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records, size_t n_records,
+	      const struct request *req, struct plan **ret, struct plan_error *err)
 {
 	_cleanup_free_ bool *picked = calloc(h->n ? h->n : 1, sizeof(*picked));
 	_cleanup_free_ const struct devset **via = calloc(h->n ? h->n : 1, sizeof(*via));
 	_cleanup_free_ const struct devset **sriov_set = calloc(h->n ? h->n : 1, sizeof(*sriov_set));
 	_cleanup_free_ struct pick *picks = NULL;
 	struct planner pl = {
-	    .h = h,
-	    .cfg = cfg,
-	    .records = records,
-	    .n_records = n_records,
-	    .req = req,
-	    .picked = picked,
-	    .via = via,
-	    .checked_group = -1,
-	    .sriov_set = sriov_set,
+		.h = h,
+		.cfg = cfg,
+		.records = records,
+		.n_records = n_records,
+		.req = req,
+		.picked = picked,
+		.via = via,
+		.checked_group = -1,
+		.sriov_set = sriov_set,
 	};
 	int r;
 
@@ -868,7 +868,7 @@ int plan_check_selector(const struct pcihost *h, const struct config *cfg, const
 {
 	_cleanup_free_ bool *picked = calloc(h->n ? h->n : 1, sizeof(*picked));
 	_cleanup_free_ const struct devset **via = calloc(h->n ? h->n : 1, sizeof(*via));
-	struct planner pl = {.h = h, .cfg = cfg, .picked = picked, .via = via, .checked_group = -1};
+	struct planner pl = { .h = h, .cfg = cfg, .picked = picked, .via = via, .checked_group = -1 };
 
 	if (!picked || !via)
 		return -ENOMEM;
@@ -934,8 +934,7 @@ static bool verdict_ids(const struct pcihost *h, const struct devset *set, char 
 		if (!set_guard_fails(set, f))
 			continue;
 		set_ids_format(set, ids, sizeof(ids));
-		detail_set(detail, size, "expects %s at %s but it holds %04x:%04x", ids, f->name, f->vendor,
-			   f->device);
+		detail_set(detail, size, "expects %s at %s but it holds %04x:%04x", ids, f->name, f->vendor, f->device);
 		return true;
 	}
 	return false;
@@ -966,8 +965,7 @@ static bool verdict_group(const struct pcihost *h, const struct devset *set, cha
 
 			if (s->group != h->fns[i].group || plan_set_selects(h, set, s) || !blocks_group(s))
 				continue;
-			detail_set(detail, size, "group %d also holds %s on driver %s", s->group, s->name,
-				   s->driver);
+			detail_set(detail, size, "group %d also holds %s on driver %s", s->group, s->name, s->driver);
 			return true;
 		}
 	}
@@ -975,8 +973,8 @@ static bool verdict_group(const struct pcihost *h, const struct devset *set, cha
 }
 
 /* A function that binding would take from the host while the host still needs it */
-static bool verdict_refused(const struct pcihost *h, const struct config *cfg, const struct devset *set,
-			    char *detail, size_t size)
+static bool verdict_refused(const struct pcihost *h, const struct config *cfg, const struct devset *set, char *detail,
+			    size_t size)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		const struct pcifn *f = &h->fns[i];
@@ -1160,9 +1158,10 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 	ready = verdict_ready(h, cfg, set, detail, size);
 	for (size_t i = 0; ready == VERDICT_READY && detail && i < h->n; i++)
 		if (plan_set_selects(h, set, &h->fns[i]) && (h->fns[i].uses & USE_CONSOLE) && set->release_console) {
-			strappendf(detail, size, "; %s carries the console: apply and the hook release it first "
-					     "(release_console = yes); bind needs --force",
-			       h->fns[i].name);
+			strappendf(detail, size,
+				   "; %s carries the console: apply and the hook release it first "
+				   "(release_console = yes); bind needs --force",
+				   h->fns[i].name);
 			break;
 		}
 	return ready;

@@ -32,8 +32,8 @@ struct request {
 
 /* Where a function should end up. */
 struct target {
-	char *driver;      /* NULL: no driver */
-	char *override;    /* NULL: cleared ("(null)") */
+	char *driver;	   /* NULL: no driver */
+	char *override;	   /* NULL: cleared ("(null)") */
 	bool kernel_picks; /* restore with no record: whatever non-VFIO driver probes, or none */
 };
 
@@ -41,16 +41,16 @@ struct action {
 	size_t fn; /* index into host->fns */
 	char name[PCIADDR_STRLEN];
 	int group;
-	bool noop;             /* already in the target state */
+	bool noop;	       /* already in the target state */
 	struct fnstate before; /* state now, for rollback */
-	bool recorded;         /* the journal already holds an original state */
+	bool recorded;	       /* the journal already holds an original state */
 	struct target target;
 	char *reset_method; /* bind: the set's reset_method; restore: the recorded one; NULL: leave */
 	int sriov_numvfs;   /* bind/unbind: 0, its VFs taken away first (forced); restore: recorded; -1: leave */
 	enum autoprobe sriov_autoprobe; /* restore: the recorded sriov_drivers_autoprobe; UNKNOWN: leave */
-	bool created_vf;    /* a VF pcibind created: its PF's record covers it, it gets none of its own */
-	bool auto_driver;   /* the target is driver = auto's pick (pcifn.variant says why) */
-	const char *set;    /* config section it came through, or NULL */
+	bool created_vf;		/* a VF pcibind created: its PF's record covers it, it gets none of its own */
+	bool auto_driver;		/* the target is driver = auto's pick (pcifn.variant says why) */
+	const char *set;		/* config section it came through, or NULL */
 };
 
 /*
@@ -65,25 +65,25 @@ struct sriov_change {
 	const char *set;
 	int from, to;
 	enum autoprobe autoprobe; /* the PF's now: restored once the set's VFs are bound */
-	bool recorded;            /* the journal holds the PF's original state already */
+	bool recorded;		  /* the journal holds the PF's original state already */
 	struct fnstate before;
-	size_t n_wanted;          /* how many of the new VFs the set binds */
+	size_t n_wanted; /* how many of the new VFs the set binds */
 };
 
 enum refusal_kind {
 	REFUSE_NO_IOMMU,
-	REFUSE_GROUP,    /* group holds a sibling on a host DMA driver */
-	REFUSE_IDS,      /* the set's ids guard does not match the device */
-	REFUSE_BRIDGE,   /* a bridge cannot go to vfio-pci */
-	REFUSE_CONSOLE,  /* boot VGA with a console or framebuffer */
-	REFUSE_MOUNT,    /* mounted filesystem below it */
-	REFUSE_SWAP,     /* active swap below it */
-	REFUSE_ROUTE,    /* default route NIC */
-	REFUSE_INPUT,    /* controller with an input device */
-	REFUSE_BUSY,     /* the kernel holds the device lock: an unbind waits for a VFIO user */
-	REFUSE_SRIOV,    /* moving a PF, or changing its VF count, destroys its VFs */
+	REFUSE_GROUP,	     /* group holds a sibling on a host DMA driver */
+	REFUSE_IDS,	     /* the set's ids guard does not match the device */
+	REFUSE_BRIDGE,	     /* a bridge cannot go to vfio-pci */
+	REFUSE_CONSOLE,	     /* boot VGA with a console or framebuffer */
+	REFUSE_MOUNT,	     /* mounted filesystem below it */
+	REFUSE_SWAP,	     /* active swap below it */
+	REFUSE_ROUTE,	     /* default route NIC */
+	REFUSE_INPUT,	     /* controller with an input device */
+	REFUSE_BUSY,	     /* the kernel holds the device lock: an unbind waits for a VFIO user */
+	REFUSE_SRIOV,	     /* moving a PF, or changing its VF count, destroys its VFs */
 	REFUSE_SRIOV_CONFIG, /* an SR-IOV set's PF cannot have the VFs it asks for */
-	REFUSE_RESET,    /* the set's reset_method cannot be set on the function */
+	REFUSE_RESET,	     /* the set's reset_method cannot be set on the function */
 };
 
 struct refusal {
@@ -115,8 +115,8 @@ struct plan_error {
  * -EINVAL with *err for bad selectors (no match, unknown section), or
  * -ENOMEM.
  */
-int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records,
-	      size_t n_records, const struct request *req, struct plan **ret, struct plan_error *err);
+int plan_make(const struct pcihost *h, const struct config *cfg, const struct fnstate *records, size_t n_records,
+	      const struct request *req, struct plan **ret, struct plan_error *err);
 void plan_free(struct plan *p);
 
 /*
@@ -136,13 +136,13 @@ bool plan_set_selects(const struct pcihost *h, const struct devset *set, const s
 size_t plan_changes(const struct plan *p);
 
 enum set_verdict {
-	VERDICT_READY,    /* can be bound */
-	VERDICT_BOUND,    /* every function already on its driver */
-	VERDICT_ABSENT,   /* nothing on this host matches */
+	VERDICT_READY,	/* can be bound */
+	VERDICT_BOUND,	/* every function already on its driver */
+	VERDICT_ABSENT, /* nothing on this host matches */
 	VERDICT_NO_IOMMU,
-	VERDICT_GROUP,    /* group also holds X on driver Y */
-	VERDICT_IDS,      /* the address holds other ids */
-	VERDICT_REFUSED,  /* a safety refusal (console, mount, ...) */
+	VERDICT_GROUP,	 /* group also holds X on driver Y */
+	VERDICT_IDS,	 /* the address holds other ids */
+	VERDICT_REFUSED, /* a safety refusal (console, mount, ...) */
 };
 
 const char *set_verdict_name(enum set_verdict v);

@@ -23,15 +23,9 @@
 const char *bind_step_name(enum bind_step s)
 {
 	static const char *const names[] = {
-		[STEP_NONE] = "none",
-		[STEP_IDENTITY] = "identity check",
-		[STEP_OVERRIDE] = "driver_override",
-		[STEP_UNBIND] = "unbind",
-		[STEP_PROBE] = "drivers_probe",
-		[STEP_BIND] = "bind",
-		[STEP_VERIFY] = "verify",
-		[STEP_RESET_METHOD] = "reset_method",
-		[STEP_NUMVFS] = "sriov_numvfs",
+		[STEP_NONE] = "none",	  [STEP_IDENTITY] = "identity check",	[STEP_OVERRIDE] = "driver_override",
+		[STEP_UNBIND] = "unbind", [STEP_PROBE] = "drivers_probe",	[STEP_BIND] = "bind",
+		[STEP_VERIFY] = "verify", [STEP_RESET_METHOD] = "reset_method", [STEP_NUMVFS] = "sriov_numvfs",
 	};
 	return s < ARRAY_SIZE(names) ? names[s] : "?";
 }
@@ -42,8 +36,8 @@ struct dest {
 	const char *override;
 	bool kernel_picks;
 	const char *reset_method; /* NULL: leave */
-	int sriov_numvfs;         /* -1: leave */
-	bool vfs_first;           /* 0 VFs before the move (a PF moving away); else the count after it */
+	int sriov_numvfs;	  /* -1: leave */
+	bool vfs_first;		  /* 0 VFs before the move (a PF moving away); else the count after it */
 	enum autoprobe autoprobe; /* a PF's sriov_drivers_autoprobe, before its count; UNKNOWN: leave */
 };
 
@@ -127,7 +121,8 @@ static int reread(struct mover *m, struct pcifn *f)
 		}
 	}
 	if (f->busy)
-		return fail(m, STEP_IDENTITY, -ETIMEDOUT, "the kernel holds it locked: an earlier unbind is waiting for %s",
+		return fail(m, STEP_IDENTITY, -ETIMEDOUT,
+			    "the kernel holds it locked: an earlier unbind is waiting for %s",
 			    m->out->holders[0] ? m->out->holders : "a process to let go of the device");
 	return 0;
 }
@@ -138,9 +133,9 @@ static void describe_timeout(struct mover *m, const struct pcifn *f, const char 
 
 	(void)holders_describe(m->r, f, holders, sizeof(holders));
 	snprintf(m->out->holders, sizeof(m->out->holders), "%s", holders);
-	fail(m, m->out->step, -ETIMEDOUT, "%s did not finish within %u s%s%s; the kernel completes it when the device is let go",
-	     what, m->o->timeout_ms / 1000, holders[0] ? ": " : " (no process found holding its device nodes)",
-	     holders);
+	fail(m, m->out->step, -ETIMEDOUT,
+	     "%s did not finish within %u s%s%s; the kernel completes it when the device is let go", what,
+	     m->o->timeout_ms / 1000, holders[0] ? ": " : " (no process found holding its device nodes)", holders);
 }
 
 static int set_override(struct mover *m, const struct pcifn *f, const char *want)
@@ -221,8 +216,8 @@ static int check_identity(struct mover *m, const struct pcifn *f)
 
 	if (f->vendor == p->vendor && f->device == p->device && f->class == p->class)
 		return 0;
-	return fail(m, STEP_IDENTITY, -ENXIO, "it now holds %04x:%04x class %06x, not the planned %04x:%04x",
-		    f->vendor, f->device, f->class, p->vendor, p->device);
+	return fail(m, STEP_IDENTITY, -ENXIO, "it now holds %04x:%04x class %06x, not the planned %04x:%04x", f->vendor,
+		    f->device, f->class, p->vendor, p->device);
 }
 
 static bool must_unbind(const struct pcifn *f, const struct dest *d)
@@ -257,8 +252,8 @@ static int verify(struct mover *m, struct pcifn *f, const struct dest *d)
 	if (!d->driver && !d->kernel_picks && f->driver)
 		return fail(m, STEP_VERIFY, -EIO, "%s claimed it again", f->driver);
 	if (!streq_null(f->override, d->override))
-		return fail(m, STEP_VERIFY, -EIO, "driver_override reads '%s', expected '%s'", f->override ? f->override : "(null)",
-			    d->override ? d->override : "(null)");
+		return fail(m, STEP_VERIFY, -EIO, "driver_override reads '%s', expected '%s'",
+			    f->override ? f->override : "(null)", d->override ? d->override : "(null)");
 	return 0;
 }
 
@@ -291,9 +286,10 @@ static int vfs_not_held(struct mover *m, const struct pcifn *pf)
 	for (size_t i = 0; i < n; i++)
 		if (vfs[i]->driver && driver_is_vfio(vfs[i]->driver) &&
 		    holders_describe(m->r, vfs[i], holders, sizeof(holders)) > 0)
-			return fail(m, STEP_NUMVFS, -EBUSY,
-				    "its VF %s is in use: %s; a VF in use cannot be destroyed, stop what holds it first",
-				    vfs[i]->name, holders);
+			return fail(
+			    m, STEP_NUMVFS, -EBUSY,
+			    "its VF %s is in use: %s; a VF in use cannot be destroyed, stop what holds it first",
+			    vfs[i]->name, holders);
 	return 0;
 }
 
@@ -402,8 +398,9 @@ static void run_forward(struct job *jb, size_t i)
 {
 	const struct action *a = &jb->p->acts[i];
 	struct outcome *out = &jb->outs[i];
-	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg),
-			   jb->p->verb != VERB_RESTORE };
+	struct mover m = {
+		jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->msg, sizeof(out->msg), jb->p->verb != VERB_RESTORE
+	};
 	struct dest d = forward_dest(jb->p, a);
 	int err;
 
@@ -420,8 +417,9 @@ static void run_rollback(struct job *jb, size_t i)
 {
 	const struct action *a = &jb->p->acts[i];
 	struct outcome *out = &jb->outs[i];
-	struct mover m = { jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->rollback_msg,
-			   sizeof(out->rollback_msg), false };
+	struct mover m = {
+		jb->r, jb->o, jb->h, a, &jb->h->fns[a->fn], out, out->rollback_msg, sizeof(out->rollback_msg), false
+	};
 	struct dest d = rollback_dest(a);
 	enum bind_step failed_step = out->step;
 
@@ -547,8 +545,7 @@ static int journal_after(const struct sysroot *r, const struct plan *p, struct j
 		if (p->verb == VERB_RESTORE)
 			back = !failed && (o->status == OUT_DONE || (a->noop && a->recorded));
 		else
-			back = added[i] && failed && (!o->changed || o->rollback_err == 0) &&
-			       o->status != OUT_TIMEOUT;
+			back = added[i] && failed && (!o->changed || o->rollback_err == 0) && o->status != OUT_TIMEOUT;
 		if (back)
 			(void)journal_remove(j, a->name);
 	}
@@ -653,13 +650,11 @@ static bool driver_registered(const struct sysroot *r, const char *driver)
 {
 	char path[256];
 
-	return sysroot_pathf(path, sizeof(path), "sys/bus/pci/drivers/%s", driver) == 0 &&
-	       sysroot_exists(r, path) == 0;
+	return sysroot_pathf(path, sizeof(path), "sys/bus/pci/drivers/%s", driver) == 0 && sysroot_exists(r, path) == 0;
 }
 
 /* 1: its module was loaded now, 0: it was registered already */
-static int load_driver(const struct sysroot *r, const char *driver, const struct bind_opts *o, char *msg,
-		       size_t size)
+static int load_driver(const struct sysroot *r, const char *driver, const struct bind_opts *o, char *msg, size_t size)
 {
 	char why[400] = "";
 	int err;
@@ -679,8 +674,7 @@ static int load_driver(const struct sysroot *r, const char *driver, const struct
 	return err == -ETIMEDOUT ? err : -ENOENT;
 }
 
-int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg,
-		      size_t size)
+int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg, size_t size)
 {
 	int loaded = 0;
 
@@ -780,7 +774,8 @@ static int wait_vfs(const struct sysroot *r, const char *pf, int n, unsigned tim
 }
 
 /* Any VF of pf in use by a VM: destroying it would block with the PF's lock held */
-static int sriov_held(const struct sysroot *r, const struct pcihost *h, const struct pcifn *pf, struct sriov_outcome *so)
+static int sriov_held(const struct sysroot *r, const struct pcihost *h, const struct pcifn *pf,
+		      struct sriov_outcome *so)
 {
 	const struct pcifn *vfs[256];
 	size_t n = pcihost_vfs(h, pf, vfs, ARRAY_SIZE(vfs));
@@ -789,8 +784,9 @@ static int sriov_held(const struct sysroot *r, const struct pcihost *h, const st
 	for (size_t i = 0; i < n; i++)
 		if (vfs[i]->driver && driver_is_vfio(vfs[i]->driver) &&
 		    holders_describe(r, vfs[i], holders, sizeof(holders)) > 0)
-			return sriov_fail(so, "its VF %s is in use: %s; a VF in use cannot be destroyed, stop what holds it first",
-					  vfs[i]->name, holders);
+			return sriov_fail(
+			    so, "its VF %s is in use: %s; a VF in use cannot be destroyed, stop what holds it first",
+			    vfs[i]->name, holders);
 	return 0;
 }
 
@@ -892,7 +888,8 @@ static void probe_the_rest(const struct sysroot *r, const struct sriov_change *c
 		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/virtfn%d", c->name, k) < 0 ||
 		    sysroot_link_basename(r, rel, &vf) < 0)
 			continue;
-		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", vf) < 0 || sysroot_exists(r, rel) == 0)
+		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver", vf) < 0 ||
+		    sysroot_exists(r, rel) == 0)
 			continue;
 		if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", vf) < 0 ||
 		    sysroot_read_line(r, rel, ovr, sizeof(ovr)) < 0 || !streq(ovr, "(null)"))

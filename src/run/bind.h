@@ -16,8 +16,8 @@ struct bind_opts {
 	const char *modprobe; /* program that loads modules, NULL: none available */
 	/* restore: single-GPU steps (journal steps) are undone once their functions are back */
 	const struct config *cfg; /* the units a step may start again: those its sets stop */
-	const char *systemctl;    /* NULL: steps_find_systemctl() */
-	char *steps_msg;       /* if set, why a step could not be undone ("" if all were) */
+	const char *systemctl;	  /* NULL: steps_find_systemctl() */
+	char *steps_msg;	  /* if set, why a step could not be undone ("" if all were) */
 	size_t steps_msg_size;
 };
 
@@ -36,19 +36,19 @@ enum bind_step {
 const char *bind_step_name(enum bind_step s);
 
 enum outcome_status {
-	OUT_SKIPPED,     /* noop, or not reached because another group failed first */
+	OUT_SKIPPED, /* noop, or not reached because another group failed first */
 	OUT_DONE,
-	OUT_FAILED,      /* failed, then put back (see rollback_err) */
-	OUT_TIMEOUT,     /* a write hung; the kernel may still finish it */
+	OUT_FAILED,	 /* failed, then put back (see rollback_err) */
+	OUT_TIMEOUT,	 /* a write hung; the kernel may still finish it */
 	OUT_ROLLED_BACK, /* done, then put back because another function failed */
 };
 
 struct outcome {
 	enum outcome_status status;
 	enum bind_step step; /* where it failed */
-	int err;             /* -errno of the failure */
-	bool changed;        /* at least one write reached the kernel */
-	char msg[512];       /* the failure, complete: "unbind from nvidia: Device or resource busy" */
+	int err;	     /* -errno of the failure */
+	bool changed;	     /* at least one write reached the kernel */
+	char msg[512];	     /* the failure, complete: "unbind from nvidia: Device or resource busy" */
 	char holders[512];   /* on timeout: who holds the device nodes */
 	int rollback_err;    /* 0: put back to where it was before this run */
 	char rollback_msg[512];
@@ -64,8 +64,7 @@ struct outcome {
  * (-ETIMEDOUT: modprobe did not finish within SPAWN_PROGRAM_DEADLINES
  * write deadlines and was killed).
  */
-int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg,
-		      size_t size);
+int bind_load_drivers(const struct sysroot *r, const struct plan *p, const struct bind_opts *o, char *msg, size_t size);
 
 /*
  * Run the plan. The caller holds the lock. Records the original state of
@@ -83,11 +82,11 @@ int bind_run(const struct sysroot *r, const struct pcihost *h, const struct plan
 
 /* One SR-IOV change of a plan as carried out */
 struct sriov_outcome {
-	int err;            /* 0, or the -errno of the failure */
-	char msg[512];      /* the failure, or (after bind_sriov_end()) what was left undone */
+	int err;	    /* 0, or the -errno of the failure */
+	char msg[512];	    /* the failure, or (after bind_sriov_end()) what was left undone */
 	bool autoprobe_off; /* pcibind turned the PF's sriov_drivers_autoprobe off */
 	bool count_changed; /* a write of sriov_numvfs reached the kernel */
-	bool probed;        /* bind_sriov_end() gave the other new VFs to their host drivers */
+	bool probed;	    /* bind_sriov_end() gave the other new VFs to their host drivers */
 };
 
 /*

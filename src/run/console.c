@@ -14,7 +14,6 @@
 #include "spawn.h"
 #include "util.h"
 
-
 static int errf(char *msg, size_t size, int code, const char *fmt, ...) _printf_(4, 5);
 
 static int errf(char *msg, size_t size, int code, const char *fmt, ...)
@@ -54,8 +53,7 @@ const char *steps_find_systemctl(const struct sysroot *r)
  * write deadlines; its output becomes part of out. The exit status, or
  * -ETIMEDOUT / -errno with the reason in out.
  */
-static int systemctl(const char *prog, const char *verb, const char *unit, unsigned timeout_ms, char *out,
-		     size_t size)
+static int systemctl(const char *prog, const char *verb, const char *unit, unsigned timeout_ms, char *out, size_t size)
 {
 	char *argv[] = { (char *)prog, (char *)verb, (char *)"--quiet", (char *)"--", (char *)unit, NULL };
 	char what[256];
@@ -136,13 +134,16 @@ static int write_step(const struct sysroot *r, struct journal *j, enum jstep_kin
 	if ((err = stop_check(msg, size, "releasing", name)) < 0)
 		return err;
 	if ((err = journal_add_step(j, kind, name, driver, fns)) < 0 || (err = save(r, j, msg, size)) < 0)
-		return err == -ENOMEM   ? errf(msg, size, err, "out of memory")
-		       : err == -EINVAL ? errf(msg, size, err, "cannot record %s %s in the journal: not a name pcibind "
-						   "can read back", jstep_kind_name(kind), name)
+		return err == -ENOMEM	? errf(msg, size, err, "out of memory")
+		       : err == -EINVAL ? errf(msg, size, err,
+					       "cannot record %s %s in the journal: not a name pcibind "
+					       "can read back",
+					       jstep_kind_name(kind), name)
 					: err;
 	err = kwrite(r, path, data, timeout_ms, &stuck);
 	if (err == -ETIMEDOUT)
-		return errf(msg, size, err, "writing '%s' to %s did not finish within %u s", data, path, timeout_ms / 1000);
+		return errf(msg, size, err, "writing '%s' to %s did not finish within %u s", data, path,
+			    timeout_ms / 1000);
 	if (err < 0)
 		return errf(msg, size, err, "writing '%s' to %s: %s", data, path, strerror(-err));
 	return 1;
@@ -232,8 +233,7 @@ static bool unit_configured(const struct config *cfg, const char *unit)
 	return false;
 }
 
-static int undo_one(const struct sysroot *r, const struct jstep *s, const struct steps_opts *o, char *msg,
-		    size_t size)
+static int undo_one(const struct sysroot *r, const struct jstep *s, const struct steps_opts *o, char *msg, size_t size)
 {
 	char path[256], out[512], why[640];
 	pid_t stuck = 0;

@@ -11,8 +11,8 @@
 #include "sysroot.h"
 
 struct steps_opts {
-	const char *systemctl;    /* NULL: units cannot be stopped (an error if a set asks for it) */
-	unsigned timeout_ms;      /* deadline of each sysfs write; systemctl gets SPAWN_PROGRAM_DEADLINES of them */
+	const char *systemctl;	  /* NULL: units cannot be stopped (an error if a set asks for it) */
+	unsigned timeout_ms;	  /* deadline of each sysfs write; systemctl gets SPAWN_PROGRAM_DEADLINES of them */
 	const struct config *cfg; /* undo: a unit is started again only if a set's stop_units names it */
 };
 

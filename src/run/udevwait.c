@@ -73,8 +73,7 @@ static bool event_done(struct udev_device *d, const char *driver)
 	return streq(action, "bind") && drv && streq(drv, driver);
 }
 
-static void take_events(struct udevwait *w, const char *const *names, const char *const *drivers, size_t n,
-			bool *seen)
+static void take_events(struct udevwait *w, const char *const *names, const char *const *drivers, size_t n, bool *seen)
 {
 	struct udev_device *d;
 

@@ -82,7 +82,7 @@ static int parse_edit(struct bootstate *s, const char *p)
 		return -ENOMEM;
 	s->edits = n;
 	e = &n[s->n_edits];
-	*e = (struct bootstate_edit){0};
+	*e = (struct bootstate_edit){ 0 };
 	memcpy(e->path, w, len);
 	if (bootstate_find(s, e->path))
 		return -EBADMSG;
@@ -130,7 +130,7 @@ static int parse_grubby(struct bootstate *s, const char *p)
 
 int bootstate_parse(const char *text, struct bootstate *ret, unsigned *ret_line)
 {
-	struct bootstate s = {0};
+	struct bootstate s = { 0 };
 	unsigned line = 0;
 	int err = 0;
 
@@ -201,7 +201,7 @@ int bootstate_orig_path(const char *path, char *buf, size_t size)
 int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
-	struct bootstate s = {0};
+	struct bootstate s = { 0 };
 	unsigned line = 0;
 	int err = state_read(r, BOOTSTATE_FILE, BOOTSTATE_SIZE_MAX, &text, NULL, &line);
 
@@ -210,8 +210,10 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 		return 0;
 	}
 	if (err == -EBADMSG) {
-		(void)snprintf(msg, size, "/%s:%u: not text (a NUL byte): not a record pcibind wrote; inspect it, then "
-			       "remove it", BOOTSTATE_FILE, line);
+		(void)snprintf(msg, size,
+			       "/%s:%u: not text (a NUL byte): not a record pcibind wrote; inspect it, then "
+			       "remove it",
+			       BOOTSTATE_FILE, line);
 		return err;
 	}
 	if (err == 0 && (err = bootstate_parse(text, &s, &line)) == -EBADMSG) {
@@ -220,8 +222,10 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 		return err;
 	}
 	if (err < 0) {
-		(void)snprintf(msg, size, "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
-			       "remove it", BOOTSTATE_FILE, state_strerror(err));
+		(void)snprintf(msg, size,
+			       "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
+			       "remove it",
+			       BOOTSTATE_FILE, state_strerror(err));
 		return err;
 	}
 	for (size_t i = 0; i < s.n_edits; i++) {
@@ -238,8 +242,8 @@ int bootstate_load(const struct sysroot *r, struct bootstate *ret, char *msg, si
 			continue;
 		}
 		if (err < 0) {
-			(void)snprintf(msg, size, "/%s (the original of /%s, named in /%s): %s", path,
-				       s.edits[i].path, BOOTSTATE_FILE, state_strerror(err));
+			(void)snprintf(msg, size, "/%s (the original of /%s, named in /%s): %s", path, s.edits[i].path,
+				       BOOTSTATE_FILE, state_strerror(err));
 			bootstate_clear(&s);
 			return err;
 		}
@@ -272,7 +276,7 @@ void bootstate_clear(struct bootstate *s)
 		free(s->grubby[i].was);
 	}
 	free(s->grubby);
-	*s = (struct bootstate){0};
+	*s = (struct bootstate){ 0 };
 }
 
 int bootstate_dirs_add(struct bootstate_dirs *d, const char *rel)
@@ -291,7 +295,7 @@ int bootstate_dirs_add(struct bootstate_dirs *d, const char *rel)
 int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, char *msg, size_t size)
 {
 	_cleanup_free_ char *text = NULL;
-	struct bootstate_dirs d = {0};
+	struct bootstate_dirs d = { 0 };
 	unsigned line = 0;
 	int err = state_read(r, BOOTSTATE_DIRS_FILE, BOOTSTATE_SIZE_MAX, &text, NULL, &line);
 
@@ -299,13 +303,17 @@ int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, cha
 	if (err == -ENOENT)
 		return 0;
 	if (err == -EBADMSG) {
-		(void)snprintf(msg, size, "/%s:%u: not text (a NUL byte): not a record pcibind wrote; inspect it, then "
-			       "remove it", BOOTSTATE_DIRS_FILE, line);
+		(void)snprintf(msg, size,
+			       "/%s:%u: not text (a NUL byte): not a record pcibind wrote; inspect it, then "
+			       "remove it",
+			       BOOTSTATE_DIRS_FILE, line);
 		return err;
 	}
 	if (err < 0) {
-		(void)snprintf(msg, size, "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
-			       "remove it", BOOTSTATE_DIRS_FILE, state_strerror(err));
+		(void)snprintf(msg, size,
+			       "/%s: %s; pcibind reads back only the record it wrote: inspect it, then "
+			       "remove it",
+			       BOOTSTATE_DIRS_FILE, state_strerror(err));
 		return err;
 	}
 	line = 0;
@@ -324,7 +332,8 @@ int bootstate_dirs_load(const struct sysroot *r, struct bootstate_dirs *ret, cha
 			if (err == -ENOMEM)
 				(void)snprintf(msg, size, "out of memory");
 			else
-				(void)snprintf(msg, size, "/%s:%u: not a record pcibind wrote; inspect it, then remove it",
+				(void)snprintf(msg, size,
+					       "/%s:%u: not a record pcibind wrote; inspect it, then remove it",
 					       BOOTSTATE_DIRS_FILE, line);
 			bootstate_dirs_clear(&d);
 			return err == -ENOMEM ? err : -EBADMSG;
@@ -355,5 +364,5 @@ void bootstate_dirs_clear(struct bootstate_dirs *d)
 {
 	for (size_t i = 0; i < d->n; i++)
 		free(d->paths[i]);
-	*d = (struct bootstate_dirs){0};
+	*d = (struct bootstate_dirs){ 0 };
 }

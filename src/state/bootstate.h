@@ -9,8 +9,8 @@
 #include "state.h"
 #include "sysroot.h"
 
-#define BOOTSTATE_DIR      STATE_LIB_DIR
-#define BOOTSTATE_FILE     BOOTSTATE_DIR "/boot-edits"
+#define BOOTSTATE_DIR	   STATE_LIB_DIR
+#define BOOTSTATE_FILE	   BOOTSTATE_DIR "/boot-edits"
 #define BOOTSTATE_ORIG_DIR BOOTSTATE_DIR "/orig"
 #define BOOTSTATE_PATH_MAX 128
 #define BOOTSTATE_ARGS_MAX 64
@@ -23,7 +23,7 @@
  */
 struct bootstate_edit {
 	char path[BOOTSTATE_PATH_MAX];
-	char *original; /* NULL: the file did not exist (or its copy is missing: orig_missing) */
+	char *original;	   /* NULL: the file did not exist (or its copy is missing: orig_missing) */
 	bool orig_missing; /* recorded as copied, the copy gone: only pcibind's arguments can be taken back out */
 	char **args;
 	size_t n_args;
@@ -74,7 +74,7 @@ void bootstate_clear(struct bootstate *s);
  * --remove` takes out those it made once they are empty, and no others.
  */
 #define BOOTSTATE_DIRS_FILE BOOTSTATE_DIR "/created-dirs"
-#define BOOTSTATE_DIRS_MAX 64
+#define BOOTSTATE_DIRS_MAX  64
 
 struct bootstate_dirs {
 	char *paths[BOOTSTATE_DIRS_MAX];

@@ -19,7 +19,7 @@ void hook_devs_free(struct hook_devs *d)
 		return;
 	free(d->addrs);
 	free(d->origin);
-	*d = (struct hook_devs){0};
+	*d = (struct hook_devs){ 0 };
 }
 
 bool hook_devs_has(const struct hook_devs *d, const struct pciaddr *a)
@@ -70,8 +70,7 @@ static unsigned long long fnv1a(const char *s)
 
 static bool plain(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-	       c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 int hook_record_path(const char *kind, const char *name, char *buf, size_t size)
@@ -80,9 +79,8 @@ int hook_record_path(const char *kind, const char *name, char *buf, size_t size)
 	size_t n = 0, len = strlen(name);
 
 	for (size_t i = 0; i < len && i < NAME_SHOWN; i++)
-		n += (size_t)(plain(name[i])
-				  ? snprintf(esc + n, sizeof(esc) - n, "%c", name[i])
-				  : snprintf(esc + n, sizeof(esc) - n, "%%%02X", (unsigned char)name[i]));
+		n += (size_t)(plain(name[i]) ? snprintf(esc + n, sizeof(esc) - n, "%c", name[i])
+					     : snprintf(esc + n, sizeof(esc) - n, "%%%02X", (unsigned char)name[i]));
 	if (len > NAME_SHOWN || !len)
 		snprintf(esc + n, sizeof(esc) - n, "~%016llx", fnv1a(name));
 	return xsnprintf(buf, size, "%s/%s-%s", HOOK_RECORD_DIR, kind, esc);
@@ -113,7 +111,7 @@ static int parse(char *text, struct hook_devs *d, unsigned *ret_line)
 int hook_record_load(const struct sysroot *r, const char *rel, struct hook_devs *ret, unsigned *ret_line)
 {
 	_cleanup_free_ char *buf = NULL;
-	struct hook_devs d = {0};
+	struct hook_devs d = { 0 };
 	unsigned line = 0;
 	int err;
 

@@ -25,7 +25,7 @@ int hook_devs_add(struct hook_devs *d, const struct pciaddr *a, const char *orig
 bool hook_devs_has(const struct hook_devs *d, const struct pciaddr *a);
 
 #define HOOK_RECORD_SUBDIR "vm"
-#define HOOK_RECORD_DIR RUN_DIR "/" HOOK_RECORD_SUBDIR
+#define HOOK_RECORD_DIR	   RUN_DIR "/" HOOK_RECORD_SUBDIR
 /* a VM hands over at most a few dozen functions; anything longer was not written by pcibind */
 #define HOOK_RECORD_MAX (64u << 10)
 

@@ -39,7 +39,9 @@ void journal_free(struct journal *j)
 
 const char *jstep_kind_name(enum jstep_kind k)
 {
-	static const char *const names[] = { [JSTEP_UNIT] = "unit", [JSTEP_VTCON] = "vtcon", [JSTEP_PLATFORM] = "platform" };
+	static const char *const names[] = {
+		[JSTEP_UNIT] = "unit", [JSTEP_VTCON] = "vtcon", [JSTEP_PLATFORM] = "platform"
+	};
 
 	return k < ARRAY_SIZE(names) ? names[k] : "?";
 }
@@ -146,7 +148,9 @@ static int steps_push(struct journal *j, const struct jstep *s)
 
 int journal_add_step(struct journal *j, enum jstep_kind kind, const char *name, const char *driver, const char *fns)
 {
-	struct jstep s = { .kind = kind, .name = xstrdup_null(name), .driver = xstrdup_null(driver), .fns = xstrdup_null(fns) };
+	struct jstep s = {
+		.kind = kind, .name = xstrdup_null(name), .driver = xstrdup_null(driver), .fns = xstrdup_null(fns)
+	};
 	int err = 0;
 
 	if (!step_ok(&(struct jstep){ kind, (char *)name, (char *)driver, (char *)fns }))
@@ -370,14 +374,18 @@ int journal_run_dir_problem(const struct sysroot *r, char *buf, size_t size)
 	if (fd == -ENOENT)
 		return 0;
 	if (fd == -ELOOP)
-		snprintf(buf, size, "%s/%s is a symlink, or one is on its way; pcibind keeps its journal and lock only in "
-			 "a directory of root's: remove it", root, RUN_DIR);
+		snprintf(buf, size,
+			 "%s/%s is a symlink, or one is on its way; pcibind keeps its journal and lock only in "
+			 "a directory of root's: remove it",
+			 root, RUN_DIR);
 	else if (fd == -EPERM && fstatat(sysroot_fd(r), RUN_DIR, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		snprintf(buf, size, "%s/%s (or %s/%s) is owned by uid %u with mode %04o; pcibind keeps its journal and "
+		snprintf(buf, size,
+			 "%s/%s (or %s/%s) is owned by uid %u with mode %04o; pcibind keeps its journal and "
 			 "lock only in a directory owned by root that nobody else can write: remove it",
 			 root, RUN_DIR, root, RUN_PARENT, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
 	else if (fd == -EPERM && fstatat(sysroot_fd(r), RUN_PARENT, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		snprintf(buf, size, "%s/%s is owned by uid %u with mode %04o; pcibind keeps its journal and lock only "
+		snprintf(buf, size,
+			 "%s/%s is owned by uid %u with mode %04o; pcibind keeps its journal and lock only "
 			 "under a directory owned by root that nobody else can write (or a sticky one, as /tmp is)",
 			 root, RUN_PARENT, (unsigned)st.st_uid, (unsigned)st.st_mode & 07777);
 	else
@@ -428,10 +436,11 @@ static int write_records(FILE *f, const struct journal *j)
 			return -EINVAL;
 		if (s->sriov_numvfs >= 0)
 			(void)xsnprintf(numvfs, sizeof(numvfs), "%d", s->sriov_numvfs);
-		fprintf(f, "%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\tsriov_drivers_autoprobe=%s%s\n",
+		fprintf(f,
+			"%s\tdriver=%s\toverride=%s\treset_method=%s\tsriov_numvfs=%s\tsriov_drivers_autoprobe=%s%s\n",
 			s->name, s->driver ? s->driver : "", s->override ? s->override : "",
 			s->reset_method ? s->reset_method : "", numvfs,
-			s->sriov_numvfs < 0		       ? ""
+			s->sriov_numvfs < 0		      ? ""
 			: s->sriov_autoprobe == AUTOPROBE_ON  ? "1"
 			: s->sriov_autoprobe == AUTOPROBE_OFF ? "0"
 							      : "",
@@ -563,7 +572,7 @@ void fnstate_clear(struct fnstate *s)
 }
 
 int fnstate_set(struct fnstate *ret, const char *name, const char *driver, const char *override,
-		       const char *reset_method, int numvfs, enum autoprobe autoprobe)
+		const char *reset_method, int numvfs, enum autoprobe autoprobe)
 {
 	struct fnstate s = { .sriov_numvfs = numvfs, .sriov_autoprobe = autoprobe };
 

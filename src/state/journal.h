@@ -11,7 +11,7 @@
 #include "sysroot.h"
 
 #define JOURNAL_FILE RUN_DIR "/journal"
-#define LOCK_FILE RUN_DIR "/lock"
+#define LOCK_FILE    RUN_DIR "/lock"
 /* a record is about 100 bytes: room for tens of thousands of functions */
 #define JOURNAL_SIZE_MAX (4u << 20)
 
@@ -55,8 +55,8 @@ int fnstate_copy(const struct fnstate *src, struct fnstate *ret);
  * journals have none.
  */
 enum jstep_kind {
-	JSTEP_UNIT,     /* name: the unit, started again */
-	JSTEP_VTCON,    /* name: vtconN, bound again */
+	JSTEP_UNIT,	/* name: the unit, started again */
+	JSTEP_VTCON,	/* name: vtconN, bound again */
 	JSTEP_PLATFORM, /* name: the platform device, bound again to driver */
 };
 

@@ -11,7 +11,7 @@
 /* /run/pcibind: the journal, the lock, the per-VM records, the udev path's notes; gone at reboot */
 #define RUN_PARENT "run"
 #define RUN_NAME   "pcibind"
-#define RUN_DIR    RUN_PARENT "/" RUN_NAME
+#define RUN_DIR	   RUN_PARENT "/" RUN_NAME
 
 /*
  * The run directory, as an O_DIRECTORY fd: no symlink on the way, owned by

@@ -46,17 +46,17 @@
  * VFs); its VFs are found from each PF's sriov_offset and sriov_stride.
  */
 
-#define UDEV_LOCK_TRIES 15 /* x 20 ms: the udev path never waits long for the lock */
+#define UDEV_LOCK_TRIES	      15 /* x 20 ms: the udev path never waits long for the lock */
 #define UDEV_WRITE_TIMEOUT_MS 1000
 /* in RUN_DIR */
 #define SWEEP_FILE "udev-swept"
-#define SAID_FILE "udev-config-error"
+#define SAID_FILE  "udev-config-error"
 
 struct cand {
 	struct pcifn fn; /* name, ids and class; the override once read */
 	const struct devset *set;
 	char driver[DRIVER_NAME_MAX]; /* the set's driver; with driver = auto, this function's pick */
-	bool own; /* the event's own function */
+	bool own;		      /* the event's own function */
 };
 
 struct claimer {
@@ -64,8 +64,8 @@ struct claimer {
 	const struct config *cfg;
 	struct cand *v;
 	size_t n, cap;
-	bool *console_kept; /* per set: it holds the boot VGA with the console, and release_console is no */
-	bool any_sriov;     /* a boot set is an SR-IOV set: a function may be one of its VFs */
+	bool *console_kept;		/* per set: it holds the boot VGA with the console, and release_console is no */
+	bool any_sriov;			/* a boot set is an SR-IOV set: a function may be one of its VFs */
 	struct variant_table *variants; /* driver = auto: modules.alias, read once when first needed */
 	bool variants_read;
 };
@@ -182,7 +182,8 @@ static void auto_driver(struct claimer *cl, struct cand *k)
 	if (!pick.module[0])
 		return;
 	if (!pick.driver[0] && variant_module_driver(cl->c->root, pick.module, pick.driver, sizeof(pick.driver)) < 0)
-		(void)snprintf(pick.driver, sizeof(pick.driver), "%s", pick.module); /* the unit loads it, and fixes this */
+		(void)snprintf(pick.driver, sizeof(pick.driver), "%s",
+			       pick.module); /* the unit loads it, and fixes this */
 	(void)snprintf(k->driver, sizeof(k->driver), "%s", pick.driver);
 }
 
@@ -248,8 +249,8 @@ static bool not_ours(const struct claimer *cl, const struct cand *k, bool say)
 	if (driver_is_vfio(driver) && !fn_has(cl->c, k->fn.name, "iommu_group")) {
 		/* vfio-pci would not bind it, and the override would keep its host driver off too */
 		if (say)
-			msg_warn("[%s]: %s has no IOMMU group (is the IOMMU on?); not claiming it for %s",
-				 k->set->name, k->fn.name, driver);
+			msg_warn("[%s]: %s has no IOMMU group (is the IOMMU on?); not claiming it for %s", k->set->name,
+				 k->fn.name, driver);
 		return true;
 	}
 	return false;
@@ -304,7 +305,9 @@ static int consider_vfs(struct claimer *cl, const struct devset *set, const stru
 		return 0;
 	for (unsigned long n = 0; n < numvfs && n < 4096; n++) {
 		unsigned long rid = ((unsigned long)pf->bus << 8 | pf->dev << 3 | pf->fn) + offset + n * stride;
-		struct pciaddr vf = { .domain = pf->domain, .bus = (uint8_t)(rid >> 8), .dev = (uint8_t)((rid >> 3) & 31),
+		struct pciaddr vf = { .domain = pf->domain,
+				      .bus = (uint8_t)(rid >> 8),
+				      .dev = (uint8_t)((rid >> 3) & 31),
 				      .fn = (uint8_t)(rid & 7) };
 
 		if (rid > 0xffff || !devset_wants_vf(set, (int)n))
@@ -615,7 +618,8 @@ static int said_before(const struct ctx *c, const char *msg)
 	struct stat st;
 	ssize_t n;
 
-	if (dirfd < 0 || (fd = openat(dirfd, SAID_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) < 0 ||
+	if (dirfd < 0 ||
+	    (fd = openat(dirfd, SAID_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) < 0 ||
 	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || flock(fd, LOCK_EX) < 0)
 		return 0;
 	n = pread(fd, old, sizeof(old) - 1, 0);

@@ -19,7 +19,7 @@
 #include "usage.h"
 #include "variant.h"
 
-#define APPLY_SCHEMA 1
+#define APPLY_SCHEMA   1
 #define UDEV_SETTLE_MS 5000 /* /dev/vfio/N final before the unit reports success */
 
 /* What happened to one set; the names are the JSON "result" values (pcibind(8)) */
@@ -27,7 +27,7 @@ enum set_result {
 	RES_UNCHANGED, /* every present function already on its driver */
 	RES_CHANGED,
 	RES_WOULD_CHANGE, /* --dry-run */
-	RES_ABSENT,       /* no function of the set is present */
+	RES_ABSENT,	  /* no function of the set is present */
 	RES_REFUSED,
 	RES_FAILED,
 	RES_TIMEOUT,
@@ -50,14 +50,14 @@ struct report {
 	const struct devset *set;
 	const char *driver;
 	enum set_result res;
-	size_t n_fns; /* present functions of the set */
+	size_t n_fns;	     /* present functions of the set */
 	struct moved *moved; /* functions that were (or would be) moved */
 	size_t n_moved;
 	char msg[600];
-	bool done;        /* its result is set already (its VFs could not be made) */
+	bool done;	   /* its result is set already (its VFs could not be made) */
 	bool console_said; /* release_console: that the console goes first, said once */
 	char shown[DRIVER_NAME_MAX + 24];
-	int vfs_made;     /* VFs created for it in this run */
+	int vfs_made; /* VFs created for it in this run */
 };
 
 struct applier {
@@ -281,7 +281,8 @@ static void report_outcomes(struct report *rep, const struct plan *p, const stru
 		const struct outcome *o = &outs[i];
 
 		if (o->status == OUT_FAILED || o->status == OUT_TIMEOUT)
-			msg_error("[%s]: cannot bind %s to %s: %s", rep->set->name, p->acts[i].name, rep->driver, o->msg);
+			msg_error("[%s]: cannot bind %s to %s: %s", rep->set->name, p->acts[i].name, rep->driver,
+				  o->msg);
 		if (o->changed && o->rollback_err < 0)
 			msg_error("[%s]: %s was NOT put back: %s; run 'pcibind restore %s'", rep->set->name,
 				  p->acts[i].name, o->rollback_msg, p->acts[i].name);
@@ -388,7 +389,8 @@ static void save_claims(struct applier *ap)
 		return;
 	if ((err = journal_save(ap->c->root, ap->j)) < 0)
 		msg_warn("could not record the boot claims in the journal %s: %s; 'pcibind restore' names them "
-			 "one by one", JOURNAL_FILE, strerror(-err));
+			 "one by one",
+			 JOURNAL_FILE, strerror(-err));
 }
 
 /*
@@ -473,7 +475,8 @@ static int release_consoles(struct applier *ap, int *pending)
 			return -1;
 		}
 		if (err > 0)
-			msg_info(ap->c, "[%s]: console released (%d step%s, journaled)", set->name, err, err == 1 ? "" : "s");
+			msg_info(ap->c, "[%s]: console released (%d step%s, journaled)", set->name, err,
+				 err == 1 ? "" : "s");
 	}
 	return 0;
 }
@@ -509,7 +512,8 @@ static void wait_nodes(const struct applier *ap)
 	}
 	if (udevwait_vfio_nodes(ap->c->root, groups, n, UDEV_SETTLE_MS, &pending) == -ETIMEDOUT)
 		msg_warn("udev has not finished with /dev/vfio/%d within %u s; it may not have its final owner and "
-			 "mode yet", pending, UDEV_SETTLE_MS / 1000);
+			 "mode yet",
+			 pending, UDEV_SETTLE_MS / 1000);
 }
 
 /*
@@ -708,7 +712,8 @@ static int run_sets(struct applier *ap, int *pending, bool fresh, const struct b
 	req.sels = sels;
 	req.n_sels = n;
 	/* a single set's plan is the one still_pending() accepted */
-	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 || (waive_console(ap, p), plan_refused(p))) {
+	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 ||
+	    (waive_console(ap, p), plan_refused(p))) {
 		done = 0; /* each set alone says why */
 		goto out;
 	}
@@ -778,8 +783,11 @@ static int apply_pending(struct applier *ap, int *pending)
 /* The worst result decides: failed, timeout, refused, then changed, then nothing to do */
 static int exit_status(const struct applier *ap)
 {
-	static const struct { enum set_result res; int st; } order[] = {
-		{ RES_FAILED, EXIT_FAILURE_ }, { RES_TIMEOUT, EXIT_TIMEOUT },    { RES_REFUSED, EXIT_REFUSED },
+	static const struct {
+		enum set_result res;
+		int st;
+	} order[] = {
+		{ RES_FAILED, EXIT_FAILURE_ }, { RES_TIMEOUT, EXIT_TIMEOUT },	   { RES_REFUSED, EXIT_REFUSED },
 		{ RES_CHANGED, EXIT_CHANGED }, { RES_WOULD_CHANGE, EXIT_CHANGED },
 	};
 
@@ -801,7 +809,8 @@ static void print_text(const struct applier *ap)
 
 		printf("%s: %s%s\n", rep->set->name, ap->c->dry_run ? "(dry run) " : "", rep->msg);
 		for (size_t m = 0; ap->c->verbosity > 0 && m < rep->n_moved; m++)
-			printf("  %s: %s -> %s\n", rep->moved[m].name, rep->moved[m].before[0] ? rep->moved[m].before : "no driver",
+			printf("  %s: %s -> %s\n", rep->moved[m].name,
+			       rep->moved[m].before[0] ? rep->moved[m].before : "no driver",
 			       rep->moved[m].after[0] ? rep->moved[m].after : "no driver");
 	}
 }
@@ -927,11 +936,12 @@ static void end_boot_vfs(struct applier *ap, struct vfmake *vm, size_t n, const 
 		if (bind_sriov_end(ap->c->root, vm[i].p, ap->j, o, vm[i].outs, !ok) < 0)
 			for (size_t k = 0; k < vm[i].p->n_sriov; k++)
 				if (vm[i].outs[k].msg[0])
-					msg_warn("[%s]: %s: %s", rep->set->name, vm[i].p->sriov[k].name, vm[i].outs[k].msg);
+					msg_warn("[%s]: %s: %s", rep->set->name, vm[i].p->sriov[k].name,
+						 vm[i].outs[k].msg);
 		(void)snprintf(msg, sizeof(msg), "%s", rep->msg);
 		if (ok)
-			result(rep, RES_CHANGED, "%d VF%s created on %s; %s", rep->vfs_made, rep->vfs_made == 1 ? "" : "s",
-			       vm[i].p->sriov[0].name, msg);
+			result(rep, RES_CHANGED, "%d VF%s created on %s; %s", rep->vfs_made,
+			       rep->vfs_made == 1 ? "" : "s", vm[i].p->sriov[0].name, msg);
 		else
 			result(rep, rep->res, "%s; its VF count was put back", msg);
 		free(vm[i].outs);

@@ -46,7 +46,8 @@ static int parse_selectors(struct run *rn, int argc, char **argv)
 {
 	if (argc == 0 && rn->verb != VERB_RESTORE) {
 		msg_error("%s needs at least one SEL (an address like 0000:82:00.0, a slot like 82:00, "
-			  "ids like 10de:2204, or a section name)", verb_name(rn->verb));
+			  "ids like 10de:2204, or a section name)",
+			  verb_name(rn->verb));
 		return EXIT_USAGE;
 	}
 	rn->sels = calloc(argc ? (size_t)argc : 1, sizeof(*rn->sels));
@@ -55,7 +56,8 @@ static int parse_selectors(struct run *rn, int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		if (selector_parse_user(argv[i], &rn->sels[i]) < 0) {
 			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot (82:00), "
-				  "vendor:device (10de:2204) or a section name", str_shown(argv[i], (char[96]){ 0 }, 96));
+				  "vendor:device (10de:2204) or a section name",
+				  str_shown(argv[i], (char[96]){ 0 }, 96));
 			return EXIT_USAGE;
 		}
 	rn->n_sels = (size_t)argc;
@@ -96,7 +98,8 @@ static int scan_host(struct run *rn)
 
 	pcihost_free(rn->h);
 	rn->h = NULL;
-	if ((err = pcihost_scan(rn->c->root, &rn->h)) < 0 || (err = bind_wait_unheld_locks(rn->c->root, rn->h, BIND_UNHELD_LOCK_WAIT_MS)) < 0) {
+	if ((err = pcihost_scan(rn->c->root, &rn->h)) < 0 ||
+	    (err = bind_wait_unheld_locks(rn->c->root, rn->h, BIND_UNHELD_LOCK_WAIT_MS)) < 0) {
 		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
 		return EXIT_FAILURE_;
 	}
@@ -151,7 +154,8 @@ static int load_variants(struct run *rn)
 		if (!a->auto_driver || a->noop || !v || !v->module[0] || v->driver[0])
 			continue;
 		if (bind_load_module(rn->c->root, v->module, &o, msg, sizeof(msg)) < 0) {
-			msg_error("cannot bind %s to its vfio variant driver (driver = auto picked %s from %s): %s; nothing was "
+			msg_error("cannot bind %s to its vfio variant driver (driver = auto picked %s from %s): %s; "
+				  "nothing was "
 				  "changed",
 				  a->name, v->module, v->alias, msg);
 			return EXIT_FAILURE_;
@@ -173,7 +177,11 @@ static int load_variants(struct run *rn)
 static int make_plan(struct run *rn)
 {
 	struct request req = {
-		.verb = rn->verb, .driver = rn->c->driver, .force = rn->c->force, .sels = rn->sels, .n_sels = rn->n_sels,
+		.verb = rn->verb,
+		.driver = rn->c->driver,
+		.force = rn->c->force,
+		.sels = rn->sels,
+		.n_sels = rn->n_sels,
 	};
 	struct plan_error e = { { 0 } };
 	int err = plan_make(rn->h, rn->cfg, rn->j->recs, rn->j->n, &req, &rn->p, &e);
@@ -230,13 +238,14 @@ static void print_action_extras(const struct run *rn, const struct action *a, co
 	if (a->auto_driver && v && v->module[0])
 		printf("%s  driver = auto: %s (module %s%s): modules.alias %s, %d wildcard%s, the fewest of the "
 		       "vfio_pci aliases that match\n",
-		       prefix, a->target.driver, v->module, v->driver[0] ? "" : ", loaded first", v->alias, v->wildcards,
-		       v->wildcards == 1 ? "" : "s");
+		       prefix, a->target.driver, v->module, v->driver[0] ? "" : ", loaded first", v->alias,
+		       v->wildcards, v->wildcards == 1 ? "" : "s");
 	else if (a->auto_driver)
-		printf("%s  driver = auto: vfio-pci (%s)\n", prefix, v && v->why[0] ? v->why : "modules.alias not read");
+		printf("%s  driver = auto: vfio-pci (%s)\n", prefix,
+		       v && v->why[0] ? v->why : "modules.alias not read");
 	if (a->reset_method)
-		printf("%s  reset_method %s -> %s\n", prefix, a->before.reset_method ? a->before.reset_method : "(none)",
-		       a->reset_method);
+		printf("%s  reset_method %s -> %s\n", prefix,
+		       a->before.reset_method ? a->before.reset_method : "(none)", a->reset_method);
 	if (a->sriov_numvfs >= 0)
 		printf("%s  sriov_numvfs %d -> %d%s\n", prefix, a->before.sriov_numvfs, a->sriov_numvfs,
 		       rn->verb == VERB_RESTORE ? "" : " first: its VFs are destroyed");
@@ -328,7 +337,8 @@ static void report_rollback(const struct run *rn, const struct outcome *outs)
 		if (!o->changed)
 			continue;
 		if (o->rollback_err < 0) {
-			msg_error("%s was NOT put back: %s; run 'pcibind restore %s'", a->name, o->rollback_msg, a->name);
+			msg_error("%s was NOT put back: %s; run 'pcibind restore %s'", a->name, o->rollback_msg,
+				  a->name);
 			continue;
 		}
 		if (len < sizeof(back))
@@ -357,7 +367,6 @@ static void report_done(const struct run *rn, const struct outcome *outs)
 	msg_debug(rn->c, "%zu of %zu functions changed", done, rn->p->n_acts);
 }
 
-
 /* /dev/vfio/N gets its owner and mode from udev: wait (bounded) until udev has handled the moves */
 static void wait_udev(const struct run *rn, const struct outcome *outs, struct udevwait *w)
 {
@@ -372,14 +381,18 @@ static void wait_udev(const struct run *rn, const struct outcome *outs, struct u
 	}
 	if (udevwait_end(w, names, drivers, n, UDEV_WAIT_MS, &pending) == -ETIMEDOUT)
 		msg_warn("udev has not finished with %s within %d s; device nodes may not have their final owner "
-			 "and mode yet", pending[0] ? pending : "the events", UDEV_WAIT_MS / 1000);
+			 "and mode yet",
+			 pending[0] ? pending : "the events", UDEV_WAIT_MS / 1000);
 }
 
 static int execute(struct run *rn, struct outcome **ret_outs)
 {
 	char steps_msg[512] = "";
-	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c), .cfg = rn->cfg,
-			       .steps_msg = steps_msg, .steps_msg_size = sizeof(steps_msg) };
+	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000,
+			       .modprobe = ctx_modprobe(rn->c),
+			       .cfg = rn->cfg,
+			       .steps_msg = steps_msg,
+			       .steps_msg_size = sizeof(steps_msg) };
 	struct outcome *outs = NULL;
 	struct udevwait *w = NULL;
 	char msg[512];
@@ -449,8 +462,8 @@ static int execute_sriov(struct run *rn, struct outcome **ret_outs)
 	int err = bind_sriov_begin(rn->c->root, rn->h, first, rn->j, &o, &so), st;
 
 	if (err < 0 && err != -EIO) {
-		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed", JOURNAL_FILE,
-			  strerror(-err));
+		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed",
+			  JOURNAL_FILE, strerror(-err));
 		return EXIT_FAILURE_;
 	}
 	rn->sriov_plan = first;
@@ -460,7 +473,8 @@ static int execute_sriov(struct run *rn, struct outcome **ret_outs)
 			msg_error("cannot create the VFs of [%s] on %s: %s; put back as it was", first->sriov[i].set,
 				  first->sriov[i].name, so[i].msg);
 		else if (so[i].count_changed)
-			msg_info(rn->c, "%s: %d VFs for [%s]", first->sriov[i].name, first->sriov[i].to, first->sriov[i].set);
+			msg_info(rn->c, "%s: %d VFs for [%s]", first->sriov[i].name, first->sriov[i].to,
+				 first->sriov[i].set);
 	}
 	st = err < 0 ? EXIT_FAILURE_ : 0;
 	if (!st && !(st = scan_host(rn)) && !(st = make_plan(rn)) && !(st = load_variants(rn)) &&
@@ -494,8 +508,7 @@ static int execute_sriov(struct run *rn, struct outcome **ret_outs)
 
 static int nothing_to_do(const struct run *rn)
 {
-	msg_info(rn->c, "nothing to do: every selected function is already where %s would put it",
-		 verb_name(rn->verb));
+	msg_info(rn->c, "nothing to do: every selected function is already where %s would put it", verb_name(rn->verb));
 	return EXIT_OK;
 }
 
@@ -521,8 +534,9 @@ static void nothing_to_restore(const struct run *rn)
 static int undo_left_steps(const struct run *rn)
 {
 	char msg[512] = "";
-	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .cfg = rn->cfg, .steps_msg = msg,
-			       .steps_msg_size = sizeof(msg) };
+	struct bind_opts o = {
+		.timeout_ms = timeout_s(rn) * 1000, .cfg = rn->cfg, .steps_msg = msg, .steps_msg_size = sizeof(msg)
+	};
 	int n = bind_undo_steps(rn->c->root, rn->j, &o);
 
 	if (n < 0) {
@@ -531,8 +545,10 @@ static int undo_left_steps(const struct run *rn)
 	}
 	if (n == 0)
 		return nothing_to_do(rn);
-	msg_info(rn->c, "%d single-GPU step(s) an earlier run left were undone (units started, consoles and "
-		 "framebuffers bound again)", n);
+	msg_info(rn->c,
+		 "%d single-GPU step(s) an earlier run left were undone (units started, consoles and "
+		 "framebuffers bound again)",
+		 n);
 	return EXIT_OK;
 }
 
@@ -555,13 +571,15 @@ static int check_holders(const struct run *rn)
 		    holders_describe(rn->c->root, f, holders, sizeof(holders)) <= 0)
 			continue;
 		if (rn->c->force) {
-			msg_warn("overridden by --force: %s is in use (%s); the kernel asks the holder to give it up and "
-				 "waits for it", a->name, holders);
+			msg_warn(
+			    "overridden by --force: %s is in use (%s); the kernel asks the holder to give it up and "
+			    "waits for it",
+			    a->name, holders);
 			continue;
 		}
 		msg_error("cannot %s %s: it is in use by a VM or another VFIO user: %s; taking it now would pull it "
-			  "out of the running guest; stop the VM first, or use --force", verb_name(rn->verb), a->name,
-			  holders);
+			  "out of the running guest; stop the VM first, or use --force",
+			  verb_name(rn->verb), a->name, holders);
 		refused = true;
 	}
 	if (!refused)

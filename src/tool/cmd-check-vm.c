@@ -20,15 +20,15 @@
 #include "plan.h"
 
 #define LIBVIRT_QEMU_DIR "etc/libvirt/qemu"
-#define LIBVIRT_HOOK "etc/libvirt/hooks/qemu"
+#define LIBVIRT_HOOK	 "etc/libvirt/hooks/qemu"
 #define LIBVIRT_HOOK_DIR "etc/libvirt/hooks/qemu.d"
-#define SCRIPT_MAX (1u << 20)
-#define VMS_NAMED_MAX 32
+#define SCRIPT_MAX	 (1u << 20)
+#define VMS_NAMED_MAX	 32
 
 /* What one VM gets, whichever manager it has */
 struct vm {
 	const struct check_vm_env *e;
-	char label[96];       /* "VM 100", "domain win11": for fixes */
+	char label[96];	       /* "VM 100", "domain win11": for fixes */
 	struct hook_devs devs; /* handed over by pcibind */
 	struct hook_devs peer; /* moved by the VM manager itself: libvirt's managed='yes' */
 	struct hook_devs kept; /* the VM's, left on their driver: driver=keep */
@@ -115,7 +115,8 @@ static void check_slots(const struct vm *v)
 
 			if (!f || f->is_vf || hook_origin_is_group(origin) || !pciaddr_same_slot(&f->addr, &g->addr))
 				continue;
-			add(v, CHECK_WARN, "functions", "pass the whole slot: the address without its function (01:00, not 01:00.0)",
+			add(v, CHECK_WARN, "functions",
+			    "pass the whole slot: the address without its function (01:00, not 01:00.0)",
 			    "%s (%s) gets %s but not %s (%s) of the same card", origin, v->label, f->name, g->name,
 			    g->driver ? g->driver : "no driver");
 			break;
@@ -130,9 +131,12 @@ static void check_grouped(const struct vm *v)
 		const struct pcifn *f = fn_of(v, &v->devs, i);
 
 		if (f && hook_origin_is_group(v->devs.origin[i]))
-			add(v, CHECK_INFO, "group", NULL, "%s (%s) leaves the host too while %s runs: it is in the %s "
-			    "(group %d), and qemu-server binds every function of the group to vfio-pci (the VM sees only "
-			    "what it names)", f->name, strna(f->driver), v->label, v->devs.origin[i], f->group);
+			add(v, CHECK_INFO, "group", NULL,
+			    "%s (%s) leaves the host too while %s runs: it is in the %s "
+			    "(group %d), and qemu-server binds every function of the group to vfio-pci (the VM sees "
+			    "only "
+			    "what it names)",
+			    f->name, strna(f->driver), v->label, v->devs.origin[i], f->group);
 	}
 }
 
@@ -153,12 +157,14 @@ static void check_holders(const struct vm *v)
 			if (vmid && vmid == v->vmid)
 				continue;
 			if (vmid)
-				snprintf(who, sizeof(who), "the running VM %lu (%.32s, pid %lu)", vmid, hs[j].comm, hs[j].pid);
+				snprintf(who, sizeof(who), "the running VM %lu (%.32s, pid %lu)", vmid, hs[j].comm,
+					 hs[j].pid);
 			else
 				snprintf(who, sizeof(who), "%.32s (pid %lu)", hs[j].comm, hs[j].pid);
-			add(v, CHECK_FAIL, "in-use", vmid ? "stop that VM first (only one of them can run at a time)" : NULL,
-			    "%s: %s is in use: %s holds %s; a start of %s is refused while it does", d->origin[k], f->name,
-			    who, hs[j].node, v->label);
+			add(v, CHECK_FAIL, "in-use",
+			    vmid ? "stop that VM first (only one of them can run at a time)" : NULL,
+			    "%s: %s is in use: %s holds %s; a start of %s is refused while it does", d->origin[k],
+			    f->name, who, hs[j].node, v->label);
 		}
 	}
 }
@@ -201,10 +207,14 @@ static void check_plan(const struct vm *v)
 			add(v, CHECK_INFO, "console", NULL, "%s; [%s] release_console = yes frees it at start", f->msg,
 			    set->name);
 		else
-			add(v, CHECK_FAIL, "devices", f->kind == REFUSE_CONSOLE ? "release_console = yes in the GPU's set "
-							 "(single-GPU hosts; the host loses its display while the VM runs)"
-						       : f->kind == REFUSE_GROUP ? "pass the sibling too, or move the card to a slot of its own group"
-						       : f->kind == REFUSE_NO_IOMMU ? "enable the IOMMU (pcibind check)" : NULL,
+			add(v, CHECK_FAIL, "devices",
+			    f->kind == REFUSE_CONSOLE
+				? "release_console = yes in the GPU's set "
+				  "(single-GPU hosts; the host loses its display while the VM runs)"
+			    : f->kind == REFUSE_GROUP
+				? "pass the sibling too, or move the card to a slot of its own group"
+			    : f->kind == REFUSE_NO_IOMMU ? "enable the IOMMU (pcibind check)"
+							 : NULL,
 			    "a start would be refused: %s", f->msg);
 	}
 	for (size_t i = 0; p && !plan_refused(p) && i < p->n_acts; i++) {
@@ -234,12 +244,13 @@ static void check_display(const struct vm *v)
 	if (!gpus)
 		return;
 	if (!others)
-		add(v, CHECK_WARN, "display", "fine on a headless host; a desktop host needs another GPU, or release_console "
+		add(v, CHECK_WARN, "display",
+		    "fine on a headless host; a desktop host needs another GPU, or release_console "
 		    "= yes and stop_units for its display manager in the GPU's set",
 		    "%s takes every GPU of the host: the host has no display while it runs", v->label);
 	else if (v->primary)
-		add(v, CHECK_OK, "display", NULL, "the primary GPU goes to %s; the host keeps %zu other GPU%s", v->label,
-		    others, others == 1 ? "" : "s");
+		add(v, CHECK_OK, "display", NULL, "the primary GPU goes to %s; the host keeps %zu other GPU%s",
+		    v->label, others, others == 1 ? "" : "s");
 }
 
 /* OVMF for a GPU, and no pre-enrolled Secure Boot keys with an NVIDIA one (the guide) */
@@ -258,12 +269,14 @@ static void check_firmware(const struct vm *v, const char *fix_ovmf, const char 
 		return;
 	if (!v->efi)
 		add(v, CHECK_WARN, "firmware", fix_ovmf,
-		    "%s boots SeaBIOS (legacy BIOS) with a GPU: modern GPUs and their drivers want UEFI (OVMF)", v->label);
+		    "%s boots SeaBIOS (legacy BIOS) with a GPU: modern GPUs and their drivers want UEFI (OVMF)",
+		    v->label);
 	else
 		add(v, CHECK_OK, "firmware", NULL, "%s boots OVMF (UEFI)", v->label);
 	if (v->efi && v->secure_keys && nvidia)
 		add(v, CHECK_WARN, "secure-boot", fix_keys,
-		    "%s has Secure Boot keys pre-enrolled and an NVIDIA GPU: the guide says OVMF without Secure Boot", v->label);
+		    "%s has Secure Boot keys pre-enrolled and an NVIDIA GPU: the guide says OVMF without Secure Boot",
+		    v->label);
 }
 
 /* The longest path component of s */
@@ -292,12 +305,14 @@ static void check_roms(const struct vm *v, const char *dir)
 		struct stat st;
 		size_t longest = longest_component(v->romfile[i]);
 
-		if (longest > NAME_MAX ||
-		    snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "", v->romfile[i]) >= (int)sizeof(path)) {
+		if (longest > NAME_MAX || snprintf(path, sizeof(path), "%s%s%s", dir, dir[0] ? "/" : "",
+						   v->romfile[i]) >= (int)sizeof(path)) {
 			add(v, CHECK_FAIL, "romfile", "a ROM file name of at most 255 bytes",
-			    "romfile '%.40s...' (%zu bytes, a name of %zu): longer than the system allows a %s (%d): QEMU "
-			    "cannot open it and will not start", v->romfile[i], strlen(v->romfile[i]), longest,
-			    longest > NAME_MAX ? "file name" : "path", longest > NAME_MAX ? NAME_MAX : PATH_MAX);
+			    "romfile '%.40s...' (%zu bytes, a name of %zu): longer than the system allows a %s (%d): "
+			    "QEMU "
+			    "cannot open it and will not start",
+			    v->romfile[i], strlen(v->romfile[i]), longest, longest > NAME_MAX ? "file name" : "path",
+			    longest > NAME_MAX ? NAME_MAX : PATH_MAX);
 			continue;
 		}
 		if (fstatat(sysroot_fd(v->e->c->root), path + strspn(path, "/"), &st, 0) == 0 && S_ISREG(st.st_mode))
@@ -358,21 +373,26 @@ static void check_hookscript(const struct vm *v, const struct pve_vm *vm, const 
 	snprintf(fix, sizeof(fix), "qm set %s --hookscript local:snippets/pcibind-hook (hooks/README.md)", vmid);
 	switch (hs) {
 	case HS_NONE:
-		add(v, CHECK_WARN, "hookscript", fix, "no hookscript: qemu-server binds the devices itself and nothing "
+		add(v, CHECK_WARN, "hookscript", fix,
+		    "no hookscript: qemu-server binds the devices itself and nothing "
 		    "gives them back to the host when the VM stops");
 		break;
 	case HS_BAD_ID:
-		add(v, CHECK_FAIL, "hookscript", fix, "hookscript '%.128s' is not a snippets volume of a directory storage: "
-		    "qemu-server refuses to start the VM", vm->hookscript);
+		add(v, CHECK_FAIL, "hookscript", fix,
+		    "hookscript '%.128s' is not a snippets volume of a directory storage: "
+		    "qemu-server refuses to start the VM",
+		    vm->hookscript);
 		break;
 	case HS_MISSING:
 	case HS_NOT_EXEC:
-		add(v, CHECK_FAIL, "hookscript", "install it: install -m 0755 /usr/share/pcibind/hooks/proxmox-hookscript PATH",
+		add(v, CHECK_FAIL, "hookscript",
+		    "install it: install -m 0755 /usr/share/pcibind/hooks/proxmox-hookscript PATH",
 		    "hookscript %s: /%s %s: qemu-server refuses to start the VM", vm->hookscript, path,
 		    hs == HS_MISSING ? "does not exist" : "is not executable");
 		break;
 	case HS_OTHER:
-		add(v, CHECK_WARN, "hookscript", "chain it: /etc/pcibind/hooks/proxmox.d, or call pcibind's from it "
+		add(v, CHECK_WARN, "hookscript",
+		    "chain it: /etc/pcibind/hooks/proxmox.d, or call pcibind's from it "
 		    "(hooks/README.md)",
 		    "hookscript %s (/%s) does not call pcibind", vm->hookscript, path);
 		break;
@@ -392,19 +412,23 @@ static void proxmox_entries(struct vm *v, const struct pve_vm *vm)
 			continue;
 		snprintf(fix, sizeof(fix), "correct it: qm set %s --hostpci%d ...", v->label + 3, i);
 		if (hp->why[0]) {
-			add(v, CHECK_FAIL, "hostpci", fix, "hostpci%d: %s: qemu-server ignores this entry and starts the VM "
-			    "without this device", i, hp->why);
+			add(v, CHECK_FAIL, "hostpci", fix,
+			    "hostpci%d: %s: qemu-server ignores this entry and starts the VM "
+			    "without this device",
+			    i, hp->why);
 			continue;
 		}
 		if (hp->dropped[0])
 			add(v, CHECK_WARN, "hostpci", fix, "hostpci%d: %s, as qemu-server keeps it", i, hp->dropped);
 		if (hp->mdev && strncmp(hp->mdev_type, "nvidia-", 7) == 0)
-			add(v, CHECK_INFO, "hostpci", NULL, "hostpci%d: mdev=%s, an NVIDIA vGPU: on kernels 6.8 and later "
+			add(v, CHECK_INFO, "hostpci", NULL,
+			    "hostpci%d: mdev=%s, an NVIDIA vGPU: on kernels 6.8 and later "
 			    "qemu-server sets it through the function's nvidia/current_vgpu_type (an mdev before); the "
-			    "function stays on its host driver (nvidia), pcibind does not move it", i, hp->mdev_type);
+			    "function stays on its host driver (nvidia), pcibind does not move it",
+			    i, hp->mdev_type);
 		else if (hp->mdev)
-			add(v, CHECK_INFO, "hostpci", NULL, "hostpci%d: a mediated device; its function stays on its host driver",
-			    i);
+			add(v, CHECK_INFO, "hostpci", NULL,
+			    "hostpci%d: a mediated device; its function stays on its host driver", i);
 		if (hp->romfile && v->n_rom < ARRAY_SIZE(v->romfile))
 			v->romfile[v->n_rom++] = hp->romfile;
 		v->primary |= hp->x_vga;
@@ -433,8 +457,9 @@ static void proxmox_choice(struct vm *v, const struct pve_vm *vm, const char *vm
 {
 	_cleanup_free_ char *map = NULL, *resv = NULL;
 	struct pve_reservations res = { 0 };
-	struct pve_env env = { .h = v->e->h, .vmid = strtoul(vmid, NULL, 10), .now = (long long)time(NULL),
-			       .root = v->e->c->root };
+	struct pve_env env = {
+		.h = v->e->h, .vmid = strtoul(vmid, NULL, 10), .now = (long long)time(NULL), .root = v->e->c->root
+	};
 	char node[256], err[768];
 	size_t grouped = 0;
 	int r;
@@ -461,8 +486,9 @@ static void proxmox_choice(struct vm *v, const struct pve_vm *vm, const char *vm
 	for (size_t i = 0; r == 0 && i < v->devs.n; i++)
 		grouped += hook_origin_is_group(v->devs.origin[i]);
 	if (r == 0 && (v->devs.n || v->kept.n))
-		add(v, CHECK_OK, "hostpci", NULL, "qemu-server will pass %zu function%s%s%s", v->devs.n - grouped + v->kept.n,
-		    v->devs.n - grouped + v->kept.n == 1 ? "" : "s", node[0] ? " on node " : "", node);
+		add(v, CHECK_OK, "hostpci", NULL, "qemu-server will pass %zu function%s%s%s",
+		    v->devs.n - grouped + v->kept.n, v->devs.n - grouped + v->kept.n == 1 ? "" : "s",
+		    node[0] ? " on node " : "", node);
 }
 
 static int check_proxmox(const struct check_vm_env *e, const char *vmid)
@@ -483,8 +509,9 @@ static int check_proxmox(const struct check_vm_env *e, const char *vmid)
 	v.vmid = strtoul(vmid, NULL, 10);
 	v.efi = vm.bios && streq(vm.bios, "ovmf");
 	v.secure_keys = vm.efidisk0 && strstr(vm.efidisk0, "pre-enrolled-keys=1");
-	add(&v, CHECK_INFO, "vm", NULL, "VM %s%s%s%s: machine %s, %s", vmid, vm.name ? " (" : "", vm.name ? vm.name : "",
-	    vm.name ? ")" : "", vm.machine ? vm.machine : "i440fx (the default)", v.efi ? "OVMF" : "SeaBIOS");
+	add(&v, CHECK_INFO, "vm", NULL, "VM %s%s%s%s: machine %s, %s", vmid, vm.name ? " (" : "",
+	    vm.name ? vm.name : "", vm.name ? ")" : "", vm.machine ? vm.machine : "i440fx (the default)",
+	    v.efi ? "OVMF" : "SeaBIOS");
 	if (vm.template)
 		add(&v, CHECK_INFO, "template", NULL, "a template: qemu-server starts it without its PCI devices");
 	proxmox_entries(&v, &vm);
@@ -497,7 +524,8 @@ static int check_proxmox(const struct check_vm_env *e, const char *vmid)
 	check_plan(&v);
 	check_display(&v);
 	snprintf(fix, sizeof(fix), "qm set %s --bios ovmf --efidisk0 local-lvm:1,efitype=4m,pre-enrolled-keys=0", vmid);
-	check_firmware(&v, fix, "recreate the EFI disk with pre-enrolled-keys=0, or turn Secure Boot off in OVMF's setup");
+	check_firmware(&v, fix,
+		       "recreate the EFI disk with pre-enrolled-keys=0, or turn Secure Boot off in OVMF's setup");
 	check_roms(&v, PVE_ROM_DIR);
 	if (proxmox_vm_has_hostpci(&vm) && !vm.template)
 		check_hookscript(&v, &vm, vmid);
@@ -524,7 +552,8 @@ static bool libvirt_hook_installed(const struct sysroot *r, char *which, size_t 
 	while (!found && (de = readdir(d))) {
 		char rel[512];
 
-		if (de->d_name[0] == '.' || snprintf(rel, sizeof(rel), "%s/%s", LIBVIRT_HOOK_DIR, de->d_name) >= (int)sizeof(rel))
+		if (de->d_name[0] == '.' ||
+		    snprintf(rel, sizeof(rel), "%s/%s", LIBVIRT_HOOK_DIR, de->d_name) >= (int)sizeof(rel))
 			continue;
 		if ((found = script_calls_pcibind(r, rel, &exec) && exec))
 			snprintf(which, size, "/%s", rel);
@@ -617,8 +646,8 @@ static void libvirt_devices(struct vm *v, const struct libvirt_domain *d)
 			char a[PCIADDR_STRLEN];
 
 			pciaddr_format(&hd->addr, a);
-			add(v, CHECK_FAIL, "device", "correct the address (virsh edit)", "%s: %s is not present on this host",
-			    origin, a);
+			add(v, CHECK_FAIL, "device", "correct the address (virsh edit)",
+			    "%s: %s is not present on this host", origin, a);
 			continue;
 		}
 		if (hook_devs_has(&v->devs, &hd->addr) || hook_devs_has(&v->peer, &hd->addr) ||
@@ -631,15 +660,18 @@ static void libvirt_devices(struct vm *v, const struct libvirt_domain *d)
 			    pcihost_find(v->e->h, &hd->addr)->name);
 	}
 	if (d->n_network_ifaces)
-		add(v, CHECK_INFO, "interface", "give such a pool <forward mode='hostdev' managed='yes'> in its network XML "
+		add(v, CHECK_INFO, "interface",
+		    "give such a pool <forward mode='hostdev' managed='yes'> in its network XML "
 		    "(virsh net-edit): libvirt then binds and gives back the VF itself",
-		    "%zu <interface type='network'>: if its network is a hostdev pool (<forward mode='hostdev'>), libvirt "
+		    "%zu <interface type='network'>: if its network is a hostdev pool (<forward mode='hostdev'>), "
+		    "libvirt "
 		    "picks the VF after the prepare hook has run (qemuProcessPrepareDomain) and detaches it before the "
 		    "start hook (qemuProcessPrepareHost): no hook sees the VF in time, so pcibind cannot hand it over",
 		    d->n_network_ifaces);
 }
 
-/* <iommufd enabled='yes'/>, <driver iommufd='yes'/> (libvirt 12.1+): hostdevs opened through /dev/vfio/devices/vfioN and /dev/iommu */
+/* <iommufd enabled='yes'/>, <driver iommufd='yes'/> (libvirt 12.1+): hostdevs opened through /dev/vfio/devices/vfioN
+ * and /dev/iommu */
 static void check_libvirt_iommufd(const struct vm *v, const struct libvirt_domain *d)
 {
 	struct vfio_cdev vc;
@@ -658,11 +690,13 @@ static void check_libvirt_iommufd(const struct vm *v, const struct libvirt_domai
 		    vc.iommufd ? " and /dev/iommu" : "");
 	else
 		add(v, offered == 0 ? CHECK_FAIL : CHECK_WARN, "iommufd",
-		    "drop <iommufd enabled='yes'/> or the hostdev's <driver iommufd='yes'/> (virsh edit), or boot a kernel "
+		    "drop <iommufd enabled='yes'/> or the hostdev's <driver iommufd='yes'/> (virsh edit), or boot a "
+		    "kernel "
 		    "with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV",
 		    "%zu hostdev%s through iommufd, %s", n, n == 1 ? "" : "s",
-		    offered == 0 ? "but the kernel has no VFIO cdev (/dev/vfio/devices): the domain cannot start"
-				 : "and whether the kernel has the VFIO cdev is unknown (no function on vfio-pci, no config)");
+		    offered == 0
+			? "but the kernel has no VFIO cdev (/dev/vfio/devices): the domain cannot start"
+			: "and whether the kernel has the VFIO cdev is unknown (no function on vfio-pci, no config)");
 }
 
 static void check_libvirt_hook(const struct vm *v)
@@ -682,8 +716,10 @@ static void check_libvirt_hook(const struct vm *v)
 	add(v, unbound ? CHECK_FAIL : CHECK_WARN, "hook",
 	    "install -D -m 0755 /usr/share/pcibind/hooks/libvirt-qemu /etc/libvirt/hooks/qemu.d/pcibind; "
 	    "systemctl restart libvirtd",
-	    "no libvirt hook runs pcibind%s", unbound ? ": libvirt refuses to start with an unmanaged device still on "
-						    "a host driver (\"must be manually detached\")" : "");
+	    "no libvirt hook runs pcibind%s",
+	    unbound ? ": libvirt refuses to start with an unmanaged device still on "
+		      "a host driver (\"must be manually detached\")"
+		    : "");
 }
 
 static int check_libvirt(const struct check_vm_env *e, const char *arg)
@@ -711,8 +747,9 @@ static int check_libvirt(const struct check_vm_env *e, const char *arg)
 	check_slots(&v);
 	check_plan(&v);
 	check_display(&v);
-	check_firmware(&v, "<os firmware='efi'> (virsh edit), or create the domain with UEFI firmware",
-		       "<firmware><feature enabled='no' name='enrolled-keys'/></firmware>, or an OVMF without Secure Boot");
+	check_firmware(
+	    &v, "<os firmware='efi'> (virsh edit), or create the domain with UEFI firmware",
+	    "<firmware><feature enabled='no' name='enrolled-keys'/></firmware>, or an OVMF without Secure Boot");
 	check_roms(&v, "");
 	check_libvirt_iommufd(&v, &d);
 	if (v.devs.n)
@@ -750,15 +787,19 @@ static void hooks_proxmox(const struct check_vm_env *e, size_t *named)
 		if (n < 6 || n - 5 >= sizeof(vmid) || !streq(de->d_name + n - 5, ".conf"))
 			continue;
 		snprintf(vmid, sizeof(vmid), "%.*s", (int)(n - 5), de->d_name);
-		if (!proxmox_vmid_valid(vmid) || snprintf(rel, sizeof(rel), "%s/%s", PVE_VM_CONF_DIR, de->d_name) >= (int)sizeof(rel) ||
+		if (!proxmox_vmid_valid(vmid) ||
+		    snprintf(rel, sizeof(rel), "%s/%s", PVE_VM_CONF_DIR, de->d_name) >= (int)sizeof(rel) ||
 		    sysroot_read(r, rel, &text, NULL) < 0 || proxmox_vm_parse(text, &vm) < 0)
 			continue;
 		if (proxmox_vm_has_hostpci(&vm) && !vm.template &&
 		    proxmox_hookscript(r, vm.hookscript, path, sizeof(path)) != HS_PCIBIND) {
-			snprintf(msg, sizeof(msg), "VM %s%s%s%s passes PCI devices and has no pcibind hookscript: they stay on "
-				 "vfio-pci when it stops", vmid, vm.name ? " (" : "", vm.name ? vm.name : "", vm.name ? ")" : "");
-			snprintf(fix, sizeof(fix), "qm set %s --hookscript local:snippets/pcibind-hook; pcibind check --vm %s",
-				 vmid, vmid);
+			snprintf(msg, sizeof(msg),
+				 "VM %s%s%s%s passes PCI devices and has no pcibind hookscript: they stay on "
+				 "vfio-pci when it stops",
+				 vmid, vm.name ? " (" : "", vm.name ? vm.name : "", vm.name ? ")" : "");
+			snprintf(fix, sizeof(fix),
+				 "qm set %s --hookscript local:snippets/pcibind-hook; pcibind check --vm %s", vmid,
+				 vmid);
 			e->add(e->data, CHECK_WARN, "vm", fix, msg);
 			(*named)++;
 		}
@@ -789,10 +830,14 @@ static void hooks_libvirt(const struct check_vm_env *e, size_t *named)
 		for (size_t i = 0; i < dom.n; i++)
 			unmanaged += !dom.hostdevs[i].managed || e->cfg->libvirt_all;
 		if (unmanaged) {
-			snprintf(msg, sizeof(msg), "domain %.64s passes %zu unmanaged PCI device%s and no libvirt hook runs "
-				 "pcibind", dom.name ? dom.name : de->d_name, unmanaged, unmanaged == 1 ? "" : "s");
-			snprintf(fix, sizeof(fix), "install -D -m 0755 /usr/share/pcibind/hooks/libvirt-qemu "
-				 "/etc/libvirt/hooks/qemu.d/pcibind; pcibind check --domain %.64s", dom.name ? dom.name : "NAME");
+			snprintf(msg, sizeof(msg),
+				 "domain %.64s passes %zu unmanaged PCI device%s and no libvirt hook runs "
+				 "pcibind",
+				 dom.name ? dom.name : de->d_name, unmanaged, unmanaged == 1 ? "" : "s");
+			snprintf(fix, sizeof(fix),
+				 "install -D -m 0755 /usr/share/pcibind/hooks/libvirt-qemu "
+				 "/etc/libvirt/hooks/qemu.d/pcibind; pcibind check --domain %.64s",
+				 dom.name ? dom.name : "NAME");
 			e->add(e->data, CHECK_WARN, "vm", fix, msg);
 			(*named)++;
 		}

@@ -19,15 +19,15 @@
 #include "unitlink.h"
 #include "usage.h"
 
-#define CHECK_SCHEMA  1
-#define FINDINGS_MAX  128
-#define TEXT_MAX      512
+#define CHECK_SCHEMA 1
+#define FINDINGS_MAX 128
+#define TEXT_MAX     512
 
 enum level { LVL_OK, LVL_INFO, LVL_WARN, LVL_FAIL };
 _Static_assert((int)LVL_FAIL == CHECK_FAIL && (int)LVL_WARN == CHECK_WARN && (int)LVL_INFO == CHECK_INFO,
 	       "the levels of check-vm.h");
 
-static const char *const level_names[] = {"ok", "info", "warn", "fail"};
+static const char *const level_names[] = { "ok", "info", "warn", "fail" };
 
 struct finding {
 	enum level level;
@@ -68,10 +68,12 @@ static void check_cpu(struct check *k)
 	if (!s->have_cpuinfo)
 		add(k, LVL_WARN, "cpu", "run on the host itself", "cannot read /proc/cpuinfo");
 	else if (s->vmx || s->svm)
-		add(k, LVL_OK, "cpu", NULL, "%s CPU with %s", cpu_vendor_name(s->cpu), s->vmx ? "vmx (VT-x)" : "svm (AMD-V)");
+		add(k, LVL_OK, "cpu", NULL, "%s CPU with %s", cpu_vendor_name(s->cpu),
+		    s->vmx ? "vmx (VT-x)" : "svm (AMD-V)");
 	else
 		add(k, LVL_FAIL, "cpu", "enable VT-x / AMD-V (SVM) in the firmware setup",
-		    "%s CPU without vmx or svm flags: hardware virtualisation is off or absent", cpu_vendor_name(s->cpu));
+		    "%s CPU without vmx or svm flags: hardware virtualisation is off or absent",
+		    cpu_vendor_name(s->cpu));
 }
 
 /* a module parameter as the kernel shows it: 'Y' / 'N' (or a number), '\0' when the module is not loaded */
@@ -97,23 +99,27 @@ static void check_irq_remap(struct check *k)
 			char fix[TEXT_MAX];
 
 			(void)snprintf(fix, sizeof(fix), "remove it from [pcibind] (%s:%u)",
-				       k->cfg->allow_unsafe_interrupts_origin.file, k->cfg->allow_unsafe_interrupts_origin.line);
+				       k->cfg->allow_unsafe_interrupts_origin.file,
+				       k->cfg->allow_unsafe_interrupts_origin.line);
 			add(k, LVL_INFO, "irq-remap", fix,
-			    "allow_unsafe_interrupts = yes is not needed with interrupt remapping; generate leaves it out");
+			    "allow_unsafe_interrupts = yes is not needed with interrupt remapping; generate leaves it "
+			    "out");
 		}
 	} else if (s->irq_remap == 0 && k->cfg->allow_unsafe_interrupts) {
 		/* the user accepted the risk: say what it is and whether it is in effect, suggest nothing else */
 		add(k, now == 'Y' ? LVL_WARN : LVL_FAIL, "irq-remap",
 		    now == 'Y' ? "enable x2APIC / interrupt remapping in the firmware to need it no more"
 			       : "`pcibind generate --write`, then reload vfio_iommu_type1 (or reboot)",
-		    "no interrupt remapping (%s); allow_unsafe_interrupts = yes lets vfio assign devices anyway, at the "
+		    "no interrupt remapping (%s); allow_unsafe_interrupts = yes lets vfio assign devices anyway, at "
+		    "the "
 		    "risk that a device in a VM sends interrupts the host takes for its own; %s",
 		    s->irq_remap_source,
 		    now == 'Y' ? "in effect (vfio_iommu_type1 allow_unsafe_interrupts=Y)"
 			       : "not in effect yet (vfio_iommu_type1 has not loaded it)");
 	} else if (s->irq_remap == 0) {
 		add(k, LVL_WARN, "irq-remap",
-		    "enable x2APIC / interrupt remapping in the firmware; or accept the risk with allow_unsafe_interrupts = yes",
+		    "enable x2APIC / interrupt remapping in the firmware; or accept the risk with "
+		    "allow_unsafe_interrupts = yes",
 		    "no interrupt remapping (%s): vfio refuses device assignment without it unless allowed",
 		    s->irq_remap_source);
 	} else {
@@ -150,7 +156,8 @@ static void check_kvm(struct check *k)
 		add(k, LVL_OK, "kvm", NULL, "report_ignored_msrs=N: the ignored accesses are not logged");
 	else if (report)
 		add(k, LVL_WARN, "kvm", "add `options kvm report_ignored_msrs=0` to a file in /etc/modprobe.d",
-		    "report_ignored_msrs=Y: every ignored MSR access is logged, and a busy guest floods the kernel log");
+		    "report_ignored_msrs=Y: every ignored MSR access is logged, and a busy guest floods the kernel "
+		    "log");
 }
 
 static void check_iommu(struct check *k)
@@ -161,8 +168,9 @@ static void check_iommu(struct check *k)
 		add(k, LVL_OK, "iommu", NULL, "IOMMU active (/sys/class/iommu and /sys/kernel/iommu_groups)");
 	else
 		add(k, LVL_FAIL, "iommu",
-		    s->cpu == CPU_INTEL ? "enable VT-d in the firmware setup; `pcibind generate --write` adds intel_iommu=on; reboot"
-					: "enable AMD-Vi / IOMMU in the firmware setup; reboot",
+		    s->cpu == CPU_INTEL
+			? "enable VT-d in the firmware setup; `pcibind generate --write` adds intel_iommu=on; reboot"
+			: "enable AMD-Vi / IOMMU in the firmware setup; reboot",
 		    "no IOMMU active: /sys/kernel/iommu_groups is empty");
 	check_irq_remap(k);
 }
@@ -201,7 +209,7 @@ static bool out_of_date(const struct check *k, const struct gen_file *f)
 static void check_generated(struct check *k)
 {
 	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
-	struct bootstate state = {0};
+	struct bootstate state = { 0 };
 	struct modaliases *aliases = NULL;
 	struct gen_existing ex;
 	struct gen_result res;
@@ -217,7 +225,7 @@ static void check_generated(struct check *k)
 		return;
 	}
 	(void)detect_modaliases(k->c->root, k->sys, &aliases); /* none: the softdeps of the bound drivers */
-	ex = (struct gen_existing){grub, kcmd, kstub, &state, aliases};
+	ex = (struct gen_existing){ grub, kcmd, kstub, &state, aliases };
 	if (gen_build(k->cfg, k->h, k->sys, &ex, &res, &e) < 0) {
 		add(k, LVL_FAIL, "generate", "fix the configuration", "%s", e.msg[0] ? e.msg : "cannot generate");
 		bootstate_clear(&state);
@@ -227,8 +235,8 @@ static void check_generated(struct check *k)
 	for (size_t i = 0; i < res.n_files; i++)
 		stale += out_of_date(k, &res.files[i]);
 	for (size_t i = 0; i < res.n_hazards; i++)
-		add(k, LVL_FAIL, "generate", "take the driver out of blacklist or move the function at boot",
-		    "%s", res.hazards[i]);
+		add(k, LVL_FAIL, "generate", "take the driver out of blacklist or move the function at boot", "%s",
+		    res.hazards[i]);
 	if (stale)
 		add(k, LVL_WARN, "generate", "run `pcibind generate` to see them, `pcibind generate --write` to apply",
 		    "%zu generated file%s out of date", stale, stale == 1 ? " is" : "s are");
@@ -240,12 +248,14 @@ static void check_generated(struct check *k)
 		else if (k->sys->iommu && streq(res.args[i], "intel_iommu=on"))
 			/* the kernel's default (CONFIG_INTEL_IOMMU_DEFAULT_ON) turned it on: not a failure */
 			add(k, LVL_WARN, "cmdline",
-			    stale ? "`pcibind generate --write` puts it there" : "reboot (the configuration already has it)",
+			    stale ? "`pcibind generate --write` puts it there"
+				  : "reboot (the configuration already has it)",
 			    "intel_iommu=on is not on the running kernel's command line; the IOMMU is on anyway (the "
 			    "kernel's default), the argument keeps it so");
 		else
 			add(k, LVL_FAIL, "cmdline",
-			    stale ? "`pcibind generate --write`, then reboot" : "reboot (the configuration already has it)",
+			    stale ? "`pcibind generate --write`, then reboot"
+				  : "reboot (the configuration already has it)",
 			    "%s is not on the running kernel's command line", res.args[i]);
 	}
 	gen_result_clear(&res);
@@ -255,7 +265,7 @@ static void check_generated(struct check *k)
 
 static void check_modules(struct check *k)
 {
-	static const char *const names[] = {"vfio", "vfio_iommu_type1", "vfio_pci"};
+	static const char *const names[] = { "vfio", "vfio_iommu_type1", "vfio_pci" };
 	const struct system *s = k->sys;
 	_cleanup_free_ char *dep = NULL, *builtin = NULL;
 	char path[4096];
@@ -278,7 +288,8 @@ static void check_modules(struct check *k)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		add(k, s->modules_loaded[i] ? LVL_OK : LVL_INFO, "modules",
-		    s->modules_loaded[i] ? NULL : "loaded on demand; `pcibind generate --write` lists it in modules-load.d",
+		    s->modules_loaded[i] ? NULL
+					 : "loaded on demand; `pcibind generate --write` lists it in modules-load.d",
 		    "%s %s", names[i], s->modules_loaded[i] ? "loaded" : "available, not loaded");
 }
 
@@ -302,16 +313,19 @@ static void check_cdev(struct check *k)
 		add(k, LVL_INFO, "vfio-cdev", "modprobe iommufd (loaded on demand by a VM manager that uses it)",
 		    "VFIO cdev offered (/dev/vfio/devices/vfioN), /dev/iommu absent: iommufd not loaded");
 	else if (seen == 0 || cfg == 'n')
-		add(k, LVL_INFO, "vfio-cdev", "a kernel built with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV, for iommufd",
+		add(k, LVL_INFO, "vfio-cdev",
+		    "a kernel built with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV, for iommufd",
 		    "no VFIO cdev in %s (%s): VM managers open /dev/vfio/N; iommufd (QEMU -object iommufd, libvirt "
-		    "<iommufd>) is not available", k->sys->running[0] ? k->sys->running : "the running kernel",
+		    "<iommufd>) is not available",
+		    k->sys->running[0] ? k->sys->running : "the running kernel",
 		    cfg == 'n' ? "CONFIG_VFIO_DEVICE_CDEV not set" : "its vfio-dev devices have no character device");
 	else if (cfg == 'y' || iommufd)
 		add(k, LVL_INFO, "vfio-cdev", NULL,
 		    "VFIO cdev offered by %s (CONFIG_VFIO_DEVICE_CDEV=y); no function on vfio-pci shows it yet",
 		    k->sys->running);
 	else
-		add(k, LVL_INFO, "vfio-cdev", NULL, "VFIO cdev unknown: no function on vfio-pci, no kernel config found");
+		add(k, LVL_INFO, "vfio-cdev", NULL,
+		    "VFIO cdev unknown: no function on vfio-pci, no kernel config found");
 }
 
 /* which bridge lacks ACS, for a group that holds more than the set */
@@ -353,8 +367,8 @@ static void check_set_state(struct check *k, const struct devset *set, enum set_
 		if (!devset_selects(set, &f->addr, f->vendor, f->device) || pcifn_is_bridge(f))
 			continue;
 		if (!streq_null(f->driver, target))
-			(void)snprintf(away + strlen(away), sizeof(away) - strlen(away), "%s%s on %s", away[0] ? ", " : "",
-				       f->name, f->driver ? f->driver : "no driver");
+			(void)snprintf(away + strlen(away), sizeof(away) - strlen(away), "%s%s on %s",
+				       away[0] ? ", " : "", f->name, f->driver ? f->driver : "no driver");
 		g = f->group;
 	}
 	if (set->boot && v == VERDICT_READY && away[0])
@@ -366,12 +380,12 @@ static void check_set_state(struct check *k, const struct devset *set, enum set_
 		const struct pcifn *f = &k->h->fns[i];
 
 		if (f->group == g && pcifn_is_bridge(f))
-			(void)snprintf(group + strlen(group), sizeof(group) - strlen(group), "%s%s", group[0] ? ", " : "",
-				       f->name);
+			(void)snprintf(group + strlen(group), sizeof(group) - strlen(group), "%s%s",
+				       group[0] ? ", " : "", f->name);
 	}
 	if (g >= 0)
-		add(k, LVL_OK, what, NULL, "IOMMU group %d holds only the set%s%s%s", g, group[0] ? " and the bridge " : "",
-		    group, group[0] ? ", which stays with the host" : "");
+		add(k, LVL_OK, what, NULL, "IOMMU group %d holds only the set%s%s%s", g,
+		    group[0] ? " and the bridge " : "", group, group[0] ? ", which stays with the host" : "");
 }
 
 static void check_sets(struct check *k)
@@ -380,7 +394,9 @@ static void check_sets(struct check *k)
 		const struct devset *set = &k->cfg->sets[i];
 		char detail[TEXT_MAX] = "", what[80], why[TEXT_MAX] = "";
 		enum set_verdict v = plan_set_verdict(k->h, k->cfg, set, detail, sizeof(detail));
-		enum level lvl = v == VERDICT_READY || v == VERDICT_BOUND ? LVL_OK : v == VERDICT_ABSENT ? LVL_WARN : LVL_FAIL;
+		enum level lvl = v == VERDICT_READY || v == VERDICT_BOUND ? LVL_OK
+				 : v == VERDICT_ABSENT			  ? LVL_WARN
+									  : LVL_FAIL;
 
 		const char *vn = set_verdict_name(v), *body = detail;
 		size_t n = strlen(vn);
@@ -391,11 +407,12 @@ static void check_sets(struct check *k)
 			group_why(k, set, why, sizeof(why));
 		(void)snprintf(what, sizeof(what), "set %s", set->name);
 		add(k, lvl, what,
-		    lvl == LVL_OK     ? NULL
+		    lvl == LVL_OK	  ? NULL
 		    : v == VERDICT_ABSENT ? "check the address with `pcibind status`"
-		    : v == VERDICT_GROUP  ? "add the sibling to the set, or move the card to a slot whose port isolates it "
-					    "(`pcibind status --tree` shows the groups)"
-					  : "see `pcibind status`",
+		    : v == VERDICT_GROUP
+			? "add the sibling to the set, or move the card to a slot whose port isolates it "
+			  "(`pcibind status --tree` shows the groups)"
+			: "see `pcibind status`",
 		    "%s: %s%s%s", vn, body, why[0] ? ": " : "", why);
 		check_set_state(k, set, v);
 	}
@@ -406,7 +423,7 @@ static void check_sets(struct check *k)
 /* a set with boot = yes is claimed at boot only with the unit enabled */
 static void check_unit(struct check *k)
 {
-	struct unit_links u = {0};
+	struct unit_links u = { 0 };
 	bool boot = false;
 	int err;
 
@@ -478,28 +495,34 @@ static int check_reset_fn(struct check *k, const struct devset *set, const struc
 	(void)snprintf(what, sizeof(what), "reset %s", f->name);
 	if (!methods || !*methods) {
 		if ((s = slot_bus_reset(k, set, f)))
-			add(k, LVL_INFO, what, NULL, "[%s]: %s has no reset of its own; the bus reset of %s resets it with it",
-			    set->name, f->name, s->name);
+			add(k, LVL_INFO, what, NULL,
+			    "[%s]: %s has no reset of its own; the bus reset of %s resets it with it", set->name,
+			    f->name, s->name);
 		else
 			add(k, LVL_WARN, what,
-			    "give the VM every function of the device, or a device-specific reset module; nothing to set in "
+			    "give the VM every function of the device, or a device-specific reset module; nothing to "
+			    "set in "
 			    "pcibind",
-			    "[%s]: %s has no usable reset method (%s): the kernel cannot reset it when the VM stops, so the "
+			    "[%s]: %s has no usable reset method (%s): the kernel cannot reset it when the VM stops, "
+			    "so the "
 			    "VM may not start cleanly again, and the device keeps what the last guest left in it",
-			    set->name, f->name, methods ? "reset_method is empty: all disabled" : "no reset_method file");
+			    set->name, f->name,
+			    methods ? "reset_method is empty: all disabled" : "no reset_method file");
 		return 1;
 	}
 	if (amd_gpu_reset_bug(f, methods)) {
 		if (vendor_reset)
-			(void)snprintf(fix, sizeof(fix),
-				       "vendor-reset is loaded: set reset_method = device_specific in [%s] (since Linux 5.15 "
-				       "the kernel uses it only when asked)",
-				       set->name);
+			(void)snprintf(
+			    fix, sizeof(fix),
+			    "vendor-reset is loaded: set reset_method = device_specific in [%s] (since Linux 5.15 "
+			    "the kernel uses it only when asked)",
+			    set->name);
 		else
-			(void)snprintf(fix, sizeof(fix),
-				       "install and load vendor-reset (github.com/gnif/vendor-reset), then set reset_method = "
-				       "device_specific in [%s]",
-				       set->name);
+			(void)snprintf(
+			    fix, sizeof(fix),
+			    "install and load vendor-reset (github.com/gnif/vendor-reset), then set reset_method = "
+			    "device_specific in [%s]",
+			    set->name);
 		add(k, LVL_WARN, what, fix,
 		    "[%s]: %s, an AMD GPU, can only be reset with '%s': AMD GPUs of the Polaris, Vega and Navi 1x "
 		    "generations do not come back from a bus or PM reset (the AMD reset bug), so after the VM stops it "
@@ -550,7 +573,8 @@ static void print_text(const struct check *k)
 {
 	for (size_t i = 0; i < k->n; i++) {
 		const struct finding *f = &k->f[i];
-		printf("%-4s  %s: %s%s%s\n", level_names[f->level], f->what, f->msg, f->fix[0] ? "; fix: " : "", f->fix);
+		printf("%-4s  %s: %s%s%s\n", level_names[f->level], f->what, f->msg, f->fix[0] ? "; fix: " : "",
+		       f->fix);
 	}
 	printf("%s\n", ready(k) ? "ready" : "not ready");
 }

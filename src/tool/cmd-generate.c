@@ -29,15 +29,15 @@ struct generate {
 	struct bootstate_dirs dirs; /* the directories earlier writes made */
 	struct modaliases *aliases; /* NULL: no modules.alias */
 	struct gen_result res;
-	char **old;     /* per res.files: text on disk (or as an earlier entry leaves it), NULL if absent */
-	bool *changed;  /* per res.files */
-	size_t n_changed; /* files the user sees (the record is not shown) */
-	size_t n_now;     /* commands that are a change themselves */
+	char **old;	   /* per res.files: text on disk (or as an earlier entry leaves it), NULL if absent */
+	bool *changed;	   /* per res.files */
+	size_t n_changed;  /* files the user sees (the record is not shown) */
+	size_t n_now;	   /* commands that are a change themselves */
 	const char **cmds; /* the refresh commands to run, in order */
 	size_t n_cmds;
 	int *cmd_status; /* -1: not run */
 	int lock_fd;
-	unsigned flags;  /* GENERATE_* */
+	unsigned flags; /* GENERATE_* */
 };
 
 static void generate_free(struct generate *g)
@@ -116,8 +116,7 @@ static int build(struct generate *g)
 	kcmd = read_or_null(g->c->root, "etc/kernel/cmdline", &err);
 	kstub = read_or_null(g->c->root, "etc/kernelstub/configuration", &err);
 	if (err < 0) {
-		msg_error("cannot read the boot configuration below %s: %s", sysroot_path(g->c->root),
-			  strerror(-err));
+		msg_error("cannot read the boot configuration below %s: %s", sysroot_path(g->c->root), strerror(-err));
 		return EXIT_FAILURE_;
 	}
 	if (bootstate_dirs_load(g->c->root, &g->dirs, msg, sizeof(msg)) < 0) {
@@ -132,7 +131,7 @@ static int build(struct generate *g)
 		msg_error("cannot read modules.alias below %s: %s", sysroot_path(g->c->root), strerror(-err));
 		return EXIT_FAILURE_;
 	}
-	ex = (struct gen_existing){grub, kcmd, kstub, &g->state, g->aliases};
+	ex = (struct gen_existing){ grub, kcmd, kstub, &g->state, g->aliases };
 	r = g->c->remove ? gen_remove(g->sys, &ex, &g->res, &e) : gen_build(g->cfg, g->h, g->sys, &ex, &g->res, &e);
 	if (r == -EINVAL) {
 		msg_error("%s; nothing generated", e.msg);
@@ -281,7 +280,7 @@ static int add_dirs_file(struct generate *g, size_t at, char *text)
 		return -ENOMEM;
 	}
 	memmove(&n[at + 1], &n[at], (g->res.n_files - at) * sizeof(*n));
-	n[at] = (struct gen_file){.path = path, .text = text, .mode = 0644, .state = true, .prune = BOOTSTATE_DIR};
+	n[at] = (struct gen_file){ .path = path, .text = text, .mode = 0644, .state = true, .prune = BOOTSTATE_DIR };
 	g->res.n_files++;
 	return 0;
 }
@@ -349,7 +348,8 @@ static void remove_made_dirs(struct generate *g, bool act)
 				deepest = i;
 		if (!act) {
 			if (!g->c->json && !(g->flags & GENERATE_NO_STDOUT))
-				printf("would remove /%s if empty (generate --write made it)\n", g->dirs.paths[deepest]);
+				printf("would remove /%s if empty (generate --write made it)\n",
+				       g->dirs.paths[deepest]);
 		} else if (sysroot_rmdir(g->c->root, g->dirs.paths[deepest]) == 0) {
 			msg_info(g->c, "removed /%s (generate --write made it; now empty)", g->dirs.paths[deepest]);
 		}
@@ -449,8 +449,8 @@ static int refresh(struct generate *g)
 		if (why[0])
 			msg_error("%s; the files are written, run it again once fixed", why);
 		else if (g->cmd_status[i] != 0)
-			msg_error("'%s' failed (status %d); the files are written, run it again once fixed",
-				  g->cmds[i], g->cmd_status[i]);
+			msg_error("'%s' failed (status %d); the files are written, run it again once fixed", g->cmds[i],
+				  g->cmd_status[i]);
 		if (g->cmd_status[i] != 0)
 			return EXIT_FAILURE_;
 	}
@@ -526,7 +526,11 @@ static void json_file(struct json *j, const struct generate *g, size_t i)
 	(void)snprintf(path, sizeof(path), "/%s", f->path);
 	json_object_begin(j);
 	json_key_string(j, "path", path);
-	json_key_string(j, "action", !g->changed[i] ? "unchanged" : !f->text ? "remove" : g->old[i] ? "change" : "create");
+	json_key_string(j, "action",
+			!g->changed[i] ? "unchanged"
+			: !f->text     ? "remove"
+			: g->old[i]    ? "change"
+				       : "create");
 	json_key_bool(j, "owned", f->owned || f->state);
 	json_key_bool(j, "record", f->state);
 	json_key_string(j, "diff", d);
@@ -612,7 +616,7 @@ static void summarise_files(const struct generate *g, struct generate_summary *s
 		fc->diff = gen_diff(f->path, g->old[i], f->text);
 		if (!fc->diff || asprintf(&fc->path, "/%s", f->path) < 0) {
 			free(fc->diff);
-			*fc = (struct generate_file_change){0};
+			*fc = (struct generate_file_change){ 0 };
 			break;
 		}
 		fc->action = !f->text ? "remove" : g->old[i] ? "change" : "create";
@@ -626,8 +630,10 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 	bool initrd_tool = false;
 
 	generate_summary_free(sum);
-	*sum = (struct generate_summary){.files_changed = g->n_changed, .boot_changed = g->n_now > 0,
-					 .n_commands = g->n_cmds, .n_hazards = g->res.n_hazards};
+	*sum = (struct generate_summary){ .files_changed = g->n_changed,
+					  .boot_changed = g->n_now > 0,
+					  .n_commands = g->n_cmds,
+					  .n_hazards = g->res.n_hazards };
 	summarise_files(g, sum);
 	for (size_t i = 0; i < g->n_cmds && i < ARRAY_SIZE(sum->commands); i++) {
 		(void)snprintf(sum->commands[i], sizeof(sum->commands[i]), "%s", g->cmds[i]);
@@ -645,7 +651,8 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 	for (size_t i = 0; i < g->res.n_args; i++) {
 		size_t len = strlen(sum->args_missing);
 
-		if (words_contain(g->sys->cmdline, g->res.args[i]) || len + strlen(g->res.args[i]) + 2 >= sizeof(sum->args_missing))
+		if (words_contain(g->sys->cmdline, g->res.args[i]) ||
+		    len + strlen(g->res.args[i]) + 2 >= sizeof(sum->args_missing))
 			continue;
 		(void)snprintf(sum->args_missing + len, sizeof(sum->args_missing) - len, "%s%s", len ? " " : "",
 			       g->res.args[i]);
@@ -654,14 +661,13 @@ static void summarise(const struct generate *g, struct generate_summary *sum)
 
 int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, struct generate_summary *ret_sum)
 {
-	struct generate g = {.c = c, .cfg = cfg, .lock_fd = -1, .flags = flags};
+	struct generate g = { .c = c, .cfg = cfg, .lock_fd = -1, .flags = flags };
 	bool out = !(flags & GENERATE_NO_STDOUT);
 	bool act = (c->write || c->remove) && !c->dry_run;
 	int r;
 
 	if ((r = lock(&g)) != 0 || (r = scan(&g)) != 0 || (r = build(&g)) != 0 || (r = plan(&g)) != 0 ||
-	    (r = compare(&g)) != 0 ||
-	    (r = pick_commands(&g)) != 0 || (r = hazards(&g)) != 0)
+	    (r = compare(&g)) != 0 || (r = pick_commands(&g)) != 0 || (r = hazards(&g)) != 0)
 		goto out;
 	if (!c->json && out && (r = print_text(&g)) != 0)
 		goto out;
@@ -693,7 +699,8 @@ static int run(struct ctx *c, int argc, char **argv)
 	int r = 0;
 
 	if (argc > 0) {
-		msg_error("generate takes no arguments (it works from the configuration); try 'pcibind generate --help'");
+		msg_error(
+		    "generate takes no arguments (it works from the configuration); try 'pcibind generate --help'");
 		return EXIT_USAGE;
 	}
 	/* the way back needs no configuration: a broken or missing one must not keep the setup in place */

@@ -29,20 +29,20 @@
 /* One hook run: which VM, what it holds, the host as scanned */
 struct hook {
 	struct ctx *c;
-	const char *kind;           /* "proxmox", "libvirt" */
-	const char *name;           /* the VMID or domain name as given: for the record and the JSON report */
+	const char *kind;	    /* "proxmox", "libvirt" */
+	const char *name;	    /* the VMID or domain name as given: for the record and the JSON report */
 	char vm[VM_SHOWN_MAX + 16]; /* printable, shortened: for messages only */
 	const char *phase;
-	char record[PATH_MAX];      /* HOOK_RECORD_DIR/KIND-NAME */
+	char record[PATH_MAX]; /* HOOK_RECORD_DIR/KIND-NAME */
 	struct config *cfg;
 	struct pcihost *h;
 	struct journal *j;
 	int lock_fd;
-	struct hook_devs devs;      /* what the VM gets from pcibind, or got: what is given back */
-	struct hook_devs kept;      /* Proxmox driver=keep: the VM's, left where they are */
-	struct plan *plan;          /* the plan carried out (or planned), for --json */
+	struct hook_devs devs; /* what the VM gets from pcibind, or got: what is given back */
+	struct hook_devs kept; /* Proxmox driver=keep: the VM's, left where they are */
+	struct plan *plan;     /* the plan carried out (or planned), for --json */
 	struct outcome *outs;
-	int result;                 /* the phase's own status (a stop's failure does not reach Proxmox), -1: none */
+	int result; /* the phase's own status (a stop's failure does not reach Proxmox), -1: none */
 };
 
 static void hook_msg(int level, const struct hook *hk, const char *fmt, ...) _printf_(3, 4);
@@ -509,7 +509,8 @@ static int apply_steps(struct hook *hk)
 			return -1;
 		}
 		if (err > 0)
-			hook_msg(6, hk, "[%s]: %d single-GPU step(s) done (units stopped, console released)", set->name, err);
+			hook_msg(6, hk, "[%s]: %d single-GPU step(s) done (units stopped, console released)", set->name,
+				 err);
 		done += err;
 	}
 	return done;
@@ -556,8 +557,10 @@ static int write_record(struct hook *hk)
 		for (size_t i = 0; i < old.n; i++) {
 			pciaddr_format(&old.addrs[i], a);
 			if (!hook_devs_has(&hk->devs, &old.addrs[i]) && journal_find(hk->j, a))
-				hook_msg(4, hk, "%s, handed to this VM at an earlier start, was never given back (no stop "
-					 "ran); it stays as it is until 'pcibind restore %s'", a, a);
+				hook_msg(4, hk,
+					 "%s, handed to this VM at an earlier start, was never given back (no stop "
+					 "ran); it stays as it is until 'pcibind restore %s'",
+					 a, a);
 		}
 		same = same_functions(&old, &hk->devs);
 		hook_devs_free(&old);
@@ -618,8 +621,8 @@ static int refuse_held(const struct hook *hk)
 		if (!held_by_others(hk, &hk->devs.addrs[i], who, sizeof(who)))
 			continue;
 		pciaddr_format(&hk->devs.addrs[i], a);
-		hook_msg(3, hk, "%s: %s: %s; it is in use, this VM cannot have it until that stops", hk->devs.origin[i], a,
-			 who);
+		hook_msg(3, hk, "%s: %s: %s; it is in use, this VM cannot have it until that stops", hk->devs.origin[i],
+			 a, who);
 		refused = true;
 	}
 	if (!refused)
@@ -737,8 +740,10 @@ static int recorded_devices(struct hook *hk)
 	if (err == -ENOENT)
 		return 0;
 	if (err == -EBADMSG && line)
-		hook_msg(3, hk, "/%s:%u: not a PCI address; this is not a record pcibind wrote: nothing is given back "
-			 "(inspect it, remove it, and run 'pcibind restore')", hk->record, line);
+		hook_msg(3, hk,
+			 "/%s:%u: not a PCI address; this is not a record pcibind wrote: nothing is given back "
+			 "(inspect it, remove it, and run 'pcibind restore')",
+			 hk->record, line);
 	else
 		hook_msg(3, hk, "cannot read /%s: %s; nothing is given back (run 'pcibind restore')", hk->record,
 			 err == -EBADMSG ? "not a regular file of root's, or writable by others" : strerror(-err));
@@ -762,7 +767,9 @@ static int read_rel(const struct hook *hk, const char *rel, char **ret, bool opt
 	}
 	if (err < 0)
 		hook_msg(3, hk, "cannot read /%s: %s", rel,
-			 err == -EINVAL ? "not a regular file" : err == -EFBIG ? "larger than 8 MiB" : strerror(-err));
+			 err == -EINVAL	 ? "not a regular file"
+			 : err == -EFBIG ? "larger than 8 MiB"
+					 : strerror(-err));
 	return err;
 }
 
@@ -771,8 +778,10 @@ static void say_ignored(const struct hook *hk, const struct pve_vm *vm)
 {
 	for (size_t i = 0; i < PVE_HOSTPCI_MAX; i++)
 		if (vm->hostpci[i].value && vm->hostpci[i].why[0])
-			hook_msg(4, hk, "hostpci%zu: %s: qemu-server ignores this entry and starts the VM without it; "
-				 "nothing is handed over for it", i, vm->hostpci[i].why);
+			hook_msg(4, hk,
+				 "hostpci%zu: %s: qemu-server ignores this entry and starts the VM without it; "
+				 "nothing is handed over for it",
+				 i, vm->hostpci[i].why);
 		else if (vm->hostpci[i].dropped[0])
 			hook_msg(4, hk, "hostpci%zu: %s, as qemu-server keeps it", i, vm->hostpci[i].dropped);
 }
@@ -784,9 +793,10 @@ static void say_grouped(const struct hook *hk)
 		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
 
 		if (f && hook_origin_is_group(hk->devs.origin[i]))
-			hook_msg(6, hk, "%s (%s) goes too: it is in the %s (group %d), and qemu-server binds every "
-				 "function of the group to vfio-pci; the VM gets only what it names", f->name,
-				 f->driver ? f->driver : "no driver", hk->devs.origin[i], f->group);
+			hook_msg(6, hk,
+				 "%s (%s) goes too: it is in the %s (group %d), and qemu-server binds every "
+				 "function of the group to vfio-pci; the VM gets only what it names",
+				 f->name, f->driver ? f->driver : "no driver", hk->devs.origin[i], f->group);
 	}
 }
 
@@ -972,7 +982,8 @@ static int libvirt_devices(struct hook *hk, const char *xml, size_t len, bool st
 			char a[PCIADDR_STRLEN];
 
 			pciaddr_format(&hk->devs.addrs[i], a);
-			hook_msg(3, hk, "%s: %s is not present on this host; nothing was changed", hk->devs.origin[i], a);
+			hook_msg(3, hk, "%s: %s is not present on this host; nothing was changed", hk->devs.origin[i],
+				 a);
 			return EXIT_FAILURE_;
 		}
 	return 0;
@@ -1005,8 +1016,8 @@ static int hook_libvirt(struct hook *hk, int argc, char **argv)
 	 */
 	if (!start && !stop)
 		return EXIT_OK;
-	if ((err = read_stdin((hk->c->timeout ? hk->c->timeout : CONFIG_DEFAULT_UNBIND_TIMEOUT) * 1000, &xml,
-			      &len)) < 0) {
+	if ((err = read_stdin((hk->c->timeout ? hk->c->timeout : CONFIG_DEFAULT_UNBIND_TIMEOUT) * 1000, &xml, &len)) <
+	    0) {
 		if (err == -ETIMEDOUT)
 			hook_msg(3, hk, "the domain XML did not come on stdin within %u s; nothing was changed",
 				 hk->c->timeout ? hk->c->timeout : CONFIG_DEFAULT_UNBIND_TIMEOUT);

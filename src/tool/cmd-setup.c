@@ -27,8 +27,8 @@
 #define SETUP_UNIT_MARK "unit-enabled-by-setup" /* in STATE_LIB_DIR */
 /* the first line of a configuration file setup made (there was none) */
 #define SETUP_MADE_LINE "# made by `pcibind setup`, which removes it with its last set; see pcibind.conf(5)\n"
-#define REASONS_MAX  4
-#define TEXT_MAX     1024
+#define REASONS_MAX	4
+#define TEXT_MAX	1024
 
 struct setup {
 	struct ctx *c;
@@ -48,12 +48,12 @@ struct setup {
 	char *new_text;	    /* after the edit, NULL: to be removed (a drop-in left empty) */
 	const char *action; /* create, change, unchanged, remove, absent */
 	struct unit_links unit;
-	int unit_err;	    /* unit_links_read() */
-	int unit_change;    /* links to create (> 0) or remove (< 0) */
-	int unit_done;	    /* links created or removed */
-	bool unit_kept;	    /* no boot set left, but the unit was enabled before setup: left enabled */
+	int unit_err;	 /* unit_links_read() */
+	int unit_change; /* links to create (> 0) or remove (< 0) */
+	int unit_done;	 /* links created or removed */
+	bool unit_kept;	 /* no boot set left, but the unit was enabled before setup: left enabled */
 	struct generate_summary gen;
-	int gen_status;	    /* generate's exit status, -1: not run */
+	int gen_status;			     /* generate's exit status, -1: not run */
 	char reasons[REASONS_MAX][TEXT_MAX]; /* why a reboot is needed */
 	size_t n_reasons;
 	char no_reboot[TEXT_MAX]; /* what to do instead when none is */
@@ -167,9 +167,9 @@ static bool fn_selected(const struct setup *s, const struct pcifn *f)
 	for (size_t i = 0; i < s->n_sels; i++) {
 		const struct selector *sel = &s->sels[i];
 
-		if (sel->kind == SEL_NAME ? devset_selects(config_find_set(s->cfg, sel->name), &f->addr, f->vendor,
-							   f->device)
-					  : selector_matches(sel, &f->addr, f->vendor, f->device))
+		if (sel->kind == SEL_NAME
+			? devset_selects(config_find_set(s->cfg, sel->name), &f->addr, f->vendor, f->device)
+			: selector_matches(sel, &f->addr, f->vendor, f->device))
 			return true;
 	}
 	return false;
@@ -179,7 +179,7 @@ static bool fn_selected(const struct setup *s, const struct pcifn *f)
 static int resolve(struct setup *s)
 {
 	for (size_t i = 0; i < s->n_sels; i++) {
-		struct plan_error e = {{0}};
+		struct plan_error e = { { 0 } };
 		int err = plan_check_selector(s->h, s->cfg, &s->sels[i], &e);
 
 		if (err == -EINVAL) {
@@ -211,7 +211,9 @@ static void show_fn(const struct setup *s, const struct pcifn *f, bool picked)
 	say(s, "  %s %s  %s: %s  driver: %s%s", picked ? "*" : " ", f->name,
 	    describe_class_name(s->names, f->class, cls, sizeof(cls)),
 	    describe_device(s->names, f->vendor, f->device, dev, sizeof(dev)), f->driver ? f->driver : "none",
-	    picked ? "" : pcifn_is_bridge(f) ? "  (a bridge: stays with the host)" : "  (not selected)");
+	    picked		 ? ""
+	    : pcifn_is_bridge(f) ? "  (a bridge: stays with the host)"
+				 : "  (not selected)");
 }
 
 /* the functions SEL names, with the rest of their IOMMU groups ('*': in the set) */
@@ -239,9 +241,10 @@ static void show_selection(const struct setup *s)
 
 static int check_refusals(struct setup *s)
 {
-	struct request req = {.verb = VERB_BIND, .driver = s->c->driver, .force = s->c->force, .sels = s->sels,
-			      .n_sels = s->n_sels};
-	struct plan_error e = {{0}};
+	struct request req = {
+		.verb = VERB_BIND, .driver = s->c->driver, .force = s->c->force, .sels = s->sels, .n_sels = s->n_sels
+	};
+	struct plan_error e = { { 0 } };
 	struct plan *p = NULL;
 	int r = plan_make(s->h, s->cfg, NULL, 0, &req, &p, &e);
 
@@ -320,10 +323,11 @@ static int pick_set(struct setup *s)
 		hit = &s->cfg->sets[i];
 		for (size_t j = i + 1; j < s->cfg->n_sets; j++)
 			if (set_overlaps(s, &s->cfg->sets[j])) {
-				msg_error("the functions are in two sets, [%s] (%s:%u) and [%s] (%s:%u); set up or remove "
-					  "one at a time",
-					  hit->name, hit->file, hit->line, s->cfg->sets[j].name, s->cfg->sets[j].file,
-					  s->cfg->sets[j].line);
+				msg_error(
+				    "the functions are in two sets, [%s] (%s:%u) and [%s] (%s:%u); set up or remove "
+				    "one at a time",
+				    hit->name, hit->file, hit->line, s->cfg->sets[j].name, s->cfg->sets[j].file,
+				    s->cfg->sets[j].line);
 				return EXIT_USAGE;
 			}
 	}
@@ -489,15 +493,15 @@ static int edit(struct setup *s)
 			strappendf(s->sels[0].kind == SEL_IDS ? ids : addrs, TEXT_MAX, "%s%s", i ? "," : "", one);
 		}
 		if (addrs[0]) {
-			keys[n++] = (struct confedit_key){"address", addrs};
+			keys[n++] = (struct confedit_key){ "address", addrs };
 			found_ids(s, ids, sizeof(ids));
 		}
-		keys[n++] = (struct confedit_key){"ids", ids};
+		keys[n++] = (struct confedit_key){ "ids", ids };
 	}
 	if (!s->set || s->set->boot != s->boot)
-		keys[n++] = (struct confedit_key){"boot", s->boot ? "yes" : "no"};
+		keys[n++] = (struct confedit_key){ "boot", s->boot ? "yes" : "no" };
 	if (s->c->driver && (!s->set || !streq_null(s->set->driver, s->c->driver)))
-		keys[n++] = (struct confedit_key){"driver", s->c->driver};
+		keys[n++] = (struct confedit_key){ "driver", s->c->driver };
 	section_comment(s, comment, sizeof(comment));
 	/* a file setup makes says so: the way back removes it once this line is all it holds */
 	err = confedit_set(s->old_text ? s->old_text : SETUP_MADE_LINE, s->name, keys, n, comment, &s->new_text);
@@ -512,7 +516,7 @@ static int edit(struct setup *s)
 /* the edited configuration, read as pcibind will read it; an error names the file and line */
 static int check_edit(struct setup *s)
 {
-	struct config_error e = {0};
+	struct config_error e = { 0 };
 	int err = config_load_text(s->c->root, s->rel, s->new_text, &s->new_cfg, &e);
 
 	if (err < 0) {
@@ -569,20 +573,24 @@ static const char *unit_problem(const struct setup *s, char *buf, size_t size)
 	if (!any_boot_set(s->new_cfg))
 		return NULL;
 	if (s->unit_err == -ENOENT)
-		(void)snprintf(buf, size, "%s is not installed below %s (`make install` puts it into "
-				    "/usr/lib/systemd/system); install pcibind, then run this again", UNIT,
-			       sysroot_path(s->c->root));
+		(void)snprintf(buf, size,
+			       "%s is not installed below %s (`make install` puts it into "
+			       "/usr/lib/systemd/system); install pcibind, then run this again",
+			       UNIT, sysroot_path(s->c->root));
 	else if (s->unit_err < 0)
 		(void)snprintf(buf, size, "cannot read %s: %s", UNIT, strerror(-s->unit_err));
 	else if (s->unit.masked)
-		(void)snprintf(buf, size, "%s is masked (/etc/systemd/system/%s links to /dev/null); `systemctl "
-				    "unmask %s`, then run this again", UNIT, UNIT, UNIT);
+		(void)snprintf(buf, size,
+			       "%s is masked (/etc/systemd/system/%s links to /dev/null); `systemctl "
+			       "unmask %s`, then run this again",
+			       UNIT, UNIT, UNIT);
 	else if (!s->unit.n_links)
 		(void)snprintf(buf, size, "%s (%s) has no [Install] WantedBy= to enable it by", UNIT, s->unit.path);
 	else
 		for (size_t i = 0; i < s->unit.n_links; i++)
 			if (s->unit.conflict[i][0]) {
-				(void)snprintf(buf, size, "/%s is %s, not the link to %s; remove it, then run this again",
+				(void)snprintf(buf, size,
+					       "/%s is %s, not the link to %s; remove it, then run this again",
 					       s->unit.links[i], s->unit.conflict[i], s->unit.path);
 				return buf;
 			}
@@ -600,8 +608,10 @@ static void show_unit_plan(const struct setup *s, bool done)
 		say(s, "%s %s: no set has boot = yes (%d link%s in /etc/systemd/system)",
 		    done ? "disabled" : "would disable", UNIT, -s->unit_change, s->unit_change == -1 ? "" : "s");
 	if (s->unit_kept && (done || s->c->dry_run))
-		say(s, "%s stays enabled, as it was before setup (by the package, or by hand): with no set at boot "
-		       "it claims nothing", UNIT);
+		say(s,
+		    "%s stays enabled, as it was before setup (by the package, or by hand): with no set at boot "
+		    "it claims nothing",
+		    UNIT);
 }
 
 /* the mark that setup made the links: written with them, removed with them */
@@ -674,12 +684,15 @@ static void judge_reboot(struct setup *s)
 		if (!s->no_reboot[0])
 			(void)snprintf(s->no_reboot, sizeof(s->no_reboot), "nothing of it is claimed at boot any more");
 		if (s->gen.boot_changed)
-			strappendf(s->no_reboot, sizeof(s->no_reboot), "; the kernel command line changed, from the next boot on");
+			strappendf(s->no_reboot, sizeof(s->no_reboot),
+				   "; the kernel command line changed, from the next boot on");
 		return;
 	}
 	if (!s->h->iommu)
-		reason(s, "the IOMMU is off now (no IOMMU groups)%s", s->gen.args_missing[0] ? "" :
-		       "; if it stays off after the reboot, enable VT-d or AMD-Vi (IOMMU) in the firmware setup");
+		reason(s, "the IOMMU is off now (no IOMMU groups)%s",
+		       s->gen.args_missing[0]
+			   ? ""
+			   : "; if it stays off after the reboot, enable VT-d or AMD-Vi (IOMMU) in the firmware setup");
 	if (s->gen.args_missing[0])
 		reason(s, "the running kernel lacks %s, which the kernel command line now has", s->gen.args_missing);
 	else if (s->gen.boot_changed)
@@ -873,7 +886,8 @@ static void say_nothing_to_do(const struct setup *s)
 {
 	bool boot = any_boot_set(s->new_cfg);
 
-	say(s, "nothing to do: the generated files are up to date and %s", boot ? UNIT " is enabled" : "no set needs " UNIT);
+	say(s, "nothing to do: the generated files are up to date and %s",
+	    boot ? UNIT " is enabled" : "no set needs " UNIT);
 }
 
 /* the part both directions share: show, ask, write, generate, the unit, the verdict */
@@ -887,7 +901,8 @@ static int still_as_read(struct setup *s)
 		return r;
 	if (!now == !s->old_text && (!now || streq(now, s->old_text)))
 		return 0;
-	msg_error("/%s changed while this setup ran (another pcibind setup?); nothing was changed: run it again", s->rel);
+	msg_error("/%s changed while this setup ran (another pcibind setup?); nothing was changed: run it again",
+		  s->rel);
 	return EXIT_FAILURE_;
 }
 
@@ -947,17 +962,20 @@ static int carry_out(struct setup *s)
 	r = run_generate(s, GENERATE_NO_SUMMARY | (previewed ? GENERATE_NO_DIFF : 0));
 	if (r != 0) {
 		msg_error("/%s is written, and the generated files named above; %s is as it was. Once that is "
-			  "fixed, run this setup again", s->rel, UNIT);
+			  "fixed, run this setup again",
+			  s->rel, UNIT);
 		return r;
 	}
 	if ((r = apply_unit(s)) != 0) {
 		msg_error("/%s and the generated files are written; %s is not %s: run `systemctl %s %s`, or this "
-			  "setup again once fixed", s->rel, UNIT, s->unit_change > 0 ? "enabled" : "disabled",
+			  "setup again once fixed",
+			  s->rel, UNIT, s->unit_change > 0 ? "enabled" : "disabled",
 			  s->unit_change > 0 ? "enable" : "disable", UNIT);
 		return r;
 	}
 	if (s->remove_boot)
-		say(s, "the last set is gone: pcibind's boot setup is taken out too, as `pcibind generate --remove` does");
+		say(s,
+		    "the last set is gone: pcibind's boot setup is taken out too, as `pcibind generate --remove` does");
 	judge_reboot(s);
 	if (nothing_changes(s))
 		say_nothing_to_do(s);
@@ -1005,7 +1023,9 @@ static int run_setup(struct setup *s)
 		return EXIT_FAILURE_;
 	}
 	say(s, "[%s] in /%s: %s (boot = %s)", s->name, s->rel,
-	    streq(s->action, "create") ? "a new set" : streq(s->action, "change") ? "changed" : "already as asked",
+	    streq(s->action, "create")	 ? "a new set"
+	    : streq(s->action, "change") ? "changed"
+					 : "already as asked",
 	    set->boot ? "yes" : "no");
 	return carry_out(s);
 }
@@ -1057,7 +1077,8 @@ static int run_remove(struct setup *s)
 	if (set) {
 		memcpy(s->name, set->name, sizeof(s->name));
 		for (size_t i = 0; i < s->h->n; i++)
-			s->picked[i] = devset_selects(set, &s->h->fns[i].addr, s->h->fns[i].vendor, s->h->fns[i].device);
+			s->picked[i] =
+			    devset_selects(set, &s->h->fns[i].addr, s->h->fns[i].vendor, s->h->fns[i].device);
 		if ((r = find_file(s)) != 0)
 			return r;
 		if ((r = confedit_remove(s->old_text, s->name, &s->new_text)) < 0) {
@@ -1085,13 +1106,14 @@ static int run_remove(struct setup *s)
 	if (!s->new_cfg->n_sets)
 		s->remove_boot = !interactive(s) || s->c->dry_run ||
 				 ask("No set is left: take pcibind's boot setup out too (kernel arguments, modprobe.d, "
-				     "modules-load.d, initramfs)?", true);
+				     "modules-load.d, initramfs)?",
+				     true);
 	return carry_out(s);
 }
 
 static int run(struct ctx *c, int argc, char **argv)
 {
-	struct setup s = {.c = c, .lock_fd = -1, .gen_status = -1};
+	struct setup s = { .c = c, .lock_fd = -1, .gen_status = -1 };
 	int r;
 
 	/* its report and generate's messages on stderr interleave in the order they happen */

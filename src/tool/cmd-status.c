@@ -46,8 +46,8 @@ struct status {
 	size_t n_sels;
 	size_t *order; /* indices of the functions shown: by group (none last), then address */
 	size_t n_order;
-	bool *set_shown; /* per cfg->sets */
-	size_t *vfs_in_use; /* per function: a PF's VFs on vfio drivers */
+	bool *set_shown;       /* per cfg->sets */
+	size_t *vfs_in_use;    /* per function: a PF's VFs on vfio drivers */
 	struct fn_words words; /* the last function's, for the next one */
 };
 
@@ -82,7 +82,7 @@ static int check_name(const struct status *st, const char *arg)
 	known_sets(st->cfg, known, sizeof(known));
 	msg_error("invalid selector '%s': no section [%s] in the configuration (%s%s)", arg, arg,
 		  known[0] ? "known: " : "it defines none", known);
-	sel = (struct selector){.kind = SEL_NAME};
+	sel = (struct selector){ .kind = SEL_NAME };
 	(void)snprintf(sel.name, sizeof(sel.name), "%s", arg);
 	ctx_hint_selectors(st->c, st->cfg, &sel, 1);
 	return EXIT_USAGE;
@@ -97,10 +97,9 @@ static int parse_selectors(struct status *st, int argc, char **argv)
 	}
 	for (int i = 0; i < argc; i++) {
 		if (selector_parse_user(argv[i], &st->sels[i]) < 0) {
-			msg_error(
-			    "invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot "
-			    "(82:00), vendor:device (10de:2204) or a section name",
-			    str_shown(argv[i], (char[96]){ 0 }, 96));
+			msg_error("invalid selector '%s': expected an address (0000:82:00.0, 82:00.0), a slot "
+				  "(82:00), vendor:device (10de:2204) or a section name",
+				  str_shown(argv[i], (char[96]){ 0 }, 96));
 			return EXIT_USAGE;
 		}
 	}
@@ -207,7 +206,7 @@ static int check_unmatched(const struct status *st)
 	int r = 0;
 
 	for (size_t i = 0; i < st->n_sels; i++) {
-		struct plan_error e = {{0}};
+		struct plan_error e = { { 0 } };
 		int err = plan_check_selector(st->h, st->cfg, &st->sels[i], &e);
 
 		if (err == -EINVAL) {
@@ -276,8 +275,8 @@ static const struct {
 	unsigned use;
 	const char *word;
 } use_words[] = {
-    {USE_CONSOLE, "console"}, {USE_MOUNT, "mount"}, {USE_SWAP, "swap"},
-    {USE_ROUTE, "route"},     {USE_INPUT, "input"},
+	{ USE_CONSOLE, "console" }, { USE_MOUNT, "mount" }, { USE_SWAP, "swap" },
+	{ USE_ROUTE, "route" },	    { USE_INPUT, "input" },
 };
 
 /* "0000:82:00" for a slot, "0000:82:00.1" for a function */
@@ -313,10 +312,10 @@ static void set_selection(const struct devset *set, char *buf, size_t size)
 	}
 	for (size_t i = 0; i < set->n_ids; i++)
 		strappendf(buf, size, "%s%04x:%04x",
-		       i	      ? ","
-		       : set->n_addrs ? " ids="
-				      : "ids=",
-		       set->ids[i].vendor, set->ids[i].device);
+			   i		  ? ","
+			   : set->n_addrs ? " ids="
+					  : "ids=",
+			   set->ids[i].vendor, set->ids[i].device);
 }
 
 /* ---- text ---- */
@@ -362,7 +361,7 @@ static int pad(size_t width, size_t used)
 	return width > used ? (int)(width - used) : 0;
 }
 
-#define LINE_MAX_ 4096
+#define LINE_MAX_     4096
 #define MODULES_SHOWN 16
 
 /* what cell() keeps of text when no width applies, written as it goes: control characters as '?' */
@@ -476,8 +475,8 @@ static void auto_note(const struct status *st, const struct pcifn *f, char *buf,
 	if (!set || !driver_is_auto(devset_driver(st->cfg, set)))
 		return;
 	if (v->module[0])
-		strappendf(buf, size, ", driver = auto: %s (modules.alias %s, %d wildcards%s)", variant_target(f), v->alias,
-		       v->wildcards, v->driver[0] ? "" : ", module not loaded");
+		strappendf(buf, size, ", driver = auto: %s (modules.alias %s, %d wildcards%s)", variant_target(f),
+			   v->alias, v->wildcards, v->driver[0] ? "" : ", module not loaded");
 	else
 		strappendf(buf, size, ", driver = auto: vfio-pci (%s)", v->why);
 }
@@ -524,8 +523,12 @@ static const struct fn_words *fn_words(struct status *st, const struct pcifn *f)
 	if (w->valid && w->vendor == f->vendor && w->device == f->device && w->subvendor == f->subvendor &&
 	    w->subdevice == f->subdevice && w->class == f->class)
 		return w;
-	*w = (struct fn_words){ .valid = true, .vendor = f->vendor, .device = f->device, .subvendor = f->subvendor,
-				.subdevice = f->subdevice, .class = f->class };
+	*w = (struct fn_words){ .valid = true,
+				.vendor = f->vendor,
+				.device = f->device,
+				.subvendor = f->subvendor,
+				.subdevice = f->subdevice,
+				.class = f->class };
 	(void)describe_ids(st->names, f, w->ids, sizeof(w->ids));
 	if (!describe_subsystem(st->names, f, w->subsystem, sizeof(w->subsystem)))
 		w->subsystem[0] = '\0';
@@ -642,7 +645,7 @@ static void set_row(const struct status *st, const struct devset *set, struct se
 
 static void print_set_rows(const struct status *st, const struct set_row *rows, size_t n)
 {
-	struct set_row w = {0};
+	struct set_row w = { 0 };
 
 	for (size_t i = 0; i < n; i++) {
 		w.w_name = rows[i].w_name > w.w_name ? rows[i].w_name : w.w_name;
@@ -674,8 +677,7 @@ static int print_sets(const struct status *st)
 			set_row(st, &st->cfg->sets[i], &rows[n++]);
 	if (n)
 		print_set_rows(st, rows, n);
-	else if (!st->n_sels)
-	{
+	else if (!st->n_sels) {
 		putchar('\n');
 		emit(st, "Configured sets: none");
 	}
@@ -728,7 +730,8 @@ static void tree_bus(struct tree_walk *w, const char *bus)
 
 	emitf(w->st, "%s", bus);
 	for (size_t i = 0, next; i < h->n; i = next) {
-		for (next = i + 1; next < h->n && !(w->t->parent[next] < 0 && w->shown[next] && streq(w->t->rootbus[next], bus));
+		for (next = i + 1;
+		     next < h->n && !(w->t->parent[next] < 0 && w->shown[next] && streq(w->t->rootbus[next], bus));
 		     next++)
 			;
 		if (w->t->parent[i] < 0 && w->shown[i] && streq(w->t->rootbus[i], bus))
@@ -767,7 +770,7 @@ static void tree_groups(struct status *st, const struct pcitree *t, const bool *
 static int print_tree(struct status *st)
 {
 	struct pcitree *t = NULL;
-	struct tree_walk w = {.st = st};
+	struct tree_walk w = { .st = st };
 	bool *shown = calloc(st->h->n ? st->h->n : 1, sizeof(*shown));
 	int err = shown ? pcitree_build(st->c->root, st->h, &t) : -ENOMEM;
 
@@ -1104,7 +1107,7 @@ static int flush_stdout(void)
 static int run(struct ctx *c, int argc, char **argv)
 {
 	static char outbuf[64 * 1024];
-	struct status st = {.c = c};
+	struct status st = { .c = c };
 	int r, unmatched;
 
 	if ((r = parse_selectors(&st, argc, argv)) != 0 || (r = ctx_load_config(c, &st.cfg)) != 0 ||

@@ -13,7 +13,7 @@
 enum {
 	EXIT_OK = 0,
 	EXIT_FAILURE_ = 1, /* a step failed; everything changed was put back */
-	EXIT_USAGE = 2,    /* bad arguments or configuration; nothing changed */
+	EXIT_USAGE = 2,	   /* bad arguments or configuration; nothing changed */
 	EXIT_REFUSED = 3,  /* refused for safety; nothing changed */
 	EXIT_TIMEOUT = 4,  /* a kernel write did not finish in time */
 	EXIT_CHANGED = 5,  /* apply: something was changed (or would be, with --dry-run) */
@@ -25,29 +25,29 @@ struct ctx {
 	bool dry_run;
 	bool json;
 	bool force;
-	int verbosity; /* -1 quiet, 0 normal, 1.. verbose */
+	int verbosity;	    /* -1 quiet, 0 normal, 1.. verbose */
 	const char *driver; /* --driver */
 	unsigned timeout;   /* --timeout seconds, 0: from config */
-	bool write;         /* generate --write */
-	bool remove;        /* generate --remove: take pcibind's boot setup out; setup --remove: the set */
-	bool udev;          /* apply --udev: called from the udev rule */
-	bool tree;          /* status --tree */
-	const char *vm;     /* check --vm VMID: one Proxmox VM */
+	bool write;	    /* generate --write */
+	bool remove;	    /* generate --remove: take pcibind's boot setup out; setup --remove: the set */
+	bool udev;	    /* apply --udev: called from the udev rule */
+	bool tree;	    /* status --tree */
+	const char *vm;	    /* check --vm VMID: one Proxmox VM */
 	const char *domain; /* check --domain NAME|FILE: one libvirt domain */
 	const char *name;   /* setup --name */
 	bool boot_given;    /* setup --boot or --no-boot */
-	bool boot;          /* which one */
-	bool yes;           /* -y, --yes: every question answered yes */
+	bool boot;	    /* which one */
+	bool yes;	    /* -y, --yes: every question answered yes */
 	bool no_initramfs;  /* generate --no-initramfs: the initramfs rebuild left to the caller */
-	unsigned given;     /* the command-specific options given (main.c checks them against the command) */
+	unsigned given;	    /* the command-specific options given (main.c checks them against the command) */
 };
 
 struct cmd {
 	const char *name;
 	int (*run)(struct ctx *c, int argc, char **argv);
-	const char *args; /* "SEL..." */
-	const char *help; /* one line */
-	bool raw_args;    /* options end at the command name (hook: names may start with '-') */
+	const char *args;  /* "SEL..." */
+	const char *help;  /* one line */
+	bool raw_args;	   /* options end at the command name (hook: names may start with '-') */
 	const char *usage; /* more lines for `pcibind COMMAND --help`, or NULL */
 };
 

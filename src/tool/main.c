@@ -15,15 +15,7 @@
 #include "spawn.h"
 
 static const struct cmd *const commands[] = {
-	&cmd_setup,
-	&cmd_status,
-	&cmd_bind,
-	&cmd_restore,
-	&cmd_unbind,
-	&cmd_apply,
-	&cmd_generate,
-	&cmd_check,
-	&cmd_hook,
+	&cmd_setup, &cmd_status, &cmd_bind, &cmd_restore, &cmd_unbind, &cmd_apply, &cmd_generate, &cmd_check, &cmd_hook,
 };
 
 static void usage(FILE *out)
@@ -72,8 +64,22 @@ static const struct cmd *find_cmd(const char *name)
 	return NULL;
 }
 
-enum { OPT_ROOT = 256, OPT_JSON, OPT_DRIVER, OPT_TIMEOUT, OPT_WRITE, OPT_UDEV, OPT_TREE, OPT_REMOVE, OPT_VM,
-       OPT_DOMAIN, OPT_NAME, OPT_BOOT, OPT_NO_BOOT, OPT_NO_INITRAMFS };
+enum {
+	OPT_ROOT = 256,
+	OPT_JSON,
+	OPT_DRIVER,
+	OPT_TIMEOUT,
+	OPT_WRITE,
+	OPT_UDEV,
+	OPT_TREE,
+	OPT_REMOVE,
+	OPT_VM,
+	OPT_DOMAIN,
+	OPT_NAME,
+	OPT_BOOT,
+	OPT_NO_BOOT,
+	OPT_NO_INITRAMFS
+};
 
 /*
  * The options of one command or a few (the common ones, --root, -n, --json,
@@ -95,8 +101,8 @@ enum {
 };
 
 static const char *const own_names[] = {
-	"--driver", "--write", "--udev", "--tree", "--remove", "--vm", "--domain", "--name", "--boot/--no-boot", "--yes",
-	"--no-initramfs",
+	"--driver", "--write", "--udev",	   "--tree", "--remove",       "--vm",
+	"--domain", "--name",  "--boot/--no-boot", "--yes",  "--no-initramfs",
 };
 
 static const struct {
@@ -177,7 +183,8 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 	case OPT_DRIVER:
 		if (!driver_name_valid(optarg)) {
 			msg_error("invalid --driver '%s': a driver name is 1 to %d letters, digits, '_' and '-', not "
-				  "starting with '-'", str_shown(optarg, shown, sizeof(shown)), DRIVER_NAME_MAX - 1);
+				  "starting with '-'",
+				  str_shown(optarg, shown, sizeof(shown)), DRIVER_NAME_MAX - 1);
 			return EXIT_USAGE;
 		}
 		c->driver = optarg;
@@ -185,7 +192,8 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 		return -1;
 	case OPT_TIMEOUT:
 		if (parse_uint(optarg, 10, 3600, &v) < 0 || v == 0) {
-			msg_error("invalid --timeout '%s': seconds, 1 to 3600", str_shown(optarg, shown, sizeof(shown)));
+			msg_error("invalid --timeout '%s': seconds, 1 to 3600",
+				  str_shown(optarg, shown, sizeof(shown)));
 			return EXIT_USAGE;
 		}
 		c->timeout = (unsigned)v;
@@ -371,7 +379,8 @@ static int dispatch(int argc, char **argv)
 	if (!help && (st = check_own_options(cmd->name, c.given)) != 0)
 		return st;
 	if (help) {
-		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n%s", cmd->name, cmd->args, cmd->help, cmd->usage ? cmd->usage : "");
+		printf("Usage: pcibind [OPTIONS] %s %s\n%s\n%s", cmd->name, cmd->args, cmd->help,
+		       cmd->usage ? cmd->usage : "");
 		return EXIT_OK;
 	}
 	return run(&c, cmd, argc - optind, argv + optind);
@@ -415,16 +424,21 @@ int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
 	int err = journal_load(c->root, j, &line);
 
 	if (err == -EBADMSG)
-		snprintf(msg, size, "the journal %s is damaged at line %u: it holds what pcibind could not have written "
+		snprintf(msg, size,
+			 "the journal %s is damaged at line %u: it holds what pcibind could not have written "
 			 "there; it records what pcibind changed: inspect it, then remove it; nothing was changed",
 			 JOURNAL_FILE, line);
 	else if (err < 0 && journal_run_dir_problem(c->root, msg, size))
 		;
 	else if (err == -EINVAL || err == -EPERM || err == -ELOOP || err == -EFBIG)
-		snprintf(msg, size, "the journal %s is %s; pcibind reads back only the file it wrote: inspect it, then "
-			 "remove it; nothing was changed", JOURNAL_FILE,
-			 err == -EINVAL ? "not a regular file" : err == -EPERM ? "owned by another user or writable by others" :
-			 err == -ELOOP ? "a symlink" : "far larger than pcibind ever writes it");
+		snprintf(msg, size,
+			 "the journal %s is %s; pcibind reads back only the file it wrote: inspect it, then "
+			 "remove it; nothing was changed",
+			 JOURNAL_FILE,
+			 err == -EINVAL	 ? "not a regular file"
+			 : err == -EPERM ? "owned by another user or writable by others"
+			 : err == -ELOOP ? "a symlink"
+					 : "far larger than pcibind ever writes it");
 	else if (err < 0)
 		snprintf(msg, size, "cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
 	return err < 0 ? EXIT_FAILURE_ : 0;
@@ -432,7 +446,8 @@ int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
 
 const char *ctx_modprobe(const struct ctx *c)
 {
-	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe", "/bin/modprobe" };
+	static const char *const paths[] = { "/usr/sbin/modprobe", "/sbin/modprobe", "/usr/bin/modprobe",
+					     "/bin/modprobe" };
 
 	if (!sysroot_is_host(c->root))
 		return getenv("PCIBIND_MODPROBE");
@@ -476,7 +491,8 @@ void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const str
 		    sysroot_link_basename(c->root, rel, &fn) < 0 || pciaddr_parse(fn, &a) < 0)
 			continue;
 		msg_error("hint: %s is a network interface of %s; SEL names PCI functions (an address, a slot, "
-			  "vendor:device or a set), not interfaces: use %s", sels[i].name, fn, fn);
+			  "vendor:device or a set), not interfaces: use %s",
+			  sels[i].name, fn, fn);
 	}
 }
 

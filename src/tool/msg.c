@@ -159,9 +159,10 @@ static bool report_vf_holders(const struct ctx *c, const struct pcihost *h, cons
 		if (!vfs[i]->driver || !driver_is_vfio(vfs[i]->driver) ||
 		    holders_describe(c->root, vfs[i], holders, sizeof(holders)) <= 0)
 			continue;
-		msg_error("%s, a VF of %s, is in use: %s; a VF in use cannot be destroyed, even with --force: stop what "
-			  "holds it first",
-			  vfs[i]->name, pf->name, holders);
+		msg_error(
+		    "%s, a VF of %s, is in use: %s; a VF in use cannot be destroyed, even with --force: stop what "
+		    "holds it first",
+		    vfs[i]->name, pf->name, holders);
 		held = true;
 	}
 	return held;

@@ -9,10 +9,10 @@
 const char *refusal_kind_name(enum refusal_kind k)
 {
 	static const char *const names[] = {
-		[REFUSE_NO_IOMMU] = "no-iommu", [REFUSE_GROUP] = "group",	[REFUSE_IDS] = "ids",
-		[REFUSE_BRIDGE] = "bridge",	[REFUSE_CONSOLE] = "console", [REFUSE_MOUNT] = "mount",
-		[REFUSE_SWAP] = "swap",		[REFUSE_ROUTE] = "route",	[REFUSE_INPUT] = "input",
-		[REFUSE_BUSY] = "busy", [REFUSE_SRIOV] = "sriov", [REFUSE_SRIOV_CONFIG] = "sriov-config",
+		[REFUSE_NO_IOMMU] = "no-iommu",	 [REFUSE_GROUP] = "group",     [REFUSE_IDS] = "ids",
+		[REFUSE_BRIDGE] = "bridge",	 [REFUSE_CONSOLE] = "console", [REFUSE_MOUNT] = "mount",
+		[REFUSE_SWAP] = "swap",		 [REFUSE_ROUTE] = "route",     [REFUSE_INPUT] = "input",
+		[REFUSE_BUSY] = "busy",		 [REFUSE_SRIOV] = "sriov",     [REFUSE_SRIOV_CONFIG] = "sriov-config",
 		[REFUSE_RESET] = "reset-method",
 	};
 	return (size_t)k < ARRAY_SIZE(names) && names[k] ? names[k] : "?";
@@ -21,8 +21,9 @@ const char *refusal_kind_name(enum refusal_kind k)
 const char *outcome_status_name(enum outcome_status s)
 {
 	static const char *const names[] = {
-		[OUT_SKIPPED] = "skipped", [OUT_DONE] = "done",		    [OUT_FAILED] = "failed",
-		[OUT_TIMEOUT] = "timeout", [OUT_ROLLED_BACK] = "rolled-back",
+		[OUT_SKIPPED] = "skipped",	   [OUT_DONE] = "done",
+		[OUT_FAILED] = "failed",	   [OUT_TIMEOUT] = "timeout",
+		[OUT_ROLLED_BACK] = "rolled-back",
 	};
 	return (size_t)s < ARRAY_SIZE(names) ? names[s] : "?";
 }
@@ -47,7 +48,8 @@ static void state_json(struct json *j, const char *key, const char *driver, cons
 static void outcome_json(struct json *j, const struct outcome *o)
 {
 	json_key_string(j, "status", outcome_status_name(o->status));
-	key_str(j, "failed_step", o->status >= OUT_FAILED && o->status != OUT_ROLLED_BACK ? bind_step_name(o->step) : NULL);
+	key_str(j, "failed_step",
+		o->status >= OUT_FAILED && o->status != OUT_ROLLED_BACK ? bind_step_name(o->step) : NULL);
 	key_str(j, "error", o->status == OUT_FAILED || o->status == OUT_TIMEOUT ? o->msg : NULL);
 	key_str(j, "holders", o->holders);
 	key_str(j, "rollback_error", o->rollback_err < 0 ? o->rollback_msg : NULL);
@@ -131,8 +133,7 @@ const char *report_result(const struct plan *p, int exit_status)
 	}
 }
 
-int report_json(const char *command, const struct plan *p, const struct outcome *outs, bool dry_run,
-		int exit_status)
+int report_json(const char *command, const struct plan *p, const struct outcome *outs, bool dry_run, int exit_status)
 {
 	struct json j;
 

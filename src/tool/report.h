@@ -14,8 +14,7 @@ const char *outcome_status_name(enum outcome_status s);
 void report_request_json(struct json *j, const struct plan *p, const struct outcome *outs, bool dry_run);
 
 /* A whole report: {"schema":1,"command":...,"result":...,"exit_status":...,...} */
-int report_json(const char *command, const struct plan *p, const struct outcome *outs, bool dry_run,
-		int exit_status);
+int report_json(const char *command, const struct plan *p, const struct outcome *outs, bool dry_run, int exit_status);
 
 /* "done", "nothing-to-do", "failed", "refused", "usage", "timeout" */
 const char *report_result(const struct plan *p, int exit_status);

@@ -33,7 +33,7 @@ invariant "the run directory is opened, owner and mode checked" 'state_run_(sub)
 invariant "a state file is read as trusted" 'S_IWOTH' state.c config.c
 # files replaced atomically: generated files, the configuration, VM records
 invariant "a file is written atomically" 'atomicfile_(write|remove)\(' \
-	atomicfile.c state.c cmd-generate.c cmd-setup.c hook-record.c
+	atomicfile.c state.c bootcfg.c cmd-setup.c hook-record.c
 # the configuration is edited by setup alone (confedit: the comment-keeping editor)
 invariant "the configuration is edited" 'confedit_[a-z]*\(' confedit.c cmd-setup.c
 

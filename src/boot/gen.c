@@ -849,12 +849,9 @@ char *gen_args_line(char *const *args, size_t n_args)
 
 const char *gen_existing_text(const struct gen *g, const char *path)
 {
-	if (streq(path, "etc/default/grub"))
-		return g->ex->grub;
-	if (streq(path, "etc/kernel/cmdline"))
-		return g->ex->kernel_cmdline;
-	if (streq(path, "etc/kernelstub/configuration"))
-		return g->ex->kernelstub;
+	for (const struct gen_text *t = g->ex->edited; t->path; t++)
+		if (streq(t->path, path))
+			return t->text;
 	return NULL;
 }
 

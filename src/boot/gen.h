@@ -13,11 +13,18 @@
 #include "pcidev.h"
 #include "util.h"
 
-/* The files generate edits in place rather than owns: their current text (NULL if absent) and the record */
+/* the most files the methods edit in place (boot_ops.cmdline), one entry per path */
+#define GEN_EDITED_MAX 8
+
+/* A file generate edits in place rather than owns, as it is: text NULL if absent */
+struct gen_text {
+	const char *path; /* relative to the root: "etc/default/grub" */
+	const char *text;
+};
+
+/* The files generate edits in place, their current text, and the record */
 struct gen_existing {
-	const char *grub;		  /* etc/default/grub */
-	const char *kernel_cmdline;	  /* etc/kernel/cmdline */
-	const char *kernelstub;		  /* etc/kernelstub/configuration */
+	struct gen_text edited[GEN_EDITED_MAX + 1]; /* ended by a NULL path; a path not there is absent */
 	const struct bootstate *state;	  /* what earlier runs changed in them (var/lib/pcibind); NULL: nothing */
 	const struct modaliases *aliases; /* modules.alias: the host drivers the kernel would bind; NULL: none */
 };

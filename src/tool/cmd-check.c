@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootcfg.h"
 #include "check-vm.h"
 #include "cmd.h"
-#include "bootstate.h"
 #include "detect.h"
 #include "gen.h"
 #include "json.h"
@@ -208,28 +208,19 @@ static bool out_of_date(const struct check *k, const struct gen_file *f)
 /* the arguments generate wants, against the running command line; generated files up to date */
 static void check_generated(struct check *k)
 {
-	_cleanup_free_ char *grub = NULL, *kcmd = NULL, *kstub = NULL;
-	struct bootstate state = { 0 };
-	struct modaliases *aliases = NULL;
-	struct gen_existing ex;
+	struct bootcfg_existing cur;
 	struct gen_result res;
 	struct gen_error e;
 	size_t stale = 0;
 	char msg[512];
 
-	(void)sysroot_read(k->c->root, "etc/default/grub", &grub, NULL);
-	(void)sysroot_read(k->c->root, "etc/kernel/cmdline", &kcmd, NULL);
-	(void)sysroot_read(k->c->root, "etc/kernelstub/configuration", &kstub, NULL);
-	if (bootstate_load(k->c->root, &state, msg, sizeof(msg)) < 0) {
+	if (bootcfg_existing_read(k->c->root, k->sys, &cur, msg, sizeof(msg)) < 0) {
 		add(k, LVL_FAIL, "generate", "inspect the file, then remove it", "%s", msg);
 		return;
 	}
-	(void)detect_modaliases(k->c->root, k->sys, &aliases); /* none: the softdeps of the bound drivers */
-	ex = (struct gen_existing){ grub, kcmd, kstub, &state, aliases };
-	if (gen_build(k->cfg, k->h, k->sys, &ex, &res, &e) < 0) {
+	if (gen_build(k->cfg, k->h, k->sys, &cur.ex, &res, &e) < 0) {
 		add(k, LVL_FAIL, "generate", "fix the configuration", "%s", e.msg[0] ? e.msg : "cannot generate");
-		bootstate_clear(&state);
-		modaliases_free(aliases);
+		bootcfg_existing_clear(&cur);
 		return;
 	}
 	for (size_t i = 0; i < res.n_files; i++)
@@ -259,8 +250,7 @@ static void check_generated(struct check *k)
 			    "%s is not on the running kernel's command line", res.args[i]);
 	}
 	gen_result_clear(&res);
-	bootstate_clear(&state);
-	modaliases_free(aliases);
+	bootcfg_existing_clear(&cur);
 }
 
 static void check_modules(struct check *k)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "atomicfile.h"
+#include "bootcfg.h"
 #include "bootstate.h"
 #include "cmd.h"
 #include "confedit.h"
@@ -52,8 +53,7 @@ struct setup {
 	int unit_change; /* links to create (> 0) or remove (< 0) */
 	int unit_done;	 /* links created or removed */
 	bool unit_kept;	 /* no boot set left, but the unit was enabled before setup: left enabled */
-	struct generate_summary gen;
-	int gen_status;			     /* generate's exit status, -1: not run */
+	struct bootcfg_summary gen;
 	char reasons[REASONS_MAX][TEXT_MAX]; /* why a reboot is needed */
 	size_t n_reasons;
 	char no_reboot[TEXT_MAX]; /* what to do instead when none is */
@@ -775,18 +775,36 @@ static int take_lock(struct setup *s)
 	return st;
 }
 
-/* generate's run on the new configuration: its diff and, unless --dry-run, its files and commands */
-static int run_generate(struct setup *s, unsigned flags)
+/*
+ * generate --write on the new configuration, under setup's lock (setup
+ * --remove takes a set out; once no set is left, pcibind's whole boot setup
+ * goes, as generate --remove takes it out); show_diff: unless the preview
+ * showed it
+ */
+static int run_generate(struct setup *s, bool show_diff)
 {
-	struct ctx gc = *s->c;
+	bool out = !s->c->json;
+	struct bootcfg *bc = NULL;
+	int r;
 
-	/* setup --remove takes a set out; generate --remove takes all of pcibind's out, once no set is left */
-	gc.write = !s->remove_boot;
-	gc.remove = s->remove_boot;
-	flags |= s->c->json ? GENERATE_NO_STDOUT : 0;
-	flags |= s->lock_fd >= 0 ? GENERATE_LOCKED : 0;
-	s->gen_status = generate_with_config(&gc, s->new_cfg, flags, &s->gen);
-	return s->gen_status;
+	if ((r = generate_build(s->c, s->new_cfg, s->remove_boot, &bc)) != 0 ||
+	    (r = generate_hazards(s->c, bc, true)) != 0)
+		goto out;
+	if (out && show_diff && (r = generate_print_diff(s->c, bc)) != 0)
+		goto out;
+	if (out)
+		generate_print_args(s->c, bc);
+	if (bootcfg_write(bc, s->c->force) < 0) {
+		r = EXIT_FAILURE_;
+		goto out;
+	}
+	r = generate_refresh(s->c, bc, false, out);
+	if (fflush(stdout) != 0 && r == 0)
+		r = EXIT_FAILURE_;
+	bootcfg_summarise(bc, &s->gen);
+out:
+	bootcfg_free(bc);
+	return r;
 }
 
 static bool nothing_changes(const struct setup *s)
@@ -796,7 +814,7 @@ static bool nothing_changes(const struct setup *s)
 }
 
 /* the generated files the run changes, each with its diff, as generate --json has them */
-static void json_files(struct json *j, const struct generate_summary *sum)
+static void json_files(struct json *j, const struct bootcfg_summary *sum)
 {
 	json_key(j, "files");
 	json_array_begin(j);
@@ -853,16 +871,34 @@ static void json_out(const struct setup *s, int status)
 	(void)json_finish(&j);
 }
 
-/* generate against the edit with nothing written: the rest of the diff (flags: or nothing shown) */
-static int preview(struct setup *s, unsigned flags)
+/*
+ * generate against the edit with nothing written: the look ahead. shown:
+ * the rest of the diff, what would run, the hazards; else nothing but
+ * the hazards --force does not take away
+ */
+static int preview(struct setup *s, bool shown)
 {
-	struct ctx *real = s->c, dc = *s->c;
+	bool out = shown && !s->c->json;
+	struct bootcfg *bc = NULL;
 	int r;
 
-	dc.dry_run = true;
-	s->c = &dc;
-	r = run_generate(s, GENERATE_NO_SUMMARY | flags);
-	s->c = real;
+	if ((r = generate_build(s->c, s->new_cfg, s->remove_boot, &bc)) != 0)
+		return r;
+	if (shown || !s->c->force)
+		(void)generate_hazards(s->c, bc, false);
+	if (out && (r = generate_print_diff(s->c, bc)) != 0)
+		goto out;
+	if (out)
+		generate_print_args(s->c, bc);
+	if (out && s->remove_boot)
+		generate_print_dirs(bc);
+	if (out)
+		(void)generate_refresh(s->c, bc, true, true);
+	if (fflush(stdout) != 0)
+		r = EXIT_FAILURE_;
+	bootcfg_summarise(bc, &s->gen);
+out:
+	bootcfg_free(bc);
 	return r;
 }
 
@@ -911,7 +947,7 @@ static int show_and_ask(struct setup *s, const char *problem)
 {
 	int r;
 
-	if ((r = preview(s, 0)) != 0)
+	if ((r = preview(s, true)) != 0)
 		return r;
 	show_unit_plan(s, false);
 	judge_reboot(s);
@@ -951,7 +987,7 @@ static int carry_out(struct setup *s)
 		msg_error("%s; nothing was changed", problem);
 		return EXIT_FAILURE_;
 	}
-	if (!previewed && (r = preview(s, GENERATE_NO_DIFF | GENERATE_NO_STDOUT)) != 0) {
+	if (!previewed && (r = preview(s, false)) != 0) {
 		msg_error("nothing was changed");
 		return r;
 	}
@@ -959,7 +995,7 @@ static int carry_out(struct setup *s)
 		return r;
 	if ((r = take_lock(s)) != 0 || (r = still_as_read(s)) != 0 || (r = write_config(s)) != 0)
 		return r;
-	r = run_generate(s, GENERATE_NO_SUMMARY | (previewed ? GENERATE_NO_DIFF : 0));
+	r = run_generate(s, !previewed);
 	if (r != 0) {
 		msg_error("/%s is written, and the generated files named above; %s is as it was. Once that is "
 			  "fixed, run this setup again",
@@ -1113,7 +1149,7 @@ static int run_remove(struct setup *s)
 
 static int run(struct ctx *c, int argc, char **argv)
 {
-	struct setup s = { .c = c, .lock_fd = -1, .gen_status = -1 };
+	struct setup s = { .c = c, .lock_fd = -1 };
 	int r;
 
 	/* its report and generate's messages on stderr interleave in the order they happen */
@@ -1128,7 +1164,7 @@ static int run(struct ctx *c, int argc, char **argv)
 		json_out(&s, r);
 	if (fflush(stdout) != 0 && r == 0)
 		r = EXIT_FAILURE_;
-	generate_summary_free(&s.gen);
+	bootcfg_summary_free(&s.gen);
 	setup_free(&s);
 	return r;
 }

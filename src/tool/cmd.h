@@ -109,39 +109,24 @@ int ctx_check_driver(const struct ctx *c, const char *driver);
 /* after "no section [NAME]": when NAME is a network interface, the PCI function that carries it, said */
 void ctx_hint_selectors(const struct ctx *c, const struct config *cfg, const struct selector *sels, size_t n);
 
-/* One generated file a run would change or changed, for setup --json */
-struct generate_file_change {
-	char *path;	    /* "/etc/...", below the root */
-	const char *action; /* "create", "change" or "remove" */
-	char *diff;	    /* unified diff, old to new */
-};
-/* What a generate run changed or found, for setup's reboot verdict */
-struct generate_summary {
-	struct generate_file_change *files; /* the changed files (generate_summary_free) */
-	size_t n_files;
-	size_t files_changed;
-	bool boot_changed;	/* a kernel command line input changed (or a grubby command is due) */
-	bool initrd_changed;	/* an initramfs input changed */
-	char args_missing[512]; /* wanted kernel arguments the running kernel lacks, space separated */
-	char commands[3][256];	/* the refresh commands the changes call for */
-	int command_status[3];	/* each one's exit status, -1: not run (--dry-run, or below another root) */
-	size_t n_commands;
-	size_t n_hazards; /* what --write refuses without --force */
-};
-enum {
-	GENERATE_NO_DIFF = 1 << 0,    /* no diffs and notes */
-	GENERATE_NO_SUMMARY = 1 << 1, /* no "no changes" line */
-	GENERATE_NO_STDOUT = 1 << 2,  /* nothing on standard output at all (setup --json) */
-	GENERATE_LOCKED = 1 << 3,     /* the caller holds the run lock (setup) */
-};
+struct bootcfg;
 /*
- * generate's whole run on a loaded configuration (borrowed): the diff,
- * with c->write the files and refresh commands; an exit status. setup
- * runs it after writing its set, flags (GENERATE_*) leaving out what it
- * says itself; ret_sum (may be NULL) is filled when the run got that far.
+ * generate's side of a boot-config run (cmd-generate.c), which setup shows
+ * too, picking what it prints. generate_build: the layer's build (remove:
+ * the way back), its messages said as msg_* do; 0, EXIT_USAGE or
+ * EXIT_FAILURE_.
  */
-int generate_with_config(struct ctx *c, struct config *cfg, unsigned flags, struct generate_summary *ret_sum);
-void generate_summary_free(struct generate_summary *sum);
+int generate_build(const struct ctx *c, const struct config *cfg, bool remove, struct bootcfg **ret);
+/* each hazard, an error when acting unforced (then EXIT_REFUSED), else a warning */
+int generate_hazards(const struct ctx *c, const struct bootcfg *bc, bool acting);
+/* the diff of each changed file (stdout), then the notes; EXIT_FAILURE_ if out of memory */
+int generate_print_diff(const struct ctx *c, const struct bootcfg *bc);
+/* with -v (not the way back): the kernel command line */
+void generate_print_args(const struct ctx *c, const struct bootcfg *bc);
+/* the way back, not acting: the directories it would take out */
+void generate_print_dirs(const struct bootcfg *bc);
+/* the refresh commands run (the host, not dry_run: EXIT_FAILURE_ when one fails), else printed if print */
+int generate_refresh(const struct ctx *c, struct bootcfg *bc, bool dry_run, bool print);
 
 /* Load the config; on error print "FILE:LINE: msg" and return EXIT_USAGE, else 0 */
 int ctx_load_config(struct ctx *c, struct config **ret);

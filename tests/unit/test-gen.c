@@ -238,7 +238,7 @@ TEST(build_intel_grub_module)
 	struct pcihost h = {.fns = fns, .n = 1, .iommu = true};
 	struct system s = {.boot = BOOT_GRUB, .grub_dropin = true, .grub_refresh = "update-grub",
 			   .initrd = INITRD_TOOLS, .cpu = CPU_INTEL, .kernels = k, .n_kernels = 1, .irq_remap = 1};
-	struct gen_existing ex = {.grub = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n"};
+	struct gen_existing ex = {.edited = {{"etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n"}}};
 	struct config *cfg = cfg_from("[pcibind]\niommu_pt = yes\n[gpu]\naddress = 01:00\nboot = yes\n");
 	struct gen_result r;
 	struct gen_error e;
@@ -460,7 +460,7 @@ TEST(kernel_cmdline_there_and_back_byte_for_byte)
 	struct pcihost h = {0};
 	struct system s = {.boot = BOOT_KERNEL_INSTALL, .cpu = CPU_INTEL, .kernels = k, .n_kernels = 1};
 	struct config *on = cfg_from("[pcibind]\niommu_pt = yes\n"), *off = cfg_from("[pcibind]\n");
-	struct gen_existing ex = {.kernel_cmdline = orig};
+	struct gen_existing ex = {.edited = {{"etc/kernel/cmdline", orig}}};
 	struct bootstate st1, st2;
 	struct gen_result r1, r2, r3;
 	struct gen_error e;
@@ -479,14 +479,14 @@ TEST(kernel_cmdline_there_and_back_byte_for_byte)
 	ASSERT_STR_CONTAINS(find_file(&r1, BOOTSTATE_FILE)->text, "\nedit etc/kernel/cmdline copy intel_iommu=on iommu=pt\n");
 	ASSERT_INT_EQ(state_after(&r1, &st1), 0);
 
-	ex = (struct gen_existing){.kernel_cmdline = find_file(&r1, "etc/kernel/cmdline")->text, .state = &st1};
+	ex = (struct gen_existing){.edited = {{"etc/kernel/cmdline", find_file(&r1, "etc/kernel/cmdline")->text}}, .state = &st1};
 	ASSERT_INT_EQ(gen_build(off, &h, &s, &ex, &r2, &e), 0);
 	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=UUID=1 ro quiet intel_iommu=on\n");
 	ASSERT_INT_EQ(state_after(&r2, &st2), 0);
 	ASSERT_INT_EQ(st2.n_edits, 1);
 	ASSERT_INT_EQ(st2.edits[0].n_args, 1);
 
-	ex = (struct gen_existing){.kernel_cmdline = find_file(&r2, "etc/kernel/cmdline")->text, .state = &st2};
+	ex = (struct gen_existing){.edited = {{"etc/kernel/cmdline", find_file(&r2, "etc/kernel/cmdline")->text}}, .state = &st2};
 	ASSERT_INT_EQ(gen_remove(&s, &ex, &r3, &e), 0);
 	ASSERT_STR_EQ(find_file(&r3, "etc/kernel/cmdline")->text, orig);
 	ASSERT_NULL(find_file(&r3, BOOTSTATE_FILE)->text);
@@ -509,7 +509,7 @@ TEST(users_own_iommu_pt_stays)
 	struct pcihost h = {0};
 	struct system s = {.boot = BOOT_KERNEL_INSTALL, .cpu = CPU_INTEL};
 	struct config *on = cfg_from("[pcibind]\niommu_pt = yes\n"), *off = cfg_from("[pcibind]\n");
-	struct gen_existing ex = {.kernel_cmdline = orig};
+	struct gen_existing ex = {.edited = {{"etc/kernel/cmdline", orig}}};
 	struct bootstate st = {0};
 	struct gen_result r1, r2;
 	struct gen_error e;
@@ -519,7 +519,7 @@ TEST(users_own_iommu_pt_stays)
 	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r1, &e), 0);
 	ASSERT_STR_EQ(find_file(&r1, "etc/kernel/cmdline")->text, "root=/dev/sda1 iommu=pt intel_iommu=on\n");
 	ASSERT_INT_EQ(state_after(&r1, &st), 0);
-	ex = (struct gen_existing){.kernel_cmdline = find_file(&r1, "etc/kernel/cmdline")->text, .state = &st};
+	ex = (struct gen_existing){.edited = {{"etc/kernel/cmdline", find_file(&r1, "etc/kernel/cmdline")->text}}, .state = &st};
 	ASSERT_INT_EQ(gen_build(off, &h, &s, &ex, &r2, &e), 0);
 	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=/dev/sda1 iommu=pt intel_iommu=on\n");
 	gen_result_clear(&r1);
@@ -536,7 +536,7 @@ TEST(touched_file_loses_only_pcibinds_arguments)
 	struct pcihost h = {0};
 	struct system s = {.boot = BOOT_PROXMOX_SDBOOT, .cpu = CPU_INTEL};
 	struct config *on = cfg_from("[pcibind]\niommu_pt = yes\n");
-	struct gen_existing ex = {.kernel_cmdline = orig};
+	struct gen_existing ex = {.edited = {{"etc/kernel/cmdline", orig}}};
 	struct bootstate st = {0};
 	struct gen_result r1, r2, r3;
 	struct gen_error e;
@@ -545,7 +545,7 @@ TEST(touched_file_loses_only_pcibinds_arguments)
 	ASSERT_NOT_NULL(on);
 	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r1, &e), 0);
 	ASSERT_INT_EQ(state_after(&r1, &st), 0);
-	ex = (struct gen_existing){.kernel_cmdline = "root=/dev/sda1 ro intel_iommu=on iommu=pt  quiet\n", .state = &st};
+	ex = (struct gen_existing){.edited = {{"etc/kernel/cmdline", "root=/dev/sda1 ro intel_iommu=on iommu=pt  quiet\n"}}, .state = &st};
 	ASSERT_INT_EQ(gen_build(on, &h, &s, &ex, &r2, &e), 0);
 	ASSERT_STR_EQ(find_file(&r2, "etc/kernel/cmdline")->text, "root=/dev/sda1 ro intel_iommu=on iommu=pt quiet\n");
 	ASSERT_STR_EQ(find_file(&r2, "var/lib/pcibind/orig/etc/kernel/cmdline")->text, "root=/dev/sda1 ro quiet\n");
@@ -579,7 +579,7 @@ TEST(created_cmdline_goes_on_the_way_back)
 	ASSERT_STR_CONTAINS(find_file(&r1, BOOTSTATE_FILE)->text, "\nedit etc/kernel/cmdline new intel_iommu=on\n");
 	ASSERT_NULL(find_file(&r1, "var/lib/pcibind/orig/etc/kernel/cmdline"));
 	ASSERT_INT_EQ(state_after(&r1, &st), 0);
-	ex = (struct gen_existing){.kernel_cmdline = find_file(&r1, "etc/kernel/cmdline")->text, .state = &st};
+	ex = (struct gen_existing){.edited = {{"etc/kernel/cmdline", find_file(&r1, "etc/kernel/cmdline")->text}}, .state = &st};
 	ASSERT_INT_EQ(gen_remove(&s, &ex, &r2, &e), 0);
 	ASSERT_NULL(find_file(&r2, "etc/kernel/cmdline")->text);
 	gen_result_clear(&r2);
@@ -600,7 +600,7 @@ TEST(grub_in_place_there_and_back)
 	struct pcihost h = {0};
 	struct system s = {.boot = BOOT_GRUB, .grub_refresh = "grub-mkconfig -o /boot/grub/grub.cfg", .cpu = CPU_INTEL};
 	struct config *cfg = cfg_from("[pcibind]\n");
-	struct gen_existing ex = {.grub = orig};
+	struct gen_existing ex = {.edited = {{"etc/default/grub", orig}}};
 	struct bootstate st = {0};
 	struct gen_result r1, r2;
 	struct gen_error e;
@@ -610,7 +610,7 @@ TEST(grub_in_place_there_and_back)
 	ASSERT_STR_CONTAINS(find_file(&r1, "etc/default/grub")->text,
 			    "kept up to date by `pcibind generate`\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet intel_iommu=on\"\n# end\n");
 	ASSERT_INT_EQ(state_after(&r1, &st), 0);
-	ex = (struct gen_existing){.grub = find_file(&r1, "etc/default/grub")->text, .state = &st};
+	ex = (struct gen_existing){.edited = {{"etc/default/grub", find_file(&r1, "etc/default/grub")->text}}, .state = &st};
 	ASSERT_INT_EQ(gen_remove(&s, &ex, &r2, &e), 0);
 	ASSERT_STR_EQ(find_file(&r2, "etc/default/grub")->text, orig);
 	ASSERT_STR_EQ(find_cmd(&r2, GEN_AFTER_BOOT), "grub-mkconfig -o /boot/grub/grub.cfg");
@@ -626,7 +626,7 @@ TEST(amd_with_nothing_to_add_has_no_grub_dropin)
 	struct pcihost h = {0};
 	struct system s = {.boot = BOOT_GRUB, .grub_dropin = true, .grub_refresh = "update-grub", .cpu = CPU_AMD};
 	struct config *cfg = cfg_from("[pcibind]\n");
-	struct gen_existing ex = {.grub = "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"};
+	struct gen_existing ex = {.edited = {{"etc/default/grub", "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\n"}}};
 	struct gen_result r;
 	struct gen_error e;
 	const struct gen_file *f;

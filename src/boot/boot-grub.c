@@ -210,6 +210,7 @@ static const struct owned_file owns[] = { { GRUB_DROPIN, NULL, false }, { NULL, 
 
 const struct boot_ops boot_grub = {
 	.id = BOOT_GRUB,
+	.name = "grub",
 	.detect = detect,
 	.owns = owns,
 	.cmdline = &grub_file,

@@ -157,6 +157,7 @@ static int remove_args(struct gen *g)
 
 const struct boot_ops boot_grubby = {
 	.id = BOOT_GRUBBY,
+	.name = "grubby",
 	.detect = detect,
 	.edit = edit,
 	.remove = remove_args,

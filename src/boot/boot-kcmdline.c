@@ -68,6 +68,7 @@ static int refresh_proxmox(struct gen *g)
 
 const struct boot_ops boot_proxmox_sdboot = {
 	.id = BOOT_PROXMOX_SDBOOT,
+	.name = "systemd-boot (proxmox-boot-tool)",
 	.detect = detect_proxmox,
 	.cmdline = &kernel_cmdline,
 	.edit = edit,
@@ -122,6 +123,7 @@ static int refresh_kernel_install(struct gen *g)
 
 const struct boot_ops boot_kernel_install = {
 	.id = BOOT_KERNEL_INSTALL,
+	.name = "kernel-install",
 	.detect = detect_kernel_install,
 	.cmdline = &kernel_cmdline,
 	.edit = edit,

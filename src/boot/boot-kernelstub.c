@@ -159,6 +159,7 @@ static int refresh(struct gen *g)
 
 const struct boot_ops boot_kernelstub = {
 	.id = BOOT_KERNELSTUB,
+	.name = "kernelstub",
 	.detect = detect,
 	.cmdline = &kernelstub_file,
 	.edit = edit,

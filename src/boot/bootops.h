@@ -6,9 +6,11 @@
 /*
  * As pciutils has one struct pci_methods per access method, each bootloader
  * (boot-*.c) and each initramfs tool (initrd-*.c) is one table here; adding
- * one is a file and an entry in boot_methods[] or initrd_methods[]. What is
- * common (the arguments, modprobe.d, the in-place edit with its record for
- * the way back, the diff) stays in gen.c, which calls them.
+ * one is a file (with its name and the file it edits in place, if any),
+ * an entry in boot_methods[] or initrd_methods[], and its id in detect.h.
+ * What is common (the arguments, modprobe.d, the in-place edit with its
+ * record for the way back, the diff) stays in gen.c, which calls them; the
+ * boot-config layer (bootcfg.c) walks the tables to load, write and refresh.
  */
 
 #include <errno.h>
@@ -59,6 +61,7 @@ struct cmdline_file {
 
 struct boot_ops {
 	enum bootloader id;
+	const char *name; /* as generate --json and check name it */
 	/* is this the bootloader of the system below r? may fill its facts in s */
 	bool (*detect)(const struct sysroot *r, struct system *s);
 	const struct owned_file *owns;	    /* ended by a NULL path; NULL: none */
@@ -73,6 +76,7 @@ struct boot_ops {
 
 struct initrd_ops {
 	enum initrd_tool id;
+	const char *name;
 	bool (*detect)(const struct sysroot *r, struct system *s);
 	const struct owned_file *owns;
 	/* the files that carry pcibind into the initramfs */

@@ -502,26 +502,16 @@ int detect_modaliases(const struct sysroot *r, const struct system *s, struct mo
 
 const char *bootloader_name(enum bootloader b)
 {
-	static const char *const names[] = {
-		[BOOT_UNKNOWN] = "unknown",
-		[BOOT_GRUB] = "grub",
-		[BOOT_PROXMOX_SDBOOT] = "systemd-boot (proxmox-boot-tool)",
-		[BOOT_KERNEL_INSTALL] = "kernel-install",
-		[BOOT_GRUBBY] = "grubby",
-		[BOOT_KERNELSTUB] = "kernelstub",
-	};
-	return (size_t)b < ARRAY_SIZE(names) ? names[b] : "unknown";
+	const struct boot_ops *m = boot_ops_find(b);
+
+	return m ? m->name : "unknown";
 }
 
 const char *initrd_tool_name(enum initrd_tool t)
 {
-	static const char *const names[] = {
-		[INITRD_NONE] = "none",
-		[INITRD_TOOLS] = "initramfs-tools",
-		[INITRD_DRACUT] = "dracut",
-		[INITRD_MKINITCPIO] = "mkinitcpio",
-	};
-	return (size_t)t < ARRAY_SIZE(names) ? names[t] : "none";
+	const struct initrd_ops *m = initrd_ops_find(t);
+
+	return m ? m->name : "none";
 }
 
 const char *cpu_vendor_name(enum cpu_vendor c)

@@ -63,6 +63,7 @@ static int refresh(struct gen *g)
 
 const struct initrd_ops initrd_dracut = {
 	.id = INITRD_DRACUT,
+	.name = "dracut",
 	.detect = detect,
 	.owns = owns,
 	.edit = edit,

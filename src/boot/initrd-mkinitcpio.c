@@ -43,6 +43,7 @@ static int refresh(struct gen *g)
 
 const struct initrd_ops initrd_mkinitcpio = {
 	.id = INITRD_MKINITCPIO,
+	.name = "mkinitcpio",
 	.detect = detect,
 	.owns = owns,
 	.edit = edit,

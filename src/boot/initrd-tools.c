@@ -57,6 +57,7 @@ static int refresh(struct gen *g)
 
 const struct initrd_ops initrd_tools = {
 	.id = INITRD_TOOLS,
+	.name = "initramfs-tools",
 	.detect = detect,
 	.owns = owns,
 	.edit = edit,

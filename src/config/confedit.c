@@ -244,20 +244,28 @@ static const struct confedit_key *key_for(const struct doc *d, const struct line
 	return NULL;
 }
 
+/* the text ends without an end of line: kept so, around a section appended or taken out at its end */
+static bool open_end(const struct doc *d)
+{
+	return d->n && !d->v[d->n - 1].eol;
+}
+
 static void append_section(struct out *o, const struct doc *d, const char *section, const struct confedit_key *keys,
 			   size_t n, const char *comment)
 {
 	for (size_t i = 0; i < d->n; i++)
 		put_line(o, d, i);
-	if (d->n && !d->v[d->n - 1].eol)
+	if (open_end(d))
 		fputs(o->eol, o->f);
 	if (d->n)
 		fputs(o->eol, o->f);
-	fprintf(o->f, "[%s]%s", section, o->eol);
+	fprintf(o->f, "[%s]", section);
 	if (comment)
-		fprintf(o->f, "# %s%s", comment, o->eol);
+		fprintf(o->f, "%s# %s", o->eol, comment);
 	for (size_t i = 0; i < n; i++)
-		put_key(o, &keys[i]);
+		fprintf(o->f, "%s%s = %s", o->eol, keys[i].name, keys[i].value);
+	if (!open_end(d))
+		fputs(o->eol, o->f);
 }
 
 static void edit_section(struct out *o, const struct doc *d, size_t head, size_t last, const struct confedit_key *keys,
@@ -339,9 +347,14 @@ int confedit_remove(const char *text, const char *section, char **ret)
 		from = head - 1;
 	if ((r = out_open(&o, &d)) < 0)
 		goto out;
-	for (size_t i = 0; i < d.n; i++)
-		if (i < from || i > last)
+	for (size_t i = 0; i < d.n; i++) {
+		if (i >= from && i <= last)
+			continue;
+		if (i + 1 == from && last + 1 == d.n && open_end(&d))
+			fwrite(d.text + d.v[i].start, 1, d.v[i].len, o.f); /* the new end, as open as the old */
+		else
 			put_line(&o, &d, i);
+	}
 	r = out_close(&o, ret);
 out:
 	free(d.v);

@@ -31,7 +31,9 @@ bool confedit_has_section(const char *text, const char *section);
  * lacks is added after its last key line. A missing section is appended
  * at the end of the text after one blank line, comment (if not NULL) as
  * "# comment" under its header. New lines end like the file's first line
- * ("\r\n" or "\n"). Returns 0 with *ret (a new string; equal to text when
+ * ("\r\n" or "\n"); a text that ends without one gets one before the
+ * section, and the section ends without one (so that confedit_remove()
+ * gives the text back byte for byte). Returns 0 with *ret (a new string; equal to text when
  * nothing changes), -EINVAL for a name, key or value that cannot be
  * written safely, -ENOMEM.
  */
@@ -41,7 +43,9 @@ int confedit_set(const char *text, const char *section, const struct confedit_ke
 /*
  * Take [section] out: its header and every line up to its last key or
  * continuation line, and one blank line before it when a blank line or
- * the end of the text follows (what confedit_set() added). Returns 0
+ * the end of the text follows (what confedit_set() added). A text that
+ * ends without an end of line and loses its last lines ends without one
+ * again. Returns 0
  * with *ret, -ENOENT if there is no such section, -ENOMEM.
  */
 int confedit_remove(const char *text, const char *section, char **ret);

@@ -248,7 +248,7 @@ scenario_story_own_options() {
 }
 
 # issue 20, seam 5: setup and setup --remove give the configuration back byte for byte: absent stays
-# absent, an empty file stays an empty file (a file without a final newline gets one: not done yet)
+# absent, an empty file stays an empty file, a file without a final newline stays without one
 scenario_story_conf_bytes() {
 	setup_start story-conf-bytes || return
 	printf '' >"$ROOT/etc/pcibind/pcibind.conf"
@@ -260,5 +260,13 @@ scenario_story_conf_bytes() {
 	check "with no pcibind.conf, setup makes one that says so" grep -q '^# made by `pcibind setup`' "$ROOT/etc/pcibind/pcibind.conf"
 	pb setup --remove gpu
 	check "... and --remove leaves none" test ! -e "$ROOT/etc/pcibind/pcibind.conf"
+	printf '# mine\n[pcibind]\ndriver = vfio-pci' >"$ROOT/etc/pcibind/pcibind.conf"
+	cp "$ROOT/etc/pcibind/pcibind.conf" "$ROOT.conf"
+	pb setup 02:00 --boot
+	check "setup adds [gpu] to a pcibind.conf without a final newline (exit 0)" exit_is 0
+	check "... after the user's last line, kept" grep -qx 'driver = vfio-pci' "$ROOT/etc/pcibind/pcibind.conf"
+	pb setup --remove gpu
+	check "... and --remove gives the file back byte for byte (no newline gained)" cmp -s "$ROOT.conf" "$ROOT/etc/pcibind/pcibind.conf"
+	rm -f "$ROOT.conf"
 	setup_stop
 }

@@ -49,7 +49,14 @@ TEST(append_keeps_every_byte_before_it)
 
 TEST(append_then_remove_gives_the_file_back)
 {
-	static const char *const texts[] = {hand, "", "[pcibind]\n", "# only a comment\n\n\n", "[a]\r\nids = 1234:5678\r\n"};
+	static const char *const texts[] = {hand,
+					    "",
+					    "[pcibind]\n",
+					    "# only a comment\n\n\n",
+					    "[a]\r\nids = 1234:5678\r\n",
+					    "[pcibind]\ndriver = vfio-pci",
+					    "[a]\r\nids = 1234:5678",
+					    "# no final newline"};
 
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		char *added = NULL, *removed = NULL;
@@ -72,12 +79,31 @@ TEST(crlf_file_gets_crlf_lines)
 	free(out);
 }
 
-TEST(no_final_newline_gets_one_before_the_section)
+TEST(no_final_newline_gets_one_before_the_section_and_none_after_it)
 {
 	char *out = NULL;
 
 	ASSERT_INT_EQ(confedit_set("[a]\nids = 1234:5678", "gpu", gpu_keys, 1, NULL, &out), 0);
-	ASSERT_STR_EQ(out, "[a]\nids = 1234:5678\n\n[gpu]\naddress = 0000:02:00\n");
+	ASSERT_STR_EQ(out, "[a]\nids = 1234:5678\n\n[gpu]\naddress = 0000:02:00");
+	free(out);
+	ASSERT_INT_EQ(confedit_set("[a]\r\nids = 1234:5678", "gpu", gpu_keys, 2, "c", &out), 0);
+	ASSERT_STR_EQ(out, "[a]\r\nids = 1234:5678\r\n\r\n[gpu]\r\n# c\r\naddress = 0000:02:00\r\nids = 10de:2204,10de:1aef");
+	free(out);
+}
+
+/* issue 20, seam 5: a section taken out at the end of a text without a final newline leaves none either */
+TEST(remove_at_an_open_end_leaves_it_open)
+{
+	char *out = NULL;
+
+	ASSERT_INT_EQ(confedit_remove("[a]\nx = 1\n[b]\ny = 2", "b", &out), 0);
+	ASSERT_STR_EQ(out, "[a]\nx = 1");
+	free(out);
+	ASSERT_INT_EQ(confedit_remove("[a]\nx = 1\n[b]\ny = 2", "a", &out), 0);
+	ASSERT_STR_EQ(out, "[b]\ny = 2");
+	free(out);
+	ASSERT_INT_EQ(confedit_remove("[b]\ny = 2", "b", &out), 0);
+	ASSERT_STR_EQ(out, "");
 	free(out);
 }
 

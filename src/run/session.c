@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kwrite.h"
 #include "session.h"
 #include "spawn.h"
 #include "usage.h"
+#include "util.h"
 #include "variant.h"
 
 int session_lock(const struct sysroot *r, unsigned wait_s, int *ret_fd, char *msg, size_t size)
@@ -57,11 +59,12 @@ int session_load_journal(const struct sysroot *r, struct journal **ret, char *ms
 /* the first function the kernel's device lock holds, waited for once per session */
 static int wait_busy_once(struct session *s)
 {
-	for (size_t i = 0; !s->busy_wait && i < s->h->n; i++) {
+	for (size_t i = 0; !s->busy_waited && i < s->h->n; i++) {
 		if (!s->h->fns[i].busy)
 			continue;
-		s->busy_wait = true;
-		memcpy(s->busy_fn, s->h->fns[i].name, sizeof(s->busy_fn));
+		s->busy_waited = true;
+		if (s->busy_wait)
+			s->busy_wait(s->userdata, s->h->fns[i].name, SESSION_BUSY_WAIT_MS);
 		return bind_wait_unheld_locks(s->root, s->h, SESSION_BUSY_WAIT_MS);
 	}
 	return 0;
@@ -104,7 +107,12 @@ int session_open(struct session *s, const struct session_opts *o, char *msg, siz
 {
 	int err;
 
-	*s = (struct session){ .root = o->root, .cfg = o->cfg, .lock_fd = -1, .scan = o->scan };
+	*s = (struct session){ .root = o->root,
+			       .cfg = o->cfg,
+			       .lock_fd = -1,
+			       .scan = o->scan,
+			       .busy_wait = o->busy_wait,
+			       .userdata = o->userdata };
 	if (!o->dry_run && (err = session_lock(s->root, o->lock_wait_s, &s->lock_fd, msg, size)) < 0)
 		return err;
 	if ((err = session_scan(s, msg, size)) < 0)
@@ -125,7 +133,19 @@ int session_plan(const struct session *s, const struct request *req, struct plan
 	return plan_make(s->h, s->cfg, s->j->recs, s->j->n, req, ret, e);
 }
 
-int session_load_variants(struct session *s, const struct plan *p, const struct bind_opts *o,
+/* the variants read again: of the plan's driver = auto functions only (a hook), or of every function */
+static int reread_variants(struct session *s, const struct plan *p, bool of_plan)
+{
+	_cleanup_free_ bool *want = of_plan ? calloc(s->h->n ? s->h->n : 1, sizeof(*want)) : NULL;
+
+	if (of_plan && !want)
+		return -ENOMEM;
+	for (size_t i = 0; want && i < p->n_acts; i++)
+		want[p->acts[i].fn] |= p->acts[i].auto_driver && !p->acts[i].noop;
+	return variant_annotate(s->root, s->h, want);
+}
+
+int session_load_variants(struct session *s, const struct plan *p, bool of_plan, const struct bind_opts *o,
 			  void (*loaded)(void *userdata, const char *module, const char *fn), void *userdata,
 			  size_t *ret_fn, char *msg, size_t size)
 {
@@ -145,12 +165,17 @@ int session_load_variants(struct session *s, const struct plan *p, const struct 
 			loaded(userdata, v->module, a->name);
 		n++;
 	}
-	if (n && (err = variant_annotate(s->root, s->h, NULL)) < 0) {
+	if (n && (err = reread_variants(s, p, of_plan)) < 0) {
 		snprintf(msg, size, "out of memory");
 		*ret_fn = (size_t)-1;
 		return err;
 	}
 	return n;
+}
+
+int session_note(struct session *s, const struct fnstate *st)
+{
+	return journal_add(s->j, st);
 }
 
 int session_save(const struct session *s)
@@ -178,6 +203,33 @@ int session_record_claims(const struct sysroot *r, const char *const *names, siz
 	return err;
 }
 
+static int write_attr(const struct sysroot *r, const char *rel, const char *data, unsigned timeout_ms, char *msg,
+		      size_t size)
+{
+	pid_t stuck;
+	int err = kwrite(r, rel, data, timeout_ms, &stuck);
+
+	if (err < 0)
+		snprintf(msg, size, "cannot write '%s' to %s: %s", data, rel, strerror(-err));
+	return err;
+}
+
+int session_claim(const struct sysroot *r, const char *fn, const char *driver, unsigned timeout_ms, char *msg,
+		  size_t size)
+{
+	char rel[128], want[DRIVER_NAME_MAX + 2];
+
+	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", fn) < 0)
+		return 0; /* not a name a function has: nothing to claim */
+	(void)snprintf(want, sizeof(want), "%s\n", driver);
+	return write_attr(r, rel, want, timeout_ms, msg, size);
+}
+
+int session_probe(const struct sysroot *r, const char *fn, unsigned timeout_ms, char *msg, size_t size)
+{
+	return write_attr(r, "sys/bus/pci/drivers_probe", fn, timeout_ms, msg, size);
+}
+
 int session_run(struct session *s, const struct plan *p, const struct bind_opts *o, struct outcome **ret_outs,
 		int *ret_journal_err)
 {
@@ -198,4 +250,15 @@ int session_sriov_end(struct session *s, const struct plan *p, const struct bind
 int session_undo_steps(struct session *s, const struct bind_opts *o)
 {
 	return bind_undo_steps(s->root, s->j, o);
+}
+
+int session_steps_apply(struct session *s, const struct devset *set, const char *fns, const struct steps_opts *o,
+			char *msg, size_t size)
+{
+	return steps_apply(s->root, s->j, set, fns, o, msg, size);
+}
+
+int session_steps_undo(struct session *s, const struct steps_opts *o, char *msg, size_t size)
+{
+	return steps_undo(s->root, s->j, o, msg, size);
 }

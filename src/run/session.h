@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "bind.h"
+#include "console.h"
 #include "config.h"
 #include "journal.h"
 #include "pcidev.h"
@@ -49,6 +50,9 @@ struct session_opts {
 	unsigned lock_wait_s;	  /* how long another run's lock is waited for */
 	bool dry_run;		  /* no lock */
 	unsigned scan;		  /* SESSION_SCAN_* */
+	/* SESSION_SCAN_BUSY_ONCE: told before the wait, which function made it (apply says so with -v) */
+	void (*busy_wait)(void *userdata, const char *fn, unsigned ms);
+	void *userdata;
 };
 
 struct session {
@@ -56,10 +60,11 @@ struct session {
 	const struct config *cfg;
 	struct pcihost *h;
 	struct journal *j;
-	int lock_fd;		      /* -1: not held (a dry run) */
-	unsigned scan;		      /* SESSION_SCAN_* of the next scan */
-	bool busy_wait;		      /* SESSION_SCAN_BUSY_ONCE: the wait was made */
-	char busy_fn[PCIADDR_STRLEN]; /* the function that made it wait, "" if none */
+	int lock_fd;	  /* -1: not held (a dry run) */
+	unsigned scan;	  /* SESSION_SCAN_* of the next scan */
+	bool busy_waited; /* SESSION_SCAN_BUSY_ONCE: the wait was made */
+	void (*busy_wait)(void *userdata, const char *fn, unsigned ms);
+	void *userdata;
 };
 
 /* lock, scan, journal; an exit-status-free -errno with msg on failure */
@@ -86,16 +91,30 @@ int session_plan(const struct session *s, const struct request *req, struct plan
  * the host's variants read again so that a new plan names their drivers
  * (vfio_pci registers vfio-pci). Returns how many were loaded (0: none
  * needed), or -errno with msg and *ret_fn the function whose module failed.
- * loaded, if not NULL, is told of each module loaded.
+ * loaded, if not NULL, is told of each module loaded. of_plan: the variants
+ * of p's functions alone are read again (a hook never reads the rest of
+ * the host), else every function's.
  */
-int session_load_variants(struct session *s, const struct plan *p, const struct bind_opts *o,
+int session_load_variants(struct session *s, const struct plan *p, bool of_plan, const struct bind_opts *o,
 			  void (*loaded)(void *userdata, const char *module, const char *fn), void *userdata,
 			  size_t *ret_fn, char *msg, size_t size);
 
+/* a function's state before this run, added to the journal unless it has a record: 1 added, 0 kept, -errno */
+int session_note(struct session *s, const struct fnstate *st);
 /* the journal as changed (a claim noted, an original recorded), saved */
 int session_save(const struct session *s);
 /* records of boot claims (the udev path): loaded, added to, saved; the lock is the caller's */
 int session_record_claims(const struct sysroot *r, const char *const *names, size_t n, bool *ret_read_failed);
+
+/*
+ * The udev path's writes, without a session (an event reads only what the
+ * configuration names, and takes the lock only if it comes at once): a
+ * function claimed for driver (driver_override), and probed. 0, or -errno
+ * with msg naming the file and what was written.
+ */
+int session_claim(const struct sysroot *r, const char *fn, const char *driver, unsigned timeout_ms, char *msg,
+		  size_t size);
+int session_probe(const struct sysroot *r, const char *fn, unsigned timeout_ms, char *msg, size_t size);
 
 /* p carried out with the session's host and journal (bind_run()) */
 int session_run(struct session *s, const struct plan *p, const struct bind_opts *o, struct outcome **ret_outs,
@@ -104,6 +123,10 @@ int session_run(struct session *s, const struct plan *p, const struct bind_opts 
 int session_sriov_begin(struct session *s, const struct plan *p, const struct bind_opts *o, struct sriov_outcome **ret);
 int session_sriov_end(struct session *s, const struct plan *p, const struct bind_opts *o, struct sriov_outcome *so,
 		      bool failed);
+/* a release_console set's single-GPU steps, journaled and taken (steps_apply()), and undone (steps_undo()) */
+int session_steps_apply(struct session *s, const struct devset *set, const char *fns, const struct steps_opts *o,
+			char *msg, size_t size);
+int session_steps_undo(struct session *s, const struct steps_opts *o, char *msg, size_t size);
 /* single-GPU steps an earlier run left, undone (bind_undo_steps()) */
 int session_undo_steps(struct session *s, const struct bind_opts *o);
 

@@ -89,8 +89,9 @@ static unsigned scan_flags(const struct run *rn)
 /* the lock (not in a dry run), the host, the journal */
 static int open_session(struct run *rn)
 {
+	struct session_opts o = { .cfg = rn->cfg, .scan = scan_flags(rn) };
 	char msg[PATH_MAX + 128];
-	int st = ctx_open_session(rn->c, rn->cfg, scan_flags(rn), &rn->s, msg, sizeof(msg));
+	int st = ctx_open_session(rn->c, &o, &rn->s, msg, sizeof(msg));
 
 	if (st)
 		msg_error("%s", msg);
@@ -135,7 +136,7 @@ static int load_variants(struct run *rn)
 	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
 	char msg[512];
 	size_t fn = (size_t)-1;
-	int n = session_load_variants(&rn->s, rn->p, &o, say_loaded, rn->c, &fn, msg, sizeof(msg));
+	int n = session_load_variants(&rn->s, rn->p, false, &o, say_loaded, rn->c, &fn, msg, sizeof(msg));
 
 	if (n < 0 && fn != (size_t)-1) {
 		const struct variant_pick *v = rn->s.h->fns[fn].variant;

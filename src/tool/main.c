@@ -410,13 +410,14 @@ int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
 	return session_load_journal(c->root, j, msg, size) < 0 ? EXIT_FAILURE_ : 0;
 }
 
-int ctx_open_session(const struct ctx *c, const struct config *cfg, unsigned scan, struct session *s, char *msg,
-		     size_t size)
+int ctx_open_session(const struct ctx *c, struct session_opts *o, struct session *s, char *msg, size_t size)
 {
-	struct session_opts o = {
-		.root = c->root, .cfg = cfg, .lock_wait_s = ctx_lock_wait(c, cfg), .dry_run = c->dry_run, .scan = scan
-	};
-	int err = session_open(s, &o, msg, size);
+	int err;
+
+	o->root = c->root;
+	o->lock_wait_s = ctx_lock_wait(c, o->cfg);
+	o->dry_run = c->dry_run;
+	err = session_open(s, o, msg, size);
 
 	/* a timeout without the lock is the lock's: the scan and the journal come after it */
 	return err == -ETIMEDOUT && s->lock_fd < 0 && !c->dry_run ? EXIT_TIMEOUT : err < 0 ? EXIT_FAILURE_ : 0;

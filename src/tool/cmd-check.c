@@ -12,7 +12,6 @@
 #include "detect.h"
 #include "gen.h"
 #include "json.h"
-#include "modalias.h"
 #include "pcidev.h"
 #include "pcitree.h"
 #include "plan.h"

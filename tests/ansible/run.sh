@@ -66,9 +66,12 @@ declare -A OPTIONS=(
 	[device_set]="address:list boot:bool driver:str executable:path force:bool ids:list name:str remove_boot_setup:bool root:path state:str"
 	[runtime]="address:list driver:str executable:path force:bool ids:list name:str root:path state:str"
 	[info]="address:list check:bool executable:path ids:list name:str root:path vm:str")
-# doc_options MODULE: its documented options as NAME:TYPE, each with a description
+# doc_options MODULE [RUNNER...]: its documented options as NAME:TYPE, each with a description
+# (ansible-doc run through RUNNER when given, e.g. trixie_run)
 doc_options() {
-	ansible-doc -j -t module "pcibind.pcibind.$1" 2>&1 | python3 -c 'import json, sys
+	local m=$1
+	shift
+	"$@" ansible-doc -j -t module "pcibind.pcibind.$m" 2>/dev/null | python3 -c 'import json, sys
 opts = list(json.load(sys.stdin).values())[0]["doc"]["options"]
 print(" ".join(sorted("%s:%s" % (k, o["type"]) for k, o in opts.items() if o.get("description"))))'
 }

@@ -267,16 +267,19 @@ SRIOV_DEVICES="
 # and boot 2 (a reboot with the hardware changed), the guest's /etc and /var carried over.  Identical
 # e1000e NICs (8086:10d3, the same subsystem ids) told apart only by their MAC, from which QEMU's
 # e1000e makes its PCIe Device Serial Number (hw/net/e1000e.c, e1000e_gen_dsn(): MAC
-# 52:54:00:12:34:0a gives 52-54-00-ff-ff-12-34-0a); five root ports, bus N behind port 1c.(N-1).
+# 52:54:00:12:34:0a gives 52-54-00-ff-ff-12-34-0a); five root ports, bus N behind port 1c.(N-1), in
+# physical slot N: with native PCIe hotplug (pciehp, not QEMU 7.2's default ACPI hotplug, whose slots
+# are all named 0, 0-2, 0-3, ...) sysfs names bus/pci/slots/N by the port's physical slot number.
 #   boot 1:     A 01:00.0, C 02:00.0, D 03:00.0
 #   boots 2, 3: B 01:00.0 (another card where A was), E 03:00.0 (another where D was),
 #               A 04:00.0, C 05:00.0; D is gone, port 1c.1 empty
 MOVED_PORTS="
- -device pcie-root-port,id=rp1,bus=pcie.0,addr=1c.0,chassis=1,multifunction=on
- -device pcie-root-port,id=rp2,bus=pcie.0,addr=1c.1,chassis=2
- -device pcie-root-port,id=rp3,bus=pcie.0,addr=1c.2,chassis=3
- -device pcie-root-port,id=rp4,bus=pcie.0,addr=1c.3,chassis=4
- -device pcie-root-port,id=rp5,bus=pcie.0,addr=1c.4,chassis=5
+ -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
+ -device pcie-root-port,id=rp1,bus=pcie.0,addr=1c.0,chassis=1,slot=1,multifunction=on
+ -device pcie-root-port,id=rp2,bus=pcie.0,addr=1c.1,chassis=2,slot=2
+ -device pcie-root-port,id=rp3,bus=pcie.0,addr=1c.2,chassis=3,slot=3
+ -device pcie-root-port,id=rp4,bus=pcie.0,addr=1c.3,chassis=4,slot=4
+ -device pcie-root-port,id=rp5,bus=pcie.0,addr=1c.4,chassis=5,slot=5
 "
 # moved_card LETTER PORT: an e1000e with the MAC (and so the serial number) of card LETTER
 moved_card() { echo " -device e1000e,id=card$1,bus=$2,mac=52:54:00:12:34:0$1"; }

@@ -53,6 +53,13 @@ on_vfio() {
 		[ "$(drv "${d##*/}")" = vfio-pci ] && printf '%s ' "${d##*/}"
 	done
 }
+# the name of the physical slot a function sits in (bus/pci/slots/NAME/address is its bus:device)
+slot_of() {
+	local s
+	for s in $S/slots/*; do
+		[ "$(cat $s/address 2>/dev/null)" = "${1%.*}" ] && echo "${s##*/}"
+	done
+}
 conf_sum() { sha256sum $CONF 2>/dev/null | cut -d' ' -f1; }
 # expect_untouched DEV WHAT: a card pcibind must leave alone is on e1000e with no override
 expect_untouched() { expect "$2" "$(drv "$1") $(ovr "$1")" "e1000e (null)"; }
@@ -68,7 +75,7 @@ case $PHASE in
 	expect "lspci reads card C's serial number at $C" "$(serial_of $C)" "$(card_sn c)"
 	expect "lspci reads card D's serial number at $D" "$(serial_of $D)" "$(card_sn d)"
 	expect "A, C and D have the same ids and subsystem ids" "$(ids_of $A) $(ids_of $C)" "$(ids_of $D) $(ids_of $D)"
-	note "slots: $(for s in $S/slots/*; do printf '%s=%s ' "${s##*/}" "$(cat $s/address 2>/dev/null)"; done)"
+	expect "card A sits in slot 1" "$(slot_of $A)" 1
 
 	pcb setup $A --name nic --boot --yes
 	expect_rc "setup of card A as set nic" 0
@@ -85,6 +92,7 @@ case $PHASE in
 	expect "setup recorded fnic's serial number as lspci reads it" "$(conf_key fnic serial)" "$(serial_of $C)"
 	expect "setup recorded lost's serial number as lspci reads it" "$(conf_key lost serial)" "$(serial_of $D)"
 	expect "setup recorded nic's subsystem ids" "$(conf_key nic subsystem)" "$(ids_of $A | cut -d' ' -f2)"
+	expect "setup recorded nic's slot, the one sysfs names for $A" "$(conf_key nic slot)" "$(slot_of $A)"
 	expect "fnic has follow = yes" "$(conf_key fnic follow)" "yes"
 	expect "setup enabled pcibind.service" "$(ls /etc/systemd/system/*/pcibind.service 2>/dev/null | wc -l)" 1
 
@@ -102,6 +110,7 @@ case $PHASE in
 	expect "card D (lost) is gone" "$(where_sn "$(card_sn d)")" "none"
 	expect "another card of the same model, B, sits at nic's old address $B" "$(serial_of $B)" "$(card_sn b)"
 	expect "another card of the same model, E, sits at lost's old address $E" "$(serial_of $E)" "$(card_sn e)"
+	expect "card A sits in slot 4 now" "$(slot_of $A2)" 4
 	expect "bus 02 (fnic's old one) is empty" "$(ls -d $S/devices/0000:02:* 2>/dev/null)" ""
 	expect "B and E have A's ids and subsystem ids" "$(ids_of $B) $(ids_of $E)" "$(ids_of $A2) $(ids_of $A2)"
 

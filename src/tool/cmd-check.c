@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "check-vm.h"
 #include "cmd.h"
 #include "bootstate.h"
@@ -615,6 +617,8 @@ static int scan(struct check *k)
 	} else if (err == 0) {
 		err = usage_scan(k->c->root, k->h);
 	}
+	if (err == 0 && plan_identity_needed(k->cfg))
+		err = identity_annotate(k->c->root, k->h);
 	if (err == 0)
 		err = detect_system(k->c->root, &k->sys);
 	if (err < 0) {

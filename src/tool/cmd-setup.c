@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "atomicfile.h"
 #include "bootstate.h"
 #include "cmd.h"
@@ -152,6 +154,8 @@ static int scan(struct setup *s)
 
 	if (err >= 0)
 		err = usage_scan(s->c->root, s->h);
+	if (err >= 0)
+		err = identity_annotate(s->c->root, s->h); /* setup records what tells the device apart */
 	if (err < 0) {
 		msg_error("cannot read the PCI functions below %s: %s", sysroot_path(s->c->root), strerror(-err));
 		return EXIT_FAILURE_;

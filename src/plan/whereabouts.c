@@ -273,3 +273,48 @@ int plan_relocated_addrs(const struct devset *set, const struct set_whereabouts 
 	}
 	return 0;
 }
+
+bool plan_fn_mismatch(const struct devset *set, const struct pcifn *f, const struct pcifn *there,
+		      const struct pciaddr *slot_now, char *why, size_t size)
+{
+	struct pciaddr primary;
+
+	if (!devset_has_identity(set) || !set->n_addrs || devset_is_sriov(set))
+		return false;
+	primary = primary_of(set);
+	if (!subsys_ok(set, f)) {
+		(void)snprintf(why, size, "%s holds subsystem %04x:%04x", f->name, f->subvendor, f->subdevice);
+		return true;
+	}
+	if (!pciaddr_same_slot(&f->addr, &primary))
+		return false;
+	if (there && serial_matches(set, there))
+		return false;
+	if (there && serial_why(set, there, why, size))
+		return true;
+	if (slot_now && !pciaddr_same_slot(slot_now, &primary)) {
+		(void)snprintf(why, size, "slot %s is at %04x:%02x:%02x now", set->slot, slot_now->domain,
+			       slot_now->bus, slot_now->dev);
+		return true;
+	}
+	return false;
+}
+
+bool plan_fn_followed(const struct devset *set, const struct pcifn *f, const struct pcifn *there)
+{
+	struct set_whereabouts w = { .where = WHERE_MOVED, .by = FOUND_SERIAL };
+	struct selector moved[64];
+
+	if (!set->follow || !set->has_serial || !set->n_addrs || set->n_addrs > ARRAY_SIZE(moved) ||
+	    devset_is_sriov(set) || !there || !serial_matches(set, there) ||
+	    devset_selects(set, &f->addr, f->vendor, f->device))
+		return false;
+	w.primary = primary_of(set);
+	w.found = there;
+	if (plan_relocated_addrs(set, &w, moved) < 0)
+		return false;
+	for (size_t k = 0; k < set->n_addrs; k++)
+		if (selector_matches(&moved[k], &f->addr, f->vendor, f->device))
+			return true;
+	return false;
+}

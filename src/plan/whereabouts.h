@@ -53,6 +53,18 @@ void whereabouts_message(const struct devset *set, const struct set_whereabouts 
  */
 int plan_relocated_addrs(const struct devset *set, const struct set_whereabouts *w, struct selector *ret);
 
+/*
+ * The udev path, which reads one function: f (ids and subsystem), there (the
+ * function with the set's first function number in f's slot, with its
+ * serial as identity_read_serial() read it) and slot_now (where the set's
+ * slot is now; NULL: unknown). plan_fn_mismatch(): f is selected by set's
+ * address but is not its recorded device (why says how). plan_fn_followed():
+ * f is one of the set's functions where its serial number is now (follow).
+ */
+bool plan_fn_mismatch(const struct devset *set, const struct pcifn *f, const struct pcifn *there,
+		      const struct pciaddr *slot_now, char *why, size_t size);
+bool plan_fn_followed(const struct devset *set, const struct pcifn *f, const struct pcifn *there);
+
 /* Does any set record more than ids (so the identity facts are worth reading)? */
 bool plan_identity_needed(const struct config *cfg);
 

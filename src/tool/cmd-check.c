@@ -390,6 +390,20 @@ static void check_set_state(struct check *k, const struct devset *set, enum set_
 		    group[0] ? " and the bridge " : "", group, group[0] ? ", which stays with the host" : "");
 }
 
+/* a set whose device moved: the one command that fixes it, NULL when it did not move */
+static const char *moved_fix(const struct check *k, const struct devset *set, char *buf, size_t size)
+{
+	struct set_whereabouts w;
+
+	if (!devset_has_identity(set))
+		return NULL;
+	plan_whereabouts(k->h, k->cfg, set, &w);
+	if (!w.mismatch || w.where != WHERE_MOVED)
+		return NULL;
+	(void)snprintf(buf, size, "`pcibind setup --relocate %s`", set->name);
+	return buf;
+}
+
 static void check_sets(struct check *k)
 {
 	for (size_t i = 0; i < k->cfg->n_sets; i++) {
@@ -402,14 +416,19 @@ static void check_sets(struct check *k)
 
 		const char *vn = set_verdict_name(v), *body = detail;
 		size_t n = strlen(vn);
+		char fixbuf[160];
+		const char *fix = moved_fix(k, set, fixbuf, sizeof(fixbuf));
 
 		if (strncmp(detail, vn, n) == 0 && detail[n] == ':' && detail[n + 1] == ' ')
 			body = detail + n + 2; /* plan's detail may start with the verdict's own name */
 		if (v == VERDICT_GROUP)
 			group_why(k, set, why, sizeof(why));
 		(void)snprintf(what, sizeof(what), "set %s", set->name);
+		if (fix)
+			lvl = LVL_FAIL; /* not claimed where it is until the set says where */
 		add(k, lvl, what,
 		    lvl == LVL_OK	  ? NULL
+		    : fix		  ? fix
 		    : v == VERDICT_ABSENT ? "check the address with `pcibind status`"
 		    : v == VERDICT_GROUP
 			? "add the sibling to the set, or move the card to a slot whose port isolates it "

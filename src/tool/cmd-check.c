@@ -390,17 +390,29 @@ static void check_set_state(struct check *k, const struct devset *set, enum set_
 		    group[0] ? " and the bridge " : "", group, group[0] ? ", which stays with the host" : "");
 }
 
-/* a set whose device moved: the one command that fixes it, NULL when it did not move */
-static const char *moved_fix(const struct check *k, const struct devset *set, char *buf, size_t size)
+static bool set_moved(const struct check *k, const struct devset *set)
 {
 	struct set_whereabouts w;
 
 	if (!devset_has_identity(set))
-		return NULL;
+		return false;
 	plan_whereabouts(k->h, k->cfg, set, &w);
-	if (!w.mismatch || w.where != WHERE_MOVED)
+	return w.mismatch && w.where == WHERE_MOVED;
+}
+
+/*
+ * A set whose device moved: the one command that fixes it, NULL when it did
+ * not move. It names every moved set: two cards that swapped move together.
+ */
+static const char *moved_fix(const struct check *k, const struct devset *set, char *buf, size_t size)
+{
+	if (!set_moved(k, set))
 		return NULL;
-	(void)snprintf(buf, size, "`pcibind setup --relocate %s`", set->name);
+	(void)snprintf(buf, size, "`pcibind setup --relocate");
+	for (size_t i = 0; i < k->cfg->n_sets; i++)
+		if (set_moved(k, &k->cfg->sets[i]))
+			strappendf(buf, size, " %s", k->cfg->sets[i].name);
+	strappendf(buf, size, "`");
 	return buf;
 }
 
@@ -416,7 +428,7 @@ static void check_sets(struct check *k)
 
 		const char *vn = set_verdict_name(v), *body = detail;
 		size_t n = strlen(vn);
-		char fixbuf[160];
+		char fixbuf[TEXT_MAX];
 		const char *fix = moved_fix(k, set, fixbuf, sizeof(fixbuf));
 
 		if (strncmp(detail, vn, n) == 0 && detail[n] == ':' && detail[n + 1] == ' ')

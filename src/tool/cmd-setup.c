@@ -1192,12 +1192,13 @@ static int relocated_text(struct setup *s, const struct devset *set, const struc
 	return 0;
 }
 
-/* setup --relocate SET: the set's addresses rewritten to where its recorded device is; a moved slot's name too */
-static int relocate_edit(struct setup *s, const struct devset *set, const struct set_whereabouts *w)
+/* setup --relocate: one set's addresses rewritten in *text to where its device is; a moved slot's name too */
+static int relocate_edit(struct setup *s, const struct devset *set, const struct set_whereabouts *w, char **text)
 {
 	char addrs[TEXT_MAX], msg[512];
 	struct confedit_key keys[2];
 	size_t n = 0;
+	char *out = NULL;
 	int r = relocated_text(s, set, w, addrs, sizeof(addrs));
 
 	if (r == -EXDEV) {
@@ -1210,52 +1211,89 @@ static int relocate_edit(struct setup *s, const struct devset *set, const struct
 		msg_error("%s", msg);
 		return EXIT_FAILURE_;
 	}
+	if (!confedit_has_section(*text, set->name)) {
+		msg_error("[%s] is in another file than [%s] (%s:%u): relocate it on its own", set->name, s->name,
+			  set->file, set->line);
+		return EXIT_USAGE;
+	}
 	keys[n++] = (struct confedit_key){ "address", addrs };
 	if (set->slot && w->found->slot[0] && !streq(set->slot, w->found->slot))
 		keys[n++] = (struct confedit_key){ "slot", w->found->slot };
-	if ((r = find_file(s)) != 0)
-		return r;
-	if (confedit_set(s->old_text, s->name, keys, n, NULL, &s->new_text) < 0) {
+	if (confedit_set(*text, set->name, keys, n, NULL, &out) < 0) {
 		msg_error("cannot edit /%s", s->rel);
 		return EXIT_FAILURE_;
 	}
-	s->action = streq(s->new_text, s->old_text ? s->old_text : "") ? "unchanged" : "change";
+	free(*text);
+	*text = out;
+	say(s, "[%s] in /%s: moved to %s", set->name, s->rel, w->found->name);
+	return 0;
+}
+
+/* each SEL a set of the configuration: the ones whose device moved, in *ret (n of them) */
+static int relocate_pick(struct setup *s, const struct devset **ret, struct set_whereabouts *w, size_t *ret_n)
+{
+	char msg[512];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_sels; i++) {
+		const struct devset *set =
+		    s->sels[i].kind == SEL_NAME ? config_find_set(s->cfg, s->sels[i].name) : NULL;
+
+		if (!set) {
+			msg_error("setup --relocate takes names of sets of the configuration; '%s' is none",
+				  s->sels[i].kind == SEL_NAME ? s->sels[i].name : "an address");
+			return EXIT_USAGE;
+		}
+		plan_whereabouts(s->h, s->cfg, set, &w[n]);
+		if (!w[n].mismatch) {
+			say(s, "[%s]: nothing to do: its address holds its device", set->name);
+			continue;
+		}
+		whereabouts_message(set, &w[n], msg, sizeof(msg));
+		if (w[n].where != WHERE_MOVED) {
+			msg_error("%s", msg);
+			return EXIT_USAGE;
+		}
+		say(s, "%s", msg);
+		ret[n++] = set;
+	}
+	*ret_n = n;
 	return 0;
 }
 
 static int run_relocate(struct setup *s)
 {
-	const struct devset *set =
-	    s->n_sels == 1 && s->sels[0].kind == SEL_NAME ? config_find_set(s->cfg, s->sels[0].name) : NULL;
-	struct set_whereabouts w;
-	char msg[512];
+	_cleanup_free_ const struct devset **sets = calloc(s->n_sels, sizeof(*sets));
+	_cleanup_free_ struct set_whereabouts *w = calloc(s->n_sels, sizeof(*w));
+	char *text = NULL;
+	size_t n = 0;
 	int r;
 
-	if (!set) {
-		msg_error("setup --relocate takes the name of one set of the configuration");
-		return EXIT_USAGE;
-	}
-	s->set = set;
-	s->boot = set->boot;
-	memcpy(s->name, set->name, sizeof(s->name));
-	plan_whereabouts(s->h, s->cfg, set, &w);
-	if (!w.mismatch) {
-		s->action = "unchanged";
-		say(s, "nothing to do: [%s] is where its device is", set->name);
+	if (!sets || !w)
+		return EXIT_FAILURE_;
+	if ((r = relocate_pick(s, sets, w, &n)) != 0)
+		return r;
+	s->action = "unchanged";
+	if (!n)
 		return 0;
-	}
-	whereabouts_message(set, &w, msg, sizeof(msg));
-	if (w.where != WHERE_MOVED) {
-		msg_error("%s", msg);
-		return EXIT_USAGE;
-	}
-	say(s, "%s", msg);
-	if ((r = relocate_edit(s, set, &w)) != 0 || (r = check_edit(s)) != 0)
+	s->set = sets[0];
+	s->boot = sets[0]->boot;
+	memcpy(s->name, sets[0]->name, sizeof(s->name));
+	if ((r = find_file(s)) != 0)
+		return r;
+	if (!(text = strdup(s->old_text ? s->old_text : "")))
+		return EXIT_FAILURE_;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = relocate_edit(s, sets[i], &w[i], &text);
+	s->new_text = text;
+	if (r != 0)
+		return r;
+	s->action = "change";
+	if ((r = check_edit(s)) != 0)
 		return r;
 	show_selection(s);
 	if ((r = check_refusals_in(s, s->new_cfg)) != 0)
 		return r;
-	say(s, "[%s] in /%s: moved to %s", s->name, s->rel, w.found->name);
 	return carry_out(s);
 }
 

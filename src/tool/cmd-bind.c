@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "bind.h"
 #include "cmd.h"
 #include "journal.h"
@@ -105,7 +107,8 @@ static int scan_host(struct run *rn)
 	}
 	if (rn->verb != VERB_RESTORE) /* a restore is never refused for a use */
 		(void)usage_scan(rn->c->root, rn->h);
-	if (uses_auto(rn) && variant_annotate(rn->c->root, rn->h, NULL) < 0) {
+	if ((plan_identity_needed(rn->cfg) && identity_annotate(rn->c->root, rn->h) < 0) ||
+	    (uses_auto(rn) && variant_annotate(rn->c->root, rn->h, NULL) < 0)) {
 		msg_error("out of memory");
 		return EXIT_FAILURE_;
 	}

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "bind.h"
 #include "cmd.h"
 #include "console.h"
@@ -138,6 +140,10 @@ static int scan(struct hook *hk)
 	hk->h = NULL;
 	if ((err = pcihost_scan_deferred(hk->c->root, &hk->h)) < 0) {
 		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
+		return EXIT_FAILURE_;
+	}
+	if (plan_identity_needed(hk->cfg) && identity_annotate(hk->c->root, hk->h) < 0) {
+		hook_msg(3, hk, "out of memory");
 		return EXIT_FAILURE_;
 	}
 	/* the uses (usage_scan) only when something would move: plan_take() */

@@ -140,6 +140,7 @@ case $PHASE in
 	expect_match "the diff puts the new address in" "$OUT" "^\+[[:space:]]*address[[:space:]]*=[[:space:]]*$A2"
 	expect "nic's address is $A2 in pcibind.conf" "$(conf_key nic address)" "$A2"
 	expect "nic's serial number is kept" "$(conf_key nic serial)" "$(card_sn a)"
+	expect "nic's slot is 4 in pcibind.conf, the one sysfs names for $A2" "$(conf_key nic slot)" "$(slot_of $A2)"
 	pcb check
 	expect_nomatch "check no longer asks to relocate nic" "$OUT" "relocate nic"
 	expect_untouched $B "card B is still left alone"

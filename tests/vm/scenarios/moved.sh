@@ -116,6 +116,7 @@ case $PHASE in
 
 	# the boot path, as pcibind.service runs it
 	pcb apply
+	expect_rc "apply at boot with sets refused fails (the unit shows it)" 1 3
 	expect_untouched $B "card B at nic's old address is left alone"
 	expect_untouched $A2 "nic (no follow) is not bound at its new address $A2"
 	expect_untouched $E "card E at lost's old address is left alone (follow = yes, another serial number)"
@@ -150,6 +151,7 @@ case $PHASE in
 	expect "pcibind.conf is the one setup --relocate wrote in boot 2" "$(conf_sum)" "$(cat $MARK/conf.2 2>/dev/null)"
 	expect "card A sits at $A2, B at $B" "$(serial_of $A2) $(serial_of $B)" "$(card_sn a) $(card_sn b)"
 	pcb apply
+	expect_match "apply logs fnic followed again" "$OUT" "fnic.*$C2|$C2.*fnic"
 	expect_driver $A2 vfio-pci "nic, relocated: "
 	expect_driver $C2 vfio-pci "fnic, followed again: "
 	expect_untouched $B "card B at nic's old address is left alone"

@@ -53,7 +53,7 @@ scenario_identity_moved() {
 		out_has "fail  set gpu: absent: expects its device at 0000:01:00.0"
 	check "... the fix is setup --relocate of every moved set" out_has 'fix: `pcibind setup --relocate gpu nic`'
 	pb check --json
-	check "check --json carries the fix" grep -qF '"fix":"`pcibind setup --relocate gpu nic`"' <<<"$OUT"
+	check "check --json carries the fix" grep -qF '"fix": "`pcibind setup --relocate gpu nic`"' <<<"$OUT"
 	pb apply
 	check "apply: the GPU's set is absent, the NIC's followed (exit 5: something bound)" exit_is 5
 	check "apply leaves the moved GPU alone (no follow = yes)" is_driver 0000:02:00.0 nvidia

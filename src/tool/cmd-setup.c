@@ -134,7 +134,7 @@ static int parse_selectors(struct setup *s, int argc, char **argv)
 		}
 		ids |= s->sels[i].kind == SEL_IDS;
 		addrs |= s->sels[i].kind == SEL_FUNCTION || s->sels[i].kind == SEL_SLOT;
-		if (s->sels[i].kind == SEL_NAME && argc > 1) {
+		if (s->sels[i].kind == SEL_NAME && argc > 1 && !s->c->relocate) {
 			msg_error("setup takes one set name, or addresses or ids; '%s' is a name", argv[i]);
 			return EXIT_USAGE;
 		}

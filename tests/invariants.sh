@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #   tests/invariants.sh   (one "ok - lint: invariant: ..." / "not ok - ..." line each; run by the lint tier)
 # Each invariant is a grep over src/: the files that may call the primitive. HACKING.md says why each is
-# where it is, and which lists the session layer (issue 20) is still to shrink to one file.
+# where it is.
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 fail=0
@@ -20,12 +20,15 @@ invariant() {
 }
 
 # a sysfs write is one write(2) through kwrite (a child with a deadline) or sysroot_write
-invariant "sysfs is written through kwrite" 'kwrite_[a-z_]*\(' \
-	kwrite.c bind.c console.c cmd-apply-udev.c
+invariant "sysfs is written through kwrite" 'kwrite_[a-z_]*\(|[^_]kwrite\(' \
+	kwrite.c bind.c console.c session.c
 invariant "a plain write of a file below the root" 'sysroot_write\(' sysroot.c udevwait.c
-# the journal: one format (journal.c); saved by the code that changes what it records
-invariant "the journal is saved" 'journal_save\(' \
-	journal.c bind.c console.c cmd-apply.c cmd-hook.c cmd-apply-udev.c
+# the journal: one format (journal.c); saved by the session layer (session.c) and, a step ahead of each
+# write while a plan is carried out, by bind.c and console.c; no command changes or saves it
+invariant "the journal is saved" 'journal_save\(' journal.c bind.c console.c session.c
+invariant "the journal is changed" 'journal_(add|remove|add_step|remove_step)\(' journal.c bind.c console.c session.c
+invariant "a session is opened (the lock, the scan, the journal of a state-changing run)" 'session_open\(' \
+	session.c main.c
 # the run directory and the trusted reads of state files: the state layer only
 invariant "the run directory is made" 'mkdirat\([^)]*RUN_NAME|sysroot_mkdir[a-z_]*\([^,]*(RUN_|HOOK_RECORD_DIR)' state.c
 invariant "the run directory is opened, owner and mode checked" 'state_run_(sub)?dir\(' \

@@ -207,6 +207,19 @@ static void prune_dirs(const struct sysroot *r, const char *rel, const char *pru
 	}
 }
 
+/* rel's directory, opened if it is there (1), with a killed run's temporary files for rel cleared; 0: none */
+static int open_swept_parent(const struct sysroot *r, const char *rel, int *ret_dirfd, const char **ret_name)
+{
+	int err;
+
+	while (*rel == '/')
+		rel++;
+	if ((err = open_parent(r, rel, false, ret_dirfd, ret_name)) < 0)
+		return err == -ENOENT ? 0 : err;
+	remove_stale_temps(*ret_dirfd, *ret_name);
+	return 1;
+}
+
 int atomicfile_remove(const struct sysroot *r, const char *rel, const char *prune)
 {
 	_cleanup_close_ int dirfd = -1;
@@ -214,19 +227,16 @@ int atomicfile_remove(const struct sysroot *r, const char *rel, const char *prun
 	struct stat st;
 	int err, state;
 
-	while (*rel == '/')
-		rel++;
-	if ((err = open_parent(r, rel, false, &dirfd, &name)) < 0)
-		return err == -ENOENT ? 0 : err;
+	if ((err = open_swept_parent(r, rel, &dirfd, &name)) <= 0)
+		return err;
 	if ((state = target_state(dirfd, name, &st)) < 0)
 		return state;
-	remove_stale_temps(dirfd, name);
 	if (state == 0 && unlinkat(dirfd, name, 0) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (fsync(dirfd) < 0)
 		return -errno;
 	if (prune)
-		prune_dirs(r, rel, prune);
+		prune_dirs(r, rel[0] == '/' ? rel + strspn(rel, "/") : rel, prune);
 	return 0;
 }
 
@@ -234,12 +244,9 @@ int atomicfile_sweep(const struct sysroot *r, const char *rel)
 {
 	_cleanup_close_ int dirfd = -1;
 	const char *name;
-	int err;
+	int err = open_swept_parent(r, rel, &dirfd, &name);
 
-	while (*rel == '/')
-		rel++;
-	if ((err = open_parent(r, rel, false, &dirfd, &name)) < 0)
-		return err == -ENOENT ? 0 : err;
-	remove_stale_temps(dirfd, name);
+	if (err <= 0)
+		return err;
 	return fsync(dirfd) < 0 ? -errno : 0;
 }

@@ -38,33 +38,61 @@ static bool parse_hex_exact(const char *s, size_t n, uint32_t *ret)
 	return true;
 }
 
+/* "1:2 digits" of a form: how many hex digits each part of an address may have */
+struct addr_form {
+	size_t dom_min, dom_max, bus_min, dev_min;
+};
+
+/* as the kernel writes it: a domain of 4..8 digits (VMD domains have 5), bus and slot exactly 2 */
+static const struct addr_form canonical = { 4, 8, 2, 2 };
+/* as lspci -s takes it from a user: "[[DOMAIN:]BUS:]SLOT", each part 1 digit at least (bus required here) */
+static const struct addr_form short_form = { 1, 8, 1, 1 };
+
+/* 1 to max hex digits, at least min, the whole of [s, s + n) */
+static bool parse_hex_part(const char *s, size_t n, size_t min, size_t max, uint32_t *ret)
+{
+	return n >= min && n <= max && parse_hex_exact(s, n, ret);
+}
+
 /*
- * "[DDDD:]BB:SS" followed by ".F" when with_fn. The domain is 4..8 digits
- * (VMD domains have 5); bus and slot exactly 2; the function one octal digit.
+ * "[DOMAIN:]BUS:SLOT" and, when *has_fn (or it is found, for a caller that
+ * passes has_fn as "may"), ".F" with F one octal digit; the parts' digits
+ * as the form says. The one address parser: canonical addresses and the
+ * short forms a user types differ only in how many digits a part has.
  */
+static bool parse_addr_form(const char *s, size_t len, const struct addr_form *form, int fn_wanted, struct pciaddr *ret,
+			    bool *ret_has_fn)
+{
+	const char *dot = memchr(s, '.', len), *c1 = memchr(s, ':', len), *c2;
+	uint32_t dom = 0, bus, dev, fn = 0;
+	size_t end = dot ? (size_t)(dot - s) : len;
+
+	if ((fn_wanted == 1 && !dot) || (fn_wanted == 0 && dot) || !c1 || (size_t)(c1 - s) >= end)
+		return false;
+	if (dot && (len - end != 2 || dot[1] < '0' || dot[1] > '7'))
+		return false;
+	c2 = memchr(c1 + 1, ':', end - (size_t)(c1 + 1 - s));
+	if (c2 && !parse_hex_part(s, (size_t)(c1 - s), form->dom_min, form->dom_max, &dom))
+		return false;
+	if (c2)
+		c1++;
+	else
+		c2 = c1, c1 = s;
+	if (!parse_hex_part(c1, (size_t)(c2 - c1), form->bus_min, 2, &bus) ||
+	    !parse_hex_part(c2 + 1, end - (size_t)(c2 + 1 - s), form->dev_min, 2, &dev) || dev > 0x1f)
+		return false;
+	if (dot)
+		fn = (uint32_t)(dot[1] - '0');
+	*ret = (struct pciaddr){ .domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn };
+	if (ret_has_fn)
+		*ret_has_fn = dot;
+	return true;
+}
+
+/* "[DDDD:]BB:SS" followed by ".F" when with_fn: the canonical form */
 static bool parse_addr(const char *s, size_t len, bool with_fn, struct pciaddr *ret)
 {
-	size_t tail = with_fn ? 2 : 0, dlen;
-	uint32_t dom = 0, bus, dev, fn = 0;
-
-	if (len < 5 + tail)
-		return false;
-	if (with_fn && (s[len - 2] != '.' || s[len - 1] < '0' || s[len - 1] > '7'))
-		return false;
-	if (with_fn)
-		fn = (uint32_t)(s[len - 1] - '0');
-	len -= tail; /* s[0..len) is "[DDDD:]BB:SS" */
-	if (s[len - 3] != ':' || !parse_hex_exact(s + len - 2, 2, &dev) || dev > 0x1f)
-		return false;
-	if (!parse_hex_exact(s + len - 5, 2, &bus))
-		return false;
-	dlen = len - 5;
-	if (dlen > 0) {
-		if (dlen < 5 || dlen > 9 || s[dlen - 1] != ':' || !parse_hex_exact(s, dlen - 1, &dom))
-			return false;
-	}
-	*ret = (struct pciaddr){ .domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn };
-	return true;
+	return parse_addr_form(s, len, &canonical, with_fn, ret, NULL);
 }
 
 /* strlen, or SIZE_MAX when the input is NULL or longer than we accept */
@@ -180,37 +208,14 @@ int selector_parse(const char *s, struct selector *ret)
 	return 0;
 }
 
-/* 1 to max hex digits, the whole of [s, s + n) */
-static bool parse_hex_upto(const char *s, size_t n, size_t max, uint32_t *ret)
-{
-	return n >= 1 && n <= max && parse_hex_exact(s, n, ret);
-}
-
 /* "[[DOMAIN:]BUS:]SLOT[.FN]" as lspci -s reads it, bus and slot required here */
 static bool parse_short_addr(const char *s, size_t len, struct selector *sel)
 {
-	const char *dot = memchr(s, '.', len), *c2 = NULL, *c1 = memchr(s, ':', len);
-	uint32_t dom = 0, bus, dev, fn = 0;
-	size_t end = dot ? (size_t)(dot - s) : len;
+	bool has_fn;
 
-	if (!c1 || (size_t)(c1 - s) >= end)
+	if (!parse_addr_form(s, len, &short_form, -1, &sel->addr, &has_fn))
 		return false;
-	c2 = memchr(c1 + 1, ':', end - (size_t)(c1 + 1 - s));
-	if (c2 && !parse_hex_upto(s, (size_t)(c1 - s), 8, &dom))
-		return false;
-	if (c2)
-		c1++;
-	else
-		c2 = c1, c1 = s;
-	if (!parse_hex_upto(c1, (size_t)(c2 - c1), 2, &bus) ||
-	    !parse_hex_upto(c2 + 1, end - (size_t)(c2 + 1 - s), 2, &dev) || dev > 0x1f)
-		return false;
-	if (dot && (len - end != 2 || dot[1] < '0' || dot[1] > '7'))
-		return false;
-	if (dot)
-		fn = (uint32_t)(dot[1] - '0');
-	sel->kind = dot ? SEL_FUNCTION : SEL_SLOT;
-	sel->addr = (struct pciaddr){ .domain = dom, .bus = (uint8_t)bus, .dev = (uint8_t)dev, .fn = (uint8_t)fn };
+	sel->kind = has_fn ? SEL_FUNCTION : SEL_SLOT;
 	return true;
 }
 

@@ -17,7 +17,6 @@
 #include "cmd.h"
 #include "devlock.h"
 #include "journal.h"
-#include "kwrite.h"
 #include "state.h"
 #include "usage.h"
 #include "variant.h"
@@ -553,39 +552,29 @@ static int udev_lock(const struct ctx *c)
 /* A boot claim record for each function about to be claimed, before its override is written */
 static void record(const struct claimer *cl, const bool *take)
 {
-	struct journal *j = NULL;
-	int err = 0;
+	_cleanup_free_ const char **names = calloc(cl->n ? cl->n : 1, sizeof(*names));
+	bool unread = false;
+	size_t n = 0;
+	int err;
 
-	if (journal_load(cl->c->root, &j, NULL) < 0) {
+	for (size_t i = 0; names && i < cl->n; i++)
+		if (take[i])
+			names[n++] = cl->v[i].fn.name;
+	err = names ? session_record_claims(cl->c->root, names, n, &unread) : -ENOMEM;
+	if (unread)
 		msg_warn("cannot read the journal %s; the boot claims are not recorded", JOURNAL_FILE);
-		return;
-	}
-	for (size_t i = 0; i < cl->n && err >= 0; i++) {
-		struct fnstate s = { .sriov_numvfs = -1, .boot_claim = true };
-
-		if (!take[i])
-			continue;
-		memcpy(s.name, cl->v[i].fn.name, sizeof(s.name));
-		err = journal_add(j, &s);
-	}
-	if (err >= 0)
-		err = journal_save(cl->c->root, j);
-	if (err < 0)
+	else if (err < 0)
 		msg_warn("cannot write the journal %s: %s; the boot claims are not recorded", JOURNAL_FILE,
 			 strerror(-err));
-	journal_free(j);
 }
 
-static int write_attr(const struct claimer *cl, const struct cand *k, const char *rel, const char *data)
+/* a write's failure, said with the set: an exit status */
+static int write_status(const struct cand *k, int err, const char *msg)
 {
-	pid_t stuck;
-	int err = kwrite(cl->c->root, rel, data, UDEV_WRITE_TIMEOUT_MS, &stuck);
-
-	if (err < 0) {
-		msg_error("[%s]: cannot write '%s' to %s: %s", k->set->name, data, rel, strerror(-err));
-		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
-	}
-	return EXIT_OK;
+	if (err >= 0)
+		return EXIT_OK;
+	msg_error("[%s]: %s", k->set->name, msg);
+	return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 }
 
 /*
@@ -597,12 +586,12 @@ static int write_attr(const struct claimer *cl, const struct cand *k, const char
 static int probe_own(const struct claimer *cl, const struct cand *k)
 {
 	const char *driver = k->driver;
-	char rel[128];
+	char rel[128], msg[256];
 
 	if (sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/drivers/%s", driver) < 0 ||
 	    sysroot_exists(cl->c->root, rel) < 0 || fn_has(cl->c, k->fn.name, "driver"))
 		return EXIT_OK;
-	return write_attr(cl, k, "sys/bus/pci/drivers_probe", k->fn.name);
+	return write_status(k, session_probe(cl->c->root, k->fn.name, UDEV_WRITE_TIMEOUT_MS, msg, sizeof(msg)), msg);
 }
 
 /*
@@ -636,17 +625,17 @@ static size_t choose(const struct claimer *cl, bool *take, const struct cand **r
 /* Journaled first (under the lock, when it comes), then each override: the worst exit status */
 static int write_claims(const struct claimer *cl, const bool *take)
 {
-	char rel[128], want[DRIVER_NAME_MAX + 2];
 	int lock_fd = udev_lock(cl->c), st = EXIT_OK, s;
+	char msg[256];
 
 	if (lock_fd >= 0)
 		record(cl, take);
 	for (size_t i = 0; i < cl->n; i++) {
-		if (!take[i] ||
-		    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/devices/%s/driver_override", cl->v[i].fn.name) < 0)
+		if (!take[i])
 			continue;
-		(void)snprintf(want, sizeof(want), "%s\n", cl->v[i].driver);
-		if ((s = write_attr(cl, &cl->v[i], rel, want)) && !st)
+		s = session_claim(cl->c->root, cl->v[i].fn.name, cl->v[i].driver, UDEV_WRITE_TIMEOUT_MS, msg,
+				  sizeof(msg));
+		if ((s = write_status(&cl->v[i], s, msg)) && !st)
 			st = s;
 	}
 	lock_release(lock_fd);

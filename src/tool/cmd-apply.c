@@ -9,8 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "identity.h"
-#include "whereabouts.h"
 #include "bind.h"
 #include "cmd.h"
 #include "console.h"
@@ -66,47 +64,24 @@ struct report {
 struct applier {
 	struct ctx *c;
 	struct config *cfg;
-	struct pcihost *h;
-	struct journal *j;
-	int lock_fd;
+	struct session s; /* the lock, the host (s.h), the journal (s.j) */
 	struct report *reps;
 	size_t n_reps;
 	bool claims_noted; /* boot claims found by the survey, to be saved before the first change */
-	bool busy_waited;  /* a busy function was given APPLY_BUSY_WAIT_MS once */
 };
-
-/*
- * At boot a driver's probe holds the device lock while it runs, for seconds
- * on a slow or loaded machine; apply waits this long, once per run, for
- * functions it found locked (and no process holding) before it calls them
- * busy (bind_wait_unheld_locks).
- */
-#define APPLY_BUSY_WAIT_MS 8000
 
 static void applier_free(struct applier *ap)
 {
 	for (size_t i = 0; i < ap->n_reps; i++)
 		free(ap->reps[i].moved);
 	free(ap->reps);
-	journal_free(ap->j);
-	pcihost_free(ap->h);
+	session_close(&ap->s);
 	config_free(ap->cfg);
-	lock_release(ap->lock_fd);
 }
 
 static unsigned timeout_s(const struct applier *ap)
 {
 	return ctx_timeout(ap->c, ap->cfg);
-}
-
-static int take_lock(struct applier *ap)
-{
-	char msg[PATH_MAX + 128];
-	int st = ctx_lock(ap->c, ap->cfg, &ap->lock_fd, msg, sizeof(msg));
-
-	if (st)
-		msg_error("%s", msg);
-	return st;
 }
 
 /* driver = auto anywhere: each function's variant is looked up when the host is read */
@@ -120,43 +95,34 @@ static bool uses_auto(const struct config *cfg)
 	return false;
 }
 
+/* the host read again: the moves since, or VFs made */
 static int scan(struct applier *ap)
 {
-	int err;
+	char msg[PATH_MAX + 128];
 
-	pcihost_free(ap->h);
-	ap->h = NULL;
-	err = pcihost_scan(ap->c->root, &ap->h);
-	if (err < 0) {
-		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root), strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	for (size_t i = 0; !ap->busy_waited && i < ap->h->n; i++) {
-		if (!ap->h->fns[i].busy)
-			continue;
-		ap->busy_waited = true;
-		msg_debug(ap->c, "%s is locked by the kernel (a probe running?): waiting up to %u ms",
-			  ap->h->fns[i].name, APPLY_BUSY_WAIT_MS);
-		err = bind_wait_unheld_locks(ap->c->root, ap->h, APPLY_BUSY_WAIT_MS);
-		if (err < 0) {
-			msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(ap->c->root),
-				  strerror(-err));
-			return EXIT_FAILURE_;
-		}
-	}
-	(void)usage_scan(ap->c->root, ap->h);
-	if ((plan_identity_needed(ap->cfg) && identity_annotate(ap->c->root, ap->h) < 0) ||
-	    (uses_auto(ap->cfg) && variant_annotate(ap->c->root, ap->h, NULL) < 0)) {
-		msg_error("out of memory");
+	if (session_scan(&ap->s, msg, sizeof(msg)) < 0) {
+		msg_error("%s", msg);
 		return EXIT_FAILURE_;
 	}
 	return 0;
 }
 
-static int load_journal(struct applier *ap)
+static void say_busy_wait(void *userdata, const char *fn, unsigned ms)
 {
-	char msg[256];
-	int st = ctx_journal(ap->c, &ap->j, msg, sizeof(msg));
+	msg_debug(userdata, "%s is locked by the kernel (a probe running?): waiting up to %u ms", fn, ms);
+}
+
+/* the lock (not in a dry run), the host, the journal */
+static int open_session(struct applier *ap)
+{
+	struct session_opts o = {
+		.cfg = ap->cfg,
+		.scan = SESSION_SCAN_BUSY_ONCE | SESSION_SCAN_USES | (uses_auto(ap->cfg) ? SESSION_SCAN_VARIANTS : 0),
+		.busy_wait = say_busy_wait,
+		.userdata = ap->c,
+	};
+	char msg[PATH_MAX + 128];
+	int st = ctx_open_session(ap->c, &o, &ap->s, msg, sizeof(msg));
 
 	if (st)
 		msg_error("%s", msg);
@@ -221,7 +187,7 @@ static int plan_set(struct applier *ap, struct report *rep, struct plan **ret)
 	int err;
 
 	(void)snprintf(sel.name, sizeof(sel.name), "%s", rep->set->name);
-	err = plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, ret, &e);
+	err = session_plan(&ap->s, &req, ret, &e);
 	if (err == -EINVAL) { /* a configured set selects nothing present */
 		result(rep, RES_ABSENT, "absent: %s", e.msg);
 		return 1;
@@ -350,7 +316,7 @@ static void read_back(struct applier *ap, struct report *rep)
 		struct pciaddr a;
 		const struct pcifn *f;
 
-		if (pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->h, &a)))
+		if (pciaddr_parse(rep->moved[i].name, &a) == 0 && (f = pcihost_find(ap->s.h, &a)))
 			copy_driver(rep->moved[i].after, f->driver);
 		ok += streq(rep->moved[i].after, rep->moved[i].want);
 	}
@@ -387,7 +353,7 @@ static int note_claims(struct applier *ap, const struct plan *p)
 		if (!claimed_unrecorded(&p->acts[i]))
 			continue;
 		memcpy(s.name, p->acts[i].name, sizeof(s.name));
-		if ((err = journal_add(ap->j, &s)) < 0)
+		if ((err = session_note(&ap->s, &s)) < 0)
 			return err;
 		ap->claims_noted |= err > 0;
 	}
@@ -401,7 +367,7 @@ static void save_claims(struct applier *ap)
 
 	if (!ap->claims_noted)
 		return;
-	if ((err = journal_save(ap->c->root, ap->j)) < 0)
+	if ((err = session_save(&ap->s)) < 0)
 		msg_warn("could not record the boot claims in the journal %s: %s; 'pcibind restore' names them "
 			 "one by one",
 			 JOURNAL_FILE, strerror(-err));
@@ -446,7 +412,7 @@ static void undo_consoles(struct applier *ap)
 	struct steps_opts so = steps_opts_of(ap);
 	char msg[512];
 
-	if (ap->j->n_steps && steps_undo(ap->c->root, ap->j, &so, msg, sizeof(msg)) < 0)
+	if (ap->s.j->n_steps && session_steps_undo(&ap->s, &so, msg, sizeof(msg)) < 0)
 		msg_error("%s; 'pcibind restore' retries", msg);
 }
 
@@ -480,7 +446,7 @@ static int release_consoles(struct applier *ap, int *pending)
 				len += (size_t)snprintf(fns + len, sizeof(fns) - len, "%s%s", len ? "," : "",
 							p->acts[k].name);
 		plan_free(p);
-		if ((err = steps_apply(ap->c->root, ap->j, set, fns, &so, msg, sizeof(msg))) < 0) {
+		if ((err = session_steps_apply(&ap->s, set, fns, &so, msg, sizeof(msg))) < 0) {
 			msg_error("[%s]: %s", set->name, msg);
 			result(&ap->reps[i], RES_FAILED, "failed: cannot release the console: %s; put back as it was",
 			       msg);
@@ -509,14 +475,14 @@ static void wait_nodes(const struct applier *ap)
 	size_t n = 0;
 	int pending = -1;
 
-	if (ap->c->dry_run || !ap->h || !(groups = calloc(ap->h->n ? ap->h->n : 1, sizeof(*groups))))
+	if (ap->c->dry_run || !ap->s.h || !(groups = calloc(ap->s.h->n ? ap->s.h->n : 1, sizeof(*groups))))
 		return;
-	for (size_t i = 0; i < ap->h->n; i++) {
-		const struct pcifn *f = &ap->h->fns[i];
+	for (size_t i = 0; i < ap->s.h->n; i++) {
+		const struct pcifn *f = &ap->s.h->fns[i];
 		bool mine = false, seen = false;
 
 		for (size_t r = 0; r < ap->n_reps && !mine; r++)
-			mine = plan_set_selects(ap->h, ap->reps[r].set, f);
+			mine = plan_set_selects(ap->s.h, ap->reps[r].set, f);
 		if (!mine || f->group < 0 || !driver_is_vfio(f->driver))
 			continue;
 		for (size_t k = 0; k < n && !seen; k++)
@@ -577,23 +543,14 @@ out:
 static int load_variants(struct applier *ap, struct report *rep, struct plan **p, const struct bind_opts *o, char *msg,
 			 size_t size)
 {
-	bool loaded = false;
+	size_t fn;
+	int n = session_load_variants(&ap->s, *p, false, o, NULL, NULL, &fn, msg, size);
 
-	for (size_t i = 0; i < (*p)->n_acts; i++) {
-		const struct action *a = &(*p)->acts[i];
-		const struct variant_pick *v = ap->h->fns[a->fn].variant;
-
-		if (!a->auto_driver || a->noop || !v || !v->module[0] || v->driver[0])
-			continue;
-		if (bind_load_module(ap->c->root, v->module, o, msg, size) < 0)
-			return -ENOENT;
-		loaded = true;
-	}
-	if (!loaded)
-		return 0;
+	if (n <= 0)
+		return n < 0 ? -ENOENT : 0;
 	plan_free(*p);
 	*p = NULL;
-	if (variant_annotate(ap->c->root, ap->h, NULL) < 0 || plan_set(ap, rep, p)) {
+	if (plan_set(ap, rep, p)) {
 		snprintf(msg, size, "the set changed while its variant driver was loaded");
 		return -ENOENT;
 	}
@@ -679,7 +636,7 @@ static void say_joint_failure(const struct plan *p, const struct outcome *outs)
  * a second, not four. Each set's modules are loaded first (a set whose
  * driver cannot be had fails alone); loading one binds whatever the udev
  * rule claimed for it, so the host is read again then, and each set planned
- * again on it. fresh: ap->h is the host as it is now (else it is read
+ * again on it. fresh: ap->s.h is the host as it is now (else it is read
  * first). 1: done, every set of the run has its result; 0: a run of
  * several sets was refused together or failed (bind_run() put everything
  * back): run them one at a time.
@@ -726,13 +683,12 @@ static int run_sets(struct applier *ap, int *pending, bool fresh, const struct b
 	req.sels = sels;
 	req.n_sels = n;
 	/* a single set's plan is the one still_pending() accepted */
-	if (plan_make(ap->h, ap->cfg, ap->j->recs, ap->j->n, &req, &p, &e) < 0 ||
-	    (waive_console(ap, p), plan_refused(p))) {
+	if (session_plan(&ap->s, &req, &p, &e) < 0 || (waive_console(ap, p), plan_refused(p))) {
 		done = 0; /* each set alone says why */
 		goto out;
 	}
 	mark_boot_claims(p);
-	err = bind_run(ap->c->root, ap->h, p, ap->j, o, &outs, &jerr);
+	err = session_run(&ap->s, p, o, &outs, &jerr);
 	if (jerr < 0)
 		msg_warn("could not update the journal %s: %s", JOURNAL_FILE, strerror(-jerr));
 	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
@@ -757,7 +713,7 @@ static int run_sets(struct applier *ap, int *pending, bool fresh, const struct b
 		if (pending[i])
 			read_back(ap, &ap->reps[i]);
 out:
-	if (ap->j->n_steps)
+	if (ap->s.j->n_steps)
 		undo_consoles(ap); /* the steps of sets that did not end bound: the console is the host's again */
 	free(outs);
 	plan_free(p);
@@ -917,7 +873,7 @@ static int make_boot_vfs(struct applier *ap, struct vfmake *vm, size_t *ret_n, c
 			rep->res = RES_UNCHANGED; /* plan_set() may have set one: the survey sets the real one */
 			continue;
 		}
-		err = bind_sriov_begin(ap->c->root, ap->h, p, ap->j, o, &vm[n].outs);
+		err = session_sriov_begin(&ap->s, p, o, &vm[n].outs);
 		if (err < 0) {
 			rep->done = true;
 			if (err == -EIO)
@@ -947,7 +903,7 @@ static void end_boot_vfs(struct applier *ap, struct vfmake *vm, size_t n, const 
 		bool ok = rep->res == RES_CHANGED || rep->res == RES_UNCHANGED;
 		char msg[sizeof(rep->msg)];
 
-		if (bind_sriov_end(ap->c->root, vm[i].p, ap->j, o, vm[i].outs, !ok) < 0)
+		if (session_sriov_end(&ap->s, vm[i].p, o, vm[i].outs, !ok) < 0)
 			for (size_t k = 0; k < vm[i].p->n_sriov; k++)
 				if (vm[i].outs[k].msg[0])
 					msg_warn("[%s]: %s: %s", rep->set->name, vm[i].p->sriov[k].name,
@@ -965,7 +921,7 @@ static void end_boot_vfs(struct applier *ap, struct vfmake *vm, size_t n, const 
 
 static int apply_all(struct ctx *c)
 {
-	struct applier ap = { .c = c, .lock_fd = -1 };
+	struct applier ap = { .c = c, .s = { .lock_fd = -1 } };
 	_cleanup_free_ int *pending = NULL;
 	_cleanup_free_ struct vfmake *vm = NULL;
 	size_t n_vm = 0;
@@ -981,9 +937,7 @@ static int apply_all(struct ctx *c)
 		goto out;
 	}
 	/* a dry run writes nothing, not even the lock */
-	if (ap.n_reps && !c->dry_run && (st = take_lock(&ap)))
-		goto out;
-	if (ap.n_reps && ((st = scan(&ap)) || (st = load_journal(&ap))))
+	if (ap.n_reps && (st = open_session(&ap)))
 		goto out;
 	vm = calloc(ap.n_reps ? ap.n_reps : 1, sizeof(*vm));
 	if (!vm || (!c->dry_run && (st = make_boot_vfs(&ap, vm, &n_vm, &o)))) {

@@ -7,14 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "identity.h"
-#include "whereabouts.h"
 #include "bind.h"
 #include "cmd.h"
 #include "journal.h"
 #include "plan.h"
 #include "udevwait.h"
 #include "report.h"
+#include "session.h"
 #include "usage.h"
 #include "variant.h"
 
@@ -24,24 +23,20 @@ struct run {
 	struct ctx *c;
 	enum verb verb;
 	struct config *cfg;
-	struct pcihost *h;
-	struct journal *j;
+	struct session s; /* the lock, the host (s.h), the journal (s.j) */
 	struct plan *p;
 	struct plan *sriov_plan; /* the first plan, whose VFs were created: its changes end after the second */
 	struct selector *sels;
 	size_t n_sels;
-	int lock_fd;
 };
 
 static void run_free(struct run *rn)
 {
 	plan_free(rn->p);
 	plan_free(rn->sriov_plan);
-	journal_free(rn->j);
-	pcihost_free(rn->h);
+	session_close(&rn->s);
 	config_free(rn->cfg);
 	free(rn->sels);
-	lock_release(rn->lock_fd);
 }
 
 static int parse_selectors(struct run *rn, int argc, char **argv)
@@ -71,16 +66,6 @@ static unsigned timeout_s(const struct run *rn)
 	return ctx_timeout(rn->c, rn->cfg);
 }
 
-static int take_lock(struct run *rn)
-{
-	char msg[PATH_MAX + 128];
-	int st = ctx_lock(rn->c, rn->cfg, &rn->lock_fd, msg, sizeof(msg));
-
-	if (st)
-		msg_error("%s", msg);
-	return st;
-}
-
 /* driver = auto anywhere in this request: --driver, the default, or a set's */
 static bool uses_auto(const struct run *rn)
 {
@@ -94,46 +79,43 @@ static bool uses_auto(const struct run *rn)
 	return false;
 }
 
+/* what a scan reads: a restore is never refused for a use; driver = auto's variants when asked for */
+static unsigned scan_flags(const struct run *rn)
+{
+	return SESSION_SCAN_UNHELD | (rn->verb != VERB_RESTORE ? SESSION_SCAN_USES : 0) |
+	       (uses_auto(rn) ? SESSION_SCAN_VARIANTS : 0);
+}
+
+/* the lock (not in a dry run), the host, the journal */
+static int open_session(struct run *rn)
+{
+	struct session_opts o = { .cfg = rn->cfg, .scan = scan_flags(rn) };
+	char msg[PATH_MAX + 128];
+	int st = ctx_open_session(rn->c, &o, &rn->s, msg, sizeof(msg));
+
+	if (st)
+		msg_error("%s", msg);
+	return st;
+}
+
 static int scan_host(struct run *rn)
 {
-	int err;
+	char msg[PATH_MAX + 128];
 
-	pcihost_free(rn->h);
-	rn->h = NULL;
-	if ((err = pcihost_scan(rn->c->root, &rn->h)) < 0 ||
-	    (err = bind_wait_unheld_locks(rn->c->root, rn->h, BIND_UNHELD_LOCK_WAIT_MS)) < 0) {
-		msg_error("cannot read sys/bus/pci/devices under %s: %s", sysroot_path(rn->c->root), strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	if (rn->verb != VERB_RESTORE) /* a restore is never refused for a use */
-		(void)usage_scan(rn->c->root, rn->h);
-	if ((plan_identity_needed(rn->cfg) && identity_annotate(rn->c->root, rn->h) < 0) ||
-	    (uses_auto(rn) && variant_annotate(rn->c->root, rn->h, NULL) < 0)) {
-		msg_error("out of memory");
+	if (session_scan(&rn->s, msg, sizeof(msg)) < 0) {
+		msg_error("%s", msg);
 		return EXIT_FAILURE_;
 	}
 	return 0;
 }
 
-static int load_state(struct run *rn)
-{
-	char msg[256];
-	int st;
-
-	if ((st = scan_host(rn)))
-		return st;
-	if ((st = ctx_journal(rn->c, &rn->j, msg, sizeof(msg))))
-		msg_error("%s", msg);
-	return st;
-}
-
 static void warn_absent_records(const struct run *rn)
 {
-	for (size_t i = 0; i < rn->j->n; i++) {
+	for (size_t i = 0; i < rn->s.j->n; i++) {
 		struct pciaddr a;
 
-		if (pciaddr_parse(rn->j->recs[i].name, &a) == 0 && !pcihost_find(rn->h, &a))
-			msg_warn("%s is in the journal but not present; its record is kept", rn->j->recs[i].name);
+		if (pciaddr_parse(rn->s.j->recs[i].name, &a) == 0 && !pcihost_find(rn->s.h, &a))
+			msg_warn("%s is in the journal but not present; its record is kept", rn->s.j->recs[i].name);
 	}
 }
 
@@ -144,36 +126,34 @@ static int make_plan(struct run *rn);
  * registers vfio-pci): load the modules driver = auto picked, then
  * plan again. Nothing in sysfs is written by pcibind before that.
  */
+static void say_loaded(void *userdata, const char *module, const char *fn)
+{
+	msg_info(userdata, "loaded %s, the vfio variant driver of %s", module, fn);
+}
+
 static int load_variants(struct run *rn)
 {
 	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
-	bool loaded = false;
 	char msg[512];
+	size_t fn = (size_t)-1;
+	int n = session_load_variants(&rn->s, rn->p, false, &o, say_loaded, rn->c, &fn, msg, sizeof(msg));
 
-	for (size_t i = 0; i < rn->p->n_acts; i++) {
-		const struct action *a = &rn->p->acts[i];
-		const struct variant_pick *v = rn->h->fns[a->fn].variant;
+	if (n < 0 && fn != (size_t)-1) {
+		const struct variant_pick *v = rn->s.h->fns[fn].variant;
 
-		if (!a->auto_driver || a->noop || !v || !v->module[0] || v->driver[0])
-			continue;
-		if (bind_load_module(rn->c->root, v->module, &o, msg, sizeof(msg)) < 0) {
-			msg_error("cannot bind %s to its vfio variant driver (driver = auto picked %s from %s): %s; "
-				  "nothing was "
-				  "changed",
-				  a->name, v->module, v->alias, msg);
-			return EXIT_FAILURE_;
-		}
-		msg_info(rn->c, "loaded %s, the vfio variant driver of %s", v->module, a->name);
-		loaded = true;
+		msg_error("cannot bind %s to its vfio variant driver (driver = auto picked %s from %s): %s; "
+			  "nothing was changed",
+			  rn->s.h->fns[fn].name, v->module, v->alias, msg);
+		return EXIT_FAILURE_;
 	}
-	if (!loaded)
+	if (n < 0) {
+		msg_error("%s", msg);
+		return EXIT_FAILURE_;
+	}
+	if (n == 0)
 		return 0;
 	plan_free(rn->p);
 	rn->p = NULL;
-	if (variant_annotate(rn->c->root, rn->h, NULL) < 0) {
-		msg_error("out of memory");
-		return EXIT_FAILURE_;
-	}
 	return make_plan(rn);
 }
 
@@ -187,7 +167,7 @@ static int make_plan(struct run *rn)
 		.n_sels = rn->n_sels,
 	};
 	struct plan_error e = { { 0 } };
-	int err = plan_make(rn->h, rn->cfg, rn->j->recs, rn->j->n, &req, &rn->p, &e);
+	int err = session_plan(&rn->s, &req, &rn->p, &e);
 
 	if (err == -EINVAL) {
 		msg_error("%s", e.msg);
@@ -206,7 +186,7 @@ static int make_plan(struct run *rn)
 /* Refusals: enforced ones stop everything; forced ones are said aloud. */
 static int check_refusals(const struct run *rn)
 {
-	return msg_refusals(rn->c, rn->h, rn->p, 0);
+	return msg_refusals(rn->c, rn->s.h, rn->p, 0);
 }
 
 static const char *state_text(const char *driver, char *buf, size_t size)
@@ -236,7 +216,7 @@ static void print_action(const struct action *a, const char *prefix)
 /* what comes with the move: the auto choice and why, reset_method, VF counts */
 static void print_action_extras(const struct run *rn, const struct action *a, const char *prefix)
 {
-	const struct variant_pick *v = rn->h->fns[a->fn].variant;
+	const struct variant_pick *v = rn->s.h->fns[a->fn].variant;
 
 	if (a->auto_driver && v && v->module[0])
 		printf("%s  driver = auto: %s (module %s%s): modules.alias %s, %d wildcard%s, the fewest of the "
@@ -284,7 +264,7 @@ static bool restore_undoes(const struct run *rn, const struct jstep *st)
 
 		for (size_t i = 0; i < rn->p->n_acts && !moved; i++)
 			moved = streq(rn->p->acts[i].name, a);
-		if (!moved && journal_find(rn->j, a))
+		if (!moved && journal_find(rn->s.j, a))
 			return false;
 	}
 	return fns != NULL;
@@ -294,15 +274,15 @@ static int print_dry_run(const struct run *rn)
 {
 	printf("dry run, nothing changed; %s would do:\n", verb_name(rn->verb));
 	for (size_t i = 0; i < rn->p->n_sriov; i++)
-		print_sriov(&rn->p->sriov[i], &rn->h->fns[rn->p->sriov[i].fn], "  ");
+		print_sriov(&rn->p->sriov[i], &rn->s.h->fns[rn->p->sriov[i].fn], "  ");
 	for (size_t i = 0; i < rn->p->n_acts; i++) {
 		print_action(&rn->p->acts[i], "  ");
 		print_action_extras(rn, &rn->p->acts[i], "  ");
 	}
-	for (size_t i = rn->j->n_steps; rn->verb == VERB_RESTORE && i-- > 0;)
-		if (restore_undoes(rn, &rn->j->steps[i]))
-			printf("  then %s %s %s again\n", rn->j->steps[i].kind == JSTEP_UNIT ? "start" : "bind",
-			       jstep_kind_name(rn->j->steps[i].kind), rn->j->steps[i].name);
+	for (size_t i = rn->s.j->n_steps; rn->verb == VERB_RESTORE && i-- > 0;)
+		if (restore_undoes(rn, &rn->s.j->steps[i]))
+			printf("  then %s %s %s again\n", rn->s.j->steps[i].kind == JSTEP_UNIT ? "start" : "bind",
+			       jstep_kind_name(rn->s.j->steps[i].kind), rn->s.j->steps[i].name);
 	return EXIT_OK;
 }
 
@@ -407,7 +387,7 @@ static int execute(struct run *rn, struct outcome **ret_outs)
 		msg_error("cannot %s: %s; nothing was changed", verb_name(rn->verb), msg);
 		return err == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_FAILURE_;
 	}
-	err = bind_run(rn->c->root, rn->h, rn->p, rn->j, &o, &outs, &jerr);
+	err = session_run(&rn->s, rn->p, &o, &outs, &jerr);
 	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
 		udevwait_free(w);
 		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed",
@@ -440,7 +420,7 @@ static void report_destroyed(const struct run *rn, const struct outcome *outs)
 {
 	for (size_t i = 0; i < rn->p->n_acts; i++) {
 		const struct action *a = &rn->p->acts[i];
-		const struct fnstate *rec = journal_find(rn->j, a->name);
+		const struct fnstate *rec = journal_find(rn->s.j, a->name);
 		int back = rec && rec->sriov_numvfs >= 0 ? rec->sriov_numvfs : a->before.sriov_numvfs;
 
 		if (rn->verb == VERB_RESTORE || a->sriov_numvfs != 0 || outs[i].status != OUT_DONE)
@@ -462,7 +442,7 @@ static int execute_sriov(struct run *rn, struct outcome **ret_outs)
 	struct bind_opts o = { .timeout_ms = timeout_s(rn) * 1000, .modprobe = ctx_modprobe(rn->c) };
 	struct sriov_outcome *so = NULL;
 	struct plan *first = rn->p;
-	int err = bind_sriov_begin(rn->c->root, rn->h, first, rn->j, &o, &so), st;
+	int err = session_sriov_begin(&rn->s, first, &o, &so), st;
 
 	if (err < 0 && err != -EIO) {
 		msg_error("cannot write the journal %s (needed before any change): %s; nothing was changed",
@@ -488,7 +468,7 @@ static int execute_sriov(struct run *rn, struct outcome **ret_outs)
 		st = EXIT_FAILURE_;
 	}
 	/* a write that hung blocks every other one on the PF: leave the rest to restore */
-	if (st != EXIT_TIMEOUT && bind_sriov_end(rn->c->root, first, rn->j, &o, so, st != EXIT_OK) < 0)
+	if (st != EXIT_TIMEOUT && session_sriov_end(&rn->s, first, &o, so, st != EXIT_OK) < 0)
 		for (size_t i = 0; i < first->n_sriov; i++)
 			if (so[i].err == 0 && so[i].msg[0])
 				msg_warn("%s: %s", first->sriov[i].name, so[i].msg);
@@ -534,13 +514,13 @@ static void nothing_to_restore(const struct run *rn)
  * no record any more: a post-stop that was killed after giving the GPU
  * back. A restore finishes them: the display manager starts again.
  */
-static int undo_left_steps(const struct run *rn)
+static int undo_left_steps(struct run *rn)
 {
 	char msg[512] = "";
 	struct bind_opts o = {
 		.timeout_ms = timeout_s(rn) * 1000, .cfg = rn->cfg, .steps_msg = msg, .steps_msg_size = sizeof(msg)
 	};
-	int n = bind_undo_steps(rn->c->root, rn->j, &o);
+	int n = session_undo_steps(&rn->s, &o);
 
 	if (n < 0) {
 		msg_error("%s; run 'pcibind restore' again once fixed", msg);
@@ -567,7 +547,7 @@ static int check_holders(const struct run *rn)
 
 	for (size_t i = 0; i < rn->p->n_acts; i++) {
 		const struct action *a = &rn->p->acts[i];
-		const struct pcifn *f = &rn->h->fns[a->fn];
+		const struct pcifn *f = &rn->s.h->fns[a->fn];
 		char holders[512];
 
 		if (a->noop || !driver_is_vfio(f->driver) || streq_null(f->driver, a->target.driver) ||
@@ -593,22 +573,20 @@ static int check_holders(const struct run *rn)
 
 static int run_verb(struct ctx *c, enum verb v, int argc, char **argv)
 {
-	struct run rn = { .c = c, .verb = v, .lock_fd = -1 };
+	struct run rn = { .c = c, .verb = v, .s = { .lock_fd = -1 } };
 	struct outcome *outs = NULL;
 	int st;
 
 	if ((st = parse_selectors(&rn, argc, argv)) || (st = ctx_load_config(c, &rn.cfg)))
 		goto out;
 	/* a dry run writes nothing, not even the lock */
-	if (!c->dry_run && (st = take_lock(&rn)))
-		goto out;
-	if ((st = load_state(&rn)) || (st = make_plan(&rn)) || (!c->dry_run && (st = load_variants(&rn))) ||
+	if ((st = open_session(&rn)) || (st = make_plan(&rn)) || (!c->dry_run && (st = load_variants(&rn))) ||
 	    (st = check_refusals(&rn)) || (st = check_holders(&rn)))
 		goto out;
 	if (c->dry_run)
 		st = c->json ? EXIT_OK : print_dry_run(&rn);
 	else if (plan_changes(rn.p) == 0 && !(v == VERB_RESTORE && rn.p->n_acts))
-		st = v == VERB_RESTORE && rn.j->n_steps ? undo_left_steps(&rn) : nothing_to_do(&rn);
+		st = v == VERB_RESTORE && rn.s.j->n_steps ? undo_left_steps(&rn) : nothing_to_do(&rn);
 	else if (rn.p->n_sriov)
 		st = execute_sriov(&rn, &outs);
 	else if ((st = execute(&rn, &outs)) == EXIT_OK) {

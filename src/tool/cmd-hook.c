@@ -11,8 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "identity.h"
-#include "whereabouts.h"
 #include "bind.h"
 #include "cmd.h"
 #include "console.h"
@@ -37,9 +35,7 @@ struct hook {
 	const char *phase;
 	char record[PATH_MAX]; /* HOOK_RECORD_DIR/KIND-NAME */
 	struct config *cfg;
-	struct pcihost *h;
-	struct journal *j;
-	int lock_fd;
+	struct session s;      /* the lock, the host (s.h), the journal (s.j) */
 	struct hook_devs devs; /* what the VM gets from pcibind, or got: what is given back */
 	struct hook_devs kept; /* Proxmox driver=keep: the VM's, left where they are */
 	struct plan *plan;     /* the plan carried out (or planned), for --json */
@@ -84,25 +80,13 @@ static void hook_free(struct hook *hk)
 	free(hk->outs);
 	hook_devs_free(&hk->devs);
 	hook_devs_free(&hk->kept);
-	journal_free(hk->j);
-	pcihost_free(hk->h);
+	session_close(&hk->s);
 	config_free(hk->cfg);
-	lock_release(hk->lock_fd);
 }
 
 static unsigned timeout_s(const struct hook *hk)
 {
 	return ctx_timeout(hk->c, hk->cfg);
-}
-
-static int take_lock(struct hook *hk)
-{
-	char msg[PATH_MAX + 128];
-	int st = ctx_lock(hk->c, hk->cfg, &hk->lock_fd, msg, sizeof(msg));
-
-	if (st)
-		hook_msg(3, hk, "%s", msg);
-	return st;
 }
 
 /*
@@ -112,7 +96,7 @@ static int take_lock(struct hook *hk)
  */
 static int read_locked(struct hook *hk)
 {
-	_cleanup_free_ bool *want = calloc(hk->h->n ? hk->h->n : 1, sizeof(*want));
+	_cleanup_free_ bool *want = calloc(hk->s.h->n ? hk->s.h->n : 1, sizeof(*want));
 	int err;
 
 	if (!want) {
@@ -120,49 +104,44 @@ static int read_locked(struct hook *hk)
 		return EXIT_FAILURE_;
 	}
 	for (size_t i = 0; i < hk->devs.n; i++) {
-		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+		const struct pcifn *f = pcihost_find(hk->s.h, &hk->devs.addrs[i]);
 
-		for (size_t k = 0; f && k < hk->h->n; k++)
-			want[k] |= &hk->h->fns[k] == f || (f->group >= 0 && hk->h->fns[k].group == f->group);
+		for (size_t k = 0; f && k < hk->s.h->n; k++)
+			want[k] |= &hk->s.h->fns[k] == f || (f->group >= 0 && hk->s.h->fns[k].group == f->group);
 	}
-	if ((err = pcihost_read_locked(hk->c->root, hk->h, want)) < 0) {
+	if ((err = pcihost_read_locked(hk->c->root, hk->s.h, want)) < 0) {
 		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
 		return EXIT_FAILURE_;
 	}
 	return 0;
 }
 
+/* the host read again (the first read is the session's): the VM's functions' overrides with it */
 static int scan(struct hook *hk)
 {
-	int err;
+	char msg[PATH_MAX + 128];
 
-	pcihost_free(hk->h);
-	hk->h = NULL;
-	if ((err = pcihost_scan_deferred(hk->c->root, &hk->h)) < 0) {
-		hook_msg(3, hk, "cannot read sys/bus/pci/devices: %s", strerror(-err));
+	if (session_scan(&hk->s, msg, sizeof(msg)) < 0) {
+		hook_msg(3, hk, "%s", msg);
 		return EXIT_FAILURE_;
 	}
-	if (plan_identity_needed(hk->cfg) && identity_annotate(hk->c->root, hk->h) < 0) {
-		hook_msg(3, hk, "out of memory");
-		return EXIT_FAILURE_;
-	}
-	/* the uses (usage_scan) only when something would move: plan_take() */
 	return hk->devs.n ? read_locked(hk) : 0; /* the first scan comes before the devices are known */
 }
 
-/* config, lock, devices, journal: everything a phase that acts needs */
+/*
+ * config, lock, devices, journal: everything a phase that acts needs. The
+ * uses (usage_scan) only when something would move: plan_take().
+ */
 static int prepare(struct hook *hk)
 {
-	char msg[256];
+	struct session_opts o = { .scan = SESSION_SCAN_DEFERRED };
+	char msg[PATH_MAX + 128];
 	int st;
 
 	if ((st = ctx_load_config(hk->c, &hk->cfg)))
 		return st;
-	if (!hk->c->dry_run && (st = take_lock(hk)))
-		return st;
-	if ((st = scan(hk)))
-		return st;
-	if ((st = ctx_journal(hk->c, &hk->j, msg, sizeof(msg))))
+	o.cfg = hk->cfg;
+	if ((st = ctx_open_session(hk->c, &o, &hk->s, msg, sizeof(msg))))
 		hook_msg(3, hk, "%s", msg);
 	return st;
 }
@@ -170,7 +149,7 @@ static int prepare(struct hook *hk)
 /* The set (if any) a function belongs to */
 static const struct devset *set_of(const struct hook *hk, const struct pciaddr *a)
 {
-	const struct pcifn *f = pcihost_find(hk->h, a);
+	const struct pcifn *f = pcihost_find(hk->s.h, a);
 
 	for (size_t i = 0; f && i < hk->cfg->n_sets; i++)
 		if (devset_selects(&hk->cfg->sets[i], a, f->vendor, f->device))
@@ -193,14 +172,14 @@ static int make_plan(struct hook *hk, enum verb v, struct plan **ret)
 
 		/* give back only what pcibind moved: a function claimed at boot stays where it is */
 		pciaddr_format(&hk->devs.addrs[i], name);
-		if (v != VERB_RESTORE || journal_find(hk->j, name))
+		if (v != VERB_RESTORE || journal_find(hk->s.j, name))
 			sels[req.n_sels++] = (struct selector){ .kind = SEL_FUNCTION, .addr = hk->devs.addrs[i] };
 	}
 	if (!req.n_sels) {
 		free(sels);
 		return -1; /* nothing to do */
 	}
-	err = plan_make(hk->h, hk->cfg, hk->j->recs, hk->j->n, &req, ret, &e);
+	err = session_plan(&hk->s, &req, ret, &e);
 	free(sels);
 	if (err == -EINVAL) {
 		hook_msg(3, hk, "%s", e.msg);
@@ -220,7 +199,7 @@ static int hook_variants(struct hook *hk)
 
 	for (size_t i = 0; i < hk->cfg->n_sets; i++)
 		any |= driver_is_auto(hk->cfg->sets[i].driver);
-	if (any && variant_annotate(hk->c->root, hk->h, NULL) < 0) {
+	if (any && session_read_variants(&hk->s) < 0) {
 		hook_msg(3, hk, "driver = auto: out of memory");
 		return EXIT_FAILURE_;
 	}
@@ -235,24 +214,13 @@ static int hook_variants(struct hook *hk)
 static int hook_load_variants(struct hook *hk, struct plan **p)
 {
 	struct bind_opts o = { .timeout_ms = timeout_s(hk) * 1000, .modprobe = ctx_modprobe(hk->c) };
-	_cleanup_free_ bool *want = calloc(hk->h->n ? hk->h->n : 1, sizeof(*want));
 	char msg[512] = "out of memory";
-	bool any = false;
+	size_t fn;
 	int n;
 
-	if (!want) {
-		hook_msg(3, hk, "out of memory");
-		return EXIT_FAILURE_;
-	}
-	for (size_t i = 0; i < (*p)->n_acts; i++) {
-		const struct action *a = &(*p)->acts[i];
-
-		if (a->auto_driver && !a->noop)
-			any = want[a->fn] = true;
-	}
-	if (!any || hk->c->dry_run)
+	if (hk->c->dry_run)
 		return 0;
-	if ((n = bind_load_variants(hk->c->root, hk->h, want, &o, msg, sizeof(msg))) < 0) {
+	if ((n = session_load_variants(&hk->s, *p, true, &o, NULL, NULL, &fn, msg, sizeof(msg))) < 0) {
 		hook_msg(3, hk, "driver = auto: %s", msg);
 		return EXIT_FAILURE_;
 	}
@@ -280,7 +248,7 @@ static int plan_take(struct hook *hk, struct plan **ret)
 		return 0;
 	plan_free(*ret);
 	*ret = NULL;
-	(void)usage_scan(hk->c->root, hk->h);
+	session_read_uses(&hk->s);
 	return make_plan(hk, VERB_BIND, ret);
 }
 
@@ -370,7 +338,7 @@ static int execute(struct hook *hk, struct plan *p, struct outcome **ret_outs)
 		hook_msg(3, hk, "%s", msg);
 		return EXIT_FAILURE_;
 	}
-	err = bind_run(hk->c->root, hk->h, p, hk->j, &o, &outs, &jerr);
+	err = session_run(&hk->s, p, &o, &outs, &jerr);
 	if (err < 0 && err != -EIO && err != -ETIMEDOUT) {
 		hook_msg(3, hk, "cannot write the journal %s: %s", JOURNAL_FILE, strerror(-err));
 		return EXIT_FAILURE_;
@@ -391,9 +359,9 @@ static int retry_steps(struct hook *hk)
 	char msg[512];
 	int n;
 
-	if (!hk->j->n_steps || hk->c->dry_run)
+	if (!hk->s.j->n_steps || hk->c->dry_run)
 		return EXIT_OK;
-	if ((n = steps_undo(hk->c->root, hk->j, &so, msg, sizeof(msg))) < 0) {
+	if ((n = session_steps_undo(&hk->s, &so, msg, sizeof(msg))) < 0) {
 		hook_msg(3, hk, "%s; 'pcibind restore' retries", msg);
 		return EXIT_FAILURE_;
 	}
@@ -468,14 +436,14 @@ static int record_originals(struct hook *hk, const struct devset *set, char *fns
 
 	fns[0] = '\0';
 	for (size_t i = 0; i < hk->devs.n; i++) {
-		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+		const struct pcifn *f = pcihost_find(hk->s.h, &hk->devs.addrs[i]);
 		struct fnstate s;
 
 		if (!f || set_of(hk, &f->addr) != set)
 			continue;
 		if ((err = fnstate_from_fn(f, &s)) < 0)
 			return err;
-		err = journal_add(hk->j, &s); /* an existing record is kept: the original state wins */
+		err = session_note(&hk->s, &s); /* an existing record is kept: the original state wins */
 		fnstate_clear(&s);
 		if (err < 0)
 			return err;
@@ -483,7 +451,7 @@ static int record_originals(struct hook *hk, const struct devset *set, char *fns
 	}
 	if (len >= size)
 		return -ENAMETOOLONG;
-	return journal_save(hk->c->root, hk->j);
+	return session_save(&hk->s);
 }
 
 static bool set_seen(const struct hook *hk, size_t upto, const struct devset *set)
@@ -510,7 +478,7 @@ static int apply_steps(struct hook *hk)
 			hook_msg(3, hk, "cannot write the journal %s: %s", JOURNAL_FILE, strerror(-err));
 			return -1;
 		}
-		if ((err = steps_apply(hk->c->root, hk->j, set, fns, &so, msg, sizeof(msg))) < 0) {
+		if ((err = session_steps_apply(&hk->s, set, fns, &so, msg, sizeof(msg))) < 0) {
 			hook_msg(3, hk, "[%s]: %s", set->name, msg);
 			return -1;
 		}
@@ -562,7 +530,7 @@ static int write_record(struct hook *hk)
 	if (hook_record_load(hk->c->root, hk->record, &old, NULL) == 0) {
 		for (size_t i = 0; i < old.n; i++) {
 			pciaddr_format(&old.addrs[i], a);
-			if (!hook_devs_has(&hk->devs, &old.addrs[i]) && journal_find(hk->j, a))
+			if (!hook_devs_has(&hk->devs, &old.addrs[i]) && journal_find(hk->s.j, a))
 				hook_msg(4, hk,
 					 "%s, handed to this VM at an earlier start, was never given back (no stop "
 					 "ran); it stays as it is until 'pcibind restore %s'",
@@ -590,7 +558,7 @@ static bool own_process(const struct hook *hk, unsigned long pid)
  */
 static int held_by_others(const struct hook *hk, const struct pciaddr *a, char *buf, size_t size)
 {
-	const struct pcifn *f = pcihost_find(hk->h, a);
+	const struct pcifn *f = pcihost_find(hk->s.h, a);
 	struct holder hs[8];
 	int n = f ? holders_vfio(hk->c->root, f, hs, ARRAY_SIZE(hs)) : 0, others = 0;
 	size_t len = 0;
@@ -796,7 +764,7 @@ static void say_ignored(const struct hook *hk, const struct pve_vm *vm)
 static void say_grouped(const struct hook *hk)
 {
 	for (size_t i = 0; i < hk->devs.n; i++) {
-		const struct pcifn *f = pcihost_find(hk->h, &hk->devs.addrs[i]);
+		const struct pcifn *f = pcihost_find(hk->s.h, &hk->devs.addrs[i]);
 
 		if (f && hook_origin_is_group(hk->devs.origin[i]))
 			hook_msg(6, hk,
@@ -809,7 +777,7 @@ static void say_grouped(const struct hook *hk)
 static void say_kept(const struct hook *hk)
 {
 	for (size_t i = 0; i < hk->kept.n; i++) {
-		const struct pcifn *f = pcihost_find(hk->h, &hk->kept.addrs[i]);
+		const struct pcifn *f = pcihost_find(hk->s.h, &hk->kept.addrs[i]);
 
 		if (f)
 			hook_msg(6, hk, "%s: %s: driver=keep, left on %s", hk->kept.origin[i], f->name,
@@ -837,7 +805,7 @@ static int proxmox_choose(struct hook *hk, const char *path, const char *text, u
 {
 	_cleanup_free_ char *map = NULL;
 	struct pve_reservations res = { 0 };
-	struct pve_env env = { .h = hk->h, .vmid = vmid, .now = (long long)time(NULL), .root = hk->c->root };
+	struct pve_env env = { .h = hk->s.h, .vmid = vmid, .now = (long long)time(NULL), .root = hk->c->root };
 	char node[256], err[768];
 	struct pve_vm vm;
 	int r;
@@ -984,7 +952,7 @@ static int libvirt_devices(struct hook *hk, const char *xml, size_t len, bool st
 		return EXIT_USAGE;
 	}
 	for (size_t i = 0; i < hk->devs.n; i++)
-		if (!pcihost_find(hk->h, &hk->devs.addrs[i])) {
+		if (!pcihost_find(hk->s.h, &hk->devs.addrs[i])) {
 			char a[PCIADDR_STRLEN];
 
 			pciaddr_format(&hk->devs.addrs[i], a);
@@ -1108,7 +1076,9 @@ static int hook_options(struct ctx *c, int *argc, char ***argv)
 
 static int run_hook(struct ctx *c, int argc, char **argv)
 {
-	struct hook hk = { .c = c, .lock_fd = -1, .vm = "", .phase = "", .kind = "", .name = "", .result = -1 };
+	struct hook hk = {
+		.c = c, .s = { .lock_fd = -1 }, .vm = "", .phase = "", .kind = "", .name = "", .result = -1
+	};
 	int st;
 
 	/* main.c hands raw_args commands their own name first (optind 0); a kind is never "hook" */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "session.h"
 #include "sysroot.h"
 #include "util.h"
 
@@ -95,9 +96,17 @@ unsigned ctx_timeout(const struct ctx *c, const struct config *cfg);
  * when the holder kept it) with the reason in msg.
  */
 int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, size_t size);
-struct journal;
+unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg);
 /* The journal: 0 with *j, or EXIT_FAILURE_ with the reason (a damaged file: its line) in msg */
 int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size);
+/*
+ * A session (session.h) for a state-changing command: o's cfg, scan and
+ * callbacks are the command's, its root, lock wait and dry run the
+ * options'. 0, or the exit status with the reason in msg (EXIT_TIMEOUT
+ * when another run kept the lock). s is closed with session_close()
+ * either way.
+ */
+int ctx_open_session(const struct ctx *c, struct session_opts *o, struct session *s, char *msg, size_t size);
 /* The module loader: modprobe on the host; under another --root only $PCIBIND_MODPROBE (tests, images) */
 const char *ctx_modprobe(const struct ctx *c);
 /*

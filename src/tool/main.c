@@ -399,57 +399,36 @@ unsigned ctx_timeout(const struct ctx *c, const struct config *cfg)
 	return c->timeout ? c->timeout : cfg->unbind_timeout;
 }
 
-int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, size_t size)
+unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg)
 {
 	unsigned wait = ctx_timeout(c, cfg) * 3;
-	long holder = 0;
-	int err;
 
-	wait = wait > 60 ? wait : 60;
-	err = lock_acquire(c->root, wait, fd, &holder);
-	if (err == -ETIMEDOUT) {
-		snprintf(msg, size, "another pcibind (pid %ld) has held %s/%s for %u s; giving up", holder,
-			 sysroot_is_host(c->root) ? "" : sysroot_path(c->root), LOCK_FILE, wait);
-		return EXIT_TIMEOUT;
-	}
-	if (err == -EINTR) {
-		snprintf(msg, size, "stopped by %s while waiting for the lock %s; nothing was changed",
-			 spawn_signal_name(spawn_stop_pending()), LOCK_FILE);
-		return EXIT_FAILURE_;
-	}
-	if (journal_run_dir_problem(c->root, msg, size))
-		return EXIT_FAILURE_;
-	if (err < 0) {
-		snprintf(msg, size, "cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
-		return EXIT_FAILURE_;
-	}
-	return 0;
+	return wait > 60 ? wait : 60;
+}
+
+int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, size_t size)
+{
+	int err = session_lock(c->root, ctx_lock_wait(c, cfg), fd, msg, size);
+
+	return err == -ETIMEDOUT ? EXIT_TIMEOUT : err < 0 ? EXIT_FAILURE_ : 0;
 }
 
 int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
 {
-	unsigned line = 0;
-	int err = journal_load(c->root, j, &line);
+	return session_load_journal(c->root, j, msg, size) < 0 ? EXIT_FAILURE_ : 0;
+}
 
-	if (err == -EBADMSG)
-		snprintf(msg, size,
-			 "the journal %s is damaged at line %u: it holds what pcibind could not have written "
-			 "there; it records what pcibind changed: inspect it, then remove it; nothing was changed",
-			 JOURNAL_FILE, line);
-	else if (err < 0 && journal_run_dir_problem(c->root, msg, size))
-		;
-	else if (err == -EINVAL || err == -EPERM || err == -ELOOP || err == -EFBIG)
-		snprintf(msg, size,
-			 "the journal %s is %s; pcibind reads back only the file it wrote: inspect it, then "
-			 "remove it; nothing was changed",
-			 JOURNAL_FILE,
-			 err == -EINVAL	 ? "not a regular file"
-			 : err == -EPERM ? "owned by another user or writable by others"
-			 : err == -ELOOP ? "a symlink"
-					 : "far larger than pcibind ever writes it");
-	else if (err < 0)
-		snprintf(msg, size, "cannot read the journal %s: %s", JOURNAL_FILE, strerror(-err));
-	return err < 0 ? EXIT_FAILURE_ : 0;
+int ctx_open_session(const struct ctx *c, struct session_opts *o, struct session *s, char *msg, size_t size)
+{
+	int err;
+
+	o->root = c->root;
+	o->lock_wait_s = ctx_lock_wait(c, o->cfg);
+	o->dry_run = c->dry_run;
+	err = session_open(s, o, msg, size);
+
+	/* a timeout without the lock is the lock's: the scan and the journal come after it */
+	return err == -ETIMEDOUT && s->lock_fd < 0 && !c->dry_run ? EXIT_TIMEOUT : err < 0 ? EXIT_FAILURE_ : 0;
 }
 
 const char *ctx_modprobe(const struct ctx *c)

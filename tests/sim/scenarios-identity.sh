@@ -46,7 +46,7 @@ scenario_identity_moved() {
 	check "... and binds nothing (the GPU stays on nvidia)" is_driver 0000:02:00.0 nvidia
 	pb status
 	check "status says where the set's device is" \
-		bash -c 'grep -E "^  gpu .*absent: .*it is at 0000:02:00.0 now \(found by its serial number\)" <<<"$1"' _ "$OUT"
+		bash -c 'grep -qE "^  gpu .*absent: .*it is at 0000:02:00.0 now \(found by its serial number\)" <<<"$1"' _ "$OUT"
 	pb check
 	check "check: not ready (exit 1)" exit_is 1
 	check "check names the moved set with the one command that fixes both" \

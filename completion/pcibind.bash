@@ -92,7 +92,7 @@ _pcibind()
 	case $cmd in
 	setup)
 		if [[ $cur == -* ]]; then
-			COMPREPLY=($(compgen -W "--name --boot --no-boot --remove --yes --driver --dry-run --force --json --root --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "--name --boot --no-boot --remove --relocate --yes --driver --dry-run --force --json --root --help" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -W "$(_pcibind_sections "$root") $(_pcibind_addresses "$root")" -- "$cur"))
 			__ltrim_colon_completions "$cur"

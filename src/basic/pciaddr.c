@@ -1,5 +1,6 @@
 /* pciaddr.c - PCI addresses and selectors: strict parsing, formatting, matching */
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -259,6 +260,42 @@ bool driver_name_valid(const char *s)
 	/* no leading '-': a name is never taken for an option of modprobe */
 	return n >= 1 && n < DRIVER_NAME_MAX && s[0] != '-' &&
 	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+int dsn_parse(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (!s || strlen(s) != DSN_STRLEN - 1)
+		return -EINVAL;
+	for (size_t i = 0; i < DSN_STRLEN - 1; i++) {
+		char c = s[i];
+
+		if (i % 3 == 2) {
+			if (c != '-')
+				return -EINVAL;
+			continue;
+		}
+		if (!isxdigit((unsigned char)c))
+			return -EINVAL;
+		v = v << 4 | (uint64_t)(isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10));
+	}
+	*ret = v;
+	return 0;
+}
+
+void dsn_format(uint64_t dsn, char buf[static DSN_STRLEN])
+{
+	for (int i = 0; i < 8; i++)
+		(void)snprintf(buf + i * 3, 4, "%02x%s", (unsigned)(dsn >> (56 - 8 * i)) & 0xff, i < 7 ? "-" : "");
+}
+
+bool slot_name_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n >= 1 && n < 64 && s[0] != '.' &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
 }
 
 bool driver_is_vfio(const char *driver)

@@ -64,6 +64,17 @@ bool selector_matches(const struct selector *sel, const struct pciaddr *a, uint1
  * takes from the command line, the configuration or the journal.
  */
 bool driver_name_valid(const char *s);
+/*
+ * A PCIe Device Serial Number as lspci shows it: eight pairs of lowercase
+ * hex digits joined by '-', the most significant byte first
+ * ("00-11-22-33-44-55-66-77"). Parse: 0 or -EINVAL (uppercase taken).
+ */
+#define DSN_STRLEN 24
+int dsn_parse(const char *s, uint64_t *ret);
+void dsn_format(uint64_t dsn, char buf[static DSN_STRLEN]);
+/* The name of a physical slot directory under bus/pci/slots: 1 to 63 of [A-Za-z0-9_.+-], not starting with '.' */
+bool slot_name_valid(const char *s);
+
 /* A driver whose name marks it as a VFIO (user-space DMA) driver */
 bool driver_is_vfio(const char *driver);
 /* Drivers that leave a group viable for VFIO: vfio ones and pci-stub */

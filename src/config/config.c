@@ -48,7 +48,7 @@ enum scope {
 	SCOPE_SET,
 };
 
-#define SECTION_KEYS_MAX 12
+#define SECTION_KEYS_MAX 16
 
 /*
  * inih does not tell a handler the line number or that a section began, so
@@ -305,6 +305,72 @@ static int apply_ids(struct parser *p, const char *value)
 	return apply_list(p, "ids", value, add_ids);
 }
 
+static void identity_line(struct parser *p)
+{
+	if (!cur_set(p)->identity_line)
+		cur_set(p)->identity_line = p->line;
+}
+
+static int add_subsys(struct parser *p, const char *tok)
+{
+	struct devset *set = cur_set(p);
+	struct selector sel;
+	struct pciids *n;
+	char q[QUOTE_SIZE];
+
+	if (selector_parse(tok, &sel) < 0 || sel.kind != SEL_IDS)
+		return fail(p,
+			    "invalid subsystem '%s' in [%s]; expected subsystem vendor:device as SSSS:SSSS (e.g. "
+			    "1458:403b)",
+			    Q(q, tok), set->name);
+	for (size_t i = 0; i < set->n_subsys; i++)
+		if (set->subsys[i].vendor == sel.vendor && set->subsys[i].device == sel.device)
+			return fail(p, "subsystem %04x:%04x is listed twice in [%s]", sel.vendor, sel.device,
+				    set->name);
+	if (set->n_subsys >= LIST_MAX)
+		return fail(p, "too many subsystem ids in [%s] (at most %d)", set->name, LIST_MAX);
+	n = realloc(set->subsys, (set->n_subsys + 1) * sizeof(*n));
+	if (!n)
+		return oom(p);
+	set->subsys = n;
+	set->subsys[set->n_subsys++] = (struct pciids){ sel.vendor, sel.device };
+	return 0;
+}
+
+static int apply_subsys(struct parser *p, const char *value)
+{
+	identity_line(p);
+	return apply_list(p, "subsystem", value, add_subsys);
+}
+
+static int apply_serial(struct parser *p, const char *value)
+{
+	char q[QUOTE_SIZE];
+
+	identity_line(p);
+	if (dsn_parse(value, &cur_set(p)->serial) < 0)
+		return fail(p,
+			    "invalid serial '%s' in [%s]; expected the Device Serial Number as lspci -vv shows it, "
+			    "xx-xx-xx-xx-xx-xx-xx-xx (eight hex pairs)%s",
+			    Q(q, value), set_name(p), comment_hint(value));
+	cur_set(p)->has_serial = true;
+	return 0;
+}
+
+static int apply_slot(struct parser *p, const char *value)
+{
+	char q[QUOTE_SIZE];
+
+	identity_line(p);
+	if (!slot_name_valid(value))
+		return fail(p,
+			    "invalid slot '%s' in [%s]; a slot is the name of a directory in /sys/bus/pci/slots: "
+			    "1 to 63 letters, digits, '_', '.', '+' or '-', not starting with '.'%s",
+			    Q(q, value), set_name(p), comment_hint(value));
+	cur_set(p)->slot = strdup(value);
+	return cur_set(p)->slot ? 0 : oom(p);
+}
+
 static int parse_driver(struct parser *p, const char *value, char **ret)
 {
 	char q[QUOTE_SIZE];
@@ -341,6 +407,12 @@ static int parse_bool(struct parser *p, const char *key, const char *value, bool
 static int apply_boot(struct parser *p, const char *value)
 {
 	return parse_bool(p, "boot", value, &cur_set(p)->boot);
+}
+
+static int apply_follow(struct parser *p, const char *value)
+{
+	identity_line(p);
+	return parse_bool(p, "follow", value, &cur_set(p)->follow);
 }
 
 static int apply_release_console(struct parser *p, const char *value)
@@ -598,6 +670,10 @@ static const struct keydef set_keys[] = {
 	{ "reset_method", false, apply_reset_method },
 	{ "sriov_numvfs", false, apply_sriov_numvfs },
 	{ "vfs", false, apply_vfs },
+	{ "subsystem", true, apply_subsys },
+	{ "serial", false, apply_serial },
+	{ "slot", false, apply_slot },
+	{ "follow", false, apply_follow },
 };
 
 static const struct keydef global_keys[] = {
@@ -929,6 +1005,27 @@ static bool ids_shared(const struct devset *a, const struct devset *b, struct pc
 	return false;
 }
 
+/* identity keys describe the device at an address; follow needs the serial number that finds it */
+static int check_identity(const struct devset *set, struct config_error *err)
+{
+	if (!set->n_addrs)
+		return error_at(err, set->file, set->identity_line,
+				"[%s] records a device (subsystem, serial, slot or follow) but has no address; "
+				"they guard an address",
+				set->name);
+	if (devset_is_sriov(set))
+		return error_at(err, set->file, set->identity_line,
+				"[%s] is an SR-IOV set; subsystem, serial, slot and follow are for a set's own "
+				"functions, not its VFs",
+				set->name);
+	if (set->follow && !set->has_serial)
+		return error_at(err, set->file, set->identity_line,
+				"[%s] has follow = yes but no serial; only a Device Serial Number is followed to a "
+				"new address",
+				set->name);
+	return 0;
+}
+
 static int check_set(const struct config *cfg, size_t i, struct config_error *err)
 {
 	const struct devset *set = &cfg->sets[i], *other;
@@ -940,6 +1037,12 @@ static int check_set(const struct config *cfg, size_t i, struct config_error *er
 		return error_at(err, set->file, set->line,
 				"[%s] selects nothing; give it 'address =' (PCI addresses) or 'ids =' (vendor:device)",
 				set->name);
+	if (devset_has_identity(set) || set->follow) {
+		int r = check_identity(set, err);
+
+		if (r < 0)
+			return r;
+	}
 	if (set->n_vfs && !set->sriov_numvfs)
 		return error_at(err, set->file, set->vfs_line,
 				"[%s] lists vfs but has no sriov_numvfs; say how many VFs its PFs get", set->name);
@@ -1325,6 +1428,8 @@ void config_free(struct config *cfg)
 		free(cfg->sets[i].ids);
 		free(cfg->sets[i].driver);
 		free_words(cfg->sets[i].stop_units, cfg->sets[i].n_stop_units);
+		free(cfg->sets[i].subsys);
+		free(cfg->sets[i].slot);
 		free(cfg->sets[i].reset_method);
 		free(cfg->sets[i].vfs);
 	}

@@ -42,6 +42,14 @@ struct devset {
 	uint16_t *vfs;	    /* the VF numbers it binds, ascending; none listed: all of them */
 	size_t n_vfs;
 	unsigned sriov_line, vfs_line; /* where the keys were, for errors that span keys */
+	/* the recorded identity of the device at the set's (first) address, beyond its ids */
+	struct pciids *subsys; /* subsystem vendor:device, each function's among them; n_subsys 0: not recorded */
+	size_t n_subsys;
+	bool has_serial;
+	uint64_t serial; /* PCIe Device Serial Number of the first function */
+	char *slot;	 /* the physical slot (bus/pci/slots/NAME) the first address sits in; NULL: not recorded */
+	bool follow;	 /* at boot, bind the device where its serial number is found now */
+	unsigned identity_line; /* the first identity key, for errors that span keys */
 };
 
 /* Where a [pcibind] key was set; file NULL: the built-in default */
@@ -112,6 +120,11 @@ static inline bool devset_is_sriov(const struct devset *set)
 }
 /* Does an SR-IOV set bind VF number n of its PFs? */
 bool devset_wants_vf(const struct devset *set, int n);
+/* Does the set record more than vendor:device (subsystem, serial, slot)? */
+static inline bool devset_has_identity(const struct devset *set)
+{
+	return set && (set->n_subsys || set->has_serial || set->slot);
+}
 static inline bool driver_is_auto(const char *driver)
 {
 	return driver && strcmp(driver, DRIVER_AUTO) == 0;

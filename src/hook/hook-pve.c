@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hook-pve.h"
 #include "util.h"
@@ -351,6 +352,64 @@ static int assert_valid(const struct pve_env *env, const char *name, const struc
 	return 0;
 }
 
+/* a function with the entry's id (and subsystem-id) at first's function number, elsewhere than the entry's paths */
+static bool map_candidate(const struct map_entry *e, const struct pciaddr *first, const struct pcifn *f)
+{
+	char id[16], sub[16], eid[16], esub[16], a[PCIADDR_STRLEN];
+
+	snprintf(id, sizeof(id), "%04x:%04x", f->vendor, f->device);
+	snprintf(sub, sizeof(sub), "%04x:%04x", f->subvendor, f->subdevice);
+	strip_0x(e->id, eid, sizeof(eid));
+	strip_0x(e->subsys, esub, sizeof(esub));
+	snprintf(a, sizeof(a), "%04x:%02x:%02x", f->addr.domain, f->addr.bus, f->addr.dev);
+	return f->addr.fn == first->fn && strcasecmp(id, eid) == 0 && (!esub[0] || strcasecmp(sub, esub) == 0) &&
+	       !strstr(e->path, a);
+}
+
+/*
+ * Where an entry's device went (issue 24): the one function on the host with
+ * its id and subsystem-id, and the pvesh command that points the entry there;
+ * several are named and never guessed between. "" when the entry has one path
+ * of several or nothing matches.
+ */
+static void map_whereabouts(const struct pve_env *env, const char *name, const struct map_entry *e, char *buf,
+			    size_t size)
+{
+	char full[32], found[2][PCIADDR_STRLEN], path[32];
+	const struct pcifn *one = NULL;
+	struct pciaddr first;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	snprintf(full, sizeof(full), "%.20s%s", e->path, strchr(e->path, '.') ? "" : ".0");
+	if (!env->h || strchr(e->path, ';') || pciaddr_parse(full, &first) < 0)
+		return;
+	for (size_t i = 0; i < env->h->n; i++) {
+		if (!map_candidate(e, &first, &env->h->fns[i]))
+			continue;
+		if (n < 2)
+			snprintf(found[n], sizeof(found[n]), "%s", env->h->fns[i].name);
+		one = &env->h->fns[i];
+		n++;
+	}
+	if (n > 1) {
+		snprintf(buf, size,
+			 "; %s and %s%s have its id%s and nothing in the mapping tells them apart: not guessing",
+			 found[0], found[1], n > 2 ? " (and more)" : "", e->subsys[0] ? " and subsystem-id" : "");
+		return;
+	}
+	if (!one)
+		return;
+	if (strchr(e->path, '.'))
+		snprintf(path, sizeof(path), "%s", one->name);
+	else
+		snprintf(path, sizeof(path), "%04x:%02x:%02x", one->addr.domain, one->addr.bus, one->addr.dev);
+	snprintf(buf, size,
+		 "; its device is at %s now: `pvesh set /cluster/mapping/pci/%s --map node=%s,path=%s,id=%s%s%s` "
+		 "(with a --map for each of the mapping's other entries) points it there",
+		 path, name, e->node, path, e->id, e->subsys[0] ? ",subsystem-id=" : "", e->subsys);
+}
+
 static int alts_from(const struct mapping_walk *w, struct pve_alt **ret, size_t *ret_n)
 {
 	struct pve_alt *alts = calloc(w->n, sizeof(*alts));
@@ -371,7 +430,7 @@ int pve_mapping_alts(const struct pve_env *env, const char *key, const char *nam
 		     char *err, size_t size)
 {
 	struct mapping_walk w = { .name = name, .node = env->node };
-	char why[384];
+	char why[384], where[512];
 	int r;
 
 	if (!env->map_text)
@@ -389,8 +448,9 @@ int pve_mapping_alts(const struct pve_env *env, const char *key, const char *nam
 	}
 	for (size_t i = 0; i < w.n; i++)
 		if ((r = assert_valid(env, name, &w.ents[i], w.mdev, why, sizeof(why))) < 0) {
-			pve_errf(err, size, r, "%s: mapping '%s' is invalid (hardware probably changed): %s", key, name,
-				 why);
+			map_whereabouts(env, name, &w.ents[i], where, sizeof(where));
+			pve_errf(err, size, r, "%s: mapping '%s' is invalid (hardware probably changed): %s%s", key,
+				 name, why, where);
 			goto out;
 		}
 	r = alts_from(&w, ret, ret_n);

@@ -342,6 +342,7 @@ void pcihost_free(struct pcihost *h)
 	for (size_t i = 0; i < h->n; i++)
 		pcifn_clear(&h->fns[i]);
 	free(h->fns);
+	free(h->slots);
 	free(h);
 }
 

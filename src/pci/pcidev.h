@@ -57,12 +57,26 @@ struct pcifn {
 	unsigned uses;			 /* enum pcifn_use */
 	char *use_detail;		 /* all uses: "/ on nvme0n1p2; swap on nvme0n1p3" ... */
 	char *use_details[PCIFN_N_USES]; /* each use's own, by PCIFN_USE_INDEX() */
+	/* identity.c, read only when asked (identity_annotate()) */
+	bool serial_known; /* the config space was read: has_serial says whether it has one */
+	bool has_serial;
+	uint64_t serial; /* PCIe Device Serial Number */
+	char slot[64];	 /* the physical slot (bus/pci/slots/NAME) whose address is this function's; "" none */
+};
+
+/* A physical slot: bus/pci/slots/NAME/address, DDDD:BB:SS */
+struct pcislot {
+	char name[64];
+	struct pciaddr addr; /* fn 0 */
 };
 
 struct pcihost {
 	struct pcifn *fns; /* sorted by address */
 	size_t n;
-	bool iommu; /* /sys/kernel/iommu_groups holds at least one group */
+	bool iommu;	       /* /sys/kernel/iommu_groups holds at least one group */
+	struct pcislot *slots; /* identity_annotate(); NULL before */
+	size_t n_slots;
+	bool identity_read;
 };
 
 /* what the journal records of f (struct fnstate: journal.h) */

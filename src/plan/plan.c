@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "plan.h"
 #include "util.h"
 #include "variant.h"
+#include "whereabouts.h"
 
 /* One function the request names, and the config set it was named through. */
 struct pick {
@@ -29,6 +31,8 @@ struct planner {
 	size_t cap_refusals;
 	int checked_group;		 /* the last IOMMU group whose siblings were checked */
 	const struct devset **sriov_set; /* per host function: the SR-IOV set naming it as a PF */
+	bool *followed;			 /* per host function: picked at its set's device's new address (follow) */
+	char followed_note[512];
 };
 
 const char *verb_name(enum verb v)
@@ -243,14 +247,62 @@ static int unknown_set_error(const struct config *cfg, const char *name, struct 
 	return plan_error(err, "no section [%s] in the configuration (known: %s)", name, known);
 }
 
+/* follow = yes at boot: the set's functions where its serial number is now; 1 if it picked them */
+static int resolve_followed(struct planner *pl, const struct devset *set)
+{
+	struct selector moved[64];
+	struct set_whereabouts w;
+	char from[PCIADDR_STRLEN], dsn[DSN_STRLEN];
+	size_t n = 0;
+
+	if (!pl->req || !pl->req->follow || !set->follow || !pl->followed || set->n_addrs > ARRAY_SIZE(moved))
+		return 0;
+	plan_whereabouts(pl->h, pl->cfg, set, &w);
+	if (w.where != WHERE_MOVED || w.by != FOUND_SERIAL || plan_relocated_addrs(set, &w, moved) < 0)
+		return 0;
+	for (size_t i = 0; i < pl->h->n; i++) {
+		const struct pcifn *f = &pl->h->fns[i];
+
+		for (size_t k = 0; k < set->n_addrs; k++)
+			if (selector_matches(&moved[k], &f->addr, f->vendor, f->device)) {
+				pick(pl, i, set);
+				pl->followed[i] = true;
+				n++;
+				break;
+			}
+	}
+	pciaddr_format(&w.primary, from);
+	dsn_format(set->serial, dsn);
+	strappendf(pl->followed_note, sizeof(pl->followed_note),
+		   "%s[%s]: its device (serial number %s) is at %s now, not %s: bound there (follow = yes); "
+		   "`pcibind setup --relocate %s` records the new address",
+		   pl->followed_note[0] ? "\n" : "", set->name, dsn, w.found->name, from, set->name);
+	return n ? 1 : 0;
+}
+
+/* a set whose address holds nothing: where its device is, when it records one */
+static int absent_error(const struct planner *pl, const struct devset *set, struct plan_error *err)
+{
+	struct set_whereabouts w;
+	char what[384], msg[sizeof(err->msg)];
+
+	set_selection_format(set, what, sizeof(what));
+	if (!devset_has_identity(set) || !pl->cfg)
+		return plan_error(err, "[%s] selects %s but no such function is present", set->name, what);
+	plan_whereabouts(pl->h, pl->cfg, set, &w);
+	whereabouts_message(set, &w, msg, sizeof(msg));
+	return plan_error(err, "%s", msg);
+}
+
 static int resolve_name(struct planner *pl, const char *name, struct plan_error *err)
 {
 	const struct devset *set = pl->cfg ? config_find_set(pl->cfg, name) : NULL;
-	char what[384];
 	size_t n = 0;
 
 	if (!set)
 		return unknown_set_error(pl->cfg, name, err);
+	if (resolve_followed(pl, set))
+		return 0;
 	for (size_t i = 0; i < pl->h->n; i++) {
 		const struct pcifn *f = &pl->h->fns[i];
 
@@ -264,8 +316,7 @@ static int resolve_name(struct planner *pl, const char *name, struct plan_error 
 	}
 	if (n)
 		return 0;
-	set_selection_format(set, what, sizeof(what));
-	return plan_error(err, "[%s] selects %s but no such function is present", set->name, what);
+	return absent_error(pl, set, err);
 }
 
 static int resolve_selector(struct planner *pl, const struct selector *sel, struct plan_error *err)
@@ -493,14 +544,46 @@ _printf_(5, 6) static int refuse(struct planner *pl, enum refusal_kind kind, boo
 	return 0;
 }
 
+static bool refused_already(const struct plan *p, const char *fn, const char *msg)
+{
+	for (size_t i = 0; i < p->n_refusals; i++)
+		if (streq(p->refusals[i].fn, fn) && streq(p->refusals[i].msg, msg))
+			return true;
+	return false;
+}
+
+/* A set that records its device refuses every function of its address when the device is not there */
+static int refuse_identity(struct planner *pl, const struct devset *set, const struct pcifn *f)
+{
+	struct set_whereabouts w;
+	char msg[512];
+
+	plan_whereabouts(pl->h, pl->cfg, set, &w);
+	if (!w.mismatch)
+		return 0;
+	whereabouts_message(set, &w, msg, sizeof(msg));
+	if (refused_already(pl->p, f->name, msg))
+		return 0;
+	return refuse(pl, REFUSE_IDS, false, f->name, "%s", msg);
+}
+
 static int refuse_ids(struct planner *pl, const struct pcifn *f)
 {
 	char ids[256], where[512];
+	size_t idx = (size_t)(f - pl->h->fns);
 	int r;
 
+	if (pl->followed && pl->followed[idx])
+		return 0; /* found by its serial number: the set it follows is the one that counts */
 	for (size_t i = 0; pl->cfg && i < pl->cfg->n_sets; i++) {
 		const struct devset *set = &pl->cfg->sets[i];
 
+		if (devset_has_identity(set) && !devset_is_sriov(set) &&
+		    devset_selects(set, &f->addr, f->vendor, f->device)) {
+			if ((r = refuse_identity(pl, set, f)) < 0)
+				return r;
+			continue;
+		}
 		if (!set_guard_fails(set, f))
 			continue;
 		set_ids_format(set, ids, sizeof(ids));
@@ -831,6 +914,7 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 	_cleanup_free_ const struct devset **via = calloc(h->n ? h->n : 1, sizeof(*via));
 	_cleanup_free_ const struct devset **sriov_set = calloc(h->n ? h->n : 1, sizeof(*sriov_set));
 	_cleanup_free_ struct pick *picks = NULL;
+	_cleanup_free_ bool *followed = calloc(h->n ? h->n : 1, sizeof(*followed));
 	struct planner pl = {
 		.h = h,
 		.cfg = cfg,
@@ -841,10 +925,11 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 		.via = via,
 		.checked_group = -1,
 		.sriov_set = sriov_set,
+		.followed = followed,
 	};
 	int r;
 
-	if (!picked || !via || !sriov_set)
+	if (!picked || !via || !sriov_set || !followed)
 		return -ENOMEM;
 	if ((r = resolve(&pl, err)) < 0)
 		return r;
@@ -855,6 +940,7 @@ int plan_make(const struct pcihost *h, const struct config *cfg, const struct fn
 		return -ENOMEM;
 	}
 	pl.p->verb = req->verb;
+	memcpy(pl.p->followed, pl.followed_note, sizeof(pl.p->followed));
 	if ((r = plan_fill(&pl, picks)) < 0) {
 		plan_free(pl.p);
 		return r;
@@ -924,10 +1010,23 @@ static const char *verdict_driver(const struct config *cfg, const struct devset 
 	return driver_is_auto(d) ? variant_target(f) : d;
 }
 
-static bool verdict_ids(const struct pcihost *h, const struct devset *set, char *detail, size_t size)
+static bool verdict_ids(const struct pcihost *h, const struct config *cfg, const struct devset *set, char *detail,
+			size_t size)
 {
 	char ids[256];
 
+	if (devset_has_identity(set) && !devset_is_sriov(set)) {
+		struct set_whereabouts w;
+		char msg[512];
+
+		plan_whereabouts(h, cfg, set, &w);
+		if (!w.mismatch)
+			return false;
+		whereabouts_message(set, &w, msg, sizeof(msg));
+		/* the set's name leads the line status prints */
+		detail_set(detail, size, "%s", msg + strlen(set->name) + 3);
+		return true;
+	}
 	for (size_t i = 0; i < h->n; i++) {
 		const struct pcifn *f = &h->fns[i];
 
@@ -1137,9 +1236,17 @@ enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *
 	if (!n) {
 		set_selection_format(set, what, sizeof(what));
 		detail_set(detail, size, "no function matches %s", what);
+		if (devset_has_identity(set) && !devset_is_sriov(set)) {
+			struct set_whereabouts w;
+			char msg[512];
+
+			plan_whereabouts(h, cfg, set, &w);
+			whereabouts_message(set, &w, msg, sizeof(msg));
+			detail_set(detail, size, "%s", msg + strlen(set->name) + 3);
+		}
 		return VERDICT_ABSENT;
 	}
-	if (verdict_ids(h, set, detail, size))
+	if (verdict_ids(h, cfg, set, detail, size))
 		return VERDICT_IDS;
 	if (devset_is_sriov(set)) {
 		enum set_verdict v = verdict_sriov(h, cfg, set, detail, size);

@@ -28,6 +28,7 @@ struct request {
 	bool force;
 	const struct selector *sels;
 	size_t n_sels;
+	bool follow; /* the boot path: a set with follow = yes binds its device where its serial number is now */
 };
 
 /* Where a function should end up. */
@@ -102,6 +103,7 @@ struct plan {
 	size_t n_refusals;
 	struct sriov_change *sriov; /* VFs to create before the SR-IOV sets' VFs can be bound */
 	size_t n_sriov;
+	char followed[512]; /* request.follow: each set bound at its device's new address, a sentence each */
 };
 
 /* Resolution and planning errors that are the user's input (exit 2) */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "kwrite.h"
 #include "session.h"
 #include "spawn.h"
@@ -88,6 +90,11 @@ int session_scan(struct session *s, char *msg, size_t size)
 	}
 	if (s->scan & SESSION_SCAN_USES)
 		session_read_uses(s);
+	/* a set that records its device (issue 24): serial numbers and slots, read only then */
+	if (plan_identity_needed(s->cfg) && (err = identity_annotate(s->root, s->h)) < 0) {
+		snprintf(msg, size, "out of memory");
+		return err;
+	}
 	if ((s->scan & SESSION_SCAN_VARIANTS) && (err = session_read_variants(s)) < 0)
 		snprintf(msg, size, "out of memory");
 	return err;

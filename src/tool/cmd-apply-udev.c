@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "cmd.h"
 #include "devlock.h"
 #include "journal.h"
@@ -69,12 +69,6 @@ struct claimer {
 	bool variants_read;
 };
 
-/* The run directory, checked as the journal's is (state.h); create: made if missing. An fd or -errno. */
-static int run_dir(const struct ctx *c, bool create)
-{
-	return state_run_dir(c->root, create);
-}
-
 static void claimer_free(struct claimer *cl)
 {
 	for (size_t i = 0; i < cl->n; i++)
@@ -92,9 +86,82 @@ static bool pending(const struct claimer *cl, const char *name)
 	return false;
 }
 
-/* The boot set that takes f, or NULL; a failed ids guard takes nothing (said for the event's own function) */
-static const struct devset *boot_set(const struct config *cfg, const struct pcifn *f, bool say)
+static int read_attr_ulong(const struct ctx *c, const char *name, const char *attr, int base, unsigned long *ret);
+
+/* what the udev path reads of identity: f's subsystem, the serial in its slot, where the set's slot is */
+static void read_identity(const struct ctx *c, const struct devset *set, struct pcifn *f, struct pcifn *there,
+			  struct pciaddr *slot_now, bool *ret_slot)
 {
+	unsigned long v;
+	uint64_t dsn;
+	char rel[160], line[32], full[PCIADDR_STRLEN + 4];
+	int e;
+
+	if (read_attr_ulong(c, f->name, "subsystem_vendor", 16, &v) == 0)
+		f->subvendor = (uint16_t)v;
+	if (read_attr_ulong(c, f->name, "subsystem_device", 16, &v) == 0)
+		f->subdevice = (uint16_t)v;
+	*there = (struct pcifn){ .addr = f->addr };
+	there->addr.fn = set->addrs[0].kind == SEL_SLOT ? 0 : set->addrs[0].addr.fn;
+	pciaddr_format(&there->addr, there->name);
+	e = identity_read_serial(c->root, there->name, &dsn);
+	there->serial_known = e >= 0;
+	there->has_serial = e == 1;
+	there->serial = e == 1 ? dsn : 0;
+	*ret_slot = set->slot && sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/slots/%s/address", set->slot) == 0 &&
+		    sysroot_read_line(c->root, rel, line, sizeof(line)) == 0 && strlen(line) == 10 &&
+		    snprintf(full, sizeof(full), "%s.0", line) > 0 && pciaddr_parse(full, slot_now) == 0;
+}
+
+/* a set that records its device takes nothing at its address that is not that device */
+static bool identity_refuses(const struct claimer *cl, const struct devset *set, struct pcifn *f, bool say)
+{
+	struct pcifn there;
+	struct pciaddr slot_now;
+	bool slot_read;
+	char why[256];
+
+	if (!devset_has_identity(set))
+		return false;
+	read_identity(cl->c, set, f, &there, &slot_now, &slot_read);
+	if (!plan_fn_mismatch(set, f, &there, slot_read ? &slot_now : NULL, why, sizeof(why)))
+		return false;
+	if (say)
+		msg_warn("[%s] expects another device at %s: %s; not claiming it (`pcibind check` says where it is)",
+			 set->name, f->name, why);
+	return true;
+}
+
+/* follow = yes: f is a boot set's function where the set's serial number is now */
+static const struct devset *follow_set(const struct claimer *cl, struct pcifn *f, bool say)
+{
+	for (size_t i = 0; i < cl->cfg->n_sets; i++) {
+		const struct devset *set = &cl->cfg->sets[i];
+		struct pcifn there;
+		struct pciaddr slot_now;
+		bool slot_read;
+		char dsn[DSN_STRLEN];
+
+		if (!set->boot || !set->follow || devset_selects(set, &f->addr, f->vendor, f->device))
+			continue;
+		read_identity(cl->c, set, f, &there, &slot_now, &slot_read);
+		if (!plan_fn_followed(set, f, &there))
+			continue;
+		dsn_format(set->serial, dsn);
+		if (say)
+			msg_warn("[%s]: its device (serial number %s) is at %s now: claiming %s there (follow = yes); "
+				 "`pcibind setup --relocate %s` records the new address",
+				 set->name, dsn, there.name, f->name, set->name);
+		return set;
+	}
+	return NULL;
+}
+
+/* The boot set that takes f, or NULL; a failed ids guard takes nothing (said for the event's own function) */
+static const struct devset *boot_set(const struct claimer *cl, struct pcifn *f, bool say)
+{
+	const struct config *cfg = cl->cfg;
+
 	for (size_t i = 0; i < cfg->n_sets; i++) {
 		const struct devset *set = &cfg->sets[i];
 		bool ids_ok = set->n_ids == 0 || set->n_addrs == 0;
@@ -110,9 +177,9 @@ static const struct devset *boot_set(const struct config *cfg, const struct pcif
 					 f->vendor, f->device, f->name);
 			return NULL;
 		}
-		return set;
+		return identity_refuses(cl, set, f, say) ? NULL : set;
 	}
-	return NULL;
+	return follow_set(cl, f, say);
 }
 
 static int read_attr_ulong(const struct ctx *c, const char *name, const char *attr, int base, unsigned long *ret)
@@ -267,7 +334,7 @@ static int consider(struct claimer *cl, const char *name, bool own)
 	err = pcifn_read_ids(cl->c->root, &a, &k.fn);
 	if (err < 0)
 		return 0; /* gone again, or not a function */
-	if ((!(k.set = boot_set(cl->cfg, &k.fn, own)) && !(k.set = vf_set(cl, &k.fn))) || not_ours(cl, &k, own)) {
+	if ((!(k.set = boot_set(cl, &k.fn, own)) && !(k.set = vf_set(cl, &k.fn))) || not_ours(cl, &k, own)) {
 		pcifn_clear(&k.fn);
 		return 0;
 	}
@@ -383,13 +450,12 @@ static void ids_digest(const struct config *cfg, char *buf, size_t size)
  */
 static int swept_already(struct claimer *cl, const char *digest)
 {
-	_cleanup_close_ int dirfd = run_dir(cl->c, false);
 	_cleanup_free_ char *line = NULL;
 	char *save = NULL, *tok;
 	const struct devset *set;
 
 	/* a note this run may trust (the one reader of state files); anything else: sweep again */
-	if (dirfd < 0 || state_read_at(dirfd, SWEEP_FILE, 4096, &line, NULL, NULL) < 0)
+	if (state_note_read(cl->c->root, SWEEP_FILE, 4096, &line) < 0)
 		return 0;
 	line[strcspn(line, "\n")] = '\0';
 	tok = strtok_r(line, " ", &save);
@@ -420,12 +486,8 @@ static int consider_by_ids(struct claimer *cl, const char *digest)
 
 static void note_swept(const struct claimer *cl, const char *digest)
 {
-	const char *tmp = ".udev-swept.tmp";
-	_cleanup_close_ int dirfd = -1;
 	char line[1024];
 	size_t len;
-	bool ok;
-	int fd;
 
 	len = (size_t)snprintf(line, sizeof(line), "%s", digest);
 	for (size_t i = 0; i < cl->cfg->n_sets; i++)
@@ -434,16 +496,8 @@ static void note_swept(const struct claimer *cl, const char *digest)
 	if (len + 1 >= sizeof(line))
 		return; /* not noted: the next event sweeps again */
 	line[len++] = '\n';
-	if ((dirfd = run_dir(cl->c, true)) < 0)
-		return;
-	(void)unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	ok = write(fd, line, len) == (ssize_t)len;
-	ok &= close(fd) == 0;
-	if (!ok || renameat(dirfd, tmp, dirfd, SWEEP_FILE) < 0)
-		(void)unlinkat(dirfd, tmp, 0);
+	line[len] = '\0';
+	(void)state_note_write(cl->c->root, SWEEP_FILE, line); /* not noted: the next event sweeps again */
 }
 
 /* driver_override of every candidate, in one guarded child (a held device lock cannot hang udev) */
@@ -602,21 +656,7 @@ static int claim(struct claimer *cl)
  */
 static int said_before(const struct ctx *c, const char *msg)
 {
-	char old[1024] = "";
-	_cleanup_close_ int dirfd = run_dir(c, true), fd = -1;
-	struct stat st;
-	ssize_t n;
-
-	if (dirfd < 0 ||
-	    (fd = openat(dirfd, SAID_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) < 0 ||
-	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || flock(fd, LOCK_EX) < 0)
-		return 0;
-	n = pread(fd, old, sizeof(old) - 1, 0);
-	if (n >= 0 && (size_t)n == strlen(msg) && memcmp(old, msg, (size_t)n) == 0)
-		return 1;
-	if (ftruncate(fd, 0) == 0)
-		(void)!pwrite(fd, msg, strlen(msg), 0);
-	return 0;
+	return state_note_once(c->root, SAID_FILE, msg) == 1; /* a note that cannot be had: say it */
 }
 
 static int load_config(struct ctx *c, struct config **ret)
@@ -626,10 +666,8 @@ static int load_config(struct ctx *c, struct config **ret)
 	int err = config_load(c->root, ret, &e);
 
 	if (err == 0) {
-		_cleanup_close_ int dirfd = c->dry_run ? -1 : run_dir(c, false);
-
-		if (dirfd >= 0)
-			(void)unlinkat(dirfd, SAID_FILE, 0); /* said again if it breaks again */
+		if (!c->dry_run)
+			(void)state_note_remove(c->root, SAID_FILE); /* said again if it breaks again */
 		return 0;
 	}
 	if (e.line)

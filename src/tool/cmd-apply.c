@@ -54,8 +54,9 @@ struct report {
 	struct moved *moved; /* functions that were (or would be) moved */
 	size_t n_moved;
 	char msg[600];
-	bool done;	   /* its result is set already (its VFs could not be made) */
-	bool console_said; /* release_console: that the console goes first, said once */
+	bool done;	    /* its result is set already (its VFs could not be made) */
+	bool console_said;  /* release_console: that the console goes first, said once */
+	bool followed_said; /* follow = yes: where its device was found, said once */
 	char shown[DRIVER_NAME_MAX + 24];
 	int vfs_made; /* VFs created for it in this run */
 };
@@ -170,11 +171,18 @@ static void waive_console(const struct applier *ap, struct plan *p)
 	}
 }
 
+/* follow = yes: a set bound where its serial number is now says so, one line each */
+static void say_followed(const struct plan *p)
+{
+	for (const char *l = p->followed; *l; l += strcspn(l, "\n"), l += *l == '\n')
+		msg_warn("%.*s", (int)strcspn(l, "\n"), l);
+}
+
 /* Each set is its own request, planned against the host as it is now */
 static int plan_set(struct applier *ap, struct report *rep, struct plan **ret)
 {
 	struct selector sel = { .kind = SEL_NAME };
-	struct request req = { .verb = VERB_BIND, .force = ap->c->force, .sels = &sel, .n_sels = 1 };
+	struct request req = { .verb = VERB_BIND, .force = ap->c->force, .sels = &sel, .n_sels = 1, .follow = true };
 	struct plan_error e = { { 0 } };
 	int err;
 
@@ -189,6 +197,9 @@ static int plan_set(struct applier *ap, struct report *rep, struct plan **ret)
 		return 1;
 	}
 	waive_console(ap, *ret);
+	if (!rep->followed_said)
+		say_followed(*ret);
+	rep->followed_said = true;
 	return 0;
 }
 
@@ -633,7 +644,7 @@ static void say_joint_failure(const struct plan *p, const struct outcome *outs)
 static int run_sets(struct applier *ap, int *pending, bool fresh, const struct bind_opts *o, int *st)
 {
 	_cleanup_free_ struct selector *sels = calloc(ap->n_reps ? ap->n_reps : 1, sizeof(*sels));
-	struct request req = { .verb = VERB_BIND, .force = ap->c->force };
+	struct request req = { .verb = VERB_BIND, .force = ap->c->force, .follow = true };
 	struct plan_error e = { { 0 } };
 	struct outcome *outs = NULL;
 	struct plan *p = NULL;

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "bootcfg.h"
+#include "identity.h"
+#include "whereabouts.h"
 #include "check-vm.h"
 #include "cmd.h"
 #include "detect.h"
@@ -377,6 +379,32 @@ static void check_set_state(struct check *k, const struct devset *set, enum set_
 		    group[0] ? " and the bridge " : "", group, group[0] ? ", which stays with the host" : "");
 }
 
+static bool set_moved(const struct check *k, const struct devset *set)
+{
+	struct set_whereabouts w;
+
+	if (!devset_has_identity(set))
+		return false;
+	plan_whereabouts(k->h, k->cfg, set, &w);
+	return w.mismatch && w.where == WHERE_MOVED;
+}
+
+/*
+ * A set whose device moved: the one command that fixes it, NULL when it did
+ * not move. It names every moved set: two cards that swapped move together.
+ */
+static const char *moved_fix(const struct check *k, const struct devset *set, char *buf, size_t size)
+{
+	if (!set_moved(k, set))
+		return NULL;
+	(void)snprintf(buf, size, "`pcibind setup --relocate");
+	for (size_t i = 0; i < k->cfg->n_sets; i++)
+		if (set_moved(k, &k->cfg->sets[i]))
+			strappendf(buf, size, " %s", k->cfg->sets[i].name);
+	strappendf(buf, size, "`");
+	return buf;
+}
+
 static void check_sets(struct check *k)
 {
 	for (size_t i = 0; i < k->cfg->n_sets; i++) {
@@ -389,14 +417,19 @@ static void check_sets(struct check *k)
 
 		const char *vn = set_verdict_name(v), *body = detail;
 		size_t n = strlen(vn);
+		char fixbuf[TEXT_MAX];
+		const char *fix = moved_fix(k, set, fixbuf, sizeof(fixbuf));
 
 		if (strncmp(detail, vn, n) == 0 && detail[n] == ':' && detail[n + 1] == ' ')
 			body = detail + n + 2; /* plan's detail may start with the verdict's own name */
 		if (v == VERDICT_GROUP)
 			group_why(k, set, why, sizeof(why));
 		(void)snprintf(what, sizeof(what), "set %s", set->name);
+		if (fix)
+			lvl = LVL_FAIL; /* not claimed where it is until the set says where */
 		add(k, lvl, what,
 		    lvl == LVL_OK	  ? NULL
+		    : fix		  ? fix
 		    : v == VERDICT_ABSENT ? "check the address with `pcibind status`"
 		    : v == VERDICT_GROUP
 			? "add the sibling to the set, or move the card to a slot whose port isolates it "
@@ -604,6 +637,8 @@ static int scan(struct check *k)
 	} else if (err == 0) {
 		err = usage_scan(k->c->root, k->h);
 	}
+	if (err == 0 && plan_identity_needed(k->cfg))
+		err = identity_annotate(k->c->root, k->h);
 	if (err == 0)
 		err = detect_system(k->c->root, &k->sys);
 	if (err < 0) {

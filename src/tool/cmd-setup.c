@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "atomicfile.h"
 #include "bootcfg.h"
 #include "bootstate.h"
@@ -132,7 +134,7 @@ static int parse_selectors(struct setup *s, int argc, char **argv)
 		}
 		ids |= s->sels[i].kind == SEL_IDS;
 		addrs |= s->sels[i].kind == SEL_FUNCTION || s->sels[i].kind == SEL_SLOT;
-		if (s->sels[i].kind == SEL_NAME && argc > 1) {
+		if (s->sels[i].kind == SEL_NAME && argc > 1 && !s->c->relocate) {
 			msg_error("setup takes one set name, or addresses or ids; '%s' is a name", argv[i]);
 			return EXIT_USAGE;
 		}
@@ -152,6 +154,8 @@ static int scan(struct setup *s)
 
 	if (err >= 0)
 		err = usage_scan(s->c->root, s->h);
+	if (err >= 0)
+		err = identity_annotate(s->c->root, s->h); /* setup records what tells the device apart */
 	if (err < 0) {
 		msg_error("cannot read the PCI functions below %s: %s", sysroot_path(s->c->root), strerror(-err));
 		return EXIT_FAILURE_;
@@ -239,14 +243,14 @@ static void show_selection(const struct setup *s)
 
 /* ---- refusals: bind's, except the IOMMU being off, which the setup itself turns on ---- */
 
-static int check_refusals(struct setup *s)
+static int check_refusals_in(struct setup *s, const struct config *cfg)
 {
 	struct request req = {
 		.verb = VERB_BIND, .driver = s->c->driver, .force = s->c->force, .sels = s->sels, .n_sels = s->n_sels
 	};
 	struct plan_error e = { { 0 } };
 	struct plan *p = NULL;
-	int r = plan_make(s->h, s->cfg, NULL, 0, &req, &p, &e);
+	int r = plan_make(s->h, cfg, NULL, 0, &req, &p, &e);
 
 	if (r == -EINVAL) {
 		msg_error("%s", e.msg);
@@ -259,6 +263,11 @@ static int check_refusals(struct setup *s)
 	r = msg_refusals(s->c, s->h, p, 1u << REFUSE_NO_IOMMU);
 	plan_free(p);
 	return r;
+}
+
+static int check_refusals(struct setup *s)
+{
+	return check_refusals_in(s, s->cfg);
 }
 
 /* ---- which set ---- */
@@ -478,10 +487,52 @@ static void section_comment(const struct setup *s, char *buf, size_t size)
 			*p = '?';
 }
 
+/* the subsystem ids found at the addresses, each once; "" when none has one */
+static void found_subsys(const struct setup *s, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	for (size_t i = 0; i < s->h->n; i++) {
+		const struct pcifn *f = &s->h->fns[i];
+		bool seen = !f->subvendor && !f->subdevice;
+
+		if (!s->picked[i])
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = s->picked[k] && s->h->fns[k].subvendor == f->subvendor &&
+			       s->h->fns[k].subdevice == f->subdevice;
+		if (!seen)
+			strappendf(buf, size, "%s%04x:%04x", buf[0] ? "," : "", f->subvendor, f->subdevice);
+	}
+}
+
+/* what tells the device at the first address apart: subsystem, serial number, slot (issue 24) */
+static size_t identity_keys(const struct setup *s, struct confedit_key *keys, char *subsys, size_t size,
+			    char dsn[static DSN_STRLEN])
+{
+	struct pciaddr a = s->sels[0].addr;
+	const struct pcifn *p;
+	size_t n = 0;
+
+	if (s->sels[0].kind == SEL_SLOT)
+		a.fn = 0;
+	found_subsys(s, subsys, size);
+	if (subsys[0])
+		keys[n++] = (struct confedit_key){ "subsystem", subsys };
+	if (!(p = pcihost_find(s->h, &a)))
+		return n;
+	if (p->has_serial) {
+		dsn_format(p->serial, dsn);
+		keys[n++] = (struct confedit_key){ "serial", dsn };
+	}
+	if (p->slot[0])
+		keys[n++] = (struct confedit_key){ "slot", p->slot };
+	return n;
+}
+
 static int edit(struct setup *s)
 {
-	char addrs[TEXT_MAX] = "", ids[TEXT_MAX] = "", comment[256];
-	struct confedit_key keys[4];
+	char addrs[TEXT_MAX] = "", ids[TEXT_MAX] = "", subsys[TEXT_MAX], dsn[DSN_STRLEN], comment[256];
+	struct confedit_key keys[8];
 	size_t n = 0;
 	int err;
 
@@ -497,6 +548,8 @@ static int edit(struct setup *s)
 			found_ids(s, ids, sizeof(ids));
 		}
 		keys[n++] = (struct confedit_key){ "ids", ids };
+		if (addrs[0])
+			n += identity_keys(s, keys + n, subsys, sizeof(subsys), dsn);
 	}
 	if (!s->set || s->set->boot != s->boot)
 		keys[n++] = (struct confedit_key){ "boot", s->boot ? "yes" : "no" };
@@ -1147,6 +1200,139 @@ static int run_remove(struct setup *s)
 	return carry_out(s);
 }
 
+/* the set's addresses where its device is now, as the set wrote them (a slot stays a slot) */
+static int relocated_text(struct setup *s, const struct devset *set, const struct set_whereabouts *w, char *buf,
+			  size_t size)
+{
+	_cleanup_free_ struct selector *moved = calloc(set->n_addrs, sizeof(*moved));
+	int r;
+
+	if (!moved)
+		return -ENOMEM;
+	if ((r = plan_relocated_addrs(set, w, moved)) < 0)
+		return r;
+	buf[0] = '\0';
+	for (size_t i = 0; i < set->n_addrs; i++) {
+		char one[PCIADDR_STRLEN];
+
+		sel_text(&moved[i], one, sizeof(one));
+		strappendf(buf, size, "%s%s", i ? "," : "", one);
+	}
+	for (size_t i = 0; i < s->h->n; i++) {
+		const struct pcifn *f = &s->h->fns[i];
+
+		for (size_t k = 0; k < set->n_addrs && !s->picked[i]; k++)
+			s->picked[i] = selector_matches(&moved[k], &f->addr, f->vendor, f->device);
+		s->n_picked += s->picked[i];
+	}
+	return 0;
+}
+
+/* setup --relocate: one set's addresses rewritten in *text to where its device is; a moved slot's name too */
+static int relocate_edit(struct setup *s, const struct devset *set, const struct set_whereabouts *w, char **text)
+{
+	char addrs[TEXT_MAX], msg[512];
+	struct confedit_key keys[2];
+	size_t n = 0;
+	char *out = NULL;
+	int r = relocated_text(s, set, w, addrs, sizeof(addrs));
+
+	if (r == -EXDEV) {
+		msg_error("[%s] spans several slots; it is not moved as one: set its addresses in %s:%u by hand",
+			  set->name, set->file, set->line);
+		return EXIT_USAGE;
+	}
+	if (r < 0) {
+		whereabouts_message(set, w, msg, sizeof(msg));
+		msg_error("%s", msg);
+		return EXIT_FAILURE_;
+	}
+	if (!confedit_has_section(*text, set->name)) {
+		msg_error("[%s] is in another file than [%s] (%s:%u): relocate it on its own", set->name, s->name,
+			  set->file, set->line);
+		return EXIT_USAGE;
+	}
+	keys[n++] = (struct confedit_key){ "address", addrs };
+	if (set->slot && w->found->slot[0] && !streq(set->slot, w->found->slot))
+		keys[n++] = (struct confedit_key){ "slot", w->found->slot };
+	if (confedit_set(*text, set->name, keys, n, NULL, &out) < 0) {
+		msg_error("cannot edit /%s", s->rel);
+		return EXIT_FAILURE_;
+	}
+	free(*text);
+	*text = out;
+	say(s, "[%s] in /%s: moved to %s", set->name, s->rel, w->found->name);
+	return 0;
+}
+
+/* each SEL a set of the configuration: the ones whose device moved, in *ret (n of them) */
+static int relocate_pick(struct setup *s, const struct devset **ret, struct set_whereabouts *w, size_t *ret_n)
+{
+	char msg[512];
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n_sels; i++) {
+		const struct devset *set =
+		    s->sels[i].kind == SEL_NAME ? config_find_set(s->cfg, s->sels[i].name) : NULL;
+
+		if (!set) {
+			msg_error("setup --relocate takes names of sets of the configuration; '%s' is none",
+				  s->sels[i].kind == SEL_NAME ? s->sels[i].name : "an address");
+			return EXIT_USAGE;
+		}
+		plan_whereabouts(s->h, s->cfg, set, &w[n]);
+		if (!w[n].mismatch) {
+			say(s, "[%s]: nothing to do: its address holds its device", set->name);
+			continue;
+		}
+		whereabouts_message(set, &w[n], msg, sizeof(msg));
+		if (w[n].where != WHERE_MOVED) {
+			msg_error("%s", msg);
+			return EXIT_USAGE;
+		}
+		say(s, "%s", msg);
+		ret[n++] = set;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int run_relocate(struct setup *s)
+{
+	_cleanup_free_ const struct devset **sets = calloc(s->n_sels, sizeof(*sets));
+	_cleanup_free_ struct set_whereabouts *w = calloc(s->n_sels, sizeof(*w));
+	char *text = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!sets || !w)
+		return EXIT_FAILURE_;
+	if ((r = relocate_pick(s, sets, w, &n)) != 0)
+		return r;
+	s->action = "unchanged";
+	if (!n)
+		return 0;
+	s->set = sets[0];
+	s->boot = sets[0]->boot;
+	memcpy(s->name, sets[0]->name, sizeof(s->name));
+	if ((r = find_file(s)) != 0)
+		return r;
+	if (!(text = strdup(s->old_text ? s->old_text : "")))
+		return EXIT_FAILURE_;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = relocate_edit(s, sets[i], &w[i], &text);
+	s->new_text = text;
+	if (r != 0)
+		return r;
+	s->action = "change";
+	if ((r = check_edit(s)) != 0)
+		return r;
+	show_selection(s);
+	if ((r = check_refusals_in(s, s->new_cfg)) != 0)
+		return r;
+	return carry_out(s);
+}
+
 static int run(struct ctx *c, int argc, char **argv)
 {
 	struct setup s = { .c = c, .lock_fd = -1 };
@@ -1158,8 +1344,13 @@ static int run(struct ctx *c, int argc, char **argv)
 		msg_error("--remove takes the set named by SEL out; --name and --boot do not go with it");
 		return EXIT_USAGE;
 	}
+	if (c->relocate && (c->remove || c->name || c->boot_given || c->driver)) {
+		msg_error("--relocate moves the set SEL names to its device; --remove, --name, --boot and --driver do "
+			  "not go with it");
+		return EXIT_USAGE;
+	}
 	if ((r = load(&s, argc, argv)) == 0)
-		r = c->remove ? run_remove(&s) : run_setup(&s);
+		r = c->relocate ? run_relocate(&s) : c->remove ? run_remove(&s) : run_setup(&s);
 	if (c->json && r != EXIT_USAGE)
 		json_out(&s, r);
 	if (fflush(stdout) != 0 && r == 0)
@@ -1186,6 +1377,8 @@ const struct cmd cmd_setup = {
 		 "  -f, --force    set up a function bind would refuse for a use (the console, a mount, ...)\n"
 		 "  --remove       take the set named by SEL (a name, or its functions) out, regenerate,\n"
 		 "                 and disable pcibind.service when no set is claimed at boot any more\n"
+		 "  --relocate     SEL is a set whose recorded device moved: its addresses become where the\n"
+		 "                 device is now (`pcibind check` names such sets), then as above\n"
 		 "  --json         one JSON document on standard output\n",
 	.run = run,
 };

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "identity.h"
+#include "whereabouts.h"
 #include "plan.h"
 #include "status.h"
 #include "usage.h"
@@ -109,6 +111,9 @@ static int scan(struct status *st)
 
 	if (err >= 0)
 		err = usage_scan(st->c->root, st->h);
+	/* a set that records its device: where it is (issue 24) */
+	if (err >= 0 && plan_identity_needed(st->cfg))
+		err = identity_annotate(st->c->root, st->h);
 	/* driver = auto's pick is shown for the functions it applies to */
 	if (err >= 0 && config_uses_auto(st->cfg))
 		err = variant_annotate(st->c->root, st->h, NULL);

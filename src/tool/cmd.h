@@ -31,6 +31,7 @@ struct ctx {
 	unsigned timeout;   /* --timeout seconds, 0: from config */
 	bool write;	    /* generate --write */
 	bool remove;	    /* generate --remove: take pcibind's boot setup out; setup --remove: the set */
+	bool relocate;	    /* setup --relocate: the set's addresses to where its recorded device is now */
 	bool udev;	    /* apply --udev: called from the udev rule */
 	bool tree;	    /* status --tree */
 	const char *vm;	    /* check --vm VMID: one Proxmox VM */

@@ -42,6 +42,7 @@ static void usage(FILE *out)
 		"      --name NAME     setup: the set's name\n"
 		"      --boot          setup: claim the set at boot (--no-boot: on demand)\n"
 		"      --remove        generate: take pcibind's boot setup out; setup: the set SEL names\n"
+		"      --relocate      setup: move the set SEL names to where its recorded device is now\n"
 		"      --no-initramfs  generate: run no initramfs rebuild, name it (the package's removal does one)\n"
 		"  -y, --yes           setup: ask nothing (it asks only on a terminal)\n"
 		"  -h, --help          this help\n"
@@ -73,6 +74,7 @@ enum {
 	OPT_UDEV,
 	OPT_TREE,
 	OPT_REMOVE,
+	OPT_RELOCATE,
 	OPT_VM,
 	OPT_DOMAIN,
 	OPT_NAME,
@@ -98,11 +100,12 @@ enum {
 	OWN_BOOT = 1 << 8,
 	OWN_YES = 1 << 9,
 	OWN_NO_INITRAMFS = 1 << 10,
+	OWN_RELOCATE = 1 << 11,
 };
 
 static const char *const own_names[] = {
 	"--driver", "--write", "--udev",	   "--tree", "--remove",       "--vm",
-	"--domain", "--name",  "--boot/--no-boot", "--yes",  "--no-initramfs",
+	"--domain", "--name",  "--boot/--no-boot", "--yes",  "--no-initramfs", "--relocate",
 };
 
 static const struct {
@@ -117,7 +120,7 @@ static const struct {
 	{ "generate", OWN_WRITE | OWN_REMOVE | OWN_NO_INITRAMFS },
 	{ "check", OWN_VM | OWN_DOMAIN },
 	{ "hook", 0 },
-	{ "setup", OWN_DRIVER | OWN_REMOVE | OWN_NAME | OWN_BOOT | OWN_YES },
+	{ "setup", OWN_DRIVER | OWN_REMOVE | OWN_NAME | OWN_BOOT | OWN_YES | OWN_RELOCATE },
 };
 
 /* an option the command does not take: 0, or EXIT_USAGE with it named */
@@ -145,6 +148,7 @@ static const struct option options[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "write", no_argument, NULL, OPT_WRITE },
 	{ "remove", no_argument, NULL, OPT_REMOVE },
+	{ "relocate", no_argument, NULL, OPT_RELOCATE },
 	{ "no-initramfs", no_argument, NULL, OPT_NO_INITRAMFS },
 	{ "udev", no_argument, NULL, OPT_UDEV },
 	{ "tree", no_argument, NULL, OPT_TREE },
@@ -229,6 +233,10 @@ static int parse_option(struct ctx *c, int opt, bool *help)
 	case OPT_REMOVE:
 		c->remove = true;
 		c->given |= OWN_REMOVE;
+		return -1;
+	case OPT_RELOCATE:
+		c->relocate = true;
+		c->given |= OWN_RELOCATE;
 		return -1;
 	case OPT_NO_INITRAMFS:
 		c->no_initramfs = true;

@@ -19,6 +19,8 @@
 #define RW(n, s, st, ...) { .name = n, .mode = 0644, .show = s, .store = st, __VA_ARGS__ }
 #define WO(n, st, ...) { .name = n, .mode = 0200, .store = st, __VA_ARGS__ }
 #define END { .name = NULL }
+/* a PCI Express function's config space (pci_cfg_space_size()) */
+#define CONFIG_SPACE_SIZE 4096
 
 SHOW(show_empty)
 {
@@ -238,11 +240,22 @@ static void config_bridge(struct sim *sim, const struct sim_fn *fn, uint8_t *c)
 	c[0x1a] = (uint8_t)hi;
 }
 
-/* the standard header and a PCI Express capability, enough for lspci */
+static void put32(uint8_t *c, int off, uint32_t v)
+{
+	put16(c, off, v & 0xffff);
+	put16(c, off + 2, v >> 16);
+}
+
+/*
+ * The standard header, a PCI Express capability (enough for lspci) and the
+ * extended space: at 0x100 the Device Serial Number capability (PCIe 6.2.x,
+ * id 0x0003, version 1; the serial's lower dword first) when the topology
+ * gives serial=, else an empty extended capability list.
+ */
 SHOW(show_config)
 {
 	const struct sim_fn *fn = v->fn;
-	uint8_t c[256] = { 0 };
+	uint8_t *c = xcalloc(1, CONFIG_SPACE_SIZE);
 	bool bridge = fn_is_bridge_header(fn);
 
 	put16(c, 0x00, fn->vendor);
@@ -265,8 +278,25 @@ SHOW(show_config)
 	c[0x3d] = 1;
 	c[0x40] = 0x10;
 	put16(c, 0x42, 0x0002 | (bridge ? 4u << 4 : 0u));
-	sb_append(out, c, sizeof(c));
+	if (fn->has_serial) {
+		put32(c, 0x100, 0x0003 | 1u << 16); /* id, version 1, next 0: the last one */
+		put32(c, 0x104, (uint32_t)(fn->serial & 0xffffffffu));
+		put32(c, 0x108, (uint32_t)(fn->serial >> 32));
+	}
+	sb_append(out, c, CONFIG_SPACE_SIZE);
+	free(c);
 }
+
+/* pci_slot's address_read_file(): DDDD:BB:SS of the slot's device */
+SHOW(show_slot_address)
+{
+	sb_printf(out, "%04x:%02x:%02x\n", v->fn->domain, v->fn->bus, v->fn->devfn >> 3);
+}
+
+const struct attr slot_attrs[] = {
+	RO("address", show_slot_address),
+	END,
+};
 
 VISIBLE(vis_vga)
 {
@@ -310,7 +340,7 @@ const struct attr fn_attrs[] = {
 	WO("remove", store_remove, .op = "remove", .devlock = DEVLOCK_STORE),
 	WO("rescan", store_fn_rescan),
 	RO("resource", show_resource),
-	RO("config", show_config, .size = 256),
+	RO("config", show_config, .size = CONFIG_SPACE_SIZE, .unpriv_size = 64),
 	END,
 };
 

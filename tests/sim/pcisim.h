@@ -118,6 +118,9 @@ struct sim_fn {
 	char *reset_cur;
 	int numa_node;
 	unsigned irq;
+	bool has_serial;       /* a PCIe Device Serial Number capability at 0x100 */
+	uint64_t serial;
+	char slot[NAME_LEN];   /* bus/pci/slots/NAME holds it; "" for none */
 	struct sim_driver *driver;
 	char *override;
 	bool present;
@@ -331,6 +334,7 @@ struct attr {
 	unsigned devlock; /* DEVLOCK_SHOW | DEVLOCK_STORE */
 	bool (*visible)(struct sim *sim, const struct vnode *v);
 	size_t size; /* st_size; 0: a page, like sysfs */
+	size_t unpriv_size; /* what a reader other than root gets of it (pci_read_config()); 0: all */
 };
 
 struct vnode {
@@ -371,6 +375,7 @@ extern const struct attr plat_driver_attrs[];
 extern const struct attr platdev_attrs[];
 extern const struct attr ctl_attrs[];
 extern const struct attr uevent_only_attrs[];
+extern const struct attr slot_attrs[];
 
 /* ---- fs.c ---- */
 struct fuse_args;

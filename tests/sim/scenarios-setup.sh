@@ -63,8 +63,8 @@ scenario_setup_flow() {
 	check "it shows the IOMMU group with the bridge that stays" out_has "0000:00:01.1  PCI bridge"
 	check "it shows both functions with names and drivers" grep -q '^  \* 0000:02:00.1  Audio device: NVIDIA .*driver: snd_hda_intel' <<<"$OUT"
 	check "the hand-written configuration is kept byte for byte" conf_keeps_orig
-	check "the new set follows it, guarded by the ids found there" \
-		test "$(tail -n 6 "$ROOT/etc/pcibind/pcibind.conf" | grep -v '^#')" = "$(printf '\n[gpu]\naddress = 0000:02:00\nids = 10de:2204,10de:1aef\nboot = yes')"
+	check "the new set follows it, guarded by the ids and the subsystem found there" \
+		test "$(tail -n 7 "$ROOT/etc/pcibind/pcibind.conf" | grep -v '^#')" = "$(printf '\n[gpu]\naddress = 0000:02:00\nids = 10de:2204,10de:1aef\nsubsystem = 1458:403b\nboot = yes')"
 	check "the configuration reads back: status knows [gpu] as ready" bash -c "'$PCIBIND' --root '$ROOT' status gpu | grep -q '^  gpu .*boot=yes  ready'"
 	check "generate's files are written (softdep for nvidia)" file_has etc/modprobe.d/pcibind.conf "softdep nvidia pre: vfio-pci"
 	check "the GRUB drop-in adds intel_iommu=on" file_has etc/default/grub.d/pcibind.cfg "intel_iommu=on"

@@ -80,6 +80,25 @@ wait_log() {
 	return 1
 }
 
+# issue 24: config space (pci_read_config(): 4096 bytes for PCIe, the DSN at 0x100) and bus/pci/slots
+t_identity() {
+	local c=$(dev 0000:02:00.0)/config
+	check "config: 4096 bytes (stat)" 4096 "$(stat -c %s "$c")"
+	check "config: 4096 bytes read" 4096 "$(wc -c <"$c")"
+	check "config: vendor and device at 0x00 (little-endian words)" "10de 2204" "$(od -An -tx2 -N4 "$c" | xargs)"
+	check "config: the DSN header at 0x100 (id 3, version 1, next 0)" "00010003" "$(od -An -tx4 -j256 -N4 "$c" | xargs)"
+	check "config: the serial's lower dword first, then the upper" "44556677 00112233" "$(od -An -tx4 -j260 -N8 "$c" | xargs)"
+	check "config: without serial=, no extended capability" "00000000" "$(od -An -tx4 -j256 -N4 "$(dev 0000:02:00.1)/config" | xargs)"
+	check "slots: bus/pci/slots/2/address is the slot's DDDD:BB:SS" "0000:02:00" "$(cat "$S/bus/pci/slots/2/address")"
+	check "slots: one directory per slot name" "2" "$(ls "$S/bus/pci/slots" | xargs)"
+	if command -v lspci >/dev/null; then
+		check "lspci decodes the serial as the topology wrote it" "Device Serial Number 00-11-22-33-44-55-66-77" \
+			"$(lspci -A linux-sysfs -O sysfs.path="$S/bus/pci" -vvv -s 02:00.0 2>/dev/null | grep -o 'Device Serial Number .*')"
+	else
+		nok "lspci decodes the serial" "lspci (pciutils) is not installed"
+	fi
+}
+
 start() {
 	R=$(mktemp -d /tmp/pcisim-selftest.XXXXXX)
 	ROOTS+=("$R")
@@ -683,6 +702,7 @@ if start workstation; then
 	stop
 fi
 start noiommu && t_noiommu && stop
+start identity-moved && t_identity && stop
 start sriov && t_sriov && stop
 start sriov-boot && t_sriov_drivers && stop
 start eightgpu && t_parallel && stop

@@ -26,6 +26,8 @@ enum dir_kind {
 	DK_BUS_PCI,
 	DK_BUS_PCI_DEVICES,
 	DK_BUS_PCI_DRIVERS,
+	DK_BUS_PCI_SLOTS,
+	DK_SLOT, /* fn: the first function the topology puts in that slot */
 	DK_DRIVER,
 	DK_BUS_PLATFORM,
 	DK_BUS_PLAT_DEVICES,
@@ -540,7 +542,37 @@ static void list_bus_pci(struct lister *l)
 {
 	emit_dir(l, DK_BUS_PCI_DEVICES, "devices");
 	emit_dir(l, DK_BUS_PCI_DRIVERS, "drivers");
+	emit_dir(l, DK_BUS_PCI_SLOTS, "slots");
 	emit_attrs(l, bus_pci_attrs);
+}
+
+/* a slot is the bridge's, not the card's: it stays while its function is removed */
+static void list_bus_pci_slots(struct lister *l)
+{
+	struct sim *sim = l->sim;
+	size_t i, k;
+
+	for (i = 0; i < sim->n_fns; i++) {
+		const struct sim_fn *fn = sim->fns[i];
+		struct vnode *c;
+		bool seen = false;
+
+		if (!fn->slot[0])
+			continue;
+		for (k = 0; k < i && !seen; k++)
+			seen = strcmp(sim->fns[k]->slot, fn->slot) == 0;
+		if (seen)
+			continue;
+		c = begin(l, V_DIR, "%s", fn->slot);
+		c->dk = DK_SLOT;
+		c->fn = sim->fns[i];
+		emit(l);
+	}
+}
+
+static void list_slot(struct lister *l)
+{
+	emit_attrs(l, slot_attrs);
 }
 
 static void list_bus_pci_devices(struct lister *l)
@@ -814,6 +846,8 @@ static void (*const listers[DK_COUNT])(struct lister *l) = {
 	[DK_BUS_PCI] = list_bus_pci,
 	[DK_BUS_PCI_DEVICES] = list_bus_pci_devices,
 	[DK_BUS_PCI_DRIVERS] = list_bus_pci_drivers,
+	[DK_BUS_PCI_SLOTS] = list_bus_pci_slots,
+	[DK_SLOT] = list_slot,
 	[DK_DRIVER] = list_driver,
 	[DK_BUS_PLATFORM] = list_bus_platform,
 	[DK_BUS_PLAT_DEVICES] = list_bus_plat_devices,

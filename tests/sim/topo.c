@@ -375,6 +375,23 @@ static int fn_address(struct topo *t, struct sim_fn *fn, const char *addr)
 	return 0;
 }
 
+/* serial=: the Device Serial Number in config space; slot=: bus/pci/slots/NAME */
+static int fn_identity(struct topo *t, struct tokens *tk, struct sim_fn *fn)
+{
+	const char *serial = get(tk, "serial"), *slot = get(tk, "slot");
+	unsigned long v;
+
+	if (serial && (strlen(serial) != 16 || parse_hex(serial, 16, &v) < 0))
+		return topo_err(t, "serial=%s: expected 16 hex digits", serial);
+	fn->has_serial = serial != NULL;
+	fn->serial = serial ? (uint64_t)v : 0;
+	if (slot && (!*slot || strlen(slot) >= sizeof(fn->slot) || strchr(slot, '/') || !strcmp(slot, ".") ||
+		     !strcmp(slot, "..")))
+		return topo_err(t, "slot=%s: expected a directory name", slot);
+	snprintf(fn->slot, sizeof(fn->slot), "%s", slot ? slot : "");
+	return 0;
+}
+
 static int fn_ids(struct topo *t, struct tokens *tk, struct sim_fn *fn)
 {
 	const char *cls = get(tk, "class"), *ids = get(tk, "ids"), *sub = get(tk, "sub"), *rev = get(tk, "rev");
@@ -395,7 +412,7 @@ static int fn_ids(struct topo *t, struct tokens *tk, struct sim_fn *fn)
 	if (rev && parse_hex(rev, 2, &v) < 0)
 		return topo_err(t, "rev=%s: expected two hex digits", rev);
 	fn->revision = rev ? (uint8_t)v : 0xa1;
-	return 0;
+	return fn_identity(t, tk, fn);
 }
 
 static int fn_reset(struct topo *t, struct tokens *tk, struct sim_fn *fn)

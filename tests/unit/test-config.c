@@ -254,14 +254,19 @@ struct err_case {
 static const struct err_case err_cases[] = {
 	/* unknown keys */
 	{ "[gpu]\nadress = 82:00\n", 2,
-	  "unknown key 'adress' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs" },
+	  "unknown key 'adress' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs, subsystem, serial, slot, follow" },
 	{ "[pcibind]\ntimeout = 5\n", 2, "unknown key 'timeout' in [pcibind]; known keys: driver, unbind_timeout, iommu_pt, kvm_ignore_msrs, allow_unsafe_interrupts, blacklist, libvirt_all_hostdevs" },
 	{ "[pcibind]\naddress = 82:00\n", 2,
 	  "unknown key 'address' in [pcibind] (it belongs in a device set like [gpu]); known keys: driver, "
 	  "unbind_timeout, iommu_pt, kvm_ignore_msrs, allow_unsafe_interrupts, blacklist, libvirt_all_hostdevs" },
 	{ "[gpu]\naddress = 82:00\nunbind_timeout = 5\n", 3,
-	  "unknown key 'unbind_timeout' in [gpu] (it belongs in [pcibind]); known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs" },
-	{ "[gpu]\nAddress = 82:00\n", 2, "unknown key 'Address' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs" },
+	  "unknown key 'unbind_timeout' in [gpu] (it belongs in [pcibind]); known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs, subsystem, serial, slot, follow" },
+	{ "[gpu]\naddress = 82:00\nserial = 0011223344556677\n", 3,
+	  "invalid serial '0011223344556677' in [gpu]; expected the Device Serial Number as lspci -vv shows it, xx-xx-xx-xx-xx-xx-xx-xx (eight hex pairs)" },
+	{ "[gpu]\naddress = 82:00\nsubsystem = 1458:403b 1458:403b\n", 3, "subsystem 1458:403b is listed twice in [gpu]" },
+	{ "[gpu]\naddress = 82:00\nfollow = yes\n", 3, "[gpu] has follow = yes but no serial; only a Device Serial Number is followed to a new address" },
+	{ "[gpu]\nids = 10de:2204\nslot = 3\n", 3, "[gpu] records a device (subsystem, serial, slot or follow) but has no address; they guard an address" },
+	{ "[gpu]\nAddress = 82:00\n", 2, "unknown key 'Address' in [gpu]; known keys: address, ids, driver, boot, release_console, stop_units, reset_method, sriov_numvfs, vfs, subsystem, serial, slot, follow" },
 	{ "[gpu]\naddress 82:00.0\n", 2, "cannot parse 'address 82'; expected 'key = value' or '[section]'" },
 	/* keys before any section */
 	{ "driver = vfio-pci\n[pcibind]\n", 1,

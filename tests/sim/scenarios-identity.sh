@@ -174,6 +174,9 @@ scenario_identity_swap() {
 	check "... nothing is written" test "$(writes)" -eq 0
 	pb status vm2
 	check "status says the same of vm2" out_has "it is at 0000:02:00.0 now (found by its serial number)"
+	pb status --json
+	check "status --json: the set's verdict is ids, with the same sentence" \
+		bash -c 'python3 -c "import json,sys; d=json.load(sys.stdin); s=[x for x in d[\"sets\"] if x[\"name\"]==\"vm1\"][0]; sys.exit(0 if s[\"verdict\"]==\"ids\" and \"found by its serial number\" in json.dumps(s) else 1)" <<<"$1"' _ "$OUT"
 	pb check
 	check "check: the fix moves both sets at once" out_has 'fix: `pcibind setup --relocate vm1 vm2`'
 	pb setup --relocate vm1 --dry-run

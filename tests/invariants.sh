@@ -32,7 +32,11 @@ invariant "a session is opened (the lock, the scan, the journal of a state-chang
 # the run directory and the trusted reads of state files: the state layer only
 invariant "the run directory is made" 'mkdirat\([^)]*RUN_NAME|sysroot_mkdir[a-z_]*\([^,]*(RUN_|HOOK_RECORD_DIR)' state.c
 invariant "the run directory is opened, owner and mode checked" 'state_run_(sub)?dir\(' \
-	state.c journal.c cmd-apply-udev.c hook-record.c
+	state.c journal.c hook-record.c
+# files are made, renamed and removed by the state layer (state files), atomicfile (generated files) and
+# unitlink (the unit's links, as systemctl makes them); setup removes the configuration file it made
+invariant "a file is made, renamed or removed with a system call" 'renameat\(|unlinkat\(|O_CREAT' \
+	atomicfile.c sysroot.c state.c journal.c hook-record.c unitlink.c cmd-setup.c
 invariant "a state file is read as trusted" 'S_IWOTH' state.c config.c
 # files replaced atomically: generated files, the configuration, VM records
 invariant "a file is written atomically" 'atomicfile_(write|remove)\(' \

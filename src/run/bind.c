@@ -16,7 +16,6 @@
 #include "kwrite.h"
 #include "spawn.h"
 #include "util.h"
-#include "variant.h"
 
 #define MAX_PARALLEL 64
 
@@ -704,27 +703,6 @@ int bind_load_module(const struct sysroot *r, const char *module, const struct b
 		return 0;
 	snprintf(msg, size, "module %s is not loaded and loading it failed: %s", module, why);
 	return -ENOENT;
-}
-
-int bind_load_variants(const struct sysroot *r, struct pcihost *h, const bool *want, const struct bind_opts *o,
-		       char *msg, size_t size)
-{
-	int loaded = 0, err;
-
-	for (size_t i = 0; i < h->n; i++) {
-		const struct variant_pick *v = h->fns[i].variant;
-
-		if ((want && !want[i]) || !v || !v->module[0] || v->driver[0])
-			continue;
-		if ((err = bind_load_module(r, v->module, o, msg, size)) < 0)
-			return err;
-		loaded++;
-	}
-	if (loaded && (err = variant_annotate(r, h, want)) < 0) {
-		snprintf(msg, size, "out of memory");
-		return err;
-	}
-	return loaded;
 }
 
 /* ---- creating VFs ---- */

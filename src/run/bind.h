@@ -121,16 +121,6 @@ int bind_sriov_end(const struct sysroot *r, const struct plan *p, struct journal
 int bind_load_module(const struct sysroot *r, const char *module, const struct bind_opts *o, char *msg, size_t size);
 
 /*
- * driver = auto: the variant modules variant_annotate() picked for the
- * functions of h with want[i] (NULL: all) whose driver name is not known
- * yet, loaded; then the names read (variant_annotate() again), so that a
- * plan made after this names the variant's driver. The number loaded, or
- * -ENOENT with msg.
- */
-int bind_load_variants(const struct sysroot *r, struct pcihost *h, const bool *want, const struct bind_opts *o,
-		       char *msg, size_t size);
-
-/*
  * Undo the single-GPU steps no function record needs any more (a restore
  * whose functions are all back, or steps an interrupted one left): the
  * number undone, or -errno with o->steps_msg filled.

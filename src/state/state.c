@@ -2,8 +2,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -169,4 +172,86 @@ bool state_marked(const struct sysroot *r, const char *name)
 
 	return !strchr(name, '/') && xsnprintf(rel, sizeof(rel), STATE_LIB_DIR "/%s", name) == 0 &&
 	       state_read(r, rel, 64, &text, NULL, NULL) == 0;
+}
+
+/* ---- notes in the run directory ---- */
+
+static bool one_component(const char *name)
+{
+	return name[0] && name[0] != '.' && !strchr(name, '/');
+}
+
+int state_note_read(const struct sysroot *r, const char *name, size_t max, char **ret)
+{
+	_cleanup_close_ int dirfd = -1;
+
+	if (!one_component(name))
+		return -EINVAL;
+	if ((dirfd = state_run_dir(r, false)) < 0)
+		return dirfd;
+	return state_read_at(dirfd, name, max, ret, NULL, NULL);
+}
+
+int state_note_write(const struct sysroot *r, const char *name, const char *text)
+{
+	_cleanup_close_ int dirfd = -1;
+	char tmp[NAME_MAX + 1];
+	size_t len = strlen(text);
+	int fd, err = 0;
+
+	if (!one_component(name) || xsnprintf(tmp, sizeof(tmp), ".%s.tmp", name) < 0)
+		return -EINVAL;
+	if ((dirfd = state_run_dir(r, true)) < 0)
+		return dirfd;
+	(void)unlinkat(dirfd, tmp, 0);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len)
+		err = -EIO;
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	if (!err && renameat(dirfd, tmp, dirfd, name) < 0)
+		err = -errno;
+	if (err)
+		(void)unlinkat(dirfd, tmp, 0);
+	return err;
+}
+
+int state_note_once(const struct sysroot *r, const char *name, const char *text)
+{
+	_cleanup_close_ int dirfd = -1, fd = -1;
+	char old[1024] = "";
+	size_t len = strlen(text);
+	struct stat st;
+	ssize_t n;
+
+	if (!one_component(name) || len >= sizeof(old))
+		return -EINVAL;
+	if ((dirfd = state_run_dir(r, true)) < 0)
+		return dirfd;
+	fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	if (flock(fd, LOCK_EX) < 0)
+		return -errno;
+	n = pread(fd, old, sizeof(old) - 1, 0);
+	if (n >= 0 && (size_t)n == len && memcmp(old, text, len) == 0)
+		return 1;
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, text, len, 0) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+int state_note_remove(const struct sysroot *r, const char *name)
+{
+	_cleanup_close_ int dirfd = -1;
+
+	if (!one_component(name))
+		return -EINVAL;
+	if ((dirfd = state_run_dir(r, false)) < 0)
+		return dirfd == -ENOENT ? 0 : dirfd;
+	return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 }

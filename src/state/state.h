@@ -51,6 +51,19 @@ int state_read(const struct sysroot *r, const char *rel, size_t max, char **ret,
 int state_mark(const struct sysroot *r, const char *name, bool set);
 bool state_marked(const struct sysroot *r, const char *name);
 
+/*
+ * A note in the run directory (name: one component), for the udev path's
+ * events of one boot: read as trusted (at most max bytes; -ENOENT when
+ * there is none), written whole (a temporary file renamed over it), or
+ * removed. state_note_once(): 1 when the note already says text (under a
+ * lock on the note, so that parallel events agree on who says it first),
+ * else 0 with text written; -errno when it cannot be had.
+ */
+int state_note_read(const struct sysroot *r, const char *name, size_t max, char **ret);
+int state_note_write(const struct sysroot *r, const char *name, const char *text);
+int state_note_once(const struct sysroot *r, const char *name, const char *text);
+int state_note_remove(const struct sysroot *r, const char *name);
+
 /* what a state_read error means, for a message that names the file */
 const char *state_strerror(int err);
 

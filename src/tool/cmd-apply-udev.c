@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,12 +68,6 @@ struct claimer {
 	struct variant_table *variants; /* driver = auto: modules.alias, read once when first needed */
 	bool variants_read;
 };
-
-/* The run directory, checked as the journal's is (state.h); create: made if missing. An fd or -errno. */
-static int run_dir(const struct ctx *c, bool create)
-{
-	return state_run_dir(c->root, create);
-}
 
 static void claimer_free(struct claimer *cl)
 {
@@ -458,13 +450,12 @@ static void ids_digest(const struct config *cfg, char *buf, size_t size)
  */
 static int swept_already(struct claimer *cl, const char *digest)
 {
-	_cleanup_close_ int dirfd = run_dir(cl->c, false);
 	_cleanup_free_ char *line = NULL;
 	char *save = NULL, *tok;
 	const struct devset *set;
 
 	/* a note this run may trust (the one reader of state files); anything else: sweep again */
-	if (dirfd < 0 || state_read_at(dirfd, SWEEP_FILE, 4096, &line, NULL, NULL) < 0)
+	if (state_note_read(cl->c->root, SWEEP_FILE, 4096, &line) < 0)
 		return 0;
 	line[strcspn(line, "\n")] = '\0';
 	tok = strtok_r(line, " ", &save);
@@ -495,12 +486,8 @@ static int consider_by_ids(struct claimer *cl, const char *digest)
 
 static void note_swept(const struct claimer *cl, const char *digest)
 {
-	const char *tmp = ".udev-swept.tmp";
-	_cleanup_close_ int dirfd = -1;
 	char line[1024];
 	size_t len;
-	bool ok;
-	int fd;
 
 	len = (size_t)snprintf(line, sizeof(line), "%s", digest);
 	for (size_t i = 0; i < cl->cfg->n_sets; i++)
@@ -509,16 +496,8 @@ static void note_swept(const struct claimer *cl, const char *digest)
 	if (len + 1 >= sizeof(line))
 		return; /* not noted: the next event sweeps again */
 	line[len++] = '\n';
-	if ((dirfd = run_dir(cl->c, true)) < 0)
-		return;
-	(void)unlinkat(dirfd, tmp, 0);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	ok = write(fd, line, len) == (ssize_t)len;
-	ok &= close(fd) == 0;
-	if (!ok || renameat(dirfd, tmp, dirfd, SWEEP_FILE) < 0)
-		(void)unlinkat(dirfd, tmp, 0);
+	line[len] = '\0';
+	(void)state_note_write(cl->c->root, SWEEP_FILE, line); /* not noted: the next event sweeps again */
 }
 
 /* driver_override of every candidate, in one guarded child (a held device lock cannot hang udev) */
@@ -677,21 +656,7 @@ static int claim(struct claimer *cl)
  */
 static int said_before(const struct ctx *c, const char *msg)
 {
-	char old[1024] = "";
-	_cleanup_close_ int dirfd = run_dir(c, true), fd = -1;
-	struct stat st;
-	ssize_t n;
-
-	if (dirfd < 0 ||
-	    (fd = openat(dirfd, SAID_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600)) < 0 ||
-	    fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || flock(fd, LOCK_EX) < 0)
-		return 0;
-	n = pread(fd, old, sizeof(old) - 1, 0);
-	if (n >= 0 && (size_t)n == strlen(msg) && memcmp(old, msg, (size_t)n) == 0)
-		return 1;
-	if (ftruncate(fd, 0) == 0)
-		(void)!pwrite(fd, msg, strlen(msg), 0);
-	return 0;
+	return state_note_once(c->root, SAID_FILE, msg) == 1; /* a note that cannot be had: say it */
 }
 
 static int load_config(struct ctx *c, struct config **ret)
@@ -701,10 +666,8 @@ static int load_config(struct ctx *c, struct config **ret)
 	int err = config_load(c->root, ret, &e);
 
 	if (err == 0) {
-		_cleanup_close_ int dirfd = c->dry_run ? -1 : run_dir(c, false);
-
-		if (dirfd >= 0)
-			(void)unlinkat(dirfd, SAID_FILE, 0); /* said again if it breaks again */
+		if (!c->dry_run)
+			(void)state_note_remove(c->root, SAID_FILE); /* said again if it breaks again */
 		return 0;
 	}
 	if (e.line)

@@ -14,7 +14,6 @@
 #include "udevwait.h"
 #include "report.h"
 #include "session.h"
-#include "usage.h"
 #include "variant.h"
 
 #define UDEV_WAIT_MS 5000

@@ -22,7 +22,6 @@
 #include "plan.h"
 #include "report.h"
 #include "usage.h"
-#include "variant.h"
 
 #define VM_SHOWN_MAX 64
 

@@ -97,8 +97,6 @@ unsigned ctx_timeout(const struct ctx *c, const struct config *cfg);
  */
 int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, size_t size);
 unsigned ctx_lock_wait(const struct ctx *c, const struct config *cfg);
-/* The journal: 0 with *j, or EXIT_FAILURE_ with the reason (a damaged file: its line) in msg */
-int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size);
 /*
  * A session (session.h) for a state-changing command: o's cfg, scan and
  * callbacks are the command's, its root, lock wait and dry run the

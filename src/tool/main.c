@@ -413,11 +413,6 @@ int ctx_lock(const struct ctx *c, const struct config *cfg, int *fd, char *msg, 
 	return err == -ETIMEDOUT ? EXIT_TIMEOUT : err < 0 ? EXIT_FAILURE_ : 0;
 }
 
-int ctx_journal(const struct ctx *c, struct journal **j, char *msg, size_t size)
-{
-	return session_load_journal(c->root, j, msg, size) < 0 ? EXIT_FAILURE_ : 0;
-}
-
 int ctx_open_session(const struct ctx *c, struct session_opts *o, struct session *s, char *msg, size_t size)
 {
 	int err;

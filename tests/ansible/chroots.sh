@@ -159,7 +159,7 @@ trixie_play() {
 }
 
 trixie_test() {
-	local tar dir=$WORK/hosts/trixie deb v host=/srv/host
+	local tar dir=$WORK/hosts/trixie deb v host=/srv/host m opts bad
 	deb=$(ls "$WORK"/deb/pcibind_*.deb 2>/dev/null | head -n 1)
 	[ -f "$deb" ] || { notok "trixie: no package built"; return 1; }
 	tar=$(debroot_tar trixie "$TRIXIE_PKGS" minbase "${CHROOT_OPTS[@]}") ||
@@ -181,6 +181,16 @@ trixie_test() {
 		ok "trixie: ansible-core $v finds the package's collection in /usr/share/ansible/collections: ansible-doc shows its three modules"
 	else
 		notok "trixie: ansible-core $v: ansible-doc: $(trixie_run ansible-doc -t module pcibind.pcibind.device_set 2>&1 | head -3 | tr '\n' ' ')"
+	fi
+	bad=""
+	for m in device_set runtime info; do
+		opts=$(doc_options "$m" trixie_run)
+		[ "$opts" = "${OPTIONS[$m]}" ] || bad+="$m: ${opts:-none}, not ${OPTIONS[$m]}; "
+	done
+	if [ -z "$bad" ]; then
+		ok "trixie: ansible-core $v: each module's options by name and type (the doc fragments' merged in), as ansible-core 2.14 shows them"
+	else
+		notok "trixie: ansible-core $v: ansible-doc -j options: $bad"
 	fi
 	(cd "$dir$host" && find . -type f -print0 | sort -z | xargs -0 md5sum) >"$WORK/trixie.0"
 	trixie_play t-check setup.yml --check --diff

@@ -60,13 +60,29 @@ else
 	notok "make install-ansible: $(tail -3 "$WORK/install.log" | tr '\n' ' ')"
 fi
 
-# ---- the modules' documentation, as ansible-doc shows it
+# ---- the modules' documentation, as ansible-doc shows it: each module's options, those of the doc
+# fragment pcibind.pcibind.common (root, executable; address, ids, force in .devices) merged in
+declare -A OPTIONS=(
+	[device_set]="address:list boot:bool driver:str executable:path force:bool ids:list name:str remove_boot_setup:bool root:path state:str"
+	[runtime]="address:list driver:str executable:path force:bool ids:list name:str root:path state:str"
+	[info]="address:list check:bool executable:path ids:list name:str root:path vm:str")
+# doc_options MODULE [RUNNER...]: its documented options as NAME:TYPE, each with a description
+# (ansible-doc run through RUNNER when given, e.g. trixie_run)
+doc_options() {
+	local m=$1
+	shift
+	"$@" ansible-doc -j -t module "pcibind.pcibind.$m" 2>/dev/null | python3 -c 'import json, sys
+opts = list(json.load(sys.stdin).values())[0]["doc"]["options"]
+print(" ".join(sorted("%s:%s" % (k, o["type"]) for k, o in opts.items() if o.get("description"))))'
+}
 for m in device_set runtime info; do
+	opts=
 	if out=$(ansible-doc -t module "pcibind.pcibind.$m" 2>&1) && grep -q "OPTIONS" <<<"$out" &&
-		grep -q -- "root" <<<"$out" && grep -q "EXAMPLES" <<<"$out" && grep -q "RETURN VALUES" <<<"$out"; then
-		ok "ansible-doc pcibind.pcibind.$m: description, options (root among them), examples, return values"
+		grep -q "EXAMPLES" <<<"$out" && grep -q "RETURN VALUES" <<<"$out" && opts=$(doc_options "$m") &&
+		[ "$opts" = "${OPTIONS[$m]}" ]; then
+		ok "ansible-doc pcibind.pcibind.$m: description, options (with the doc fragment's root and executable), examples, return values"
 	else
-		notok "ansible-doc pcibind.pcibind.$m: $(head -3 <<<"$out" | tr '\n' ' ')"
+		notok "ansible-doc pcibind.pcibind.$m: options ${opts:-none}, not ${OPTIONS[$m]}: $(head -3 <<<"$out" | tr '\n' ' ')"
 	fi
 done
 if out=$(ansible-doc -t module -l pcibind.pcibind 2>&1) && [ "$(grep -c '^pcibind\.pcibind\.' <<<"$out")" -eq 3 ]; then

@@ -7,15 +7,38 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import copy
 import json
 
 # the documents' schema number these modules were written for (pcibind docs/json-contract.md)
 SCHEMA = 1
 
+# every module's options: where pcibind works (--root) and which pcibind runs (doc fragment common)
 COMMON_ARGS = dict(
     root=dict(type='path'),
     executable=dict(type='path'),
 )
+
+# the functions a task is about: addresses or slots, vendor:device ids, a set's name
+SELECTOR_ARGS = dict(
+    address=dict(type='list', elements='str'),
+    ids=dict(type='list', elements='str'),
+    name=dict(type='str'),
+)
+
+# what a task that binds or configures functions adds: the driver and --force (device_set, runtime)
+CHANGE_ARGS = dict(
+    driver=dict(type='str'),
+    force=dict(type='bool', default=False),
+)
+
+
+def argument_spec(own, *shared):
+    """a module's argument spec: its own options, the SHARED groups given, and COMMON_ARGS"""
+    spec = copy.deepcopy(own)
+    for group in shared + (COMMON_ARGS,):
+        spec.update(copy.deepcopy(group))
+    return spec
 
 
 def pcibind_command(module, args):
@@ -68,9 +91,25 @@ def fail_pcibind(module, rc, doc, err, messages=None, **extra):
     module.fail_json(msg=msg, rc=rc, stderr=err, pcibind=doc, **extra)
 
 
-def selectors(module):
-    """SEL... from the options address, ids and name (in that order)"""
+def selectors(module, with_name=False):
+    """SEL... from the options address and ids (in that order); WITH_NAME: the set's name after them"""
     sels = []
     for key in ('address', 'ids'):
         sels += module.params.get(key) or []
+    if with_name and module.params.get('name'):
+        sels.append(module.params['name'])
     return sels
+
+
+def dry_run_args(module):
+    """--dry-run in check mode: pcibind then changes nothing and says what it would do"""
+    return ['--dry-run'] if module.check_mode else []
+
+
+def change_args(module):
+    """--driver DRIVER when given, --force when the task says so, then --dry-run in check mode"""
+    p = module.params
+    args = ['--driver', p['driver']] if p.get('driver') else []
+    if p.get('force'):
+        args.append('--force')
+    return args + dry_run_args(module)

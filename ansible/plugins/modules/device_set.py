@@ -38,16 +38,6 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  address:
-    description:
-      - PCI addresses of functions (C(0000:82:00.0), C(82:00.0)) or slots (C(82:00), every function of it).
-    type: list
-    elements: str
-  ids:
-    description:
-      - Vendor:device ids (C(10de:2204)) of the functions.
-    type: list
-    elements: str
   name:
     description:
       - The set's name (its section in the configuration).
@@ -64,11 +54,6 @@ options:
       - Claim the set at boot (C(--boot), C(boot = yes)) or not (C(--no-boot)). Left out, the set keeps
         what it has (a new set is not claimed at boot).
     type: bool
-  force:
-    description:
-      - Override the safety refusals pcibind lets C(--force) override (each is named in the message).
-    type: bool
-    default: false
   remove_boot_setup:
     description:
       - With I(state=absent), when no set is left in the configuration, also take pcibind's boot setup out
@@ -76,14 +61,9 @@ options:
       - A set that is not in the configuration is not taken out again (C(setup --remove) is not run).
     type: bool
     default: true
-  root:
-    description:
-      - Operate on the system below this directory (pcibind's C(--root)), such as an image, a chroot's tree or a test root.
-    type: path
-  executable:
-    description:
-      - The pcibind program. Default C(pcibind) in the C(PATH) or C(/usr/sbin).
-    type: path
+extends_documentation_fragment:
+  - pcibind.pcibind.common
+  - pcibind.pcibind.common.devices
 notes:
   - Needs pcibind on the managed host; its JSON schema 1.
   - Supports check mode and diff mode.
@@ -180,7 +160,7 @@ pcibind:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pcibind.pcibind.plugins.module_utils.pcibind import (
-    COMMON_ARGS, fail_pcibind, run_json, selectors)
+    CHANGE_ARGS, SELECTOR_ARGS, argument_spec, change_args, dry_run_args, fail_pcibind, run_json, selectors)
 
 
 def setup_args(module):
@@ -195,13 +175,8 @@ def setup_args(module):
             args += ['--name', p['name']]
         if p['boot'] is not None:
             args.append('--boot' if p['boot'] else '--no-boot')
-        if p['driver']:
-            args += ['--driver', p['driver']]
-    if p['force']:
-        args.append('--force')
-    if module.check_mode:
-        args.append('--dry-run')
-    return args + ['--yes', '--json']
+    # state=absent has no driver (main refuses one)
+    return args + change_args(module) + ['--yes', '--json']
 
 
 def diffs(doc):
@@ -231,7 +206,7 @@ def sets_selected(module):
 
 def remove_boot_setup(module, result):
     """generate --remove when no set is left; its changed files in result"""
-    args = ['generate', '--remove'] + (['--dry-run'] if module.check_mode else []) + ['--json']
+    args = ['generate', '--remove'] + dry_run_args(module) + ['--json']
     rc, doc, err = run_json(module, args)
     if rc != 0:
         fail_pcibind(module, rc, doc, err, changed=result['changed'])
@@ -274,18 +249,12 @@ def summary(module, doc):
 
 
 def main():
-    argument_spec = dict(
+    spec = argument_spec(dict(
         state=dict(type='str', choices=['present', 'absent'], default='present'),
-        address=dict(type='list', elements='str'),
-        ids=dict(type='list', elements='str'),
-        name=dict(type='str'),
-        driver=dict(type='str'),
         boot=dict(type='bool'),
-        force=dict(type='bool', default=False),
         remove_boot_setup=dict(type='bool', default=True),
-    )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+    ), SELECTOR_ARGS, CHANGE_ARGS)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True,
                            required_one_of=[('address', 'ids', 'name')])
     if module.params['state'] == 'absent':
         for key in ('boot', 'driver'):

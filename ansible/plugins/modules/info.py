@@ -43,14 +43,8 @@ options:
     description:
       - A Proxmox VM id for C(pcibind check --vm).
     type: str
-  root:
-    description:
-      - Read the system below this directory (pcibind's C(--root)).
-    type: path
-  executable:
-    description:
-      - The pcibind program. Default C(pcibind) in the C(PATH) or C(/usr/sbin).
-    type: path
+extends_documentation_fragment:
+  - pcibind.pcibind.common
 notes:
   - Needs pcibind on the managed host; its JSON schema 1 (pcibind's docs/status-json.md has every key).
 seealso:
@@ -99,21 +93,17 @@ ansible_facts:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pcibind.pcibind.plugins.module_utils.pcibind import (
-    COMMON_ARGS, fail_pcibind, run_json, selectors)
+    SELECTOR_ARGS, argument_spec, fail_pcibind, run_json, selectors)
 
 
 def main():
-    argument_spec = dict(
-        address=dict(type='list', elements='str'),
-        ids=dict(type='list', elements='str'),
-        name=dict(type='str'),
+    spec = argument_spec(dict(
         check=dict(type='bool', default=True),
         vm=dict(type='str'),
-    )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), SELECTOR_ARGS)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    sels = selectors(module) + ([p['name']] if p['name'] else [])
+    sels = selectors(module, with_name=True)
     rc, status, err = run_json(module, ['status'] + sels + ['--json'])
     if rc != 0:
         fail_pcibind(module, rc, status, err)

@@ -30,16 +30,6 @@ options:
     type: str
     choices: [bound, restored]
     default: bound
-  address:
-    description:
-      - PCI addresses (C(0000:82:00.0), C(82:00.0)) or slots (C(82:00)).
-    type: list
-    elements: str
-  ids:
-    description:
-      - Vendor:device ids (C(10de:2204)).
-    type: list
-    elements: str
   name:
     description:
       - The name of a set in pcibind's configuration.
@@ -48,19 +38,9 @@ options:
     description:
       - I(state=bound) only; the driver to bind to (C(--driver)), default the set's or C(vfio-pci).
     type: str
-  force:
-    description:
-      - Override the safety refusals pcibind lets C(--force) override.
-    type: bool
-    default: false
-  root:
-    description:
-      - Operate on the system below this directory (pcibind's C(--root)).
-    type: path
-  executable:
-    description:
-      - The pcibind program. Default C(pcibind) in the C(PATH) or C(/usr/sbin).
-    type: path
+extends_documentation_fragment:
+  - pcibind.pcibind.common
+  - pcibind.pcibind.common.devices
 notes:
   - Needs pcibind on the managed host; its JSON schema 1.
   - I(state=restored) without a selector restores everything pcibind moved.
@@ -118,7 +98,7 @@ pcibind:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.pcibind.pcibind.plugins.module_utils.pcibind import (
-    COMMON_ARGS, fail_pcibind, run_json, selectors)
+    CHANGE_ARGS, SELECTOR_ARGS, argument_spec, change_args, fail_pcibind, run_json, selectors)
 
 
 def failure_messages(doc):
@@ -134,29 +114,17 @@ def failure_messages(doc):
 
 
 def main():
-    argument_spec = dict(
+    spec = argument_spec(dict(
         state=dict(type='str', choices=['bound', 'restored'], default='bound'),
-        address=dict(type='list', elements='str'),
-        ids=dict(type='list', elements='str'),
-        name=dict(type='str'),
-        driver=dict(type='str'),
-        force=dict(type='bool', default=False),
-    )
-    argument_spec.update(COMMON_ARGS)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    ), SELECTOR_ARGS, CHANGE_ARGS)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    sels = selectors(module) + ([p['name']] if p['name'] else [])
+    sels = selectors(module, with_name=True)
     if p['state'] == 'bound' and not sels:
         module.fail_json(msg='state=bound needs one of address, ids, name')
     if p['state'] == 'restored' and p['driver']:
         module.fail_json(msg='driver does not go with state=restored')
-    args = ['bind' if p['state'] == 'bound' else 'restore'] + sels
-    if p['driver']:
-        args += ['--driver', p['driver']]
-    if p['force']:
-        args.append('--force')
-    if module.check_mode:
-        args.append('--dry-run')
+    args = ['bind' if p['state'] == 'bound' else 'restore'] + sels + change_args(module)
     rc, doc, err = run_json(module, args + ['--json'], ok_status=(0,))
     if rc != 0:
         fail_pcibind(module, rc, doc, err, failure_messages(doc), changed=False,

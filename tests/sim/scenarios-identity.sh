@@ -170,7 +170,8 @@ scenario_identity_swap() {
 	check "bind of a set whose card was swapped with its twin: refused (exit 3)" exit_is 3
 	check "... the serial number at the address is the other card's" \
 		out_has "[vm1] expects its device at 0000:02:00.0 but 0000:02:00.0 holds 10de:2204 with serial number 00-00-00-00-00-00-0b-02 (00-00-00-00-00-00-0a-01 recorded)"
-	check "... its own card is found by its serial number" out_has "it is at 0000:03:00.0 now (found by its serial number)"
+	check "... its own card is found by its serial number, at vm2's address: relocate both" \
+		out_has "it is at 0000:03:00.0 now (found by its serial number), [vm2]'s address: \`pcibind setup --relocate vm1 vm2\` moves both sets"
 	check "... nothing is written" test "$(writes)" -eq 0
 	pb status vm2
 	check "status says the same of vm2" out_has "it is at 0000:02:00.0 now (found by its serial number)"

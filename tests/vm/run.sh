@@ -39,7 +39,7 @@ JOBS=${PCIBIND_VM_JOBS:-$(nproc 2>/dev/null || echo 1)}
 # showed the same facts as 7.2.13, and the tier's time is bounded; run it by name); the long ones
 # early, two boots run at a time
 ALL_BOOTS="host boot@unstable cycles boot@trixie hotplug noiommu facts sriov boot generate generate-dracut
- host@unstable host@trixie facts@unstable variants variants@trixie variants@unstable"
+ host@unstable host@trixie facts@unstable moved moved@trixie moved@unstable variants variants@trixie variants@unstable"
 
 # modules that go into the initramfs (with their dependencies)
 MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2c_i801 pci_stub nvme"
@@ -47,7 +47,7 @@ MODULES="vfio vfio_pci vfio_iommu_type1 e1000e e1000 snd_hda_intel bochs ahci i2
 # first scenario proves that pcibind loads it)
 HOST_MODULES="e1000e,e1000,snd_hda_intel,bochs,ahci,i2c_i801,nvme"
 
-PACKAGES="qemu-system-x86 busybox-static cpio kmod socat gcc libc6-dev linux-libc-dev pci.ids curl xz-utils"
+PACKAGES="qemu-system-x86 busybox-static cpio kmod socat gcc libc6-dev linux-libc-dev pci.ids pciutils curl xz-utils"
 
 T_START=$(date +%s.%N)
 
@@ -197,6 +197,12 @@ build_initramfs() {
 	if [ -x "$BIN" ]; then
 		copy_bin "$BIN" /usr/sbin/pcibind
 	fi
+	# lspci, an oracle of what the config space holds (the moved scenario reads serial numbers with it)
+	copy_bin "$(command -v lspci)" /usr/bin/lspci
+	# the unit, where `make install` puts it: setup enables it (a link in /etc), and refuses without it
+	mkdir -p "$R/usr/lib/systemd/system"
+	sed 's|@SBINDIR@|/usr/sbin|g' "$REPO/systemd-units/pcibind.service.in" >"$R/usr/lib/systemd/system/pcibind.service" ||
+		die "cannot make pcibind.service"
 	cp /usr/share/misc/pci.ids "$R/usr/share/misc/pci.ids" || die "no /usr/share/misc/pci.ids"
 
 	gcc -static -O2 -Wall -Wextra -Werror -o "$R/usr/bin/vfio-hold" "$HERE/vfio-hold.c" ||
@@ -257,10 +263,42 @@ SRIOV_DEVICES="
  -device nvme,id=nvm,serial=pcibind-sriov,subsys=nvsub0,bus=rp4,sriov_max_vfs=4,sriov_vq_flexible=8,sriov_vi_flexible=4
 "
 
-# boot_def NAME: sets B_RUN (scenarios), B_IOMMU, B_TIMEOUT (s), B_DEVICES (beyond TOPOLOGY)
+# The moved boot (scenarios/moved.sh): one machine booted three times, the cards moved between boot 1
+# and boot 2 (a reboot with the hardware changed), the guest's /etc and /var carried over.  Identical
+# e1000e NICs (8086:10d3, the same subsystem ids) told apart only by their MAC, from which QEMU's
+# e1000e makes its PCIe Device Serial Number (hw/net/e1000e.c, e1000e_gen_dsn(): MAC
+# 52:54:00:12:34:0a gives 52-54-00-ff-ff-12-34-0a); five root ports, bus N behind port 1c.(N-1), in
+# physical slot N: with native PCIe hotplug (pciehp, not QEMU 7.2's default ACPI hotplug, whose slots
+# are all named 0, 0-2, 0-3, ...) sysfs names bus/pci/slots/N by the port's physical slot number.
+#   boot 1:     A 01:00.0, C 02:00.0, D 03:00.0
+#   boots 2, 3: B 01:00.0 (another card where A was), E 03:00.0 (another where D was),
+#               A 04:00.0, C 05:00.0; D is gone, port 1c.1 empty
+MOVED_PORTS="
+ -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off
+ -device pcie-root-port,id=rp1,bus=pcie.0,addr=1c.0,chassis=1,slot=1,multifunction=on
+ -device pcie-root-port,id=rp2,bus=pcie.0,addr=1c.1,chassis=2,slot=2
+ -device pcie-root-port,id=rp3,bus=pcie.0,addr=1c.2,chassis=3,slot=3
+ -device pcie-root-port,id=rp4,bus=pcie.0,addr=1c.3,chassis=4,slot=4
+ -device pcie-root-port,id=rp5,bus=pcie.0,addr=1c.4,chassis=5,slot=5
+"
+# moved_card LETTER PORT: an e1000e with the MAC (and so the serial number) of card LETTER
+moved_card() { echo " -device e1000e,id=card$1,bus=$2,mac=52:54:00:12:34:0$1"; }
+
+# phase_devices BOOT PHASE: the devices of one boot of a multi-boot BOOT
+phase_devices() {
+	case ${1%@*}:$2 in
+	moved:1) echo "$MOVED_PORTS $(moved_card a rp1) $(moved_card c rp2) $(moved_card d rp3)" ;;
+	moved:*) echo "$MOVED_PORTS $(moved_card b rp1) $(moved_card e rp3) $(moved_card a rp4) $(moved_card c rp5)" ;;
+	esac
+}
+
+# boot_def NAME: sets B_RUN (scenarios), B_IOMMU, B_TIMEOUT (s, per boot of the guest), B_TOPOLOGY,
+# B_DEVICES (beyond it), B_PHASES (times the guest boots, its /etc and /var kept from one to the next)
 boot_def() {
 	B_IOMMU=1
 	B_DEVICES=
+	B_TOPOLOGY=$TOPOLOGY
+	B_PHASES=1
 	case $1 in
 	*@trixie | *@unstable) boot_def "${1%@*}" || return 1 ;;
 	host)
@@ -279,6 +317,11 @@ boot_def() {
 	facts)
 		B_RUN=facts,facts-hold
 		B_TIMEOUT=300 ;;
+	moved) # three boots, the devices moved between the first and the second (phase_devices)
+		B_RUN=moved
+		B_TOPOLOGY=
+		B_PHASES=3
+		B_TIMEOUT=240 ;;
 	sriov)
 		B_RUN=sriov-facts,sriov
 		B_DEVICES=$SRIOV_DEVICES
@@ -302,12 +345,22 @@ boot_def() {
 	B_TIMEOUT=${PCIBIND_VM_TIMEOUT:-$B_TIMEOUT}
 }
 
-# qemu_cmd NAME: the command line of one boot, in the array QEMU
+# qemu_cmd NAME [PHASE]: the command line of one boot (of boot PHASE of a multi-boot NAME), in the
+# array QEMU; its files are $WORK/STEM.* (STEM: NAME, or NAME.PHASE)
 qemu_cmd() {
+	local stem=$1 initrd=$INITRD
 	# no_timer_check: under TCG on a busy host the IO-APIC timer test can miss its window, and with
 	# interrupt remapping the kernel then panics ("timer doesn't work through Interrupt-remapped IO-APIC")
 	local append="console=ttyS0 panic=-1 loglevel=1 no_timer_check vmtest.boot=$1 vmtest.run=$B_RUN"
 	append+=" vmtest.modules=$HOST_MODULES vmtest.cycles=$CYCLES"
+	if [ -n "${2:-}" ]; then
+		stem=$1.$2
+		append+=" vmtest.phase=$2"
+		# every boot but the last hands its /etc and /var on (guest/init); the next boots with them
+		[ "$2" -lt "$B_PHASES" ] && append+=" vmtest.persist=1"
+		[ "$2" -gt 1 ] && initrd=$WORK/$stem.initrd
+		B_DEVICES=$(phase_devices "$1" "$2")
+	fi
 	# shellcheck disable=SC2054 # commas belong to QEMU options
 	QEMU=(qemu-system-x86_64 -M q35,accel=tcg,kernel-irqchip=split -m 1024 -smp "${PCIBIND_VM_SMP:-1}")
 	if [ "$B_IOMMU" = 1 ]; then
@@ -315,11 +368,11 @@ qemu_cmd() {
 		QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
 		append="intel_iommu=on iommu=pt $append"
 	fi
-	QEMU+=(-kernel "$VMLINUZ" -initrd "$INITRD" -append "$append")
+	QEMU+=(-kernel "$VMLINUZ" -initrd "$initrd" -append "$append")
 	QEMU+=(-display none -vga none -nic none -no-reboot -monitor none)
-	QEMU+=(-serial "file:$WORK/$1.log" -qmp "unix:$WORK/$1.qmp,server=on,wait=off")
+	QEMU+=(-serial "file:$WORK/$stem.log" -qmp "unix:$WORK/$stem.qmp,server=on,wait=off")
 	# shellcheck disable=SC2206
-	QEMU+=($TOPOLOGY $B_DEVICES)
+	QEMU+=($B_TOPOLOGY $B_DEVICES)
 }
 
 # The guest asks the host for QEMU monitor commands by printing
@@ -342,9 +395,52 @@ qmp_bridge() {
 	done
 }
 
-# run_boot NAME: one guest, start to power-off; verdicts end up in NAME.out
+# run_guest NAME [PHASE]: one boot of the guest (boot PHASE of a multi-boot NAME), start to
+# power-off; its verdicts are appended to NAME.out
+run_guest() {
+	local name=$1 stem=$1 t0 t1 rc bridge qpid
+	[ -n "${2:-}" ] && stem=$1.$2
+	qemu_cmd "$name" ${2:+"$2"}
+	rm -f "$WORK/$stem".{log,host,qmp}
+	: >"$WORK/$stem.log"
+	printf '%q ' "${QEMU[@]}" >"$WORK/$stem.cmd"
+	t0=$(date +%s.%N)
+	timeout -k 10 "$B_TIMEOUT" "${QEMU[@]}" >>"$WORK/$stem.host" 2>&1 &
+	qpid=$!
+	qmp_bridge "$stem" "$qpid" &
+	bridge=$!
+	wait "$qpid"
+	rc=$?
+	t1=$(date +%s.%N)
+	wait "$bridge" 2>/dev/null
+	verdict "$name" "$rc" "$(secs "$t0" "$t1")" "$stem" >>"$WORK/$name.out"
+}
+
+# carry_state NAME FROM TO: what boot FROM of NAME left of its /etc and /var (guest/init prints it
+# as a base64 tar between @@vmtest state-begin/end@@ on the console) unpacked into $WORK/NAME.state
+# (the harness's copy of the machine's disk, to look at), then packed as a cpio appended to the
+# initramfs of boot TO: the kernel unpacks it over the first, so boot TO starts with those files
+carry_state() {
+	local name=$1 st="$WORK/$1.state" n
+	rm -rf "$st" "$WORK/$1.$3.initrd"
+	mkdir -p "$st" || return 1
+	if ! sed -n '/^@@vmtest state-begin@@$/,/^@@vmtest state-end@@$/p' "$WORK/$1.$2.clean" | grep -av '^@@' |
+		base64 -d 2>/dev/null | tar -xzf - -C "$st" 2>"$WORK/$1.state.err"; then
+		echo "not ok - vm: $name: boot $2 handed on no state for boot $3 ($(head -c 200 "$WORK/$1.state.err" | tr '\n' ' '))"
+		return 1
+	fi
+	n=$(find "$st" -type f | wc -l)
+	if ! (cd "$st" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -1) >"$WORK/$1.state.cpio.gz" ||
+		! cat "$INITRD" "$WORK/$1.state.cpio.gz" >"$WORK/$1.$3.initrd"; then
+		echo "not ok - vm: $name: cannot pack boot $2's state for boot $3"
+		return 1
+	fi
+	echo "ok - vm: $name: boot $2's /etc and /var ($n files) carried into boot $3"
+}
+
+# run_boot NAME: one guest, start to power-off (each of its boots); verdicts end up in NAME.out
 run_boot() {
-	local name=$1 t0 t1 rc bridge
+	local name=$1 p
 	kernel_of "$name" || return
 	if [ "${name%@*}" = variants ]; then
 		timeout 60 "$HERE/variants.sh" "$BIN" "$KROOT" "$KVER" >"$WORK/$name.out" 2>&1 ||
@@ -367,61 +463,62 @@ run_boot() {
 		return
 	fi
 	boot_def "$name"
-	qemu_cmd "$name"
-	rm -f "$WORK/$name".{log,host,out,qmp}
-	: >"$WORK/$name.log"
-	printf '%q ' "${QEMU[@]}" >"$WORK/$name.cmd"
-	t0=$(date +%s.%N)
-	timeout -k 10 "$B_TIMEOUT" "${QEMU[@]}" >>"$WORK/$name.host" 2>&1 &
-	local qpid=$!
-	qmp_bridge "$name" "$qpid" &
-	bridge=$!
-	wait "$qpid"
-	rc=$?
-	t1=$(date +%s.%N)
-	wait "$bridge" 2>/dev/null
-	verdict "$name" "$rc" "$(secs "$t0" "$t1")" >"$WORK/$name.out"
+	: >"$WORK/$name.out"
+	if [ "$B_PHASES" = 1 ]; then
+		run_guest "$name"
+		return
+	fi
+	for ((p = 1; p <= B_PHASES; p++)); do
+		if [ $p -gt 1 ] && ! carry_state "$name" $((p - 1)) $p >>"$WORK/$name.out"; then
+			echo "not ok - vm: $name: boots $p to $B_PHASES not run: no state from boot $((p - 1))" >>"$WORK/$name.out"
+			return
+		fi
+		run_guest "$name" $p
+	done
 }
 
-# verdict NAME QEMU-STATUS SECONDS: the boot's check lines, and a "not ok"
-# for every way a boot can fail to give an answer
+# verdict NAME QEMU-STATUS SECONDS [STEM]: the boot's check lines, and a "not ok"
+# for every way a boot can fail to give an answer (STEM: NAME.PHASE for one boot of a multi-boot NAME)
 verdict() {
-	local name=$1 rc=$2 dt=$3 log="$WORK/$1.clean" s started ran bad=0
-	tr -d '\r' <"$WORK/$name.log" >"$log"
+	local name=$1 rc=$2 dt=$3 stem=${4:-$1} s started ran bad=0
+	local log="$WORK/$stem.clean" what=$1
+	[ "$stem" = "$name" ] || what="$name boot ${stem##*.}"
+	tr -d '\r' <"$WORK/$stem.log" >"$log"
 	boot_def "$name"
-	say "boot $name: ${dt}s (qemu exit $rc)"
-	[ -s "$WORK/$name.host" ] && sed 's/^\([^#]\)/# vm: '"$name"': qemu: \1/' "$WORK/$name.host"
+	say "boot $what: ${dt}s (qemu exit $rc)"
+	[ -s "$WORK/$stem.host" ] && sed 's/^\([^#]\)/# vm: '"$what"': qemu: \1/' "$WORK/$stem.host"
 	grep -aE '^(not )?ok - vm: ' "$log"
 	grep -aqE '^not ok - vm: ' "$log" && bad=1
 	for s in ${B_RUN//,/ }; do
 		started=$(grep -ac "^@@vmtest scenario-start $s " "$log")
 		ran=$(grep -ac "^@@vmtest scenario-done $s " "$log")
 		if [ "$started" = 0 ]; then
-			echo "not ok - vm: $name: scenario $s never started"
+			echo "not ok - vm: $what: scenario $s never started"
 			bad=1
 		elif [ "$ran" = 0 ]; then
-			echo "not ok - vm: $name: scenario $s did not finish (hung or crashed; qemu exit $rc after ${dt}s)"
+			echo "not ok - vm: $what: scenario $s did not finish (hung or crashed; qemu exit $rc after ${dt}s)"
 			bad=1
 		elif ! sed -n "/^@@vmtest scenario-start $s /,/^@@vmtest scenario-done $s /p" "$log" |
 			grep -aE '^(not )?ok - vm: ' >/dev/null; then
-			echo "not ok - vm: $name: scenario $s printed no verdict"
+			echo "not ok - vm: $what: scenario $s printed no verdict"
 			bad=1
 		fi
 	done
 	if ! grep -aq "^@@vmtest boot-done $name " "$log"; then
 		if [ "$rc" = 124 ]; then
-			echo "not ok - vm: $name: boot timed out after ${B_TIMEOUT}s without a verdict"
+			echo "not ok - vm: $what: boot timed out after ${B_TIMEOUT}s without a verdict"
 		else
-			echo "not ok - vm: $name: boot gave no verdict (qemu exit $rc after ${dt}s)"
+			echo "not ok - vm: $what: boot gave no verdict (qemu exit $rc after ${dt}s)"
 		fi
 		bad=1
 	elif [ "$rc" != 0 ]; then
-		echo "not ok - vm: $name: qemu exited with status $rc"
+		echo "not ok - vm: $what: qemu exited with status $rc"
 		bad=1
 	fi
 	if [ $bad = 1 ]; then
-		say "boot $name: the guest said (full log: $log):"
-		grep -avE '^(not )?ok - vm: ' "$log" | tail -n 60 | sed 's/^/#   /'
+		say "boot $what: the guest said (full log: $log):"
+		sed '/^@@vmtest state-begin@@$/,/^@@vmtest state-end@@$/d' "$log" | grep -avE '^(not )?ok - vm: ' |
+			tail -n 60 | sed 's/^/#   /'
 	fi
 }
 

@@ -61,8 +61,13 @@ scenario_identity_moved() {
 	check "... and says what it did" \
 		out_has "warning: [nic]: its device (serial number $NIC_DSN) is at 0000:05:00.0 now, not 0000:04:00.0: bound there (follow = yes)"
 	check "... once" test "$(grep -c 'bound there (follow = yes)' <<<"$OUT")" -eq 1
-	pb restore 0000:05:00.0
-	check "the followed NIC is restored like any bound function" is_driver 0000:05:00.0 igb
+	pb restore nic
+	check "restore by the set's name gives the followed NIC back (exit 0)" exit_is 0
+	check "... to igb" is_driver 0000:05:00.0 igb
+	check "... with its override cleared and the journal empty" bash -c '[ "$(cat "$1/sys/bus/pci/devices/0000:05:00.0/driver_override")" = "(null)" ] && ! grep -q "^[^#]" "$1/run/pcibind/journal" 2>/dev/null' _ "$ROOT"
+	pb restore gpu
+	check "restore of the set that does not follow still says where its device is (exit 2)" \
+		bash -c '[ "$1" = 2 ] && grep -qF "it is at 0000:02:00.0 now (found by its serial number)" <<<"$2"' _ "$ST" "$OUT"
 	# the udev path sees a function before its host driver: unload the drivers first
 	ctl reset
 	ctl unload igb

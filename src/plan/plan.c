@@ -255,7 +255,9 @@ static int resolve_followed(struct planner *pl, const struct devset *set)
 	char from[PCIADDR_STRLEN], dsn[DSN_STRLEN];
 	size_t n = 0;
 
-	if (!pl->req || !pl->req->follow || !set->follow || !pl->followed || set->n_addrs > ARRAY_SIZE(moved))
+	/* a restore gives back what apply followed: the device is the one its serial number names */
+	if (!pl->req || !(pl->req->follow || pl->req->verb == VERB_RESTORE) || !set->follow || !pl->followed ||
+	    set->n_addrs > ARRAY_SIZE(moved))
 		return 0;
 	plan_whereabouts(pl->h, pl->cfg, set, &w);
 	if (w.where != WHERE_MOVED || w.by != FOUND_SERIAL || plan_relocated_addrs(set, &w, moved) < 0)

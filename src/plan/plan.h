@@ -28,7 +28,8 @@ struct request {
 	bool force;
 	const struct selector *sels;
 	size_t n_sels;
-	bool follow; /* the boot path: a set with follow = yes binds its device where its serial number is now */
+	bool follow; /* the boot path: a set with follow = yes binds its device where its serial number is now (restore
+			always follows) */
 };
 
 /* Where a function should end up. */

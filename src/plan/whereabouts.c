@@ -208,6 +208,11 @@ void plan_whereabouts(const struct pcihost *h, const struct config *cfg, const s
 	} else if ((f = by_ids(h, cfg, set, &w))) {
 		w.where = WHERE_MOVED, w.by = FOUND_IDS_SUBSYS, w.found = f;
 	}
+	if (w.where == WHERE_MOVED) {
+		const struct devset *o = plan_owner_set(h, cfg, w.found);
+
+		w.other_set = o && o != set ? o->name : NULL;
+	}
 	*ret = w;
 }
 
@@ -242,8 +247,15 @@ void whereabouts_message(const struct devset *set, const struct set_whereabouts 
 	(void)snprintf(buf, size, "[%s] expects its device at %s but %s", set->name, a, w->why);
 	switch (w->where) {
 	case WHERE_MOVED:
-		strappendf(buf, size, "; it is at %s now (%s): `pcibind setup --relocate %s` moves the set there",
-			   w->found->name, found_by_text(w->by), set->name);
+		if (w->other_set)
+			strappendf(buf, size,
+				   "; it is at %s now (%s), [%s]'s address: `pcibind setup --relocate %s %s` moves "
+				   "both sets",
+				   w->found->name, found_by_text(w->by), w->other_set, set->name, w->other_set);
+		else
+			strappendf(buf, size,
+				   "; it is at %s now (%s): `pcibind setup --relocate %s` moves the set there",
+				   w->found->name, found_by_text(w->by), set->name);
 		break;
 	case WHERE_AMBIGUOUS:
 		strappendf(buf, size,

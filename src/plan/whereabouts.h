@@ -28,6 +28,7 @@ struct set_whereabouts {
 	enum found_by by;
 	struct pciaddr primary;	   /* the function the identity is of: the set's first address (function 0 of a slot) */
 	const struct pcifn *found; /* WHERE_MOVED: that function now */
+	const char *other_set;	   /* WHERE_MOVED: the set whose address that is (two cards swapped), or NULL */
 	char why[256];		   /* "it holds 8086:1533 (10de:2204 recorded)", "no function is there" */
 	char candidates[256];	   /* WHERE_AMBIGUOUS: "0000:03:00.0 and 0000:04:00.0" */
 };

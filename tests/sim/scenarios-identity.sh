@@ -61,8 +61,13 @@ scenario_identity_moved() {
 	check "... and says what it did" \
 		out_has "warning: [nic]: its device (serial number $NIC_DSN) is at 0000:05:00.0 now, not 0000:04:00.0: bound there (follow = yes)"
 	check "... once" test "$(grep -c 'bound there (follow = yes)' <<<"$OUT")" -eq 1
-	pb restore 0000:05:00.0
-	check "the followed NIC is restored like any bound function" is_driver 0000:05:00.0 igb
+	pb restore nic
+	check "restore by the set's name gives the followed NIC back (exit 0)" exit_is 0
+	check "... to igb" is_driver 0000:05:00.0 igb
+	check "... with its override cleared and the journal empty" bash -c '[ "$(cat "$1/sys/bus/pci/devices/0000:05:00.0/driver_override")" = "(null)" ] && ! grep -q "^[^#]" "$1/run/pcibind/journal" 2>/dev/null' _ "$ROOT"
+	pb restore gpu
+	check "restore of the set that does not follow still says where its device is (exit 2)" \
+		bash -c '[ "$1" = 2 ] && grep -qF "it is at 0000:02:00.0 now (found by its serial number)" <<<"$2"' _ "$ST" "$OUT"
 	# the udev path sees a function before its host driver: unload the drivers first
 	ctl reset
 	ctl unload igb
@@ -170,10 +175,14 @@ scenario_identity_swap() {
 	check "bind of a set whose card was swapped with its twin: refused (exit 3)" exit_is 3
 	check "... the serial number at the address is the other card's" \
 		out_has "[vm1] expects its device at 0000:02:00.0 but 0000:02:00.0 holds 10de:2204 with serial number 00-00-00-00-00-00-0b-02 (00-00-00-00-00-00-0a-01 recorded)"
-	check "... its own card is found by its serial number" out_has "it is at 0000:03:00.0 now (found by its serial number)"
+	check "... its own card is found by its serial number, at vm2's address: relocate both" \
+		out_has "it is at 0000:03:00.0 now (found by its serial number), [vm2]'s address: \`pcibind setup --relocate vm1 vm2\` moves both sets"
 	check "... nothing is written" test "$(writes)" -eq 0
 	pb status vm2
 	check "status says the same of vm2" out_has "it is at 0000:02:00.0 now (found by its serial number)"
+	pb status --json
+	check "status --json: the set's verdict is ids, with the same sentence" \
+		bash -c 'python3 -c "import json,sys; d=json.load(sys.stdin); s=[x for x in d[\"sets\"] if x[\"name\"]==\"vm1\"][0]; sys.exit(0 if s[\"verdict\"]==\"ids\" and \"found by its serial number\" in json.dumps(s) else 1)" <<<"$1"' _ "$OUT"
 	pb check
 	check "check: the fix moves both sets at once" out_has 'fix: `pcibind setup --relocate vm1 vm2`'
 	pb setup --relocate vm1 --dry-run

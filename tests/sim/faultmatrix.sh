@@ -86,8 +86,15 @@ journal_set() {
 	grep -v '^#' "$j" | cut -f1 | sort | tr '\n' ' '
 }
 
+# the lock free once pcibind has ended: at once, or within a second when a kill caught a thread of
+# pcibind's between fork() and the child closing its inherited descriptors (the lock among them)
 lock_free() {
-	[ ! -e "$ROOT/run/pcibind/lock" ] || flock -n "$ROOT/run/pcibind/lock" true
+	local i
+	for i in $(seq 20); do
+		[ ! -e "$ROOT/run/pcibind/lock" ] || flock -n "$ROOT/run/pcibind/lock" true && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 problem() { PROBLEMS+=("$*"); }

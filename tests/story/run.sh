@@ -28,6 +28,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../lib/debroot.sh
 . "$REPO/tests/lib/debroot.sh"
+# shellcheck source=../lib/hostpkgs.sh
+. "$REPO/tests/lib/hostpkgs.sh"
 CACHE=${PCIBIND_CACHE:-$HOME/.cache/pcibind-tests}
 WORK=$(realpath -m "${PCIBIND_STORY_WORK:-$REPO/build/story}")
 SMP=${PCIBIND_STORY_SMP:-2}
@@ -53,18 +55,13 @@ case "$WORK" in
 esac
 
 ensure_packages() {
-	local p missing=()
-	for p in $HOST_PKGS; do
-		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q ' installed$' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (apt-get install them, or run as root)"
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1 ||
-		{ apt-get update -q >>"$WORK/apt.log" 2>&1 &&
-			apt-get install -y -q --no-install-recommends "${missing[@]}" >>"$WORK/apt.log" 2>&1; } ||
-		die "apt-get install ${missing[*]} failed: $(tail -n 3 "$WORK/apt.log" | tr '\n' ' ')"
+	local missing why
+	# shellcheck disable=SC2086 # a list of names
+	missing=$(hostpkgs_missing $HOST_PKGS)
+	[ -z "$missing" ] && return 0
+	say "installing $missing"
+	# shellcheck disable=SC2086
+	why=$(hostpkgs_install "$WORK/apt.log" $HOST_PKGS) || die "$why"
 }
 
 # --- the image ---------------------------------------------------------------

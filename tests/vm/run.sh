@@ -53,6 +53,8 @@ T_START=$(date +%s.%N)
 
 # shellcheck source=kernels.sh
 . "$HERE/kernels.sh"
+# shellcheck source=../lib/hostpkgs.sh
+. "$HERE/../lib/hostpkgs.sh"
 
 say() { echo "# vm: $*"; }
 die() {
@@ -69,20 +71,13 @@ usage() {
 # --- what the machine needs ---------------------------------------------------
 
 ensure_packages() {
-	local p missing=()
-
-	for p in $PACKAGES; do
-		dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q ' installed$' || missing+=("$p")
-	done
-	[ ${#missing[@]} -eq 0 ] && return 0
-	[ "$(id -u)" = 0 ] || die "missing packages: ${missing[*]} (run as root to have them installed, or apt-get install them)"
-	say "installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	if ! apt-get install -y --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1; then
-		apt-get update >>"$WORK/apt.log" 2>&1
-		apt-get install -y --no-install-recommends "${missing[@]}" >>"$WORK/apt.log" 2>&1 ||
-			die "apt-get install ${missing[*]} failed: $(tail -n 3 "$WORK/apt.log" | tr '\n' ' ')"
-	fi
+	local missing why
+	# shellcheck disable=SC2086 # a list of names
+	missing=$(hostpkgs_missing $PACKAGES)
+	[ -z "$missing" ] && return 0
+	say "installing $missing"
+	# shellcheck disable=SC2086
+	why=$(hostpkgs_install "$WORK/apt.log" $PACKAGES) || die "$why"
 }
 
 check_qemu() {

@@ -248,7 +248,16 @@ static int add_address(struct parser *p, const char *tok)
 	return 0;
 }
 
-static int add_ids(struct parser *p, const char *tok)
+/* What a vendor:device list is called in its messages: ids and subsystem share the rest */
+struct idlist_words {
+	const char *invalid; /* "invalid %s '...' in [set]; expected %s" */
+	const char *expected;
+	const char *twice; /* "" or "subsystem ": before "VVVV:DDDD is listed twice" */
+	const char *many;  /* "too many %s in [set]" */
+};
+
+static int add_idpair(struct parser *p, const char *tok, struct pciids **list, size_t *n_list,
+		      const struct idlist_words *w)
 {
 	struct devset *set = cur_set(p);
 	struct selector sel;
@@ -256,19 +265,27 @@ static int add_ids(struct parser *p, const char *tok)
 	char q[QUOTE_SIZE];
 
 	if (selector_parse(tok, &sel) < 0 || sel.kind != SEL_IDS)
-		return fail(p, "invalid ids '%s' in [%s]; expected vendor:device as VVVV:DDDD (e.g. 10de:2204)",
-			    Q(q, tok), set->name);
-	for (size_t i = 0; i < set->n_ids; i++)
-		if (set->ids[i].vendor == sel.vendor && set->ids[i].device == sel.device)
-			return fail(p, "%04x:%04x is listed twice in [%s]", sel.vendor, sel.device, set->name);
-	if (set->n_ids >= LIST_MAX)
-		return fail(p, "too many ids in [%s] (at most %d)", set->name, LIST_MAX);
-	n = realloc(set->ids, (set->n_ids + 1) * sizeof(*n));
+		return fail(p, "invalid %s '%s' in [%s]; expected %s", w->invalid, Q(q, tok), set->name, w->expected);
+	for (size_t i = 0; i < *n_list; i++)
+		if ((*list)[i].vendor == sel.vendor && (*list)[i].device == sel.device)
+			return fail(p, "%s%04x:%04x is listed twice in [%s]", w->twice, sel.vendor, sel.device,
+				    set->name);
+	if (*n_list >= LIST_MAX)
+		return fail(p, "too many %s in [%s] (at most %d)", w->many, set->name, LIST_MAX);
+	n = realloc(*list, (*n_list + 1) * sizeof(*n));
 	if (!n)
 		return oom(p);
-	set->ids = n;
-	set->ids[set->n_ids++] = (struct pciids){ sel.vendor, sel.device };
+	*list = n;
+	(*list)[(*n_list)++] = (struct pciids){ sel.vendor, sel.device };
 	return 0;
+}
+
+static int add_ids(struct parser *p, const char *tok)
+{
+	static const struct idlist_words w = { "ids", "vendor:device as VVVV:DDDD (e.g. 10de:2204)", "", "ids" };
+	struct devset *set = cur_set(p);
+
+	return add_idpair(p, tok, &set->ids, &set->n_ids, &w);
 }
 
 /* Entries are separated by commas and/or blanks. */
@@ -313,28 +330,11 @@ static void identity_line(struct parser *p)
 
 static int add_subsys(struct parser *p, const char *tok)
 {
+	static const struct idlist_words w = { "subsystem", "subsystem vendor:device as SSSS:SSSS (e.g. 1458:403b)",
+					       "subsystem ", "subsystem ids" };
 	struct devset *set = cur_set(p);
-	struct selector sel;
-	struct pciids *n;
-	char q[QUOTE_SIZE];
 
-	if (selector_parse(tok, &sel) < 0 || sel.kind != SEL_IDS)
-		return fail(p,
-			    "invalid subsystem '%s' in [%s]; expected subsystem vendor:device as SSSS:SSSS (e.g. "
-			    "1458:403b)",
-			    Q(q, tok), set->name);
-	for (size_t i = 0; i < set->n_subsys; i++)
-		if (set->subsys[i].vendor == sel.vendor && set->subsys[i].device == sel.device)
-			return fail(p, "subsystem %04x:%04x is listed twice in [%s]", sel.vendor, sel.device,
-				    set->name);
-	if (set->n_subsys >= LIST_MAX)
-		return fail(p, "too many subsystem ids in [%s] (at most %d)", set->name, LIST_MAX);
-	n = realloc(set->subsys, (set->n_subsys + 1) * sizeof(*n));
-	if (!n)
-		return oom(p);
-	set->subsys = n;
-	set->subsys[set->n_subsys++] = (struct pciids){ sel.vendor, sel.device };
-	return 0;
+	return add_idpair(p, tok, &set->subsys, &set->n_subsys, &w);
 }
 
 static int apply_subsys(struct parser *p, const char *value)

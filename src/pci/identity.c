@@ -89,6 +89,28 @@ static int slot_add(struct pcihost *h, size_t *cap, const char *name, const stru
 	return 0;
 }
 
+int identity_read_slot(const struct sysroot *r, const char *name, struct pciaddr *ret)
+{
+	char rel[160], line[64], full[PCIADDR_STRLEN + 4];
+
+	if (!slot_name_valid(name) || sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/slots/%s/address", name) < 0)
+		return -EINVAL;
+	if (sysroot_read_line(r, rel, line, sizeof(line)) < 0 || strlen(line) != 10)
+		return -ENOENT;
+	(void)snprintf(full, sizeof(full), "%s.0", line);
+	return pciaddr_parse(full, ret) < 0 ? -ENOENT : 0;
+}
+
+void identity_read_fn_serial(const struct sysroot *r, struct pcifn *f)
+{
+	uint64_t dsn;
+	int e = identity_read_serial(r, f->name, &dsn);
+
+	f->serial_known = e >= 0;
+	f->has_serial = e == 1;
+	f->serial = e == 1 ? dsn : 0;
+}
+
 /* sys/bus/pci/slots/NAME/address: "DDDD:BB:SS" (a slot without a device number says "DDDD:BB": skipped) */
 static int read_slots(const struct sysroot *r, struct pcihost *h)
 {
@@ -100,15 +122,9 @@ static int read_slots(const struct sysroot *r, struct pcihost *h)
 	if (sysroot_opendir(r, "sys/bus/pci/slots", &d) < 0)
 		return 0;
 	while (e == 0 && (de = readdir(d))) {
-		char rel[160], line[64], full[PCIADDR_STRLEN + 4];
 		struct pciaddr a;
 
-		if (!slot_name_valid(de->d_name) ||
-		    sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/slots/%s/address", de->d_name) < 0 ||
-		    sysroot_read_line(r, rel, line, sizeof(line)) < 0 || strlen(line) != 10)
-			continue;
-		(void)snprintf(full, sizeof(full), "%s.0", line);
-		if (pciaddr_parse(full, &a) == 0)
+		if (identity_read_slot(r, de->d_name, &a) == 0)
 			e = slot_add(h, &cap, de->d_name, &a);
 	}
 	closedir(d);
@@ -125,15 +141,10 @@ int identity_annotate(const struct sysroot *r, struct pcihost *h)
 		return e;
 	for (size_t i = 0; i < h->n; i++) {
 		struct pcifn *f = &h->fns[i];
-		uint64_t dsn;
 
-		e = identity_read_serial(r, f->name, &dsn);
-		f->serial_known = e >= 0;
-		f->has_serial = e == 1;
-		f->serial = e == 1 ? dsn : 0;
+		identity_read_fn_serial(r, f);
 		for (size_t k = 0; k < h->n_slots; k++)
-			if (h->slots[k].addr.domain == f->addr.domain && h->slots[k].addr.bus == f->addr.bus &&
-			    h->slots[k].addr.dev == f->addr.dev)
+			if (pciaddr_same_slot(&h->slots[k].addr, &f->addr))
 				(void)snprintf(f->slot, sizeof(f->slot), "%s", h->slots[k].name);
 	}
 	h->identity_read = true;

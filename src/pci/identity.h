@@ -20,6 +20,11 @@
  */
 int identity_read_serial(const struct sysroot *r, const char *name, uint64_t *ret);
 
+/* the address of the physical slot name (bus/pci/slots/NAME/address, function 0): 0, -EINVAL, -ENOENT */
+int identity_read_slot(const struct sysroot *r, const char *name, struct pciaddr *ret);
+/* f's serial number: f->serial_known, has_serial, serial (unknown when its config cannot be read whole) */
+void identity_read_fn_serial(const struct sysroot *r, struct pcifn *f);
+
 /*
  * The identity of every function of h: its serial (f->serial_known,
  * f->has_serial) and the physical slot it sits in (f->slot), and the

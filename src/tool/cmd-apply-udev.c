@@ -93,9 +93,6 @@ static void read_identity(const struct ctx *c, const struct devset *set, struct 
 			  struct pciaddr *slot_now, bool *ret_slot)
 {
 	unsigned long v;
-	uint64_t dsn;
-	char rel[160], line[32], full[PCIADDR_STRLEN + 4];
-	int e;
 
 	if (read_attr_ulong(c, f->name, "subsystem_vendor", 16, &v) == 0)
 		f->subvendor = (uint16_t)v;
@@ -104,13 +101,8 @@ static void read_identity(const struct ctx *c, const struct devset *set, struct 
 	*there = (struct pcifn){ .addr = f->addr };
 	there->addr.fn = set->addrs[0].kind == SEL_SLOT ? 0 : set->addrs[0].addr.fn;
 	pciaddr_format(&there->addr, there->name);
-	e = identity_read_serial(c->root, there->name, &dsn);
-	there->serial_known = e >= 0;
-	there->has_serial = e == 1;
-	there->serial = e == 1 ? dsn : 0;
-	*ret_slot = set->slot && sysroot_pathf(rel, sizeof(rel), "sys/bus/pci/slots/%s/address", set->slot) == 0 &&
-		    sysroot_read_line(c->root, rel, line, sizeof(line)) == 0 && strlen(line) == 10 &&
-		    snprintf(full, sizeof(full), "%s.0", line) > 0 && pciaddr_parse(full, slot_now) == 0;
+	identity_read_fn_serial(c->root, there);
+	*ret_slot = set->slot && identity_read_slot(c->root, set->slot, slot_now) == 0;
 }
 
 /* a set that records its device takes nothing at its address that is not that device */

@@ -27,6 +27,7 @@ invariant "a plain write of a file below the root" 'sysroot_write\(' sysroot.c u
 # write while a plan is carried out, by bind.c and console.c; no command changes or saves it
 invariant "the journal is saved" 'journal_save\(' journal.c bind.c console.c session.c
 invariant "the journal is changed" 'journal_(add|remove|add_step|remove_step)\(' journal.c bind.c console.c session.c
+invariant "the run lock is taken (session.c for the commands that change state)" 'lock_acquire\(' journal.c session.c
 invariant "a session is opened (the lock, the scan, the journal of a state-changing run)" 'session_open\(' \
 	session.c main.c
 # the run directory and the trusted reads of state files: the state layer only

@@ -1484,3 +1484,21 @@ bool devset_wants_vf(const struct devset *set, int n)
 			return true;
 	return false;
 }
+
+const struct devset *config_owner_set(const struct config *cfg, const struct pcihost *h, const struct pcifn *f)
+{
+	const struct pcifn *pf = f->is_vf ? pcihost_physfn(h, f) : NULL;
+
+	for (size_t i = 0; cfg && i < cfg->n_sets; i++) {
+		const struct devset *set = &cfg->sets[i];
+
+		if (devset_is_sriov(set)) {
+			if (pf && devset_selects(set, &pf->addr, pf->vendor, pf->device) &&
+			    devset_wants_vf(set, f->vf_index))
+				return set;
+		} else if (devset_selects(set, &f->addr, f->vendor, f->device)) {
+			return set;
+		}
+	}
+	return NULL;
+}

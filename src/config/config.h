@@ -130,4 +130,7 @@ static inline bool driver_is_auto(const char *driver)
 	return driver && strcmp(driver, DRIVER_AUTO) == 0;
 }
 
+/* The set a function belongs to: a set's address or ids, or an SR-IOV set's PF and VF number; NULL: none */
+const struct devset *config_owner_set(const struct config *cfg, const struct pcihost *h, const struct pcifn *f);
+
 #endif

@@ -149,24 +149,6 @@ static const char *fn_target(const struct planner *pl, const struct devset *set,
 }
 
 /* The set a function belongs to, however the request named it: a set's address, ids or VF numbers */
-const struct devset *plan_owner_set(const struct pcihost *h, const struct config *cfg, const struct pcifn *f)
-{
-	const struct pcifn *pf = f->is_vf ? pcihost_physfn(h, f) : NULL;
-
-	for (size_t i = 0; cfg && i < cfg->n_sets; i++) {
-		const struct devset *set = &cfg->sets[i];
-
-		if (devset_is_sriov(set)) {
-			if (pf && devset_selects(set, &pf->addr, pf->vendor, pf->device) &&
-			    devset_wants_vf(set, f->vf_index))
-				return set;
-		} else if (devset_selects(set, &f->addr, f->vendor, f->device)) {
-			return set;
-		}
-	}
-	return NULL;
-}
-
 /* A sibling that keeps a group from going to a VM: a non-bridge on a host driver */
 static bool blocks_group(const struct pcifn *s)
 {
@@ -421,7 +403,7 @@ static int target_set(struct target *t, const char *driver, const char *override
 static int target_bind(const struct planner *pl, const struct pick *pk, struct action *a)
 {
 	const struct pcifn *f = pk->fn;
-	const struct devset *owner = pk->set ? pk->set : plan_owner_set(pl->h, pl->cfg, f);
+	const struct devset *owner = pk->set ? pk->set : config_owner_set(pl->cfg, pl->h, f);
 	const char *d = fn_target(pl, pk->set, f, &a->auto_driver);
 
 	/*
@@ -746,7 +728,7 @@ static bool slot_has_reset(const struct planner *pl, const struct devset *set, c
 		const struct pcifn *s = &pl->h->fns[i];
 
 		if (s != f && s->reset_method && pciaddr_same_slot(&s->addr, &f->addr) &&
-		    plan_owner_set(pl->h, pl->cfg, s) == set)
+		    config_owner_set(pl->cfg, pl->h, s) == set)
 			return true;
 	}
 	return false;
@@ -756,7 +738,7 @@ static bool slot_has_reset(const struct planner *pl, const struct devset *set, c
 static int refuse_reset(struct planner *pl, const struct action *a)
 {
 	const struct pcifn *f = &pl->h->fns[a->fn];
-	const struct devset *set = plan_owner_set(pl->h, pl->cfg, f);
+	const struct devset *set = config_owner_set(pl->cfg, pl->h, f);
 
 	if (pl->req->verb != VERB_BIND || !set || !set->reset_method || f->reset_method || slot_has_reset(pl, set, f))
 		return 0;

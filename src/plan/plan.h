@@ -150,9 +150,6 @@ enum set_verdict {
 
 const char *set_verdict_name(enum set_verdict v);
 
-/* The set a function belongs to: a set's address or ids, or an SR-IOV set's PF and VF number; NULL: none */
-const struct devset *plan_owner_set(const struct pcihost *h, const struct config *cfg, const struct pcifn *f);
-
 /* Verdict for one config set, with a one-line explanation in detail */
 enum set_verdict plan_set_verdict(const struct pcihost *h, const struct config *cfg, const struct devset *set,
 				  char *detail, size_t size);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "identity.h"
-#include "plan.h"
 #include "util.h"
 #include "whereabouts.h"
 
@@ -161,6 +160,7 @@ static const struct pcifn *by_ids(const struct pcihost *h, const struct config *
 				  struct set_whereabouts *w)
 {
 	const struct pcifn *one = NULL;
+	const struct devset *owner;
 	size_t n = 0;
 
 	if (!set->n_subsys)
@@ -177,7 +177,8 @@ static const struct pcifn *by_ids(const struct pcihost *h, const struct config *
 		return NULL;
 	}
 	w->candidates[0] = '\0';
-	if (one && plan_owner_set(h, cfg, one) && plan_owner_set(h, cfg, one) != set)
+	owner = one ? config_owner_set(cfg, h, one) : NULL;
+	if (owner && owner != set)
 		return NULL; /* another set's device */
 	return one;
 }
@@ -209,7 +210,7 @@ void plan_whereabouts(const struct pcihost *h, const struct config *cfg, const s
 		w.where = WHERE_MOVED, w.by = FOUND_IDS_SUBSYS, w.found = f;
 	}
 	if (w.where == WHERE_MOVED) {
-		const struct devset *o = plan_owner_set(h, cfg, w.found);
+		const struct devset *o = config_owner_set(cfg, h, w.found);
 
 		w.other_set = o && o != set ? o->name : NULL;
 	}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "identity.h"
 #include "whereabouts.h"
@@ -30,6 +31,18 @@ int session_lock(const struct sysroot *r, unsigned wait_s, int *ret_fd, char *ms
 	else if (err < 0)
 		snprintf(msg, size, "cannot take the lock %s: %s", LOCK_FILE, strerror(-err));
 	return err;
+}
+
+int session_lock_briefly(const struct sysroot *r, int tries)
+{
+	int fd = -1;
+
+	for (int i = 0; i < tries; i++) {
+		if (lock_acquire(r, 0, &fd, NULL) == 0)
+			return fd;
+		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
+	}
+	return -1;
 }
 
 int session_load_journal(const struct sysroot *r, struct journal **ret, char *msg, size_t size)

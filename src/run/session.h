@@ -73,6 +73,8 @@ void session_close(struct session *s);
 
 /* the run lock alone, with the message a command gives (generate and setup take it too) */
 int session_lock(const struct sysroot *r, unsigned wait_s, int *ret_fd, char *msg, size_t size);
+/* the run lock if it comes within tries x 20 ms (the udev path never waits long): an fd, or -1 */
+int session_lock_briefly(const struct sysroot *r, int tries);
 /* the journal alone, read as trusted; the message says what is wrong with it and what to do */
 int session_load_journal(const struct sysroot *r, struct journal **ret, char *msg, size_t size);
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "identity.h"
@@ -509,15 +508,11 @@ static int read_overrides(struct claimer *cl)
 /* The lock, if it comes within a fraction of a second; the overrides are written either way */
 static int udev_lock(const struct ctx *c)
 {
-	int fd = -1;
+	int fd = session_lock_briefly(c->root, UDEV_LOCK_TRIES);
 
-	for (int i = 0; i < UDEV_LOCK_TRIES; i++) {
-		if (lock_acquire(c->root, 0, &fd, NULL) == 0)
-			return fd;
-		nanosleep(&(struct timespec){ .tv_nsec = 20 * 1000 * 1000 }, NULL);
-	}
-	msg_debug(c, "the lock is busy; writing driver_override without a journal record (apply records it)");
-	return -1;
+	if (fd < 0)
+		msg_debug(c, "the lock is busy; writing driver_override without a journal record (apply records it)");
+	return fd;
 }
 
 /* A boot claim record for each function about to be claimed, before its override is written */

@@ -499,7 +499,7 @@ static const struct pcifn *slot_bus_reset(const struct check *k, const struct de
 	for (size_t i = 0; i < k->h->n; i++) {
 		const struct pcifn *s = &k->h->fns[i];
 
-		if (s != f && pciaddr_same_slot(&s->addr, &f->addr) && plan_owner_set(k->h, k->cfg, s) == set &&
+		if (s != f && pciaddr_same_slot(&s->addr, &f->addr) && config_owner_set(k->cfg, k->h, s) == set &&
 		    has_method(s->reset_method, "bus"))
 			return s;
 	}
@@ -571,7 +571,7 @@ static void check_resets(struct check *k)
 		for (size_t i = 0; i < k->h->n; i++) {
 			const struct pcifn *f = &k->h->fns[i];
 
-			if (plan_owner_set(k->h, k->cfg, f) != set || pcifn_is_bridge(f))
+			if (config_owner_set(k->cfg, k->h, f) != set || pcifn_is_bridge(f))
 				continue;
 			n++;
 			noted += check_reset_fn(k, set, f, vendor_reset);

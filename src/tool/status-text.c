@@ -158,7 +158,7 @@ static void sriov_note(const struct status *st, const struct pcifn *f, char *buf
 static void auto_note(const struct status *st, const struct pcifn *f, char *buf, size_t size)
 {
 	const struct variant_pick *v = f->variant; /* NULL unless the configuration uses auto */
-	const struct devset *set = v ? plan_owner_set(st->h, st->cfg, f) : NULL;
+	const struct devset *set = v ? config_owner_set(st->cfg, st->h, f) : NULL;
 
 	if (!set || !driver_is_auto(devset_driver(st->cfg, set)))
 		return;
@@ -306,7 +306,7 @@ static void set_driver_text(const struct status *st, const struct devset *set, c
 	for (size_t i = 0; i < st->h->n; i++) {
 		const struct pcifn *f = &st->h->fns[i];
 
-		if (plan_owner_set(st->h, st->cfg, f) != set)
+		if (config_owner_set(st->cfg, st->h, f) != set)
 			continue;
 		same &= !one || streq(one, variant_target(f));
 		one = one ? one : variant_target(f);
